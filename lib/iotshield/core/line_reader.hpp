@@ -1,0 +1,38 @@
+#pragma once
+// Reads lines from a file descriptor with read(2), so that SIGINT/SIGTERM interrupt a blocking read
+// (EINTR) and a line longer than the limit is skipped and reported instead of filling memory.
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace iots::core {
+
+class LineReader {
+public:
+    enum class Status { line, too_long, end, interrupted };
+
+    explicit LineReader(int fd = 0, std::size_t max_line = 1024 * 1024);
+
+    // On Status::line, line() holds the line without its '\n' (and without a trailing '\r').
+    // On Status::too_long the line was discarded up to its end. Status::interrupted: a signal
+    // arrived while waiting; the caller checks its stop flag and calls again.
+    Status next();
+    [[nodiscard]] std::string_view line() const noexcept { return m_line; }
+    [[nodiscard]] std::uint64_t line_number() const noexcept { return m_line_number; }
+    // Bytes left buffered after the current line (a reader can tell whether more input is ready).
+    [[nodiscard]] bool buffered() const noexcept { return m_begin < m_end; }
+
+private:
+    bool fill(); // false at end of input; throws Error(io_error) on a read error
+    int m_fd;
+    std::size_t m_max_line;
+    std::string m_buffer;
+    std::size_t m_begin = 0;
+    std::size_t m_end = 0;
+    std::string_view m_line;
+    std::uint64_t m_line_number = 0;
+    bool m_eof = false;
+    bool m_interrupted = false;
+};
+
+} // namespace iots::core

@@ -1,0 +1,42 @@
+#pragma once
+// Parses and validates one NDJSON line into a Reading with a precise one-line reason on failure,
+// e.g. `value: not a finite number` or `missing field "ts"`. Reuse one parser per stream: it keeps
+// its buffers, so the steady state allocates only for strings that grow.
+#include "iotshield/record/reading.hpp"
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+namespace iots::record {
+
+struct ParseOptions {
+    bool check_ranges = true;  // reject values outside the kind's range (DESIGN §2 table)
+    bool accept_legacy = true; // the seed's {"device_id","sensor_type",...,"timestamp"}
+};
+
+class Parser {
+public:
+    explicit Parser(ParseOptions options = {});
+    ~Parser();
+    Parser(const Parser&) = delete;
+    Parser& operator=(const Parser&) = delete;
+    Parser(Parser&&) noexcept;
+    Parser& operator=(Parser&&) noexcept;
+
+    // True and fills out; or false with error() set. `out` is cleared first.
+    bool parse(std::string_view line, Reading& out);
+    [[nodiscard]] const std::string& error() const noexcept { return m_error; }
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> m_impl;
+    ParseOptions m_options;
+    std::string m_error;
+};
+
+// Validates a reading built in code (as the parser would), returning the reason or empty when
+// valid.
+[[nodiscard]] std::string validate(const Reading& r, const ParseOptions& options = {});
+
+} // namespace iots::record
