@@ -1,0 +1,79 @@
+#pragma once
+// RAII over libmosquitto: the only place its C API is used (STYLE, Layout). Connection errors map to
+// exit codes (DESIGN §5): unreachable broker after retries 69, refused credentials or TLS 77.
+// TCP_NODELAY is set on the socket: Nagle would add 20-40 ms to every small message.
+#include "iotshield/core/broker_options.hpp"
+#include "iotshield/core/log.hpp"
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace iots::mqtt {
+
+struct Message {
+    std::string topic;
+    std::string payload;
+    int qos = 0;
+    bool retain = false;
+};
+
+struct Will {
+    std::string topic;
+    std::string payload;
+    int qos = 1;
+    bool retain = true;
+};
+
+struct ClientCounters {
+    std::uint64_t received = 0;
+    std::uint64_t published = 0;
+    std::uint64_t reconnects = 0;
+};
+
+class Client {
+public:
+    using MessageHandler = std::function<void(const Message&)>;
+
+    // Nothing touches the network until connect(): --help must work offline.
+    Client(const core::BrokerOptions& options, const core::Logger& log);
+    ~Client(); // disconnects cleanly (DISCONNECT, so the will is not sent) and frees the handle
+    Client(const Client&) = delete;
+    Client& operator=(const Client&) = delete;
+
+    void set_will(const Will& will);              // before connect()
+    void on_message(MessageHandler handler);      // called on the network thread
+    void on_connect(std::function<void()> f);     // after every (re)connect, e.g. to publish status
+
+    // Connects, retrying with backoff for up to `patience_ms`, then starts the network thread,
+    // which reconnects with backoff on its own. Throws Error(unavailable) or Error(permission).
+    void connect(int patience_ms = 10000);
+    // Subscribes now and again after every reconnect; `filter` gets $share/GROUP/ when --share is set.
+    void subscribe(const std::string& filter, int qos);
+    // Thread-safe. Blocks while too many QoS>0 messages are in flight (back-pressure).
+    void publish(std::string_view topic, std::string_view payload, int qos, bool retain = false);
+    // Waits until every QoS>0 publish is acknowledged, up to timeout_ms; false on timeout.
+    bool wait_published(int timeout_ms);
+    void disconnect();
+
+    [[nodiscard]] bool connected() const noexcept;
+    [[nodiscard]] ClientCounters counters() const noexcept;
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> m_impl;
+};
+
+// iotshield/sensors/<device>/<sensor> and friends (DESIGN §3).
+[[nodiscard]] std::string sensor_topic(std::string_view prefix, std::string_view device,
+                                       std::string_view sensor);
+[[nodiscard]] std::string status_topic(std::string_view prefix, std::string_view device);
+[[nodiscard]] std::string anomaly_topic(std::string_view prefix, std::string_view device,
+                                        std::string_view sensor);
+[[nodiscard]] std::string alert_topic(std::string_view prefix, std::string_view device);
+[[nodiscard]] std::string control_topic(std::string_view prefix, std::string_view device);
+
+} // namespace iots::mqtt

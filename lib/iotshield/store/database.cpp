@@ -1,0 +1,259 @@
+#include "iotshield/store/database.hpp"
+
+#include "iotshield/core/error.hpp"
+#include "iotshield/store/schema.hpp"
+
+#include <sqlite3.h>
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstring>
+#include <utility>
+#include <fcntl.h>
+#include <string>
+#include <unistd.h>
+
+namespace iots::store {
+
+void throw_sqlite(sqlite3* db, int rc, std::string_view what) {
+    const int primary = rc & 0xFF;
+    std::string message(what);
+    message += ": ";
+    message += db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+    Exit code = Exit::failure;
+    switch (primary) {
+    case SQLITE_CANTOPEN:
+    case SQLITE_NOTADB:
+        code = Exit::no_input;
+        break;
+    case SQLITE_IOERR:
+    case SQLITE_FULL:
+    case SQLITE_READONLY:
+        code = Exit::io_error;
+        break;
+    case SQLITE_PERM:
+    case SQLITE_AUTH:
+        code = Exit::permission;
+        break;
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+        code = Exit::unavailable;
+        break;
+    default:
+        break;
+    }
+    throw Error(code, message);
+}
+
+// ---- Statement ----
+
+Statement::Statement(sqlite3* db, std::string_view sql) : m_db(db) {
+    const int rc = sqlite3_prepare_v3(db, sql.data(), static_cast<int>(sql.size()),
+                                      SQLITE_PREPARE_PERSISTENT, &m_stmt, nullptr);
+    if (rc != SQLITE_OK)
+        throw_sqlite(db, rc, "prepare");
+}
+
+Statement::~Statement() { sqlite3_finalize(m_stmt); }
+
+Statement::Statement(Statement&& other) noexcept
+    : m_db(other.m_db), m_stmt(std::exchange(other.m_stmt, nullptr)) {}
+
+Statement& Statement::operator=(Statement&& other) noexcept {
+    if (this != &other) {
+        sqlite3_finalize(m_stmt);
+        m_db = other.m_db;
+        m_stmt = std::exchange(other.m_stmt, nullptr);
+    }
+    return *this;
+}
+
+Statement& Statement::bind(int index, std::int64_t v) {
+    if (const int rc = sqlite3_bind_int64(m_stmt, index, v); rc != SQLITE_OK)
+        throw_sqlite(m_db, rc, "bind");
+    return *this;
+}
+
+Statement& Statement::bind(int index, double v) {
+    if (const int rc = sqlite3_bind_double(m_stmt, index, v); rc != SQLITE_OK)
+        throw_sqlite(m_db, rc, "bind");
+    return *this;
+}
+
+Statement& Statement::bind(int index, std::string_view v) {
+    if (const int rc = sqlite3_bind_text(m_stmt, index, v.data(), static_cast<int>(v.size()),
+                                         SQLITE_TRANSIENT);
+        rc != SQLITE_OK)
+        throw_sqlite(m_db, rc, "bind");
+    return *this;
+}
+
+Statement& Statement::bind_null(int index) {
+    if (const int rc = sqlite3_bind_null(m_stmt, index); rc != SQLITE_OK)
+        throw_sqlite(m_db, rc, "bind");
+    return *this;
+}
+
+bool Statement::step() {
+    const int rc = sqlite3_step(m_stmt);
+    if (rc == SQLITE_ROW)
+        return true;
+    if (rc == SQLITE_DONE)
+        return false;
+    sqlite3_reset(m_stmt);
+    throw_sqlite(m_db, rc, "step");
+}
+
+int Statement::run() {
+    while (step()) {
+    }
+    const int changes = sqlite3_changes(m_db);
+    reset();
+    return changes;
+}
+
+void Statement::reset() {
+    sqlite3_reset(m_stmt);
+    sqlite3_clear_bindings(m_stmt);
+}
+
+bool Statement::is_null(int col) const { return sqlite3_column_type(m_stmt, col) == SQLITE_NULL; }
+std::int64_t Statement::column_int(int col) const { return sqlite3_column_int64(m_stmt, col); }
+double Statement::column_double(int col) const { return sqlite3_column_double(m_stmt, col); }
+
+std::string Statement::column_text(int col) const {
+    const auto* p = sqlite3_column_text(m_stmt, col);
+    if (p == nullptr)
+        return {};
+    return {reinterpret_cast<const char*>(p), static_cast<std::size_t>(sqlite3_column_bytes(m_stmt, col))};
+}
+
+std::optional<double> Statement::column_optional_double(int col) const {
+    if (is_null(col))
+        return std::nullopt;
+    return column_double(col);
+}
+
+// ---- Database ----
+
+namespace {
+void create_private_file(const std::string& path) {
+    // Database files hold the home's raw readings: owner-only from the first byte (DESIGN §6).
+    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd >= 0) {
+        ::close(fd);
+        return;
+    }
+    if (errno == EEXIST)
+        return;
+    const Exit code = errno == EACCES || errno == EPERM ? Exit::permission : Exit::no_input;
+    throw Error(code, "cannot create database '" + path + "': " + std::strerror(errno));
+}
+} // namespace
+
+Database::Database(const std::string& path, OpenOptions options) : m_path(path) {
+    const bool in_memory = path == ":memory:" || path.empty();
+    if (!in_memory && options.create && !options.read_only)
+        create_private_file(path);
+    if (!in_memory && !options.create && ::access(path.c_str(), F_OK) != 0)
+        throw Error(Exit::no_input, "database '" + path + "' does not exist");
+    const int flags = (options.read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE) |
+                      SQLITE_OPEN_NOMUTEX;
+    const int rc = sqlite3_open_v2(in_memory ? ":memory:" : path.c_str(), &m_db, flags, nullptr);
+    if (rc != SQLITE_OK) {
+        std::string msg = "cannot open database '" + path + "'";
+        sqlite3* db = std::exchange(m_db, nullptr);
+        try {
+            throw_sqlite(db, rc, msg);
+        } catch (...) {
+            sqlite3_close(db);
+            throw;
+        }
+    }
+    sqlite3_busy_timeout(m_db, options.busy_timeout_ms);
+    sqlite3_extended_result_codes(m_db, 1);
+    try {
+        if (!options.read_only) {
+            exec("PRAGMA journal_mode=WAL");
+            exec("PRAGMA synchronous=NORMAL");
+        }
+        exec("PRAGMA foreign_keys=ON");
+        const int version = schema_version();
+        const int latest = latest_schema_version();
+        if (version > latest)
+            throw Error(Exit::no_input, "database '" + path + "' has schema version " +
+                                            std::to_string(version) + ", newer than this tool's " +
+                                            std::to_string(latest));
+        if (version < latest) {
+            if (options.read_only)
+                throw Error(Exit::no_input, "database '" + path + "' has an old schema (version " +
+                                                std::to_string(version) +
+                                                "); open it once with a writing tool to migrate");
+            Transaction tx(*this);
+            for (int v = version; v < latest; ++v)
+                exec(migrations()[static_cast<std::size_t>(v)]);
+            exec("PRAGMA user_version=" + std::to_string(latest));
+            tx.commit();
+        }
+    } catch (...) {
+        sqlite3_close(m_db);
+        m_db = nullptr;
+        throw;
+    }
+}
+
+Database::~Database() {
+    if (m_db != nullptr)
+        sqlite3_close_v2(m_db); // statements are RAII and finalized before
+}
+
+Database::Database(Database&& other) noexcept
+    : m_db(std::exchange(other.m_db, nullptr)), m_path(std::move(other.m_path)) {}
+
+Database& Database::operator=(Database&& other) noexcept {
+    if (this != &other) {
+        if (m_db != nullptr)
+            sqlite3_close_v2(m_db);
+        m_db = std::exchange(other.m_db, nullptr);
+        m_path = std::move(other.m_path);
+    }
+    return *this;
+}
+
+void Database::exec(std::string_view sql) {
+    const std::string text(sql);
+    char* err = nullptr;
+    const int rc = sqlite3_exec(m_db, text.c_str(), nullptr, nullptr, &err);
+    sqlite3_free(err);
+    if (rc != SQLITE_OK)
+        throw_sqlite(m_db, rc, "database '" + m_path + "'");
+}
+
+Statement Database::prepare(std::string_view sql) { return Statement(m_db, sql); }
+
+int Database::schema_version() {
+    Statement st(m_db, "PRAGMA user_version");
+    return st.step() ? static_cast<int>(st.column_int(0)) : 0;
+}
+
+std::int64_t Database::last_insert_rowid() const { return sqlite3_last_insert_rowid(m_db); }
+
+// ---- Transaction ----
+
+Transaction::Transaction(Database& db) : m_db(&db) { m_db->exec("BEGIN IMMEDIATE"); }
+
+Transaction::~Transaction() {
+    if (!m_done) {
+        try {
+            m_db->exec("ROLLBACK");
+        } catch (...) { // NOLINT(bugprone-empty-catch): already unwinding from the real error
+        }
+    }
+}
+
+void Transaction::commit() {
+    m_db->exec("COMMIT");
+    m_done = true;
+}
+
+} // namespace iots::store

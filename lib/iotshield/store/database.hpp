@@ -1,0 +1,96 @@
+#pragma once
+// RAII over sqlite3 and sqlite3_stmt. The only place SQLite's C API is used; every failure becomes an
+// iots::Error with the exit code of DESIGN §5 (missing file 66, I/O 74, permission 77, else 1).
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+struct sqlite3;
+struct sqlite3_stmt;
+
+namespace iots::store {
+
+class Statement {
+public:
+    Statement() = default;
+    Statement(sqlite3* db, std::string_view sql);
+    ~Statement();
+    Statement(Statement&& other) noexcept;
+    Statement& operator=(Statement&& other) noexcept;
+    Statement(const Statement&) = delete;
+    Statement& operator=(const Statement&) = delete;
+
+    // Binding is 1-based like SQLite's. Everything a client sends goes through these, never into SQL.
+    Statement& bind(int index, std::int64_t v);
+    Statement& bind(int index, double v);
+    Statement& bind(int index, std::string_view v); // copied (SQLITE_TRANSIENT)
+    Statement& bind_null(int index);
+    template <typename T> Statement& bind(int index, const std::optional<T>& v) {
+        return v ? bind(index, *v) : bind_null(index);
+    }
+
+    // true: a row is ready; false: done. Throws on error.
+    bool step();
+    // Runs to completion, resets and clears bindings; returns sqlite3_changes.
+    int run();
+    void reset();
+
+    [[nodiscard]] bool is_null(int col) const;
+    [[nodiscard]] std::int64_t column_int(int col) const;
+    [[nodiscard]] double column_double(int col) const;
+    [[nodiscard]] std::string column_text(int col) const;
+    [[nodiscard]] std::optional<double> column_optional_double(int col) const;
+    [[nodiscard]] sqlite3_stmt* handle() const noexcept { return m_stmt; }
+
+private:
+    sqlite3* m_db = nullptr;
+    sqlite3_stmt* m_stmt = nullptr;
+};
+
+struct OpenOptions {
+    bool read_only = false;
+    bool create = true;           // create the file (mode 0600) and the schema if missing
+    int busy_timeout_ms = 5000;
+};
+
+class Database {
+public:
+    // Opens (or creates) the file, sets WAL and synchronous=NORMAL, and migrates the schema forward.
+    explicit Database(const std::string& path, OpenOptions options = {});
+    ~Database();
+    Database(Database&& other) noexcept;
+    Database& operator=(Database&& other) noexcept;
+    Database(const Database&) = delete;
+    Database& operator=(const Database&) = delete;
+
+    void exec(std::string_view sql);
+    [[nodiscard]] Statement prepare(std::string_view sql);
+    [[nodiscard]] sqlite3* handle() const noexcept { return m_db; }
+    [[nodiscard]] const std::string& path() const noexcept { return m_path; }
+    [[nodiscard]] int schema_version();
+    [[nodiscard]] std::int64_t last_insert_rowid() const;
+
+private:
+    sqlite3* m_db = nullptr;
+    std::string m_path;
+};
+
+// BEGIN IMMEDIATE ... COMMIT, rolled back if destroyed without commit().
+class Transaction {
+public:
+    explicit Transaction(Database& db);
+    ~Transaction();
+    Transaction(const Transaction&) = delete;
+    Transaction& operator=(const Transaction&) = delete;
+    void commit();
+
+private:
+    Database* m_db;
+    bool m_done = false;
+};
+
+// Maps an SQLite result code to the exit code of DESIGN §5, with the message "what: sqlite says".
+[[noreturn]] void throw_sqlite(sqlite3* db, int rc, std::string_view what);
+
+} // namespace iots::store

@@ -1,0 +1,87 @@
+#include "iotshield/store/schema.hpp"
+
+namespace iots::store {
+
+const std::vector<std::string_view>& migrations() {
+    static const std::vector<std::string_view> kMigrations{
+        R"sql(
+CREATE TABLE devices (
+  id INTEGER PRIMARY KEY,
+  name TEXT NOT NULL UNIQUE,
+  location TEXT,
+  first_seen INTEGER,
+  last_seen INTEGER,
+  status TEXT,
+  status_ts INTEGER
+);
+CREATE TABLE sensors (
+  id INTEGER PRIMARY KEY,
+  name TEXT NOT NULL UNIQUE,
+  unit TEXT
+);
+CREATE TABLE series (
+  id INTEGER PRIMARY KEY,
+  device_id INTEGER NOT NULL REFERENCES devices(id),
+  sensor_id INTEGER NOT NULL REFERENCES sensors(id),
+  first_ts INTEGER,
+  last_ts INTEGER,
+  last_value REAL,
+  count INTEGER NOT NULL DEFAULT 0,
+  anomalies INTEGER NOT NULL DEFAULT 0,
+  UNIQUE (device_id, sensor_id)
+);
+CREATE TABLE readings (
+  id INTEGER PRIMARY KEY,
+  series_id INTEGER NOT NULL,
+  ts INTEGER NOT NULL,
+  value REAL NOT NULL,
+  seq INTEGER,
+  score REAL,
+  anomaly INTEGER,
+  label TEXT,
+  extra TEXT
+);
+CREATE UNIQUE INDEX readings_series_ts_seq ON readings (series_id, ts, seq);
+CREATE TABLE alerts (
+  id TEXT PRIMARY KEY,
+  ts INTEGER NOT NULL,
+  updated_ts INTEGER,
+  device TEXT NOT NULL,
+  sensor TEXT,
+  severity TEXT NOT NULL,
+  title TEXT NOT NULL,
+  description TEXT,
+  suggestion TEXT,
+  rules_title TEXT,
+  rules_description TEXT,
+  rules_suggestion TEXT,
+  value REAL,
+  score REAL,
+  incident TEXT,
+  source TEXT,
+  status TEXT NOT NULL DEFAULT 'new',
+  json TEXT
+);
+CREATE INDEX alerts_by_ts ON alerts (ts);
+CREATE TABLE commands (
+  id TEXT PRIMARY KEY,
+  ts INTEGER NOT NULL,
+  device TEXT NOT NULL,
+  actuator TEXT NOT NULL,
+  action TEXT NOT NULL,
+  status TEXT NOT NULL DEFAULT 'sent',
+  ack_ts INTEGER,
+  latency_ms INTEGER
+);
+CREATE TABLE stats (
+  key TEXT PRIMARY KEY,
+  value INTEGER NOT NULL
+) WITHOUT ROWID;
+)sql",
+    };
+    return kMigrations;
+}
+
+int latest_schema_version() { return static_cast<int>(migrations().size()); }
+
+} // namespace iots::store
