@@ -42,6 +42,15 @@ CREATE TABLE readings (
   extra TEXT
 );
 CREATE UNIQUE INDEX readings_series_ts_seq ON readings (series_id, ts, seq);
+CREATE TABLE anomalies (
+  id INTEGER PRIMARY KEY,
+  series_id INTEGER NOT NULL,
+  ts INTEGER NOT NULL,
+  value REAL,
+  score REAL,
+  reasons TEXT
+);
+CREATE INDEX anomalies_by_ts ON anomalies (ts);
 CREATE TABLE alerts (
   id TEXT PRIMARY KEY,
   ts INTEGER NOT NULL,

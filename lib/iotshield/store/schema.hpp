@@ -10,6 +10,7 @@
 //          UNIQUE(series_id, ts, seq)         -- range scans by series then time; a re-delivered
 //                                             -- reading (same seq and ts) is a duplicate; NULL seq
 //                                             -- never conflicts
+//   anomalies(id, series_id, ts, value, score, reasons JSON)  -- flagged readings, for the pages
 //   alerts(id TEXT PK, ts, updated_ts, device, sensor, severity, title, description, suggestion,
 //          rules_title, rules_description, rules_suggestion, value, score, incident, source,
 //          status new|acknowledged|resolved, json)
