@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs what is missing, builds, and runs the whole test suite twice: as released
+# (RelWithDebInfo) and under AddressSanitizer + UndefinedBehaviorSanitizer.
+# IOTS_SANITIZE=0 skips the second pass (quicker local runs); CI runs both.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/deps.sh test
+
+jobs=$(nproc)
+if [ -f tests/browser/package-lock.json ] && [ ! -d tests/browser/node_modules ]; then
+    (cd tests/browser && npm ci --no-audit --no-fund --loglevel=error)
+fi
+
+run_suite() { # build-dir, extra cmake args...
+    local dir=$1; shift
+    cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" >/dev/null
+    cmake --build "$dir" -j "$jobs"
+    ctest --test-dir "$dir" --output-on-failure -j "$jobs" --timeout 600
+}
+
+echo "== tests: release build" >&2
+run_suite build
+if [ "${IOTS_SANITIZE:-1}" != 0 ]; then
+    echo "== tests: ASan + UBSan build" >&2
+    export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+    run_suite build-sanitize -DIOTS_SANITIZE=ON -DIOTS_BUILD_BENCH=OFF
+fi
