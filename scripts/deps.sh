@@ -8,7 +8,7 @@ build_pkgs=(g++ cmake make pkg-config libmosquitto-dev libcli11-dev nlohmann-jso
     libsqlite3-dev libcurl4-openssl-dev libarmadillo-dev libfmt-dev libboost-test-dev
     libcpp-httplib-dev libsimdjson-dev)
 run_pkgs=(sqlite3 mosquitto mosquitto-clients python3)
-test_pkgs=(openssl chromium procps)
+test_pkgs=(openssl chromium procps scdoc)
 
 pkgs=("${build_pkgs[@]}")
 case "$level" in
