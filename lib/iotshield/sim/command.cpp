@@ -1,0 +1,70 @@
+#include "iotshield/sim/command.hpp"
+
+#include "iotshield/record/serialize.hpp"
+
+#include <nlohmann/json.hpp>
+
+namespace iots::sim {
+
+std::optional<Command> parse_command(std::string_view payload, std::string_view topic_device,
+                                     std::string& error) {
+    const auto j = nlohmann::json::parse(payload, nullptr, false);
+    if (j.is_discarded() || !j.is_object()) {
+        error = "command is not a JSON object";
+        return std::nullopt;
+    }
+    const auto id = j.find("id");
+    if (id == j.end() || !(id->is_string() || id->is_number())) {
+        error = "command has no id (a string or number)";
+        return std::nullopt;
+    }
+    Command c;
+    c.id_json = id->dump();
+    c.device = std::string(topic_device);
+    const auto text = [&](const char* key, std::string& out) {
+        const auto it = j.find(key);
+        if (it == j.end() || !it->is_string()) {
+            if (c.problem.empty())
+                c.problem = std::string("missing string field \"") + key + "\"";
+            return false;
+        }
+        out = it->get<std::string>();
+        return true;
+    };
+    if (const auto dev = j.find("device"); dev != j.end()) {
+        std::string named;
+        if (text("device", named) && named != topic_device && c.problem.empty())
+            c.problem = "device '" + named + "' does not match the topic's '" +
+                        std::string(topic_device) + "'";
+    }
+    text("actuator", c.actuator);
+    text("action", c.action);
+    if (const auto kind = j.find("kind");
+        kind != j.end() && (!kind->is_string() || kind->get<std::string>() != "command") &&
+        c.problem.empty())
+        c.problem = "kind is not \"command\"";
+    return c;
+}
+
+std::string ack_json(const Command& c, core::Millis ts, std::string_view failure) {
+    std::string out = "{\"kind\":\"ack\",\"id\":";
+    out += c.id_json;
+    out += ",\"ts\":";
+    record::append_json_string(core::format_rfc3339(ts), out);
+    out += ",\"device\":";
+    record::append_json_string(c.device, out);
+    out += ",\"actuator\":";
+    record::append_json_string(c.actuator, out);
+    out += ",\"action\":";
+    record::append_json_string(c.action, out);
+    out += ",\"status\":";
+    out += failure.empty() ? "\"done\"" : "\"failed\"";
+    if (!failure.empty()) {
+        out += ",\"reason\":";
+        record::append_json_string(failure, out);
+    }
+    out += '}';
+    return out;
+}
+
+} // namespace iots::sim

@@ -1,0 +1,118 @@
+#include "iotshield/sim/run.hpp"
+
+#include "iotshield/core/signals.hpp"
+#include "iotshield/record/serialize.hpp"
+#include "iotshield/sim/command.hpp"
+
+#include <time.h>
+
+#include <algorithm>
+
+namespace iots::sim {
+
+void CommandQueue::push(std::string device, std::string payload) {
+    {
+        const std::lock_guard lock(m_mutex);
+        m_items.push_back({std::move(device), std::move(payload)});
+    }
+    m_cv.notify_one();
+}
+
+void CommandQueue::wait_until(std::chrono::steady_clock::time_point deadline) {
+    std::unique_lock lock(m_mutex);
+    m_cv.wait_until(lock, deadline, [&] { return !m_items.empty(); });
+}
+
+std::vector<CommandQueue::Item> CommandQueue::take() {
+    const std::lock_guard lock(m_mutex);
+    std::vector<Item> items(std::make_move_iterator(m_items.begin()),
+                            std::make_move_iterator(m_items.end()));
+    m_items.clear();
+    return items;
+}
+
+namespace {
+
+void apply_commands(Simulator& sim, Output& out, CommandQueue& queue, RunStats& stats,
+                    const core::Logger& log) {
+    for (const auto& item : queue.take()) {
+        std::string error;
+        const auto c = parse_command(item.payload, item.device, error);
+        if (!c) {
+            log.warn("{}: command ignored: {}", item.device, error);
+            continue;
+        }
+        const std::string failure =
+            c->problem.empty() ? sim.actuate(c->device, c->actuator, c->action) : c->problem;
+        ++stats.commands;
+        if (!failure.empty()) {
+            ++stats.failed_commands;
+            log.warn("{}: command {} failed: {}", c->device, c->id_json, failure);
+        } else {
+            log.debug("{}: {} {}: done", c->device, c->actuator, c->action);
+        }
+        // The node answers at its own clock: the simulated time it has reached.
+        out.ack(c->device, ack_json(*c, std::max(sim.last_ts(), sim.config().start), failure));
+    }
+}
+
+// Sleeps up to ms, returning early on a signal (no SA_RESTART) or a queued command.
+void pause(core::Millis ms, CommandQueue* commands) {
+    ms = std::clamp<core::Millis>(ms, 0, 100);
+    if (commands != nullptr) {
+        commands->wait_until(std::chrono::steady_clock::now() + std::chrono::milliseconds(ms));
+        return;
+    }
+    timespec ts{static_cast<time_t>(ms / 1000), static_cast<long>((ms % 1000) * 1000000)};
+    ::nanosleep(&ts, nullptr);
+}
+
+} // namespace
+
+RunStats run(Simulator& sim, Output& out, const RunLimits& limits, CommandQueue* commands,
+             const core::Logger& log) {
+    RunStats stats;
+    std::string json;
+    json.reserve(256);
+    const auto counters = [&] {
+        log.info("readings {}, commands {} ({} failed)", stats.readings, stats.commands,
+                 stats.failed_commands);
+    };
+    while (!core::stop_requested()) {
+        const auto& readings = sim.step();
+        if (readings.empty() && limits.end && sim.last_ts() >= *limits.end)
+            break;
+        for (const record::Reading* r : readings) {
+            if ((limits.end && r->ts >= *limits.end) ||
+                (limits.count && stats.readings >= *limits.count)) {
+                out.flush();
+                return stats;
+            }
+            while (limits.realtime && !core::stop_requested()) {
+                if (commands != nullptr)
+                    apply_commands(sim, out, *commands, stats, log);
+                const core::Millis wait = r->ts - core::now_millis();
+                if (wait <= 0)
+                    break;
+                out.flush();
+                pause(wait, commands);
+            }
+            if (core::stop_requested())
+                break;
+            json.clear();
+            record::append_json(*r, json);
+            out.reading(*r, json);
+            ++stats.readings;
+        }
+        if (commands != nullptr)
+            apply_commands(sim, out, *commands, stats, log);
+        if (core::take_counters_request())
+            counters();
+        if (limits.count && stats.readings >= *limits.count)
+            break;
+    }
+    out.flush();
+    return stats;
+}
+
+} // namespace iots::sim
