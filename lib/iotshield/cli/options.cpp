@@ -3,9 +3,11 @@
 #include "iotshield/core/duration.hpp"
 #include "iotshield/core/error.hpp"
 
+#include <charconv>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
+#include <string_view>
 
 namespace iots::cli {
 
@@ -44,15 +46,27 @@ void finish_broker_options(core::BrokerOptions& o, const std::string& password_f
         if (!in)
             throw Error(Exit::no_input, "cannot read password file '" + password_file + "'");
         std::getline(in, o.password);
+        if (!o.password.empty() && o.password.back() == '\r') // a file written on Windows
+            o.password.pop_back();
     }
-    if (const auto colon = o.host.rfind(':');
-        colon != std::string::npos && o.host.find(':') == colon) { // host:port from IOTS_BROKER
-        try {
-            o.port = std::stoi(o.host.substr(colon + 1));
-        } catch (const std::exception&) {
-            throw Error(Exit::usage, "broker '" + o.host + "': bad port");
-        }
+    // host:port (from IOTS_BROKER), [v6-address]:port; a bare IPv6 address has several colons.
+    const auto colon = o.host.rfind(':');
+    const bool bracketed = !o.host.empty() && o.host.front() == '[';
+    if (colon != std::string::npos &&
+        (o.host.find(':') == colon || (bracketed && colon > 0 && o.host[colon - 1] == ']'))) {
+        const std::string_view digits = std::string_view(o.host).substr(colon + 1);
+        int port = 0;
+        const auto [ptr, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), port);
+        if (digits.empty() || ec != std::errc{} || ptr != digits.data() + digits.size() ||
+            port < 1 || port > 65535)
+            throw Error(Exit::usage, "broker '" + o.host + "': bad port (1 to 65535)");
+        o.port = port;
         o.host.resize(colon);
+    }
+    if (!o.host.empty() && o.host.front() == '[') {
+        if (o.host.size() < 3 || o.host.back() != ']')
+            throw Error(Exit::usage, "broker '" + o.host + "': unbalanced [ ]");
+        o.host = o.host.substr(1, o.host.size() - 2);
     }
     if (!o.clean_session && o.client_id.empty())
         throw Error(Exit::usage, "-c (persistent session) needs a client id: give -i ID");

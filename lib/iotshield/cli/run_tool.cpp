@@ -6,12 +6,36 @@
 #include <cstdlib>
 #include <exception>
 #include <iostream>
+#include <string>
+#include <string_view>
 
 #ifndef IOTS_VERSION
 #define IOTS_VERSION "0.1.0"
 #endif
 
 namespace iots::cli {
+
+namespace {
+// CLI11's messages as one diagnostic line: newlines folded, first letter lowercase ("the following
+// argument was not expected: --foo").
+std::string one_line(std::string_view message) {
+    std::string out;
+    out.reserve(message.size());
+    for (const char c : message) {
+        if (c == '\n' || c == '\r') {
+            if (!out.empty() && out.back() != ' ')
+                out.push_back(' ');
+        } else {
+            out.push_back(c);
+        }
+    }
+    while (!out.empty() && out.back() == ' ')
+        out.pop_back();
+    if (out.size() > 1 && out[0] >= 'A' && out[0] <= 'Z' && out[1] >= 'a' && out[1] <= 'z')
+        out[0] = static_cast<char>(out[0] - 'A' + 'a');
+    return out;
+}
+} // namespace
 
 void init_app(CLI::App& app) {
     app.set_help_flag("--help", "Print this help and exit");
@@ -26,8 +50,12 @@ void Context::parse(CLI::App& app) {
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
-        const int rc = app.exit(e); // prints help, version or the usage error
-        throw ExitRequest(rc == 0 ? 0 : static_cast<int>(Exit::usage));
+        if (e.get_exit_code() == 0) { // --help, --version: CLI11 prints them on stdout
+            app.exit(e);
+            throw ExitRequest(0);
+        }
+        log.error("{} (see --help)", one_line(e.what()));
+        throw ExitRequest(static_cast<int>(Exit::usage));
     }
     if (quiet)
         log.set_threshold(core::Level::error);
@@ -54,6 +82,9 @@ int run_tool(int argc, char** argv, const char* program, ToolMain tool) {
         return static_cast<int>(Exit::failure);
     } catch (const std::exception& e) {
         ctx.log.error("{}", e.what());
+        return static_cast<int>(Exit::failure);
+    } catch (...) {
+        ctx.log.error("unknown error");
         return static_cast<int>(Exit::failure);
     }
 }

@@ -16,8 +16,9 @@ struct Context {
     core::Logger log;
     core::LineWriter out;
 
-    // Parses argv into app. --help/--version print and end the tool with 0; a usage error prints
-    // CLI11's message and ends it with 2. Adds -v/--verbose and --quiet-log first.
+    // Parses argv into app. --help/--version print on stdout and end the tool with 0; a usage error
+    // logs one line ("iots-x: error: --port: ... (see --help)") and ends it with 2. Adds
+    // -v/--verbose, --quiet-log and --version first.
     void parse(CLI::App& app);
 };
 

@@ -14,7 +14,8 @@ constexpr std::size_t kChunk = 256 * 1024;
 }
 
 LineReader::LineReader(int fd, std::size_t max_line) : m_fd(fd), m_max_line(max_line) {
-    m_buffer.resize(kChunk + max_line + 1);
+    // A partial line never exceeds max_line + 1 bytes (see next()), so kChunk always fits after it.
+    m_buffer.resize(kChunk + max_line + 2);
 }
 
 bool LineReader::fill() {
@@ -47,47 +48,39 @@ bool LineReader::fill() {
 
 LineReader::Status LineReader::next() {
     std::size_t scanned = m_begin;
-    bool skipping = false;
     for (;;) {
         const void* nl = std::memchr(m_buffer.data() + scanned, '\n', m_end - scanned);
         if (nl != nullptr) {
             const auto pos =
                 static_cast<std::size_t>(static_cast<const char*>(nl) - m_buffer.data());
             ++m_line_number;
-            if (skipping) {
-                m_begin = pos + 1;
-                return Status::too_long;
-            }
-            std::size_t len = pos - m_begin;
-            if (len > m_max_line) {
-                m_begin = pos + 1;
-                return Status::too_long;
-            }
-            if (len > 0 && m_buffer[m_begin + len - 1] == '\r')
-                --len;
-            m_line = std::string_view(m_buffer.data() + m_begin, len);
+            const std::size_t begin = m_begin;
             m_begin = pos + 1;
-            return Status::line;
+            if (m_skipping) { // the end of a line whose start was already dropped
+                m_skipping = false;
+                return Status::too_long;
+            }
+            return take_line(begin, pos);
         }
-        if (m_end - m_begin > m_max_line) { // drop what we have, keep skipping to the newline
-            skipping = true;
+        // No newline yet. One byte more than the limit may still be the '\r' of a CRLF.
+        if (m_end - m_begin > m_max_line + 1) { // drop what we have, keep skipping to the newline
+            m_skipping = true;
             m_begin = m_end = 0;
         }
         scanned = m_end;
         const std::size_t before = m_begin;
         if (!fill()) {
-            if (skipping) {
+            if (m_skipping) {
+                m_skipping = false;
+                m_begin = m_end = 0;
                 ++m_line_number;
                 return Status::too_long;
             }
             if (m_end > m_begin) { // last line without '\n'
                 ++m_line_number;
-                std::size_t len = m_end - m_begin;
-                if (m_buffer[m_begin + len - 1] == '\r')
-                    --len;
-                m_line = std::string_view(m_buffer.data() + m_begin, len);
+                const std::size_t begin = m_begin;
                 m_begin = m_end;
-                return Status::line;
+                return take_line(begin, m_end);
             }
             return Status::end;
         }
@@ -97,6 +90,16 @@ LineReader::Status LineReader::next() {
             return Status::interrupted;
         }
     }
+}
+
+LineReader::Status LineReader::take_line(std::size_t begin, std::size_t end) {
+    std::size_t len = end - begin;
+    if (len > 0 && m_buffer[begin + len - 1] == '\r')
+        --len;
+    if (len > m_max_line)
+        return Status::too_long;
+    m_line = std::string_view(m_buffer.data() + begin, len);
+    return Status::line;
 }
 
 } // namespace iots::core

@@ -13,9 +13,11 @@ public:
 
     explicit LineReader(int fd = 0, std::size_t max_line = 1024 * 1024);
 
-    // On Status::line, line() holds the line without its '\n' (and without a trailing '\r').
-    // On Status::too_long the line was discarded up to its end. Status::interrupted: a signal
-    // arrived while waiting; the caller checks its stop flag and calls again.
+    // On Status::line, line() holds the line without its '\n' (and without a trailing '\r'); it
+    // stays valid until the next call. A line of more than max_line bytes (not counting the "\r\n")
+    // gives Status::too_long once, discarded up to its end, and the next line is read normally.
+    // Status::interrupted: a signal arrived while waiting; the caller checks its stop flag and
+    // calls again.
     Status next();
     [[nodiscard]] std::string_view line() const noexcept { return m_line; }
     [[nodiscard]] std::uint64_t line_number() const noexcept { return m_line_number; }
@@ -24,6 +26,7 @@ public:
 
 private:
     bool fill(); // false at end of input; throws Error(io_error) on a read error
+    Status take_line(std::size_t begin, std::size_t end); // [begin, end) without '\n'
     int m_fd;
     std::size_t m_max_line;
     std::string m_buffer;
@@ -33,6 +36,7 @@ private:
     std::uint64_t m_line_number = 0;
     bool m_eof = false;
     bool m_interrupted = false;
+    bool m_skipping = false; // inside a too-long line; kept across Status::interrupted
 };
 
 } // namespace iots::core

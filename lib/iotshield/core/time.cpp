@@ -74,8 +74,14 @@ bool expect(std::string_view text, std::size_t& pos, char c) noexcept {
 } // namespace
 
 void format_rfc3339(Millis ms, char out[24]) noexcept {
-    std::int64_t days = ms >= 0 ? ms / 86400000 : -((-ms + 86399999) / 86400000);
-    auto rem = static_cast<unsigned>(ms - days * 86400000);
+    // Floor division written so that no step overflows, even for INT64_MIN.
+    std::int64_t days = ms / 86400000;
+    std::int64_t in_day = ms % 86400000;
+    if (in_day < 0) {
+        in_day += 86400000;
+        --days;
+    }
+    auto rem = static_cast<unsigned>(in_day);
     const Civil c = civil_from_days(days);
     const unsigned millis = rem % 1000;
     rem /= 1000;

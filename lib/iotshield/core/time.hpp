@@ -10,6 +10,8 @@ namespace iots::core {
 using Millis = std::int64_t;
 
 // "2025-10-25T16:45:12.123Z": always UTC, always three fraction digits. Writes 24 chars into out.
+// Meant for the years 0000-9999; outside them only the year field is clamped (no overflow for any
+// input), so validate the range first when it matters (record::validate does).
 void format_rfc3339(Millis ms, char out[24]) noexcept;
 [[nodiscard]] std::string format_rfc3339(Millis ms);
 

@@ -5,9 +5,11 @@
 
 #include <simdjson.h>
 
+#include <charconv>
 #include <cmath>
 #include <cstring>
 #include <fmt/format.h>
+#include <vector>
 
 namespace iots::record {
 
@@ -16,17 +18,21 @@ namespace od = simdjson::ondemand;
 struct Parser::Impl {
     od::parser parser;
     std::string padded;
+    std::vector<std::string> unknown_keys; // of the current line, to find duplicates
 };
 
 namespace {
 
 constexpr std::size_t kMaxTextField = 128;
 
+bool is_json_space(char c) noexcept {
+    return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
 std::string_view trim(std::string_view s) noexcept {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r'))
+    while (!s.empty() && is_json_space(s.front()))
         s.remove_prefix(1);
-    while (!s.empty() &&
-           (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n'))
+    while (!s.empty() && is_json_space(s.back()))
         s.remove_suffix(1);
     return s;
 }
@@ -49,6 +55,30 @@ std::string_view type_name(od::json_type t) noexcept {
     return "unknown";
 }
 
+// Input text quoted for a one-line message: escaped (no raw newline can reach stderr) and cut to
+// at most max bytes on a UTF-8 character boundary.
+std::string quote_text(std::string_view s, std::size_t max = 40) {
+    if (s.size() > max) {
+        std::size_t cut = max;
+        while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80)
+            --cut;
+        s = s.substr(0, cut);
+    }
+    std::string out;
+    append_json_string(s, out);
+    return out;
+}
+
+// A member name as it appears in a message: plain when it is printable ASCII, quoted otherwise.
+std::string key_for_message(std::string_view key) {
+    if (key.empty() || key.size() > 64)
+        return quote_text(key, 64);
+    for (const char c : key)
+        if (c < 0x20 || c > 0x7e || c == '"')
+            return quote_text(key, 64);
+    return std::string(key);
+}
+
 bool looks_non_finite(std::string_view token) noexcept {
     if (!token.empty() && (token.front() == '-' || token.front() == '+'))
         token.remove_prefix(1);
@@ -56,18 +86,288 @@ bool looks_non_finite(std::string_view token) noexcept {
            token.starts_with("inf");
 }
 
-// Epoch milliseconds from a JSON number: integers as milliseconds; for the legacy shape, numbers
-// below 1e11 are seconds (the seed's time.time()).
-bool number_to_millis(od::value& v, bool seconds_if_small, core::Millis& out) {
+bool is_digit(char c) noexcept {
+    return c >= '0' && c <= '9';
+}
+
+// RFC 8259 number grammar: -? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?
+bool json_number_grammar(std::string_view t) noexcept {
+    std::size_t i = 0;
+    const std::size_t n = t.size();
+    if (i < n && t[i] == '-')
+        ++i;
+    if (i >= n)
+        return false;
+    if (t[i] == '0') {
+        ++i;
+    } else if (t[i] >= '1' && t[i] <= '9') {
+        while (i < n && is_digit(t[i]))
+            ++i;
+    } else {
+        return false;
+    }
+    if (i < n && t[i] == '.') {
+        ++i;
+        if (i >= n || !is_digit(t[i]))
+            return false;
+        while (i < n && is_digit(t[i]))
+            ++i;
+    }
+    if (i < n && (t[i] == 'e' || t[i] == 'E')) {
+        ++i;
+        if (i < n && (t[i] == '+' || t[i] == '-'))
+            ++i;
+        if (i >= n || !is_digit(t[i]))
+            return false;
+        while (i < n && is_digit(t[i]))
+            ++i;
+    }
+    return i == n;
+}
+
+// True when a number with valid grammar is too large for a double (1e400). Underflow (1e-400) is
+// fine: it reads as 0, as simdjson and nlohmann both do.
+bool number_overflows(std::string_view t) noexcept {
+    double d = 0;
+    const auto [ptr, ec] = std::from_chars(t.data(), t.data() + t.size(), d);
+    (void)ptr;
+    if (ec != std::errc::result_out_of_range)
+        return false;
+    // Out of range either way: decide by the decimal exponent of the leading significant digit.
+    std::size_t i = t.front() == '-' ? 1 : 0;
+    std::int64_t int_digits = 0, leading_frac_zeros = 0;
+    bool seen_nonzero = false;
+    while (i < t.size() && is_digit(t[i])) {
+        if (t[i] != '0' || seen_nonzero) {
+            seen_nonzero = true;
+            ++int_digits;
+        }
+        ++i;
+    }
+    if (i < t.size() && t[i] == '.') {
+        ++i;
+        while (i < t.size() && is_digit(t[i])) {
+            if (!seen_nonzero && t[i] == '0')
+                ++leading_frac_zeros;
+            else
+                seen_nonzero = true;
+            ++i;
+        }
+    }
+    std::int64_t exponent = 0;
+    if (i < t.size() && (t[i] == 'e' || t[i] == 'E')) {
+        ++i;
+        const bool negative = t[i] == '-';
+        if (t[i] == '+' || t[i] == '-')
+            ++i;
+        while (i < t.size() && is_digit(t[i]) && exponent < 100000000) {
+            exponent = exponent * 10 + (t[i] - '0');
+            ++i;
+        }
+        if (negative)
+            exponent = -exponent;
+    }
+    const std::int64_t magnitude =
+        int_digits > 0 ? exponent + int_digits - 1 : exponent - leading_frac_zeros - 1;
+    return magnitude >= 0;
+}
+
+// Strict RFC 8259 check of one JSON value (UTF-8 already checked), for members passed through
+// unchanged: simdjson's On Demand API skips nested values without validating what is inside.
+class JsonChecker {
+public:
+    explicit JsonChecker(std::string_view text)
+        : m_p(text.data()), m_end(text.data() + text.size()) {}
+
+    // Empty reason when valid; "not valid JSON" or "not a finite number" otherwise.
+    std::string_view check() {
+        space();
+        if (!value(0))
+            return m_reason;
+        space();
+        return m_p == m_end ? std::string_view{} : std::string_view("not valid JSON");
+    }
+
+private:
+    static constexpr int kMaxDepth = 256;
+
+    void space() noexcept {
+        while (m_p != m_end && is_json_space(*m_p))
+            ++m_p;
+    }
+    bool take(char c) noexcept {
+        if (m_p == m_end || *m_p != c)
+            return false;
+        ++m_p;
+        return true;
+    }
+    bool literal(std::string_view word) noexcept {
+        if (static_cast<std::size_t>(m_end - m_p) < word.size() ||
+            std::string_view(m_p, word.size()) != word)
+            return false;
+        m_p += word.size();
+        return true;
+    }
+    bool value(int depth) {
+        if (m_p == m_end || depth > kMaxDepth)
+            return false;
+        switch (*m_p) {
+        case '{':
+            return object(depth + 1);
+        case '[':
+            return array(depth + 1);
+        case '"':
+            return string();
+        case 't':
+            return literal("true");
+        case 'f':
+            return literal("false");
+        case 'n':
+            return literal("null");
+        default:
+            return number();
+        }
+    }
+    bool object(int depth) {
+        ++m_p;
+        space();
+        if (take('}'))
+            return true;
+        for (;;) {
+            space();
+            if (m_p == m_end || *m_p != '"' || !string())
+                return false;
+            space();
+            if (!take(':'))
+                return false;
+            space();
+            if (!value(depth))
+                return false;
+            space();
+            if (take('}'))
+                return true;
+            if (!take(','))
+                return false;
+        }
+    }
+    bool array(int depth) {
+        ++m_p;
+        space();
+        if (take(']'))
+            return true;
+        for (;;) {
+            space();
+            if (!value(depth))
+                return false;
+            space();
+            if (take(']'))
+                return true;
+            if (!take(','))
+                return false;
+        }
+    }
+    bool hex4(unsigned& out) noexcept {
+        if (m_end - m_p < 4)
+            return false;
+        unsigned v = 0;
+        for (int i = 0; i < 4; ++i) {
+            const char c = *m_p++;
+            v <<= 4;
+            if (c >= '0' && c <= '9')
+                v |= static_cast<unsigned>(c - '0');
+            else if (c >= 'a' && c <= 'f')
+                v |= static_cast<unsigned>(c - 'a' + 10);
+            else if (c >= 'A' && c <= 'F')
+                v |= static_cast<unsigned>(c - 'A' + 10);
+            else
+                return false;
+        }
+        out = v;
+        return true;
+    }
+    bool string() noexcept {
+        ++m_p; // opening quote
+        while (m_p != m_end) {
+            const auto c = static_cast<unsigned char>(*m_p++);
+            if (c == '"')
+                return true;
+            if (c < 0x20)
+                return false;
+            if (c != '\\')
+                continue;
+            if (m_p == m_end)
+                return false;
+            const char e = *m_p++;
+            if (e == 'u') {
+                unsigned cp = 0;
+                if (!hex4(cp))
+                    return false;
+                if (cp >= 0xDC00 && cp <= 0xDFFF) // a low surrogate without its high half
+                    return false;
+                if (cp >= 0xD800 && cp <= 0xDBFF) { // must be followed by \u low surrogate
+                    unsigned low = 0;
+                    if (!take('\\') || !take('u') || !hex4(low) || low < 0xDC00 || low > 0xDFFF)
+                        return false;
+                }
+            } else if (e != '"' && e != '\\' && e != '/' && e != 'b' && e != 'f' && e != 'n' &&
+                       e != 'r' && e != 't') {
+                return false;
+            }
+        }
+        return false;
+    }
+    bool number() {
+        const char* begin = m_p;
+        while (m_p != m_end && (is_digit(*m_p) || *m_p == '-' || *m_p == '+' || *m_p == '.' ||
+                                *m_p == 'e' || *m_p == 'E'))
+            ++m_p;
+        const std::string_view token(begin, static_cast<std::size_t>(m_p - begin));
+        if (!json_number_grammar(token)) {
+            // NaN, Infinity: say so rather than "not valid JSON"
+            if (looks_non_finite(std::string_view(begin, static_cast<std::size_t>(m_end - begin))))
+                m_reason = "not a finite number";
+            return false;
+        }
+        if (number_overflows(token)) {
+            m_reason = "not a finite number";
+            return false;
+        }
+        return true;
+    }
+
+    const char* m_p;
+    const char* m_end;
+    std::string_view m_reason = "not valid JSON";
+};
+
+// A number member that must be finite: the reason when it is not, or empty.
+std::string number_problem(std::string_view key, std::string_view raw) {
+    raw = trim(raw);
+    if (json_number_grammar(raw) || looks_non_finite(raw)) // 1e400 overflows; -Infinity
+        return fmt::format("{}: not a finite number", key_for_message(key));
+    return "not valid JSON";
+}
+
+// Epoch milliseconds from a JSON number. ts: an integer count of milliseconds. The legacy
+// `timestamp`: seconds (the seed's time.time(), possibly with a fraction) when below 1e11 in
+// magnitude, milliseconds above.
+bool number_to_millis(od::value& v, bool legacy_seconds, core::Millis& out) {
+    constexpr std::int64_t kSecondsBelow = 100000000000;
     std::int64_t i = 0;
     if (v.get_int64().get(i) == simdjson::SUCCESS) {
-        out = (seconds_if_small && i < 100000000000) ? i * 1000 : i;
+        out = (legacy_seconds && i > -kSecondsBelow && i < kSecondsBelow) ? i * 1000 : i;
         return true;
     }
     double d = 0;
     if (v.get_double().get(d) != simdjson::SUCCESS || !std::isfinite(d) || std::fabs(d) > 1e15)
         return false;
-    out = (seconds_if_small && d < 1e11) ? std::llround(d * 1000) : std::llround(d);
+    if (legacy_seconds && std::fabs(d) < 1e11) {
+        out = std::llround(d * 1000);
+        return true;
+    }
+    if (d != std::floor(d))
+        return false; // a fraction of a millisecond: not what a producer meant
+    out = static_cast<core::Millis>(d);
     return true;
 }
 
@@ -79,28 +379,124 @@ std::optional<core::Millis> legacy_timestamp(std::string_view s) {
     return core::parse_rfc3339(with_zone);
 }
 
-// The value's JSON text exactly as it came, for members passed through unchanged.
-bool raw_value(od::value& v, od::json_type type, std::string_view& raw) {
+enum class Key : unsigned {
+    ts,
+    device,
+    sensor,
+    value,
+    seq,
+    unit,
+    location,
+    label,
+    score,
+    anomaly,
+    reasons,
+    device_id,
+    sensor_type,
+    timestamp,
+    other
+};
+
+Key identify(std::string_view key, bool legacy) noexcept {
+    switch (key.size()) {
+    case 2:
+        return key == "ts" ? Key::ts : Key::other;
+    case 3:
+        return key == "seq" ? Key::seq : Key::other;
+    case 4:
+        return key == "unit" ? Key::unit : Key::other;
+    case 5:
+        return key == "value"   ? Key::value
+               : key == "label" ? Key::label
+               : key == "score" ? Key::score
+                                : Key::other;
+    case 6:
+        return key == "device" ? Key::device : key == "sensor" ? Key::sensor : Key::other;
+    case 7:
+        return key == "anomaly" ? Key::anomaly : key == "reasons" ? Key::reasons : Key::other;
+    case 8:
+        return key == "location" ? Key::location : Key::other;
+    case 9:
+        return legacy && key == "device_id"   ? Key::device_id
+               : legacy && key == "timestamp" ? Key::timestamp
+                                              : Key::other;
+    case 11:
+        return legacy && key == "sensor_type" ? Key::sensor_type : Key::other;
+    default:
+        return Key::other;
+    }
+}
+
+// The member's JSON text exactly as it came, validated, for members passed through unchanged.
+// Returns an empty reason on success.
+std::string raw_value(od::value& v, od::json_type type, std::string_view key,
+                      std::string_view& raw) {
     if (type == od::json_type::object) {
         od::object o;
-        return v.get_object().get(o) == simdjson::SUCCESS &&
-               o.raw_json().get(raw) == simdjson::SUCCESS;
-    }
-    if (type == od::json_type::array) {
+        if (v.get_object().get(o) != simdjson::SUCCESS ||
+            o.raw_json().get(raw) != simdjson::SUCCESS)
+            return "not valid JSON";
+    } else if (type == od::json_type::array) {
         od::array a;
-        return v.get_array().get(a) == simdjson::SUCCESS &&
-               a.raw_json().get(raw) == simdjson::SUCCESS;
+        if (v.get_array().get(a) != simdjson::SUCCESS || a.raw_json().get(raw) != simdjson::SUCCESS)
+            return "not valid JSON";
+    } else {
+        raw = v.raw_json_token(); // up to the next structural character: may end in spaces
     }
-    raw = v.raw_json_token();
-    if (type == od::json_type::string) { // validate the escapes even though we keep the raw text
+    raw = trim(raw);
+    if (const std::string_view reason = JsonChecker(raw).check(); !reason.empty()) {
+        if (reason == "not valid JSON")
+            return std::string(reason);
+        return fmt::format("{}: {}", key_for_message(key), reason);
+    }
+    // Consume a scalar too, so the iterator moves past it by parsing it: On Demand skips an
+    // unconsumed value by counting brackets only (with simdjson 3.0.1 a bare `{"x":"{k":null}}`
+    // passes that way).
+    bool consumed = true;
+    switch (type) {
+    case od::json_type::string: {
         std::string_view unused;
-        return v.get_string().get(unused) == simdjson::SUCCESS;
+        consumed = v.get_string().get(unused) == simdjson::SUCCESS;
+        break;
     }
-    if (type == od::json_type::number) {
+    case od::json_type::number: {
         double unused = 0;
-        return v.get_double().get(unused) == simdjson::SUCCESS || !raw.empty();
+        consumed = v.get_double().get(unused) == simdjson::SUCCESS;
+        break;
     }
-    return true;
+    case od::json_type::boolean: {
+        bool unused = false;
+        consumed = v.get_bool().get(unused) == simdjson::SUCCESS;
+        break;
+    }
+    case od::json_type::null: {
+        bool is_null = false;
+        consumed = v.is_null().get(is_null) == simdjson::SUCCESS && is_null;
+        break;
+    }
+    default:
+        break;
+    }
+    return consumed ? std::string() : std::string("not valid JSON");
+}
+
+} // namespace
+
+namespace {
+
+constexpr core::Millis kMinMillis = -62135596800000; // 0001-01-01T00:00:00.000Z
+constexpr core::Millis kMaxMillis = 253402300799999; // 9999-12-31T23:59:59.999Z
+
+// The DESIGN §2 range of a known kind; a generic series has none.
+std::string range_problem(const Reading& r) {
+    if (const auto info = sensor_info(r.sensor)) {
+        if (info->binary && r.value != 0.0 && r.value != 1.0)
+            return fmt::format("value: {} must be 0 or 1, got {}", info->name, r.value);
+        if (r.value < info->min || r.value > info->max)
+            return fmt::format("value: {} is out of range for {} ({} to {})", r.value, info->name,
+                               info->min, info->max);
+    }
+    return {};
 }
 
 } // namespace
@@ -129,6 +525,8 @@ bool Parser::parse(std::string_view line, Reading& out) {
     std::memcpy(buf.data(), line.data(), line.size());
     std::memset(buf.data() + line.size(), 0, simdjson::SIMDJSON_PADDING);
 
+    // iterate() runs simdjson's stage 1 over the whole line: UTF-8, unescaped control characters
+    // in strings and unclosed strings are found here.
     od::document doc;
     if (auto err = m_impl->parser.iterate(buf.data(), line.size(), buf.size()).get(doc); err) {
         if (err == simdjson::UTF8_ERROR)
@@ -137,8 +535,11 @@ bool Parser::parse(std::string_view line, Reading& out) {
     }
     od::object obj;
     if (doc.get_object().get(obj) != simdjson::SUCCESS)
-        return fail("not a JSON object");
+        return fail("not valid JSON");
 
+    unsigned seen = 0; // bits of Key
+    auto& unknown_keys = m_impl->unknown_keys;
+    unknown_keys.clear();
     bool have_ts = false, have_device = false, have_sensor = false, have_value = false;
     bool legacy_device = false, legacy_sensor = false, legacy_ts = false;
     std::string legacy_device_name, legacy_sensor_name;
@@ -151,90 +552,119 @@ bool Parser::parse(std::string_view line, Reading& out) {
         std::string_view key;
         if (field.unescaped_key().get(key) != simdjson::SUCCESS)
             return fail("not valid JSON");
+        // A repeated member is ambiguous (readers differ on which one wins): reject it.
+        const Key id = identify(key, m_options.accept_legacy);
+        if (id != Key::other) {
+            const auto bit = 1U << static_cast<unsigned>(id);
+            if ((seen & bit) != 0)
+                return fail(fmt::format("duplicate field {}", quote_text(key)));
+            seen |= bit;
+        } else {
+            for (const auto& k : unknown_keys)
+                if (k == key)
+                    return fail(fmt::format("duplicate field {}", quote_text(key)));
+            unknown_keys.emplace_back(key);
+        }
         od::value v = field.value();
         od::json_type type{};
         if (v.type().get(type) != simdjson::SUCCESS) {
             if (looks_non_finite(v.raw_json_token()))
-                return fail(fmt::format("{}: not a finite number", key));
+                return fail(fmt::format("{}: not a finite number", key_for_message(key)));
             return fail("not valid JSON");
         }
         auto wrong_type = [&](std::string_view expected) {
             return fail(fmt::format("{}: expected {}, got {}", key, expected, type_name(type)));
         };
+        // A string member; a bad escape (or lone surrogate) is invalid JSON, not a wrong type.
         auto get_text = [&](std::string& into, std::size_t max) {
-            std::string_view s;
-            if (type != od::json_type::string || v.get_string().get(s) != simdjson::SUCCESS)
+            if (type != od::json_type::string)
                 return wrong_type("a string");
+            std::string_view s;
+            if (v.get_string().get(s) != simdjson::SUCCESS)
+                return fail("not valid JSON");
             if (s.size() > max)
                 return fail(fmt::format("{}: longer than {} bytes", key, max));
             into.assign(s);
             return true;
         };
+        // A number member; true with d set, or false with the reason set.
+        auto get_number = [&](double& d) {
+            if (type != od::json_type::number) {
+                if (looks_non_finite(v.raw_json_token())) // nan: simdjson's type() says null
+                    return fail(fmt::format("{}: not a finite number", key));
+                return wrong_type("a number");
+            }
+            if (v.get_double().get(d) != simdjson::SUCCESS)
+                return fail(number_problem(key, v.raw_json_token()));
+            return true;
+        };
 
-        if (key == "ts") {
+        if (id == Key::ts) {
             if (type == od::json_type::string) {
                 std::string_view s;
                 if (v.get_string().get(s) != simdjson::SUCCESS)
                     return fail("not valid JSON");
                 auto t = core::parse_rfc3339(s);
                 if (!t)
-                    return fail(fmt::format("ts: \"{}\" is not an RFC 3339 time", s.substr(0, 40)));
+                    return fail(fmt::format("ts: {} is not an RFC 3339 time", quote_text(s)));
                 out.ts = *t;
             } else if (type == od::json_type::number) {
+                if (!json_number_grammar(trim(v.raw_json_token())))
+                    return fail("not valid JSON");
                 if (!number_to_millis(v, false, out.ts))
                     return fail("ts: not an integer of epoch milliseconds");
             } else {
                 return wrong_type("an RFC 3339 string or epoch milliseconds");
             }
             have_ts = true;
-        } else if (key == "device") {
+        } else if (id == Key::device) {
             if (!get_text(out.device, 1024))
                 return false;
             if (!valid_name(out.device))
                 return fail("device: must be 1-64 characters of A-Z a-z 0-9 _ . -");
             have_device = true;
-        } else if (key == "sensor") {
+        } else if (id == Key::sensor) {
             if (!get_text(out.sensor, 1024))
                 return false;
             if (!valid_name(out.sensor))
                 return fail("sensor: must be 1-64 characters of A-Z a-z 0-9 _ . -");
             have_sensor = true;
-        } else if (key == "value") {
-            if (type != od::json_type::number)
-                return wrong_type("a number");
-            double d = 0;
-            if (v.get_double().get(d) != simdjson::SUCCESS || !std::isfinite(d))
+        } else if (id == Key::value) {
+            if (!get_number(out.value))
+                return false;
+            if (!std::isfinite(out.value))
                 return fail("value: not a finite number");
-            out.value = d;
             have_value = true;
-        } else if (key == "seq") {
+        } else if (id == Key::seq) {
             std::int64_t s = 0;
             if (type != od::json_type::number || v.get_int64().get(s) != simdjson::SUCCESS || s < 0)
                 return fail("seq: expected a non-negative integer");
             out.seq = s;
-        } else if (key == "unit") {
+        } else if (id == Key::unit) {
             if (!get_text(out.unit, 16))
                 return false;
-        } else if (key == "location") {
+        } else if (id == Key::location) {
             if (!get_text(out.location, kMaxTextField))
                 return false;
-        } else if (key == "label") {
+        } else if (id == Key::label) {
             if (!get_text(out.label, 32))
                 return false;
             if (!valid_label(out.label))
-                return fail(fmt::format("label: unknown incident kind \"{}\"", out.label));
-        } else if (key == "score") {
+                return fail(fmt::format("label: unknown incident kind {}", quote_text(out.label)));
+        } else if (id == Key::score) {
             double d = 0;
             if (type != od::json_type::number || v.get_double().get(d) != simdjson::SUCCESS ||
                 !(d >= 0 && d <= 1))
                 return fail("score: expected a number from 0 to 1");
             out.score = d;
-        } else if (key == "anomaly") {
+        } else if (id == Key::anomaly) {
             bool b = false;
-            if (type != od::json_type::boolean || v.get_bool().get(b) != simdjson::SUCCESS)
+            if (type != od::json_type::boolean)
                 return wrong_type("a boolean");
+            if (v.get_bool().get(b) != simdjson::SUCCESS)
+                return fail("not valid JSON");
             out.anomaly = b;
-        } else if (key == "reasons") {
+        } else if (id == Key::reasons) {
             od::array arr;
             if (type != od::json_type::array || v.get_array().get(arr) != simdjson::SUCCESS)
                 return wrong_type("an array of strings");
@@ -246,18 +676,18 @@ bool Parser::parse(std::string_view line, Reading& out) {
                     return fail("reasons: at most 32 codes of 64 bytes");
                 out.reasons.emplace_back(s);
             }
-        } else if (m_options.accept_legacy && key == "device_id") {
+        } else if (id == Key::device_id) {
             if (!get_text(legacy_device_name, 1024))
                 return false;
             legacy_device = true;
-        } else if (m_options.accept_legacy && key == "sensor_type") {
+        } else if (id == Key::sensor_type) {
             if (!get_text(legacy_sensor_name, 1024))
                 return false;
             for (auto& c : legacy_sensor_name)
                 if (c >= 'A' && c <= 'Z')
                     c = static_cast<char>(c - 'A' + 'a');
             legacy_sensor = true;
-        } else if (m_options.accept_legacy && key == "timestamp") {
+        } else if (id == Key::timestamp) {
             if (type == od::json_type::string) {
                 std::string_view s;
                 if (v.get_string().get(s) != simdjson::SUCCESS)
@@ -265,8 +695,11 @@ bool Parser::parse(std::string_view line, Reading& out) {
                 auto t = legacy_timestamp(s);
                 if (!t)
                     return fail(
-                        fmt::format("timestamp: \"{}\" is not an ISO 8601 time", s.substr(0, 40)));
+                        fmt::format("timestamp: {} is not an ISO 8601 time", quote_text(s)));
                 legacy_ts_value = *t;
+            } else if (type == od::json_type::number &&
+                       !json_number_grammar(trim(v.raw_json_token()))) {
+                return fail("not valid JSON");
             } else if (type != od::json_type::number ||
                        !number_to_millis(v, true, legacy_ts_value)) {
                 return fail("timestamp: expected an ISO 8601 time or epoch seconds");
@@ -274,9 +707,8 @@ bool Parser::parse(std::string_view line, Reading& out) {
             legacy_ts = true;
         } else {
             std::string_view raw;
-            if (!raw_value(v, type, raw))
-                return fail("not valid JSON");
-            raw = trim(raw);
+            if (auto reason = raw_value(v, type, key, raw); !reason.empty())
+                return fail(std::move(reason));
             if (!out.extra.empty())
                 out.extra.push_back(',');
             append_json_string(key, out.extra);
@@ -284,7 +716,9 @@ bool Parser::parse(std::string_view line, Reading& out) {
             out.extra.append(raw);
         }
     }
-    if (line.back() != '}')
+    // The object is complete; anything after it (`{"a":1} {"b":2}`, a stray `}`) is an error. At
+    // the end of the input current_location() reports OUT_OF_BOUNDS.
+    if (const char* rest = nullptr; doc.current_location().get(rest) != simdjson::OUT_OF_BOUNDS)
         return fail("not valid JSON (text after the object)");
 
     if (!have_device && legacy_device) {
@@ -311,8 +745,11 @@ bool Parser::parse(std::string_view line, Reading& out) {
         return fail("missing field \"sensor\"");
     if (!have_value)
         return fail("missing field \"value\"");
+    // Names and finiteness were checked above; the time range always, the kind's range if asked.
+    if (out.ts < kMinMillis || out.ts > kMaxMillis)
+        return fail("ts: outside the years 0001 to 9999");
     if (m_options.check_ranges) {
-        std::string reason = validate(out, m_options);
+        std::string reason = range_problem(out);
         if (!reason.empty())
             return fail(std::move(reason));
     }
@@ -326,18 +763,17 @@ std::string validate(const Reading& r, const ParseOptions& options) {
         return "sensor: must be 1-64 characters of A-Z a-z 0-9 _ . -";
     if (!std::isfinite(r.value))
         return "value: not a finite number";
-    if (r.ts < -62135596800000 || r.ts > 253402300799999) // years 0001 to 9999
+    if (r.ts < kMinMillis || r.ts > kMaxMillis)
         return "ts: outside the years 0001 to 9999";
+    if (r.seq && *r.seq < 0)
+        return "seq: expected a non-negative integer";
+    if (!r.label.empty() && !valid_label(r.label))
+        return fmt::format("label: unknown incident kind {}", quote_text(r.label));
+    if (r.score && !(*r.score >= 0 && *r.score <= 1))
+        return "score: expected a number from 0 to 1";
     if (!options.check_ranges)
         return {};
-    if (const auto info = sensor_info(r.sensor)) {
-        if (info->binary && r.value != 0.0 && r.value != 1.0)
-            return fmt::format("value: {} must be 0 or 1, got {}", info->name, r.value);
-        if (r.value < info->min || r.value > info->max)
-            return fmt::format("value: {} is out of range for {} ({} to {})", r.value, info->name,
-                               info->min, info->max);
-    }
-    return {};
+    return range_problem(r);
 }
 
 } // namespace iots::record

@@ -28,6 +28,8 @@ struct Reading {
     std::string extra;
 
     void clear() noexcept;
+    // Member-wise: the same record (extra compared as text).
+    bool operator==(const Reading&) const = default;
 };
 
 } // namespace iots::record
