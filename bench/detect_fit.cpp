@@ -1,0 +1,49 @@
+// Forest fit and scoring time on one series' feature matrix, and the matrix as CSV for
+// scikit-learn (bench/detect_speed.sh builds and runs this; not part of the build).
+#include "iotshield/detect/iforest.hpp"
+#include "iotshield/detect/model.hpp"
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <random>
+
+using namespace iots::detect;
+
+int main(int argc, char** argv) {
+    const std::size_t n = argc > 1 ? std::stoul(argv[1]) : 100000;
+    const char* csv = argc > 2 ? argv[2] : nullptr;
+    // A room temperature with a daily cycle and noise, one reading every 5 s.
+    std::mt19937_64 rng(1);
+    std::normal_distribution<double> g(0.0, 0.05);
+    History h{"bench", "temperature", {}, {}};
+    for (std::size_t i = 0; i < n + 16; ++i) {
+        const double t = static_cast<double>(i) * 5.0;
+        h.ts.push_back(1'700'000'000'000 + static_cast<std::int64_t>(i) * 5000);
+        h.values.push_back(21.0 + 1.5 * std::sin(t / 86400.0 * 2 * M_PI) + g(rng));
+    }
+    const arma::mat X = feature_matrix(h, SafetyLevels{}, StreamLevels{});
+    using clock = std::chrono::steady_clock;
+    double best_fit = 1e9;
+    Forest f;
+    for (int rep = 0; rep < 5; ++rep) {
+        const auto t0 = clock::now();
+        f = Forest::train(X, ForestParams{});
+        best_fit = std::min(best_fit,
+                            std::chrono::duration<double, std::milli>(clock::now() - t0).count());
+    }
+    const auto t1 = clock::now();
+    const arma::vec s = f.score_batch(X);
+    const double score_ms = std::chrono::duration<double, std::milli>(clock::now() - t1).count();
+    std::printf("rows %llu fit_ms %.2f score_batch_per_s %.0f mean_score %.4f\n",
+                static_cast<unsigned long long>(X.n_cols), best_fit,
+                static_cast<double>(X.n_cols) / (score_ms / 1000.0), arma::mean(s));
+    if (csv != nullptr) {
+        std::FILE* out = std::fopen(csv, "w");
+        for (arma::uword j = 0; j < X.n_cols; ++j)
+            for (arma::uword i = 0; i < X.n_rows; ++i)
+                std::fprintf(out, "%.17g%c", X(i, j), i + 1 == X.n_rows ? '\n' : ',');
+        std::fclose(out);
+    }
+    return 0;
+}

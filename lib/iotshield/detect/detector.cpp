@@ -1,0 +1,114 @@
+#include "iotshield/detect/detector.hpp"
+
+#include <algorithm>
+
+namespace iots::detect {
+
+namespace {
+double ratio_score(double stat, double level) noexcept {
+    if (!(level > 0) || !(stat > 0))
+        return 0;
+    const double r = stat / level;
+    return r / (1.0 + r);
+}
+
+double forest_score(double s, double threshold) noexcept {
+    if (!(threshold > 0) || !(threshold < 1))
+        return 0;
+    if (s <= threshold)
+        return 0.5 * s / threshold;
+    return std::min(1.0, 0.5 + 0.5 * (s - threshold) / (1.0 - threshold));
+}
+} // namespace
+
+Detector::Detector(DetectorOptions options, const Model* model)
+    : m_options(options), m_model(model) {}
+
+Detector::Series& Detector::find_series(std::string_view device, std::string_view sensor) {
+    m_key.assign(device).append(1, '/').append(sensor);
+    auto it = m_series.find(std::string_view(m_key));
+    if (it != m_series.end())
+        return *it->second;
+    auto s = std::make_unique<Series>();
+    s->state = SeriesState(record::sensor_kind(sensor));
+    s->levels.heat_c = m_options.safety.heat_c;
+    s->levels.z = m_options.stream.z;
+    s->levels.spike = m_options.stream.spike;
+    s->levels.stuck_min = m_options.stream.stuck_min;
+    if (m_model != nullptr) {
+        s->model = m_model->find(device, sensor);
+        if (s->model != nullptr && s->model->forest.empty())
+            s->model = nullptr;
+        if (s->model != nullptr) {
+            // Training may only make the statistical checks stricter than configured, and the
+            // heat level follows EN 54-5's class for the location, never below the configured one.
+            s->levels.z = std::max(s->levels.z, s->model->levels.z);
+            s->levels.spike = std::max(s->levels.spike, s->model->levels.spike);
+            s->levels.stuck_min = std::max(s->levels.stuck_min, s->model->levels.stuck_min);
+            s->levels.heat_c = std::max(s->levels.heat_c, s->model->levels.heat_c);
+        }
+    }
+    auto [pos, inserted] = m_series.emplace(m_key, std::move(s));
+    (void)inserted;
+    return *pos->second;
+}
+
+Verdict Detector::score(core::Millis ts, std::string_view device, std::string_view sensor,
+                        double value) {
+    Series& s = find_series(device, sensor);
+    Observation obs;
+    s.state.observe(ts, value, m_options.safety, m_options.stream, s.levels, obs);
+    Verdict v;
+    const std::uint16_t safety = obs.conditions & kSafety;
+    if (obs.duplicate) {
+        v = s.last;
+        v.anomaly = safety != 0;
+        return v;
+    }
+    std::uint16_t cond = obs.conditions;
+    double score = std::max({ratio_score(obs.z, s.levels.z), ratio_score(obs.spike, s.levels.spike),
+                             ratio_score(obs.gap, m_options.stream.gap)});
+    if ((cond & kStuck) != 0)
+        score = std::max(score, 0.6);
+    if (s.model != nullptr && obs.features_valid) {
+        const double fs = s.model->forest.score(obs.features.data());
+        if (fs > s.model->threshold)
+            cond |= kIforest;
+        score = std::max(score, forest_score(fs, s.model->threshold));
+    }
+    if (safety != 0)
+        score = 1.0;
+    v.score = score;
+    v.reasons = cond;
+
+    const std::uint16_t other = cond & static_cast<std::uint16_t>(~kSafety);
+    bool onset = false;
+    if (other != 0) {
+        onset = !s.event;
+        s.event = true;
+        s.quiet = 0;
+    } else if (s.event && obs.in_order &&
+               ++s.quiet >= static_cast<std::uint16_t>(m_options.stream.clear_after)) {
+        s.event = false;
+    }
+    v.anomaly = safety != 0 || onset;
+    s.last = v;
+    return v;
+}
+
+Verdict Detector::annotate(record::Reading& r) {
+    const Verdict v = score(r.ts, r.device, r.sensor, r.value);
+    r.score = v.score;
+    r.anomaly = v.anomaly;
+    r.reasons.clear();
+    reason_names(v.reasons, r.reasons);
+    return v;
+}
+
+void reason_names(std::uint16_t bits, std::vector<std::string>& out) {
+    for (std::size_t i = 0; i < kReasonCount; ++i)
+        if ((bits & (1U << i)) != 0)
+            out.emplace_back(reason_name(i));
+}
+
+} // namespace iots::detect

@@ -1,0 +1,82 @@
+#pragma once
+// The streaming detector: per series state, the model's forest when there is one, and fusion
+// into one score in [0, 1], an anomaly flag and reason codes (DESIGN §2).
+//
+// Flags: a safety threshold flags every reading while the danger lasts. Every other check flags
+// the ONSET of an event only: the first reading where some check holds after at least
+// `clear_after` readings where none held (scored like the Numenta Anomaly Benchmark: a window
+// counts once, early is better, every flag outside a window costs).
+// Score: 1 for a safety threshold; else the largest of the checks' scores, each mapped so that
+// its own level is 0.5 (r / (1 + r) for a ratio r of statistic to level; the forest's score
+// piecewise linearly with its threshold at 0.5).
+#include "iotshield/detect/model.hpp"
+#include "iotshield/detect/params.hpp"
+#include "iotshield/detect/series.hpp"
+#include "iotshield/record/reading.hpp"
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+namespace iots::detect {
+
+struct DetectorOptions {
+    SafetyLevels safety;
+    StreamLevels stream;
+};
+
+struct Verdict {
+    double score = 0;
+    bool anomaly = false;
+    std::uint16_t reasons = 0; // Reason bits holding at this reading
+};
+
+class Detector {
+public:
+    // model may be null (streaming checks only); it must outlive the detector.
+    explicit Detector(DetectorOptions options = {}, const Model* model = nullptr);
+
+    [[nodiscard]] Verdict score(core::Millis ts, std::string_view device, std::string_view sensor,
+                                double value);
+    // Sets r.score, r.anomaly and r.reasons (reusing the vector's storage).
+    Verdict annotate(record::Reading& r);
+
+    [[nodiscard]] std::size_t series_count() const noexcept { return m_series.size(); }
+    [[nodiscard]] const DetectorOptions& options() const noexcept { return m_options; }
+
+    struct Series {
+        SeriesState state;
+        const SeriesModel* model = nullptr;
+        SeriesLevels levels;
+        bool event = false; // a non-safety event is in progress
+        std::uint16_t quiet = 0;
+        Verdict last;
+    };
+
+private:
+    struct Hash {
+        using is_transparent = void;
+        std::size_t operator()(std::string_view s) const noexcept {
+            return std::hash<std::string_view>{}(s);
+        }
+    };
+    struct Eq {
+        using is_transparent = void;
+        bool operator()(std::string_view a, std::string_view b) const noexcept { return a == b; }
+    };
+
+    Series& find_series(std::string_view device, std::string_view sensor);
+
+    DetectorOptions m_options;
+    const Model* m_model;
+    std::unordered_map<std::string, std::unique_ptr<Series>, Hash, Eq> m_series;
+    std::string m_key;
+};
+
+// Appends the reason names of `bits` to out, in bit order.
+void reason_names(std::uint16_t bits, std::vector<std::string>& out);
+
+} // namespace iots::detect

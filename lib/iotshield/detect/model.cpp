@@ -1,0 +1,193 @@
+#include "iotshield/detect/model.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <numeric>
+#include <stdexcept>
+
+namespace iots::detect {
+
+namespace {
+constexpr double kDayMs = 86'400'000.0;
+
+// The value at quantile p (0..1) of v, by rank floor(p (n-1)); v is reordered.
+double quantile(std::vector<double>& v, double p) {
+    if (v.empty())
+        return 0;
+    const auto k = static_cast<std::size_t>(std::floor(p * static_cast<double>(v.size() - 1)));
+    std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(k), v.end());
+    return v[k];
+}
+
+std::uint64_t fnv1a(std::string_view a, std::string_view b) {
+    std::uint64_t h = 1469598103934665603ULL;
+    auto mix = [&](std::string_view s) {
+        for (char ch : s) {
+            const auto c = static_cast<unsigned char>(ch);
+            h ^= c;
+            h *= 1099511628211ULL;
+        }
+        h ^= 0xFF; // separator
+        h *= 1099511628211ULL;
+    };
+    mix(a);
+    mix(b);
+    return h;
+}
+
+void sort_history(History& h) {
+    if (h.ts.size() != h.values.size())
+        throw std::invalid_argument("history: ts and values differ in length");
+    if (std::is_sorted(h.ts.begin(), h.ts.end()))
+        return;
+    std::vector<std::size_t> order(h.ts.size());
+    std::iota(order.begin(), order.end(), std::size_t{0});
+    std::stable_sort(order.begin(), order.end(),
+                     [&](std::size_t a, std::size_t b) { return h.ts[a] < h.ts[b]; });
+    std::vector<core::Millis> ts(order.size());
+    std::vector<double> values(order.size());
+    for (std::size_t i = 0; i < order.size(); ++i) {
+        ts[i] = h.ts[order[i]];
+        values[i] = h.values[order[i]];
+    }
+    h.ts = std::move(ts);
+    h.values = std::move(values);
+}
+
+// What one pass of the streaming layer over normal data tells about a group.
+struct Pass {
+    std::vector<double> columns; // feature rows, kFeatures per reading
+    std::vector<double> z, spike;
+    std::vector<double> intervals;
+    int max_run = 0;
+    double min = HUGE_VAL, max = -HUGE_VAL;
+    core::Millis first = 0, last = 0;
+    std::uint64_t readings = 0;
+};
+
+void run_pass(History& h, const SafetyLevels& safety, const StreamLevels& stream, Pass& p) {
+    sort_history(h);
+    const bool first_member = p.readings == 0;
+    SeriesState state(record::sensor_kind(h.sensor));
+    const SeriesLevels defaults;
+    Observation obs;
+    for (std::size_t i = 0; i < h.ts.size(); ++i) {
+        state.observe(h.ts[i], h.values[i], safety, stream, defaults, obs);
+        ++p.readings;
+        if (!obs.in_order || obs.duplicate)
+            continue;
+        if (i > 0 && h.ts[i] > h.ts[i - 1])
+            p.intervals.push_back(static_cast<double>(h.ts[i] - h.ts[i - 1]));
+        p.min = std::min(p.min, h.values[i]);
+        p.max = std::max(p.max, h.values[i]);
+        p.max_run = std::max(p.max_run, obs.run);
+        if (!obs.features_valid)
+            continue;
+        p.columns.insert(p.columns.end(), obs.features.begin(), obs.features.end());
+        p.z.push_back(obs.z);
+        p.spike.push_back(obs.spike);
+    }
+    if (!h.ts.empty()) {
+        p.first = first_member ? h.ts.front() : std::min(p.first, h.ts.front());
+        p.last = first_member ? h.ts.back() : std::max(p.last, h.ts.back());
+    }
+}
+} // namespace
+
+std::string_view scope_name(Scope s) noexcept {
+    return s == Scope::kind ? "kind" : "series";
+}
+
+const SeriesModel* Model::find(std::string_view device, std::string_view sensor) const noexcept {
+    const SeriesModel* kind = nullptr;
+    for (const auto& s : series) {
+        if (s.sensor != sensor)
+            continue;
+        if (s.device == device)
+            return &s;
+        if (s.device.empty())
+            kind = &s;
+    }
+    return kind;
+}
+
+arma::mat feature_matrix(History& h, const SafetyLevels& safety, const StreamLevels& stream) {
+    Pass p;
+    run_pass(h, safety, stream, p);
+    arma::mat X(p.columns.data(), kFeatures, p.columns.size() / kFeatures);
+    return X;
+}
+
+TrainResult train(std::vector<History> histories, const TrainOptions& options) {
+    if (!(options.false_alarm_rate > 0) || !std::isfinite(options.false_alarm_rate))
+        throw std::invalid_argument("false-alarm rate must be a positive number");
+    TrainResult result;
+    Model& model = result.model;
+    model.params = options.forest;
+    model.false_alarm_rate = options.false_alarm_rate;
+    model.scope = options.scope;
+
+    // Group: one per series, or one per sensor name (device left empty).
+    std::map<std::pair<std::string, std::string>, std::vector<History*>> groups;
+    for (auto& h : histories) {
+        std::string device = options.scope == Scope::kind ? std::string() : h.device;
+        groups[{device, h.sensor}].push_back(&h);
+    }
+    bool any = false;
+    for (auto& [key, members] : groups) {
+        Pass p;
+        for (History* h : members)
+            run_pass(*h, options.safety, options.stream, p);
+        TrainedGroup g{key.first, key.second, p.readings, p.columns.size() / kFeatures, false};
+        if (g.rows < std::max<std::size_t>(options.min_rows, 2)) {
+            g.skipped = true;
+            result.groups.push_back(std::move(g));
+            continue;
+        }
+        SeriesModel sm;
+        sm.device = key.first;
+        sm.sensor = key.second;
+        sm.rows = g.rows;
+        sm.first_ts = p.first;
+        sm.last_ts = p.last;
+        sm.normal_min = p.min;
+        sm.normal_max = p.max;
+        const double interval = p.intervals.empty() ? 5000.0 : quantile(p.intervals, 0.5);
+        sm.interval_ms = static_cast<std::int64_t>(interval);
+        // The per-reading quantile that gives `false_alarm_rate` alarms a day at this rate.
+        const double q =
+            std::clamp(options.false_alarm_rate * std::max(interval, 1.0) / kDayMs, 1e-12, 0.5);
+
+        arma::mat X(p.columns.data(), kFeatures, g.rows, false, true);
+        ForestParams fp = options.forest;
+        fp.seed = options.forest.seed ^ fnv1a(sm.device, sm.sensor);
+        sm.forest = Forest::train(X, fp);
+        arma::vec scores = sm.forest.score_batch(X);
+        std::vector<double> s(scores.begin(), scores.end());
+        const double median = quantile(s, 0.5);
+        const double at_rate = quantile(s, 1.0 - q);
+        sm.score_quantiles = {median, quantile(s, 0.9), quantile(s, 0.99), quantile(s, 0.999),
+                              *std::max_element(s.begin(), s.end())};
+        // Scores of unseen normal data run a little above in-sample ones: keep a margin.
+        sm.threshold = std::min(at_rate + 0.1 * std::max(at_rate - median, 0.0), 0.99);
+
+        const StreamLevels& st = options.stream;
+        sm.levels.z = std::max(st.z, 1.1 * quantile(p.z, 1.0 - q));
+        sm.levels.spike = std::max(st.spike, 1.1 * quantile(p.spike, 1.0 - q));
+        sm.levels.stuck_min = std::max(st.stuck_min, p.max_run + 1);
+        sm.levels.heat_c = record::sensor_kind(sm.sensor) == record::SensorKind::temperature
+                               ? heat_level_for(p.max, options.safety.heat_c)
+                               : options.safety.heat_c;
+        if (!any || p.first < model.train_from)
+            model.train_from = p.first;
+        if (!any || p.last > model.train_to)
+            model.train_to = p.last;
+        any = true;
+        model.series.push_back(std::move(sm));
+        result.groups.push_back(std::move(g));
+    }
+    return result;
+}
+
+} // namespace iots::detect

@@ -1,0 +1,87 @@
+#pragma once
+// A trained model: per series (or per sensor kind) an isolation forest, its score threshold at the
+// user's false-alarm rate, and the streaming levels calibrated on the same normal data. Training
+// is a pure function of the history and the options (seeded, deterministic).
+#include "iotshield/core/time.hpp"
+#include "iotshield/detect/iforest.hpp"
+#include "iotshield/detect/params.hpp"
+#include "iotshield/detect/series.hpp"
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace iots::detect {
+
+enum class Scope : std::uint8_t { series = 0, kind = 1 };
+[[nodiscard]] std::string_view scope_name(Scope s) noexcept;
+
+struct SeriesModel {
+    std::string device; // empty in a per-kind model: applies to every device
+    std::string sensor;
+    std::uint64_t rows = 0; // training rows (readings that produced features)
+    core::Millis first_ts = 0;
+    core::Millis last_ts = 0;
+    double threshold = 1.0; // forest score at which a reading is anomalous
+    SeriesLevels levels;
+    double normal_min = 0;
+    double normal_max = 0;
+    std::int64_t interval_ms = 0; // median sampling interval in training
+    // Training score distribution: p50, p90, p99, p99.9, max.
+    std::array<double, 5> score_quantiles{};
+    Forest forest;
+};
+
+struct Model {
+    static constexpr std::uint32_t kFormatVersion = 1;
+    ForestParams params;
+    double false_alarm_rate = 0.1; // false alarms per series and day, per check
+    Scope scope = Scope::series;
+    core::Millis train_from = 0;
+    core::Millis train_to = 0;
+    std::vector<SeriesModel> series;
+
+    // The series' own model, else the per-kind model for its sensor, else nullptr.
+    [[nodiscard]] const SeriesModel* find(std::string_view device,
+                                          std::string_view sensor) const noexcept;
+};
+
+// One series' history; need not be sorted.
+struct History {
+    std::string device;
+    std::string sensor;
+    std::vector<core::Millis> ts;
+    std::vector<double> values;
+};
+
+struct TrainOptions {
+    ForestParams forest;
+    double false_alarm_rate = 0.1;
+    Scope scope = Scope::series;
+    SafetyLevels safety;
+    StreamLevels stream;
+    std::size_t min_rows = 64; // fewer feature rows: no forest for that group
+};
+
+struct TrainedGroup {
+    std::string device, sensor;
+    std::uint64_t readings = 0; // readings given
+    std::uint64_t rows = 0;     // feature rows used (past warm-up, in order, not duplicated)
+    bool skipped = false;       // too few rows
+};
+
+struct TrainResult {
+    Model model;
+    std::vector<TrainedGroup> groups;
+};
+
+// Throws std::invalid_argument for bad options (e.g. a false-alarm rate <= 0).
+[[nodiscard]] TrainResult train(std::vector<History> histories, const TrainOptions& options);
+
+// Feature rows (one column per reading) of one series, as detection computes them. Sorts h.
+[[nodiscard]] arma::mat feature_matrix(History& h, const SafetyLevels& safety,
+                                       const StreamLevels& stream);
+
+} // namespace iots::detect

@@ -1,0 +1,357 @@
+#include "iotshield/detect/model_file.hpp"
+
+#include "iotshield/core/error.hpp"
+
+#include <fmt/format.h>
+
+#include <array>
+#include <bit>
+#include <cerrno>
+#include <cmath>
+#include <cstring>
+#include <fcntl.h>
+#include <stdexcept>
+#include <unistd.h>
+
+namespace iots::detect {
+
+namespace {
+constexpr std::string_view kMagic = "IOTSMODL";
+constexpr std::size_t kHeader = 20;
+constexpr std::uint32_t kMaxSeries = 1U << 20;
+constexpr std::uint32_t kMaxString = 64;
+
+class Writer {
+public:
+    void u8(std::uint8_t v) { m_out.push_back(static_cast<char>(v)); }
+    void u32(std::uint32_t v) {
+        for (int i = 0; i < 4; ++i)
+            u8(static_cast<std::uint8_t>(v >> (8 * i)));
+    }
+    void u64(std::uint64_t v) {
+        for (int i = 0; i < 8; ++i)
+            u8(static_cast<std::uint8_t>(v >> (8 * i)));
+    }
+    void i64(std::int64_t v) { u64(static_cast<std::uint64_t>(v)); }
+    void f64(double v) { u64(std::bit_cast<std::uint64_t>(v)); }
+    void f32(float v) { u32(std::bit_cast<std::uint32_t>(v)); }
+    void str(std::string_view s) {
+        u32(static_cast<std::uint32_t>(s.size()));
+        m_out.append(s);
+    }
+    std::string& out() { return m_out; }
+
+private:
+    std::string m_out;
+};
+
+class Reader {
+public:
+    Reader(std::string_view bytes, std::string_view name) : m_bytes(bytes), m_name(name) {}
+
+    [[noreturn]] void fail(const std::string& what) const {
+        throw Error(Exit::no_input, fmt::format("model {}: {}", m_name, what));
+    }
+    void need(std::size_t n, std::string_view field) const {
+        if (m_bytes.size() - m_pos < n)
+            fail(fmt::format("corrupt: {} runs past the end of the payload", field));
+    }
+    std::uint8_t u8(std::string_view field) {
+        need(1, field);
+        return static_cast<std::uint8_t>(m_bytes[m_pos++]);
+    }
+    std::uint32_t u32(std::string_view field) {
+        need(4, field);
+        std::uint32_t v = 0;
+        for (int i = 0; i < 4; ++i)
+            v |= static_cast<std::uint32_t>(static_cast<std::uint8_t>(m_bytes[m_pos++])) << (8 * i);
+        return v;
+    }
+    std::uint64_t u64(std::string_view field) {
+        need(8, field);
+        std::uint64_t v = 0;
+        for (int i = 0; i < 8; ++i)
+            v |= static_cast<std::uint64_t>(static_cast<std::uint8_t>(m_bytes[m_pos++])) << (8 * i);
+        return v;
+    }
+    std::int64_t i64(std::string_view field) { return static_cast<std::int64_t>(u64(field)); }
+    double f64(std::string_view field) {
+        const double v = std::bit_cast<double>(u64(field));
+        if (!std::isfinite(v))
+            fail(fmt::format("corrupt: {} is not a finite number", field));
+        return v;
+    }
+    std::string str(std::string_view field) {
+        const std::uint32_t n = u32(field);
+        if (n > kMaxString)
+            fail(fmt::format("corrupt: {} is {} bytes long (at most {})", field, n, kMaxString));
+        need(n, field);
+        std::string s(m_bytes.substr(m_pos, n));
+        m_pos += n;
+        return s;
+    }
+    std::string_view raw(std::size_t n, std::string_view field) {
+        need(n, field);
+        auto s = m_bytes.substr(m_pos, n);
+        m_pos += n;
+        return s;
+    }
+    [[nodiscard]] bool done() const { return m_pos == m_bytes.size(); }
+    [[nodiscard]] std::size_t left() const { return m_bytes.size() - m_pos; }
+
+private:
+    std::string_view m_bytes;
+    std::string_view m_name;
+    std::size_t m_pos = 0;
+};
+
+std::string join_features() {
+    std::string s;
+    for (auto f : feature_names()) {
+        if (!s.empty())
+            s += ',';
+        s.append(f);
+    }
+    return s;
+}
+
+std::string errno_text(int e) {
+    return std::strerror(e);
+}
+} // namespace
+
+std::uint32_t crc32(std::string_view bytes) noexcept {
+    static const auto kTable = [] {
+        std::array<std::uint32_t, 256> t{};
+        for (std::uint32_t i = 0; i < 256; ++i) {
+            std::uint32_t c = i;
+            for (int k = 0; k < 8; ++k)
+                c = (c & 1U) != 0 ? 0xEDB88320U ^ (c >> 1) : c >> 1;
+            t[i] = c;
+        }
+        return t;
+    }();
+    std::uint32_t c = 0xFFFFFFFFU;
+    for (char ch : bytes)
+        c = kTable[(c ^ static_cast<unsigned char>(ch)) & 0xFFU] ^ (c >> 8);
+    return c ^ 0xFFFFFFFFU;
+}
+
+std::string encode_model(const Model& model) {
+    Writer p;
+    p.u32(static_cast<std::uint32_t>(kFeatures));
+    for (auto f : feature_names())
+        p.str(f);
+    p.u32(model.params.trees);
+    p.u32(model.params.subsample);
+    p.u32(model.params.depth);
+    p.u64(model.params.seed);
+    p.f64(model.false_alarm_rate);
+    p.u8(static_cast<std::uint8_t>(model.scope));
+    p.i64(model.train_from);
+    p.i64(model.train_to);
+    p.u32(static_cast<std::uint32_t>(model.series.size()));
+    for (const auto& s : model.series) {
+        p.str(s.device);
+        p.str(s.sensor);
+        p.u64(s.rows);
+        p.i64(s.first_ts);
+        p.i64(s.last_ts);
+        p.f64(s.threshold);
+        p.f64(s.levels.z);
+        p.f64(s.levels.spike);
+        p.u32(static_cast<std::uint32_t>(s.levels.stuck_min));
+        p.f64(s.levels.heat_c);
+        p.f64(s.normal_min);
+        p.f64(s.normal_max);
+        p.i64(s.interval_ms);
+        for (double q : s.score_quantiles)
+            p.f64(q);
+        const Forest& f = s.forest;
+        p.u32(f.trees());
+        p.u32(f.depth());
+        p.u32(f.features());
+        p.f64(f.psi());
+        p.u64(f.values().size());
+        for (float v : f.values())
+            p.f32(v);
+        for (std::uint8_t b : f.splits())
+            p.u8(b);
+    }
+    Writer w;
+    w.out().append(kMagic);
+    w.u32(Model::kFormatVersion);
+    w.u64(p.out().size());
+    w.out().append(p.out());
+    w.u32(crc32(w.out()));
+    return std::move(w.out());
+}
+
+Model decode_model(std::string_view bytes, std::string_view name) {
+    Reader header(bytes, name);
+    if (bytes.empty())
+        header.fail("empty file");
+    if (bytes.size() < kMagic.size() || bytes.substr(0, kMagic.size()) != kMagic)
+        header.fail("not an IoTShield model file (bad magic)");
+    if (bytes.size() < kHeader)
+        header.fail(
+            fmt::format("truncated: {} bytes, the header alone is {}", bytes.size(), kHeader));
+    Reader h(bytes.substr(kMagic.size()), name);
+    const std::uint32_t version = h.u32("version");
+    if (version != Model::kFormatVersion)
+        header.fail(fmt::format("format version {} is not supported (this build reads version {})",
+                                version, Model::kFormatVersion));
+    const std::uint64_t length = h.u64("length");
+    const std::uint64_t expected = kHeader + length + 4;
+    if (length > bytes.size() || bytes.size() < expected)
+        header.fail(fmt::format("truncated: {} of {} bytes", bytes.size(),
+                                length > (1ULL << 40) ? 0 : expected));
+    if (bytes.size() > expected)
+        header.fail(
+            fmt::format("{} bytes of trailing data after the checksum", bytes.size() - expected));
+    const auto body = bytes.substr(0, static_cast<std::size_t>(kHeader + length));
+    Reader tail(bytes.substr(body.size()), name);
+    const std::uint32_t stored = tail.u32("checksum");
+    const std::uint32_t computed = crc32(body);
+    if (stored != computed)
+        header.fail(fmt::format("checksum mismatch (stored {:08x}, computed {:08x}): the file is "
+                                "corrupt",
+                                stored, computed));
+
+    Reader r(body.substr(kHeader), name);
+    const std::uint32_t nf = r.u32("feature count");
+    std::string features;
+    for (std::uint32_t i = 0; i < nf && i < 64; ++i) {
+        if (!features.empty())
+            features += ',';
+        features += r.str("feature name");
+    }
+    if (nf != kFeatures || features != join_features())
+        r.fail(fmt::format("feature list differs from this build's (model: {}; build: {})",
+                           features, join_features()));
+    Model m;
+    m.params.trees = r.u32("trees");
+    m.params.subsample = r.u32("subsample");
+    m.params.depth = r.u32("depth");
+    m.params.seed = r.u64("seed");
+    m.false_alarm_rate = r.f64("false_alarm_rate");
+    const std::uint8_t scope = r.u8("scope");
+    if (scope > 1)
+        r.fail(fmt::format("corrupt: scope {} is neither series (0) nor kind (1)", scope));
+    m.scope = static_cast<Scope>(scope);
+    m.train_from = r.i64("train_from");
+    m.train_to = r.i64("train_to");
+    const std::uint32_t count = r.u32("series count");
+    if (count > kMaxSeries)
+        r.fail(fmt::format("corrupt: series count {} (at most {})", count, kMaxSeries));
+    m.series.reserve(count);
+    for (std::uint32_t i = 0; i < count; ++i) {
+        SeriesModel s;
+        s.device = r.str("device");
+        s.sensor = r.str("sensor");
+        s.rows = r.u64("rows");
+        s.first_ts = r.i64("first_ts");
+        s.last_ts = r.i64("last_ts");
+        s.threshold = r.f64("threshold");
+        s.levels.z = r.f64("z level");
+        s.levels.spike = r.f64("spike level");
+        const std::uint32_t stuck = r.u32("stuck_min");
+        s.levels.stuck_min = static_cast<int>(std::min<std::uint32_t>(stuck, 1U << 30));
+        s.levels.heat_c = r.f64("heat level");
+        s.normal_min = r.f64("normal_min");
+        s.normal_max = r.f64("normal_max");
+        s.interval_ms = r.i64("interval");
+        for (double& q : s.score_quantiles)
+            q = r.f64("score quantile");
+        const std::string what = fmt::format("series {} ({}/{})", i, s.device, s.sensor);
+        if (!(s.threshold > 0 && s.threshold <= 1))
+            r.fail(fmt::format("corrupt: {}: threshold {} outside (0, 1]", what, s.threshold));
+        const std::uint32_t trees = r.u32("forest trees");
+        const std::uint32_t depth = r.u32("forest depth");
+        const std::uint32_t nfeat = r.u32("forest features");
+        const double psi = r.f64("forest psi");
+        const std::uint64_t nodes = r.u64("forest node count");
+        if (nodes > r.left() / 5)
+            r.fail(fmt::format("corrupt: {}: {} nodes do not fit in the {} bytes left", what, nodes,
+                               r.left()));
+        const auto n = static_cast<std::size_t>(nodes);
+        std::vector<float> values(n);
+        const auto vbytes = r.raw(n * 4, "forest values");
+        for (std::size_t k = 0; k < n; ++k) {
+            std::uint32_t u = 0;
+            for (std::size_t b = 0; b < 4; ++b)
+                u |= static_cast<std::uint32_t>(static_cast<std::uint8_t>(vbytes[4 * k + b]))
+                     << (8 * b);
+            values[k] = std::bit_cast<float>(u);
+        }
+        const auto sbytes = r.raw(n, "forest splits");
+        std::vector<std::uint8_t> splits(sbytes.begin(), sbytes.end());
+        try {
+            s.forest =
+                Forest::from_arrays(trees, depth, nfeat, psi, std::move(values), std::move(splits));
+        } catch (const std::invalid_argument& e) {
+            r.fail(fmt::format("corrupt: {}: {}", what, e.what()));
+        }
+        m.series.push_back(std::move(s));
+    }
+    if (!r.done())
+        r.fail(fmt::format("corrupt: {} unread bytes at the end of the payload", r.left()));
+    return m;
+}
+
+Model load_model(const std::string& path) {
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        throw Error(Exit::no_input, fmt::format("model {}: {}", path, errno_text(errno)));
+    std::string bytes;
+    std::array<char, 65536> buf{};
+    for (;;) {
+        const ssize_t n = ::read(fd, buf.data(), buf.size());
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            const int e = errno;
+            ::close(fd);
+            throw Error(Exit::no_input, fmt::format("model {}: {}", path, errno_text(e)));
+        }
+        if (n == 0)
+            break;
+        bytes.append(buf.data(), static_cast<std::size_t>(n));
+    }
+    ::close(fd);
+    return decode_model(bytes, path);
+}
+
+void save_model(const std::string& path, const Model& model) {
+    const std::string bytes = encode_model(model);
+    const std::string tmp = path + ".tmp";
+    const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0)
+        throw Error(errno == EACCES ? Exit::permission : Exit::io_error,
+                    fmt::format("model {}: {}", tmp, errno_text(errno)));
+    std::size_t done = 0;
+    while (done < bytes.size()) {
+        const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            const int e = errno;
+            ::close(fd);
+            ::unlink(tmp.c_str());
+            throw Error(Exit::io_error, fmt::format("model {}: {}", tmp, errno_text(e)));
+        }
+        done += static_cast<std::size_t>(n);
+    }
+    if (::fsync(fd) != 0 || ::close(fd) != 0) {
+        const int e = errno;
+        ::unlink(tmp.c_str());
+        throw Error(Exit::io_error, fmt::format("model {}: {}", tmp, errno_text(e)));
+    }
+    if (::rename(tmp.c_str(), path.c_str()) != 0) {
+        const int e = errno;
+        ::unlink(tmp.c_str());
+        throw Error(Exit::io_error, fmt::format("model {}: {}", path, errno_text(e)));
+    }
+}
+
+} // namespace iots::detect

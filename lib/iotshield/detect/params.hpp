@@ -1,0 +1,53 @@
+#pragma once
+// Every tunable level of the detector, with its default and where the default comes from.
+// Plain data: the tools fill it from options, the model file carries the per-series parts.
+#include <cstdint>
+
+namespace iots::detect {
+
+// Safety thresholds act on true values and no model may overrule them (DESIGN §6). They flag
+// every reading while the danger lasts.
+struct SafetyLevels {
+    // MQ-2 class sensor, ppm. EN 50194-1 (domestic gas alarms) wants an alarm between 3 % and
+    // 10 % of the lower explosive limit; 1,500 ppm is 7 % of LPG's LEL (2.1 % vol) and 3.4 % of
+    // methane's (4.4 % vol), inside that window for both gases the MQ-2 is sold for.
+    double gas_ppm = 1500.0;
+    // Fixed-temperature heat detector, deg C. UL 521 "ordinary" rating starts at 57 C (135 F),
+    // which is also inside EN 54-5 class A1's static response range (54-65 C). A series whose
+    // trained normal maximum exceeds class A1's maximum application temperature (50 C) gets the
+    // EN 54-5 class that fits its location (see heat_level_for), as an installer would.
+    double heat_c = 57.0;
+    // Rate-of-rise, deg C per minute. NFPA 72 (17.6.2.3) and UL 521: a rate-of-rise detector
+    // operates at about 15 F/min = 8.3 C/min. Measured over ror_window_ms, and only when both of
+    // the last two readings show it (a derivative doubles the noise of one reading).
+    double ror_c_per_min = 8.3;
+    std::int64_t ror_window_ms = 60'000;
+    std::int64_t ror_min_span_ms = 20'000;
+};
+
+// The model-free statistical checks. The tools use these defaults; training raises the z and
+// spike levels per series to the user's false-alarm rate when the normal data needs it.
+struct StreamLevels {
+    double z = 7.0;        // robust z = |x - median| / (1.4826 MAD) over the last kWindow readings
+    double spike = 9.0;    // |first difference| in units of its running scale
+    double gap = 5.0;      // a gap is longer than this many typical intervals
+    int stuck_min = 12;    // fewest identical readings in a row to call a sensor stuck
+    double stuck_p = 1e-6; // ... and the run must be this unlikely given the series' own repeats
+    int clear_after = 6;   // readings without the condition before an event counts as over
+    int warmup = 16;       // readings before the statistical checks speak
+};
+
+struct ForestParams {
+    std::uint32_t trees = 100;
+    std::uint32_t subsample = 256;
+    std::uint32_t depth = 8; // ceil(log2(subsample)), Liu et al. 2008
+    std::uint64_t seed = 1;
+};
+
+// Heat alarm level for a location whose normal maximum (from training) is `normal_max_c`:
+// EN 54-5 classes A1, B, C, D, E, F, G by maximum application temperature (50, 65, 80, 95, 110,
+// 125, 140 C) with their minimum static response temperatures (A1: our 57; 69, 84, 99, 114, 129,
+// 144 C). Never below `base` (the configured level).
+[[nodiscard]] double heat_level_for(double normal_max_c, double base) noexcept;
+
+} // namespace iots::detect

@@ -1,0 +1,107 @@
+#pragma once
+// The per-series streaming state: model-free checks (safety thresholds, robust z-score, spike,
+// stuck, gap) and the online features the forest scores. One piece of code serves detection and
+// training, so the features a model was trained on are exactly the ones it is later shown.
+// State is a fixed size (sizeof(SeriesState) is under 4 KiB, checked by a unit test) and does not
+// grow with the stream.
+#include "iotshield/core/time.hpp"
+#include "iotshield/detect/params.hpp"
+#include "iotshield/record/sensor.hpp"
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+namespace iots::detect {
+
+inline constexpr std::size_t kWindow = 64;    // values for median/MAD and rate of rise
+inline constexpr std::size_t kIntervals = 16; // sampling intervals, for the gap check
+inline constexpr std::size_t kFeatures = 7;
+
+using Features = std::array<double, kFeatures>;
+
+// Names of the features, in order; stored in the model file and compared on load.
+[[nodiscard]] const std::array<std::string_view, kFeatures>& feature_names() noexcept;
+
+// Reason bits, in the order they are reported.
+enum Reason : std::uint16_t {
+    kFlame = 1U << 0,
+    kGas = 1U << 1,
+    kHeat = 1U << 2,
+    kRor = 1U << 3,
+    kZscore = 1U << 4,
+    kSpike = 1U << 5,
+    kStuck = 1U << 6,
+    kGap = 1U << 7,
+    kIforest = 1U << 8,
+};
+inline constexpr std::uint16_t kSafety = kFlame | kGas | kHeat | kRor;
+inline constexpr std::size_t kReasonCount = 9;
+// "threshold:flame", "zscore", ...; for bit i (0-based).
+[[nodiscard]] std::string_view reason_name(std::size_t bit) noexcept;
+
+// Levels that may differ per series (from the model), with the defaults when there is none.
+struct SeriesLevels {
+    double z = StreamLevels{}.z;
+    double spike = StreamLevels{}.spike;
+    int stuck_min = StreamLevels{}.stuck_min;
+    double heat_c = SafetyLevels{}.heat_c;
+};
+
+// What the streaming layer saw in one reading.
+struct Observation {
+    std::uint16_t conditions = 0; // reason bits holding at this reading (no kIforest here)
+    bool in_order = true;         // false: older than the newest reading seen (state untouched)
+    bool duplicate = false;       // same ts and value as the previous reading (state untouched)
+    bool features_valid = false;  // in order and past warm-up
+    double z = 0;                 // robust z-score (0 before warm-up)
+    double spike = 0;             // first difference in units of its running scale
+    double gap = 0;               // interval before this reading in typical intervals
+    int run = 0;                  // identical readings in a row, this one included
+    Features features{};
+};
+
+class SeriesState {
+public:
+    explicit SeriesState(record::SensorKind kind = record::SensorKind::other) noexcept;
+
+    void observe(core::Millis ts, double value, const SafetyLevels& safety,
+                 const StreamLevels& stream, const SeriesLevels& levels, Observation& out) noexcept;
+
+    [[nodiscard]] record::SensorKind kind() const noexcept { return m_kind; }
+    [[nodiscard]] std::uint64_t count() const noexcept { return m_count; }
+    // Typical sampling interval in ms (0 until known).
+    [[nodiscard]] std::int64_t typical_interval() const noexcept;
+
+private:
+    void refresh_robust() noexcept;
+    [[nodiscard]] int stuck_needed(const StreamLevels& stream, int series_min) const noexcept;
+
+    std::array<double, kWindow> m_values{};
+    std::array<core::Millis, kWindow> m_times{};
+    std::array<std::int64_t, kIntervals> m_intervals{};
+    std::uint32_t m_head = 0; // next slot in m_values/m_times
+    std::uint32_t m_filled = 0;
+    std::uint32_t m_interval_head = 0;
+    std::uint32_t m_interval_filled = 0;
+    std::uint32_t m_since_refresh = 0;
+    std::uint64_t m_count = 0; // in-order readings
+    std::uint64_t m_diffs = 0; // first differences seen
+    record::SensorKind m_kind;
+    bool m_binary = false;
+
+    core::Millis m_last_ts = 0;
+    double m_last_value = 0;
+    double m_last_rate = 0; // deg C/min at the previous reading (rate of rise)
+    int m_run = 0;
+
+    double m_median = 0, m_scale = 1;
+    double m_mean = 0, m_var = 0;           // fast exponentially weighted
+    double m_slow_mean = 0, m_slow_var = 0; // slow exponentially weighted
+    double m_absdiff = 0;                   // EW mean |first difference| (winsorised)
+    double m_step = 0;                      // EW mean of non-zero |first difference|
+    double m_p_repeat = 0.5;                // EW share of zero first differences
+};
+
+} // namespace iots::detect

@@ -1,0 +1,158 @@
+#include "iotshield/store/scores.hpp"
+
+#include "iotshield/core/error.hpp"
+#include "iotshield/record/serialize.hpp"
+
+namespace iots::store {
+
+HistoryCounts read_history(Database& db, const HistoryFilter& filter,
+                           const std::function<void(const record::Reading&)>& each) {
+    std::string sql = "SELECT d.name, s.name, r.ts, r.value, r.label FROM readings r"
+                      " JOIN series se ON se.id = r.series_id"
+                      " JOIN devices d ON d.id = se.device_id"
+                      " JOIN sensors s ON s.id = se.sensor_id WHERE 1";
+    if (filter.since)
+        sql += " AND r.ts >= ?";
+    if (filter.until)
+        sql += " AND r.ts < ?";
+    auto in_list = [&](const char* column, std::size_t n) {
+        if (n == 0)
+            return;
+        sql.append(" AND ").append(column).append(" IN (");
+        for (std::size_t i = 0; i < n; ++i)
+            sql += i == 0 ? "?" : ",?";
+        sql += ")";
+    };
+    in_list("d.name", filter.devices.size());
+    in_list("s.name", filter.sensors.size());
+    sql += " ORDER BY r.series_id, r.ts";
+    Statement st = db.prepare(sql);
+    int i = 1;
+    if (filter.since)
+        st.bind(i++, *filter.since);
+    if (filter.until)
+        st.bind(i++, *filter.until);
+    for (const auto& d : filter.devices)
+        st.bind(i++, std::string_view(d));
+    for (const auto& s : filter.sensors)
+        st.bind(i++, std::string_view(s));
+
+    HistoryCounts counts;
+    record::Reading r;
+    while (st.step()) {
+        if (!st.is_null(4)) {
+            const std::string label = st.column_text(4);
+            if (!label.empty() && label != "normal") {
+                ++counts.incidents;
+                continue;
+            }
+        }
+        r.clear();
+        r.device = st.column_text(0);
+        r.sensor = st.column_text(1);
+        r.ts = st.column_int(2);
+        r.value = st.column_double(3);
+        each(r);
+        ++counts.rows;
+    }
+    return counts;
+}
+
+ScoreWriter::ScoreWriter(Database& db, std::size_t batch)
+    : m_db(db), m_batch(batch == 0 ? 1 : batch),
+      m_find(
+          db.prepare("SELECT se.id FROM series se JOIN devices d ON d.id = se.device_id"
+                     " JOIN sensors s ON s.id = se.sensor_id WHERE d.name = ?1 AND s.name = ?2")),
+      m_add_device(db.prepare("INSERT OR IGNORE INTO devices (name, first_seen, last_seen)"
+                              " VALUES (?1, ?2, ?2)")),
+      m_add_sensor(db.prepare("INSERT OR IGNORE INTO sensors (name, unit) VALUES (?1, ?2)")),
+      m_add_series(
+          db.prepare("INSERT OR IGNORE INTO series (device_id, sensor_id, first_ts, last_ts)"
+                     " SELECT d.id, s.id, ?3, ?3 FROM devices d, sensors s"
+                     " WHERE d.name = ?1 AND s.name = ?2")),
+      m_update(db.prepare("UPDATE readings SET score = ?1, anomaly = ?2"
+                          " WHERE series_id = ?3 AND ts = ?4 AND (?5 IS NULL OR seq = ?5)")),
+      m_add_anomaly(db.prepare("INSERT INTO anomalies (series_id, ts, value, score, reasons)"
+                               " VALUES (?1, ?2, ?3, ?4, ?5)")),
+      m_count_anomaly(db.prepare("UPDATE series SET anomalies = anomalies + 1 WHERE id = ?1")) {}
+
+ScoreWriter::~ScoreWriter() {
+    try {
+        commit();
+    } catch (...) { // NOLINT(bugprone-empty-catch): a destructor must not throw
+    }
+}
+
+std::int64_t ScoreWriter::series_id(const record::Reading& r) {
+    m_key.assign(r.device).append(1, '/').append(r.sensor);
+    auto it = m_ids.find(m_key);
+    if (it != m_ids.end())
+        return it->second;
+    for (int attempt = 0; attempt < 2; ++attempt) {
+        m_find.bind(1, std::string_view(r.device)).bind(2, std::string_view(r.sensor));
+        if (m_find.step()) {
+            const std::int64_t id = m_find.column_int(0);
+            m_find.reset();
+            m_ids.emplace(m_key, id);
+            return id;
+        }
+        m_find.reset();
+        m_add_device.bind(1, std::string_view(r.device)).bind(2, r.ts).run();
+        m_add_sensor.bind(1, std::string_view(r.sensor));
+        if (r.unit.empty())
+            m_add_sensor.bind_null(2);
+        else
+            m_add_sensor.bind(2, std::string_view(r.unit));
+        m_add_sensor.run();
+        m_add_series.bind(1, std::string_view(r.device))
+            .bind(2, std::string_view(r.sensor))
+            .bind(3, r.ts)
+            .run();
+    }
+    throw Error(Exit::failure, "database: cannot create series " + m_key);
+}
+
+void ScoreWriter::write(const record::Reading& r) {
+    if (!m_tx)
+        m_tx.emplace(m_db);
+    const std::int64_t id = series_id(r);
+    const bool anomaly = r.anomaly.value_or(false);
+    m_update.bind(1, r.score.value_or(0.0))
+        .bind(2, std::int64_t{anomaly ? 1 : 0})
+        .bind(3, id)
+        .bind(4, r.ts)
+        .bind(5, r.seq);
+    if (m_update.run() > 0)
+        ++m_counts.updated;
+    else
+        ++m_counts.unmatched;
+    if (anomaly) {
+        m_reasons.assign(1, '[');
+        for (std::size_t i = 0; i < r.reasons.size(); ++i) {
+            if (i > 0)
+                m_reasons += ',';
+            record::append_json_string(r.reasons[i], m_reasons);
+        }
+        m_reasons += ']';
+        m_add_anomaly.bind(1, id)
+            .bind(2, r.ts)
+            .bind(3, r.value)
+            .bind(4, r.score.value_or(1.0))
+            .bind(5, std::string_view(m_reasons))
+            .run();
+        m_count_anomaly.bind(1, id).run();
+        ++m_counts.anomalies;
+    }
+    if (++m_pending >= m_batch)
+        commit();
+}
+
+void ScoreWriter::commit() {
+    if (m_tx) {
+        m_tx->commit();
+        m_tx.reset();
+    }
+    m_pending = 0;
+}
+
+} // namespace iots::store

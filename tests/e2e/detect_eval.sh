@@ -1,0 +1,7 @@
+# Detection quality at the issue's loose bounds, on two simulated days after two days of training
+# (fixed seeds): every incident kind recall >= 0.8, <= 3 false alarms per device-day, fire and gas
+# leak within 2 readings (median).
+. "$(dirname "$0")/lib.sh"
+python3 "$IOTS_SRC/bench/detect_eval.py" --bin "$IOTS_BIN" --train-days 2 --detect-days 2 \
+    --repeats 1 --min-recall 0.8 --max-fa 3 --max-delay 2 --keep "$WORK/eval" | tee "$WORK/eval.log"
+pass "evaluation"

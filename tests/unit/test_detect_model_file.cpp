@@ -1,0 +1,170 @@
+#define BOOST_TEST_MODULE detect_model_file
+#include "iotshield/core/error.hpp"
+#include "iotshield/detect/model_file.hpp"
+
+#include <boost/test/unit_test.hpp>
+
+#include <cstdio>
+#include <fstream>
+#include <random>
+#include <string>
+#include <unistd.h>
+
+using namespace iots::detect;
+
+namespace {
+Model small_model() {
+    std::mt19937_64 rng(1);
+    std::normal_distribution<double> g(0.0, 0.2);
+    std::vector<History> hs;
+    for (const char* sensor : {"temperature", "humidity"}) {
+        History h{"dev-1", sensor, {}, {}};
+        for (int i = 0; i < 800; ++i) {
+            h.ts.push_back(1'700'000'000'000 + i * 5000LL);
+            h.values.push_back(40.0 + g(rng));
+        }
+        hs.push_back(std::move(h));
+    }
+    TrainOptions o;
+    o.forest.trees = 10; // a small file keeps the corruption tests fast
+    return train(std::move(hs), o).model;
+}
+
+// The message of the Error that decoding `bytes` throws (and that it is Exit::no_input).
+std::string load_error(const std::string& bytes) {
+    try {
+        (void)decode_model(bytes, "m.iotsmodel");
+    } catch (const iots::Error& e) {
+        BOOST_TEST(static_cast<int>(e.code()) == 66);
+        return e.what();
+    }
+    return "no error";
+}
+
+bool contains(const std::string& s, const std::string& part) {
+    return s.find(part) != std::string::npos;
+}
+
+void put_u32(std::string& b, std::size_t at, std::uint32_t v) {
+    for (int i = 0; i < 4; ++i)
+        b[at + static_cast<std::size_t>(i)] = static_cast<char>((v >> (8 * i)) & 0xFF);
+}
+void fix_crc(std::string& b) {
+    put_u32(b, b.size() - 4, crc32(std::string_view(b).substr(0, b.size() - 4)));
+}
+} // namespace
+
+BOOST_AUTO_TEST_CASE(crc32_of_the_check_string) {
+    // The standard check value of CRC-32/ISO-HDLC: crc32("123456789") = 0xCBF43926.
+    BOOST_TEST(crc32("123456789") == 0xCBF43926U);
+}
+
+BOOST_AUTO_TEST_CASE(round_trip_keeps_every_field_and_every_score) {
+    const Model m = small_model();
+    const std::string bytes = encode_model(m);
+    const Model back = decode_model(bytes, "x");
+    BOOST_TEST(back.series.size() == m.series.size());
+    BOOST_TEST(back.params.trees == 10U);
+    BOOST_TEST(back.train_from == m.train_from);
+    BOOST_TEST(back.train_to == m.train_to);
+    BOOST_TEST(back.false_alarm_rate == m.false_alarm_rate);
+    for (std::size_t i = 0; i < m.series.size(); ++i) {
+        const auto& a = m.series[i];
+        const auto& b = back.series[i];
+        BOOST_TEST(a.device == b.device);
+        BOOST_TEST(a.sensor == b.sensor);
+        BOOST_TEST(a.threshold == b.threshold);
+        BOOST_TEST(a.levels.z == b.levels.z);
+        BOOST_TEST(a.levels.stuck_min == b.levels.stuck_min);
+        BOOST_TEST(a.forest.values() == b.forest.values());
+        BOOST_TEST(a.forest.splits() == b.forest.splits());
+        const double x[kFeatures] = {40.5, 1, 0.1, 0.2, 0, 1, 0.5};
+        BOOST_TEST(a.forest.score(x) == b.forest.score(x));
+    }
+    // Encoding is byte-for-byte stable (no padding, no pointers, explicit little-endian).
+    BOOST_TEST(encode_model(back) == bytes);
+    BOOST_TEST(bytes.substr(0, 8) == "IOTSMODL");
+    BOOST_TEST(static_cast<unsigned char>(bytes[8]) == 1U); // version 1, little-endian u32
+    BOOST_TEST(bytes[9] == 0);
+}
+
+BOOST_AUTO_TEST_CASE(empty_file) {
+    BOOST_TEST(contains(load_error(""), "empty file"));
+}
+
+BOOST_AUTO_TEST_CASE(not_a_model) {
+    BOOST_TEST(contains(load_error("{\"ts\":1}\n"), "not an IoTShield model file (bad magic)"));
+}
+
+BOOST_AUTO_TEST_CASE(wrong_version) {
+    std::string b = encode_model(small_model());
+    put_u32(b, 8, 2);
+    fix_crc(b);
+    BOOST_TEST(
+        contains(load_error(b), "format version 2 is not supported (this build reads version 1)"));
+}
+
+BOOST_AUTO_TEST_CASE(truncated_anywhere) {
+    const std::string b = encode_model(small_model());
+    for (std::size_t cut : {std::size_t{12}, std::size_t{20}, b.size() / 2, b.size() - 1}) {
+        const std::string msg = load_error(b.substr(0, cut));
+        BOOST_TEST(contains(msg, "truncated"), "cut at " << cut << ": " << msg);
+    }
+}
+
+BOOST_AUTO_TEST_CASE(trailing_bytes) {
+    const std::string b = encode_model(small_model()) + "xx";
+    BOOST_TEST(contains(load_error(b), "2 bytes of trailing data after the checksum"));
+}
+
+BOOST_AUTO_TEST_CASE(one_flipped_bit_is_a_checksum_mismatch) {
+    const std::string good = encode_model(small_model());
+    for (std::size_t at : {std::size_t{30}, good.size() / 3, good.size() - 10}) {
+        std::string b = good;
+        b[at] = static_cast<char>(b[at] ^ 0x10);
+        BOOST_TEST(contains(load_error(b), "checksum mismatch"), "byte " << at);
+    }
+}
+
+BOOST_AUTO_TEST_CASE(valid_checksum_but_bad_content_is_named) {
+    // Payload starts at 20 with the feature count (u32 7), then "value" (u32 5 + 5 bytes).
+    std::string b = encode_model(small_model());
+    b[24 + 4] = 'V'; // "value" -> "Value"
+    fix_crc(b);
+    BOOST_TEST(contains(load_error(b), "feature list differs from this build's"));
+
+    // A split pointing at feature 200 of 7 features.
+    std::string c = encode_model(small_model());
+    // Find the first split byte of the last forest: it is the byte after the float values; the
+    // root of the last tree is a split (not 0xFF) in any forest trained on varying data.
+    const Model m = small_model();
+    const std::size_t nodes = m.series.back().forest.values().size();
+    const std::size_t root = c.size() - 4 - nodes; // start of the last series' split bytes
+    BOOST_TEST(static_cast<unsigned char>(c[root]) != 0xFFU);
+    c[root] = static_cast<char>(200);
+    fix_crc(c);
+    BOOST_TEST(
+        contains(load_error(c), "series 1 (dev-1/temperature): forest node has an invalid split"));
+}
+
+BOOST_AUTO_TEST_CASE(missing_file_is_exit_66_naming_the_path) {
+    try {
+        (void)load_model("/nonexistent/dir/m.iotsmodel");
+        BOOST_FAIL("no error");
+    } catch (const iots::Error& e) {
+        BOOST_TEST(static_cast<int>(e.code()) == 66);
+        BOOST_TEST(contains(e.what(), "/nonexistent/dir/m.iotsmodel: No such file or directory"));
+    }
+}
+
+BOOST_AUTO_TEST_CASE(save_then_load_from_disk) {
+    char dir[] = "/tmp/iots-model-XXXXXX";
+    BOOST_REQUIRE(mkdtemp(dir) != nullptr);
+    const std::string path = std::string(dir) + "/m.iotsmodel";
+    const Model m = small_model();
+    save_model(path, m);
+    const Model back = load_model(path);
+    BOOST_TEST(encode_model(back) == encode_model(m));
+    std::remove(path.c_str());
+    rmdir(dir);
+}

@@ -1,0 +1,216 @@
+#define BOOST_TEST_MODULE detect_stream
+#include "iotshield/detect/detector.hpp"
+#include "iotshield/detect/series.hpp"
+
+#include <boost/test/unit_test.hpp>
+
+#include <cmath>
+#include <cstdint>
+#include <random>
+#include <string>
+#include <vector>
+
+using namespace iots::detect;
+
+namespace {
+constexpr std::int64_t kStart = 1'761'400'000'000; // 2025-10-25T13:46:40Z
+constexpr std::int64_t kStep = 5'000;              // one reading every 5 s
+
+bool has(const Verdict& v, Reason r) {
+    return (v.reasons & r) != 0;
+}
+
+// A room temperature: 21 C plus Gaussian noise of 0.05 C, quantised to 0.01 like a BME280.
+double room(std::mt19937_64& rng) {
+    std::normal_distribution<double> n(0.0, 0.05);
+    return std::round((21.0 + n(rng)) * 100.0) / 100.0;
+}
+} // namespace
+
+BOOST_AUTO_TEST_CASE(series_state_fits_in_4_kib) {
+    // The whole per-series entry of the detector, not only the statistics.
+    BOOST_TEST(sizeof(SeriesState) < 4096U);
+    BOOST_TEST(sizeof(Detector::Series) < 4096U);
+}
+
+BOOST_AUTO_TEST_CASE(flame_and_gas_flag_from_the_first_reading_without_a_model) {
+    Detector d;
+    const Verdict f = d.score(kStart, "kitchen", "flame", 1);
+    BOOST_TEST(f.anomaly);
+    BOOST_TEST(has(f, kFlame));
+    BOOST_TEST(f.score == 1.0);
+    const Verdict g = d.score(kStart, "kitchen", "gas", 1600);
+    BOOST_TEST(g.anomaly);
+    BOOST_TEST(has(g, kGas));
+    const Verdict ok = d.score(kStart, "hall", "gas", 1400);
+    BOOST_TEST(!ok.anomaly);
+}
+
+BOOST_AUTO_TEST_CASE(safety_thresholds_keep_flagging_while_the_danger_lasts) {
+    Detector d;
+    for (int i = 0; i < 20; ++i) {
+        const Verdict v = d.score(kStart + i * kStep, "kitchen", "flame", 1);
+        BOOST_TEST(v.anomaly);
+    }
+    const Verdict off = d.score(kStart + 20 * kStep, "kitchen", "flame", 0);
+    BOOST_TEST(!off.anomaly);
+}
+
+BOOST_AUTO_TEST_CASE(heat_level_is_57_c_and_follows_en54_5_class_with_a_model_max) {
+    Detector d;
+    BOOST_TEST(!d.score(kStart, "a", "temperature", 56.9).anomaly);
+    BOOST_TEST(has(d.score(kStart + kStep, "a", "temperature", 57.0), kHeat));
+    // A location that normally reaches 70 C is class C (max application 80 C): alarm at 84 C.
+    BOOST_TEST(heat_level_for(70.0, 57.0) == 84.0);
+    BOOST_TEST(heat_level_for(30.0, 57.0) == 57.0);
+    BOOST_TEST(heat_level_for(30.0, 60.0) == 60.0);
+}
+
+BOOST_AUTO_TEST_CASE(rate_of_rise_flags_a_fast_sustained_rise_but_not_one_reading) {
+    // 21 C steady for 5 minutes, then +1.5 C per 5 s reading = 18 C/min (> 8.3 C/min).
+    Detector d;
+    std::int64_t t = kStart;
+    for (int i = 0; i < 60; ++i, t += kStep)
+        BOOST_TEST(!has(d.score(t, "a", "temperature", 21.0), kRor));
+    bool seen = false;
+    int first = -1;
+    for (int i = 1; i <= 12 && !seen; ++i, t += kStep) {
+        seen = has(d.score(t, "a", "temperature", 21.0 + 1.5 * i), kRor);
+        if (seen)
+            first = i;
+    }
+    BOOST_TEST(seen);
+    // Reading 1 is +1.5 C over 60 s = 1.5 C/min; reading 6 is +9 C over 60 s = 9 C/min, and
+    // reading 5 showed 7.5 C/min, so the two-reading rule first holds at reading 7.
+    BOOST_TEST(first == 7);
+
+    // One wild reading (a glitch) is a spike, not a rate of rise.
+    Detector g;
+    t = kStart;
+    for (int i = 0; i < 60; ++i, t += kStep)
+        (void)g.score(t, "a", "temperature", 21.0);
+    const Verdict v = g.score(t, "a", "temperature", 40.0);
+    BOOST_TEST(!has(v, kRor));
+    BOOST_TEST(has(v, kSpike));
+    BOOST_TEST(v.anomaly);
+}
+
+BOOST_AUTO_TEST_CASE(zscore_flags_a_level_shift_once_at_its_onset) {
+    std::mt19937_64 rng(7);
+    Detector d;
+    std::int64_t t = kStart;
+    int flags = 0;
+    for (int i = 0; i < 2000; ++i, t += kStep)
+        flags += d.score(t, "a", "temperature", room(rng)).anomaly ? 1 : 0;
+    BOOST_TEST(flags == 0);
+    // +2 C is 40 sigma: flagged at the first reading, then not again while it lasts.
+    int first = -1;
+    flags = 0;
+    for (int i = 0; i < 300; ++i, t += kStep) {
+        const Verdict v = d.score(t, "a", "temperature", room(rng) + 2.0);
+        if (v.anomaly) {
+            ++flags;
+            if (first < 0)
+                first = i;
+            BOOST_TEST(has(v, kZscore));
+        }
+    }
+    BOOST_TEST(first == 0);
+    BOOST_TEST(flags == 1);
+}
+
+BOOST_AUTO_TEST_CASE(stuck_sensor_is_flagged_once) {
+    std::mt19937_64 rng(3);
+    Detector d;
+    std::int64_t t = kStart;
+    for (int i = 0; i < 1000; ++i, t += kStep)
+        (void)d.score(t, "a", "humidity",
+                      std::round((45.0 + std::normal_distribution<>(0, 0.5)(rng)) * 10) / 10);
+    int flags = 0;
+    int first = -1;
+    for (int i = 0; i < 200; ++i, t += kStep) {
+        const Verdict v = d.score(t, "a", "humidity", 44.2);
+        if (v.anomaly) {
+            ++flags;
+            if (first < 0)
+                first = i;
+            BOOST_TEST(has(v, kStuck));
+        }
+    }
+    BOOST_TEST(flags == 1);
+    // stuck_min is 12 readings; with noise sd 0.5 at 0.1 resolution repeats are ~8 %, and
+    // ln(1e-6)/ln(0.08) = 5.5, so 12 it is: the 12th identical reading is index 11 (the first of
+    // the run is index 0, unless the previous noisy value happened to equal 44.2).
+    BOOST_TEST(first >= 10);
+    BOOST_TEST(first <= 12);
+}
+
+BOOST_AUTO_TEST_CASE(gap_is_flagged_on_the_first_reading_after_it) {
+    Detector d;
+    std::int64_t t = kStart;
+    for (int i = 0; i < 100; ++i, t += kStep)
+        (void)d.score(t, "a", "light", 300 + (i % 3));
+    t += 20 * kStep; // 21 intervals without a reading
+    const Verdict v = d.score(t, "a", "light", 301);
+    BOOST_TEST(has(v, kGap));
+    BOOST_TEST(v.anomaly);
+}
+
+BOOST_AUTO_TEST_CASE(irregular_sampling_is_not_a_gap) {
+    // Exponential inter-arrival times, mean 5 s: a gap needs 5x the upper quartile of recent
+    // intervals (about 7 s), i.e. > 35 s, which has probability e^-7 ~ 0.1 % per reading.
+    std::mt19937_64 rng(11);
+    std::exponential_distribution<double> dt(1.0 / 5000.0);
+    Detector d;
+    double t = static_cast<double>(kStart);
+    int gaps = 0;
+    const int n = 2000;
+    for (int i = 0; i < n; ++i) {
+        t += dt(rng);
+        gaps += has(d.score(static_cast<std::int64_t>(t), "a", "light", 300 + i % 5), kGap) ? 1 : 0;
+    }
+    BOOST_TEST(gaps <= 10); // 2,000 * 0.1 % = 2 expected
+}
+
+BOOST_AUTO_TEST_CASE(duplicates_and_out_of_order_readings_do_not_disturb_the_state) {
+    std::mt19937_64 rng(5);
+    Detector a, b;
+    std::int64_t t = kStart;
+    std::vector<double> values;
+    for (int i = 0; i < 500; ++i)
+        values.push_back(room(rng));
+    int flags_b = 0;
+    for (int i = 0; i < 500; ++i, t += kStep) {
+        const Verdict va = a.score(t, "a", "temperature", values[static_cast<std::size_t>(i)]);
+        const Verdict vb = b.score(t, "a", "temperature", values[static_cast<std::size_t>(i)]);
+        // b also sees each reading twice and an old one again.
+        const Verdict dup = b.score(t, "a", "temperature", values[static_cast<std::size_t>(i)]);
+        BOOST_TEST(dup.score == vb.score);
+        BOOST_TEST(!dup.anomaly);
+        if (i > 10)
+            flags_b += b.score(t - 10 * kStep, "a", "temperature",
+                               values[static_cast<std::size_t>(i - 10)])
+                           .anomaly;
+        BOOST_TEST(va.score == vb.score);
+        BOOST_TEST(va.anomaly == vb.anomaly);
+    }
+    BOOST_TEST(flags_b == 0);
+}
+
+BOOST_AUTO_TEST_CASE(binary_motion_is_not_a_zscore_or_stuck_series) {
+    Detector d;
+    std::int64_t t = kStart;
+    int flags = 0;
+    for (int i = 0; i < 3000; ++i, t += kStep)
+        flags += d.score(t, "a", "motion", (i / 200) % 2 == 0 ? 0 : 1).anomaly ? 1 : 0;
+    BOOST_TEST(flags == 0);
+}
+
+BOOST_AUTO_TEST_CASE(reason_names_follow_design_codes) {
+    std::vector<std::string> out;
+    reason_names(kFlame | kZscore | kIforest, out);
+    BOOST_TEST(out.size() == 3U);
+    BOOST_TEST(out[0] == "threshold:flame");
+    BOOST_TEST(out[1] == "zscore");
+    BOOST_TEST(out[2] == "iforest");
+}

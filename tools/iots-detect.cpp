@@ -1,0 +1,156 @@
+// iots-detect: readings in (stdin NDJSON or MQTT), scored readings out (DESIGN §2).
+#include "iotshield/cli/options.hpp"
+#include "iotshield/cli/run_tool.hpp"
+#include "iotshield/core/error.hpp"
+#include "iotshield/core/line_reader.hpp"
+#include "iotshield/core/signals.hpp"
+#include "iotshield/detect/detector.hpp"
+#include "iotshield/detect/model_file.hpp"
+#include "iotshield/mqtt/client.hpp"
+#include "iotshield/record/parser.hpp"
+#include "iotshield/record/serialize.hpp"
+#include "iotshield/store/scores.hpp"
+
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <thread>
+
+namespace {
+using namespace iots;
+
+struct Counts {
+    std::uint64_t read = 0, bad = 0, anomalies = 0;
+};
+
+int detect_main(cli::Context& ctx) {
+    CLI::App app{"Score sensor readings for anomalies: safety thresholds and streaming checks, "
+                 "plus an isolation forest given a model from iots-train."};
+    cli::init_app(app);
+    std::string model_path, db_path, password_file;
+    bool anomalies_only = false, strict = false;
+    std::uint64_t max_bad = 0;
+    core::BrokerOptions broker;
+    detect::DetectorOptions opt;
+    app.add_option("--model", model_path,
+                   "Model file written by iots-train (none: streaming checks only)");
+    app.add_flag("--anomalies-only", anomalies_only, "Write only readings flagged anomalous");
+    cli::add_db_option(app, db_path, "Write score and flag back to stored readings, add anomalies");
+    app.add_option("--gas-ppm", opt.safety.gas_ppm, "Gas alarm level in ppm (default 1500)")
+        ->check(CLI::PositiveNumber);
+    app.add_option("--heat-c", opt.safety.heat_c, "Heat alarm level in deg C (default 57)");
+    app.add_option("--ror", opt.safety.ror_c_per_min,
+                   "Rate-of-rise alarm in deg C/min (default 8.3)")
+        ->check(CLI::PositiveNumber);
+    app.add_flag("--strict", strict, "Stop with exit 65 at the first invalid line");
+    app.add_option("--max-bad-lines", max_bad,
+                   "Stop with exit 65 after this many invalid lines (0: never)");
+    cli::add_broker_options(app, broker, true);
+    app.add_option("--password-file", password_file, "File holding the MQTT password");
+    ctx.parse(app);
+    cli::finish_broker_options(broker, password_file);
+
+    std::optional<detect::Model> model;
+    if (!model_path.empty()) {
+        model = detect::load_model(model_path);
+        ctx.log.info("model {}: {} series, trained on {} .. {}", model_path, model->series.size(),
+                     core::format_rfc3339(model->train_from),
+                     core::format_rfc3339(model->train_to));
+    } else {
+        ctx.log.info(
+            "no model: streaming checks only (safety thresholds, zscore, spike, stuck, gap)");
+    }
+    detect::Detector detector(opt, model ? &*model : nullptr);
+    std::optional<store::Database> db;
+    std::optional<store::ScoreWriter> writer;
+    if (!db_path.empty()) {
+        db.emplace(db_path, store::OpenOptions{false, false, 5000});
+        writer.emplace(*db, 2000);
+    }
+    std::unique_ptr<mqtt::Client> client;
+    record::Parser parser;
+    record::Reading r;
+    std::string json;
+    Counts n;
+    auto reject = [&](const std::string& where, const std::string& why) {
+        ++n.bad;
+        ctx.log.warn("{}: {}", where, why);
+        if (strict || (max_bad > 0 && n.bad > max_bad))
+            throw Error(Exit::bad_input, where + ": " + why);
+    };
+    // One scored reading; `where` names the input position for diagnostics.
+    auto handle = [&](std::string_view text, const std::string& where) {
+        ++n.read;
+        if (!parser.parse(text, r))
+            return reject(where, parser.error());
+        const detect::Verdict v = detector.annotate(r);
+        if (writer)
+            writer->write(r);
+        n.anomalies += v.anomaly ? 1 : 0;
+        if (anomalies_only && !v.anomaly)
+            return;
+        json.clear();
+        record::append_json(r, json);
+        ctx.out.write_line(json);
+        if (client && v.anomaly)
+            client->publish(mqtt::anomaly_topic(broker.topic_prefix, r.device, r.sensor), json,
+                            broker.qos);
+    };
+
+    if (broker.enabled()) {
+        std::mutex mu;
+        client = std::make_unique<mqtt::Client>(broker, ctx.log);
+        client->on_message([&](const mqtt::Message& m) {
+            const std::lock_guard lock(mu);
+            if (!core::stop_requested())
+                handle(m.payload, "topic " + m.topic);
+        });
+        client->connect();
+        client->subscribe(broker.topic_prefix + "/sensors/#", broker.qos);
+        while (!core::stop_requested()) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(50));
+            const std::lock_guard lock(mu);
+            ctx.out.flush();
+            if (writer)
+                writer->commit();
+        }
+        client->wait_published(2000);
+        client->disconnect();
+    } else {
+        // Output is flushed whenever the input pauses, not per line: a lone reading still goes out
+        // at once, and a backlog is written in large blocks.
+        ctx.out.set_flush_each_line(false);
+        core::LineReader reader(0);
+        while (!core::stop_requested()) {
+            const auto st = reader.next();
+            if (st == core::LineReader::Status::end)
+                break;
+            if (st == core::LineReader::Status::line)
+                handle(reader.line(), "line " + std::to_string(reader.line_number()));
+            else if (st == core::LineReader::Status::too_long)
+                ++n.read, reject("line " + std::to_string(reader.line_number()), "line too long");
+            if (!reader.buffered()) {
+                ctx.out.flush();
+                if (writer)
+                    writer->commit();
+            }
+            if (core::take_counters_request())
+                ctx.log.info("read {}, anomalies {}, rejected {}", n.read, n.anomalies, n.bad);
+        }
+    }
+    ctx.out.flush();
+    if (writer)
+        writer->commit();
+    ctx.log.info("read {}, scored {}, anomalies {}, rejected {}, series {}{}", n.read,
+                 n.read - n.bad, n.anomalies, n.bad, detector.series_count(),
+                 writer ? fmt::format(", stored scores {} (not in database {})",
+                                      writer->counts().updated, writer->counts().unmatched)
+                        : std::string());
+    return 0;
+}
+} // namespace
+
+int main(int argc, char** argv) {
+    return iots::cli::run_tool(argc, argv, "iots-detect", detect_main);
+}
