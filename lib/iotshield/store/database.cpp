@@ -8,10 +8,10 @@
 
 #include <cerrno>
 #include <cstring>
-#include <utility>
 #include <fcntl.h>
 #include <string>
 #include <unistd.h>
+#include <utility>
 
 namespace iots::store {
 
@@ -54,7 +54,9 @@ Statement::Statement(sqlite3* db, std::string_view sql) : m_db(db) {
         throw_sqlite(db, rc, "prepare");
 }
 
-Statement::~Statement() { sqlite3_finalize(m_stmt); }
+Statement::~Statement() {
+    sqlite3_finalize(m_stmt);
+}
 
 Statement::Statement(Statement&& other) noexcept
     : m_db(other.m_db), m_stmt(std::exchange(other.m_stmt, nullptr)) {}
@@ -117,15 +119,22 @@ void Statement::reset() {
     sqlite3_clear_bindings(m_stmt);
 }
 
-bool Statement::is_null(int col) const { return sqlite3_column_type(m_stmt, col) == SQLITE_NULL; }
-std::int64_t Statement::column_int(int col) const { return sqlite3_column_int64(m_stmt, col); }
-double Statement::column_double(int col) const { return sqlite3_column_double(m_stmt, col); }
+bool Statement::is_null(int col) const {
+    return sqlite3_column_type(m_stmt, col) == SQLITE_NULL;
+}
+std::int64_t Statement::column_int(int col) const {
+    return sqlite3_column_int64(m_stmt, col);
+}
+double Statement::column_double(int col) const {
+    return sqlite3_column_double(m_stmt, col);
+}
 
 std::string Statement::column_text(int col) const {
     const auto* p = sqlite3_column_text(m_stmt, col);
     if (p == nullptr)
         return {};
-    return {reinterpret_cast<const char*>(p), static_cast<std::size_t>(sqlite3_column_bytes(m_stmt, col))};
+    return {reinterpret_cast<const char*>(p),
+            static_cast<std::size_t>(sqlite3_column_bytes(m_stmt, col))};
 }
 
 std::optional<double> Statement::column_optional_double(int col) const {
@@ -149,6 +158,15 @@ void create_private_file(const std::string& path) {
     const Exit code = errno == EACCES || errno == EPERM ? Exit::permission : Exit::no_input;
     throw Error(code, "cannot create database '" + path + "': " + std::strerror(errno));
 }
+// Process-wide, before the first connection: no memory statistics (they take a global mutex on
+// every malloc). Fails harmlessly (SQLITE_MISUSE) if SQLite was initialised elsewhere first.
+void configure_sqlite() {
+    static const bool done = [] {
+        sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+        return true;
+    }();
+    (void)done;
+}
 } // namespace
 
 Database::Database(const std::string& path, OpenOptions options) : m_path(path) {
@@ -157,8 +175,9 @@ Database::Database(const std::string& path, OpenOptions options) : m_path(path) 
         create_private_file(path);
     if (!in_memory && !options.create && ::access(path.c_str(), F_OK) != 0)
         throw Error(Exit::no_input, "database '" + path + "' does not exist");
-    const int flags = (options.read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE) |
-                      SQLITE_OPEN_NOMUTEX;
+    configure_sqlite();
+    const int flags =
+        (options.read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE) | SQLITE_OPEN_NOMUTEX;
     const int rc = sqlite3_open_v2(in_memory ? ":memory:" : path.c_str(), &m_db, flags, nullptr);
     if (rc != SQLITE_OK) {
         std::string msg = "cannot open database '" + path + "'";
@@ -229,18 +248,24 @@ void Database::exec(std::string_view sql) {
         throw_sqlite(m_db, rc, "database '" + m_path + "'");
 }
 
-Statement Database::prepare(std::string_view sql) { return Statement(m_db, sql); }
+Statement Database::prepare(std::string_view sql) {
+    return Statement(m_db, sql);
+}
 
 int Database::schema_version() {
     Statement st(m_db, "PRAGMA user_version");
     return st.step() ? static_cast<int>(st.column_int(0)) : 0;
 }
 
-std::int64_t Database::last_insert_rowid() const { return sqlite3_last_insert_rowid(m_db); }
+std::int64_t Database::last_insert_rowid() const {
+    return sqlite3_last_insert_rowid(m_db);
+}
 
 // ---- Transaction ----
 
-Transaction::Transaction(Database& db) : m_db(&db) { m_db->exec("BEGIN IMMEDIATE"); }
+Transaction::Transaction(Database& db) : m_db(&db) {
+    m_db->exec("BEGIN IMMEDIATE");
+}
 
 Transaction::~Transaction() {
     if (!m_done) {

@@ -1,0 +1,31 @@
+#include "iotshield/ingest/ingest.hpp"
+
+#include "iotshield/ingest/sources.hpp"
+
+#include <fmt/format.h>
+
+namespace iots::ingest {
+
+std::string format_counters(const Counters& c) {
+    std::string s = fmt::format("received {}, stored {}, rejected {}, duplicates {}", c.received,
+                                c.stored, c.rejected, c.duplicates);
+    if (c.status > 0)
+        s += fmt::format(", status {}", c.status);
+    return s;
+}
+
+std::vector<std::string> default_topics(std::string_view prefix) {
+    return {fmt::format("{}/sensors/#", prefix), fmt::format("{}/status/#", prefix)};
+}
+
+int run(const Options& options, const core::Logger& log, core::LineWriter& out) {
+    Pipeline pipeline(options, log, out);
+    if (options.broker.enabled())
+        run_mqtt(options, pipeline, log);
+    else
+        run_stdin(options, pipeline);
+    pipeline.report_counters();
+    return 0;
+}
+
+} // namespace iots::ingest

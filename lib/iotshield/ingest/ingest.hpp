@@ -1,0 +1,50 @@
+#pragma once
+// iots-ingest: NDJSON from stdin or MQTT, validated, stored in batches, passed on (DESIGN §1-4).
+// The tool's main only parses options into Options and calls run().
+#include "iotshield/core/broker_options.hpp"
+#include "iotshield/core/log.hpp"
+#include "iotshield/core/output.hpp"
+#include "iotshield/store/reading_writer.hpp"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace iots::ingest {
+
+struct Options {
+    std::string db_path;             // empty: validate and pass on only, store nothing
+    core::BrokerOptions broker;      // host empty: read stdin
+    std::vector<std::string> topics; // -t filters; empty: default_topics(prefix)
+    std::size_t max_line_bytes = 1024 * 1024;
+    bool quiet = false;                         // nothing on stdout
+    bool strict = false;                        // exit 65 at the first rejected record
+    std::optional<std::uint64_t> max_bad_lines; // exit 65 when more are rejected
+    store::WriterOptions writer;
+    std::size_t queue_messages = 1024; // MQTT -> writer thread, bounded (back-pressure)
+    int input_fd = 0;
+};
+
+struct Counters {
+    std::uint64_t received = 0;   // readings (lines or messages) seen
+    std::uint64_t stored = 0;     // new rows committed
+    std::uint64_t rejected = 0;   // invalid, with a warning each
+    std::uint64_t duplicates = 0; // re-deliveries already stored
+    std::uint64_t status = 0;     // device status messages (MQTT)
+    std::uint64_t commits = 0;    // batches committed (shown with -v)
+    std::uint64_t deleted = 0;    // rows removed by --retain (shown with -v)
+};
+
+// "received 10, stored 8, rejected 1, duplicates 1" (and ", status N" when any).
+[[nodiscard]] std::string format_counters(const Counters& c);
+
+// <prefix>/sensors/# (which covers the seed's <prefix>/sensors/data) and <prefix>/status/#.
+[[nodiscard]] std::vector<std::string> default_topics(std::string_view prefix);
+
+// Runs until the end of the input (stdin) or SIGINT/SIGTERM, commits, prints the counters and
+// returns the exit status. Throws iots::Error for the exit codes of DESIGN §5 (65, 66, 69, 74).
+int run(const Options& options, const core::Logger& log, core::LineWriter& out);
+
+} // namespace iots::ingest

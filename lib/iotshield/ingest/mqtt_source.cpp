@@ -1,0 +1,104 @@
+#include "iotshield/core/signals.hpp"
+#include "iotshield/ingest/bounded_queue.hpp"
+#include "iotshield/ingest/sources.hpp"
+#include "iotshield/mqtt/client.hpp"
+
+#include <algorithm>
+
+namespace iots::ingest {
+
+namespace {
+
+std::string_view trim(std::string_view s) {
+    const auto b = s.find_first_not_of(" \t\r\n");
+    if (b == std::string_view::npos)
+        return {};
+    return s.substr(b, s.find_last_not_of(" \t\r\n") - b + 1);
+}
+
+class Dispatcher {
+public:
+    Dispatcher(std::string_view prefix, Pipeline& pipeline)
+        : m_sensors(std::string(prefix) + "/sensors/"), m_status(std::string(prefix) + "/status/"),
+          m_pipeline(pipeline) {}
+
+    void handle(const mqtt::Message& m, core::Millis now) {
+        std::string_view topic = m.topic;
+        Origin origin{.topic = topic};
+        if (topic.starts_with(m_status)) {
+            const std::string_view device = topic.substr(m_status.size());
+            m_pipeline.status(device, trim(m.payload), origin, core::now_millis(), now);
+            return;
+        }
+        if (topic.starts_with(m_sensors)) { // <device>/<sensor>, or the seed's "data"
+            const std::string_view rest = topic.substr(m_sensors.size());
+            if (const auto slash = rest.find('/');
+                slash != std::string_view::npos &&
+                rest.find('/', slash + 1) == std::string_view::npos) {
+                origin.topic_device = rest.substr(0, slash);
+                origin.topic_sensor = rest.substr(slash + 1);
+            }
+        }
+        m_pipeline.reading(m.payload, origin, now);
+    }
+
+private:
+    std::string m_sensors, m_status;
+    Pipeline& m_pipeline;
+};
+
+} // namespace
+
+void run_mqtt(const Options& options, Pipeline& pipeline, const core::Logger& log) {
+    BoundedQueue<mqtt::Message> queue(options.queue_messages);
+    mqtt::Client client(options.broker, log);
+    // Declared after the client, so destroyed before it: if we leave by an exception, a network
+    // thread blocked on the full queue is let through before the client's disconnect joins it.
+    struct CloseOnExit {
+        BoundedQueue<mqtt::Message>& q;
+        ~CloseOnExit() { q.close(); }
+    } close_on_exit{queue};
+    client.on_message([&queue](const mqtt::Message& m) { queue.push(m); });
+    client.connect();
+    const auto filters =
+        options.topics.empty() ? default_topics(options.broker.topic_prefix) : options.topics;
+    for (const auto& filter : filters)
+        client.subscribe(filter, options.broker.qos);
+
+    Dispatcher dispatch(options.broker.topic_prefix, pipeline);
+    const bool retention = options.writer.retain_ms > 0 && !options.db_path.empty();
+    std::vector<mqtt::Message> messages;
+    bool behind = retention;
+    while (!core::stop_requested()) {
+        if (core::take_counters_request())
+            pipeline.report_counters();
+        // Wake up at the batch deadline, and often enough to see a signal (a condition variable
+        // does not return on EINTR).
+        core::Millis wait = behind ? 0 : 200;
+        if (const auto deadline = pipeline.deadline())
+            wait = std::clamp<core::Millis>(*deadline - monotonic_ms(), 0, wait);
+        if (queue.pop_all(messages, std::chrono::milliseconds(wait))) {
+            for (const auto& m : messages) {
+                const core::Millis now = monotonic_ms();
+                dispatch.handle(m, now);
+                if (pipeline.due(now))
+                    pipeline.commit();
+            }
+            if (queue.empty() && pipeline.pending()) // the stream paused: commit now
+                pipeline.commit();
+        } else if (pipeline.pending()) {
+            pipeline.commit();
+        } else if (retention) {
+            behind = pipeline.maintain(core::now_millis());
+        }
+    }
+    // Stop: no new messages, then store every one already received (and acknowledged).
+    queue.close();
+    client.disconnect();
+    while (queue.pop_all(messages, std::chrono::milliseconds(0)))
+        for (const auto& m : messages)
+            dispatch.handle(m, monotonic_ms());
+    pipeline.commit();
+}
+
+} // namespace iots::ingest

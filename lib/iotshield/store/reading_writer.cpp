@@ -1,0 +1,477 @@
+#include "iotshield/store/reading_writer.hpp"
+
+#include "iotshield/core/error.hpp"
+
+#include <sqlite3.h>
+
+#include <algorithm>
+#include <functional>
+#include <limits>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace iots::store {
+
+namespace {
+
+// Heterogeneous lookup: find by string_view without building a std::string per reading.
+struct StringHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const noexcept {
+        return std::hash<std::string_view>{}(s);
+    }
+};
+template <typename V>
+using StringMap = std::unordered_map<std::string, V, StringHash, std::equal_to<>>;
+
+struct DeviceState {
+    std::int64_t id = 0;
+    core::Millis last_seen = 0; // newest ts in the open batch
+    std::string location;       // last location seen in the open batch, empty: none
+    std::string status;         // pending status update, empty: none
+    core::Millis status_ts = 0;
+    bool dirty = false;
+};
+
+struct SeriesState {
+    std::int64_t id = 0;
+    DeviceState* device = nullptr;
+    // Deltas of the open batch.
+    std::int64_t count = 0;
+    std::int64_t anomalies = 0;
+    core::Millis min_ts = 0;
+    core::Millis max_ts = 0;
+    double last_value = 0; // the value at max_ts
+    bool dirty = false;
+};
+
+// Binds text without copying: the caller keeps it alive until the statement has run.
+void bind_text(sqlite3_stmt* st, int i, std::string_view s) {
+    sqlite3_bind_text(st, i, s.data(), static_cast<int>(s.size()), SQLITE_STATIC);
+}
+
+} // namespace
+
+struct ReadingWriter::Impl {
+    Database* db;
+    WriterOptions options;
+    WriterCounters counters;
+
+    Statement begin, commit, rollback;
+    Statement insert_reading;
+    Statement find_device, insert_device, update_device, update_status;
+    Statement find_sensor, insert_sensor;
+    Statement find_series, insert_series, update_series;
+    Statement add_stat;
+    Statement retain_pick, retain_bound, retain_count, retain_delete, retain_series;
+
+    StringMap<std::unique_ptr<DeviceState>> devices;
+    StringMap<std::int64_t> sensors;
+    std::unordered_map<std::uint64_t, std::unique_ptr<SeriesState>> series;
+    std::vector<SeriesState*> dirty_series;
+    std::vector<DeviceState*> dirty_devices;
+    StringMap<std::int64_t> stats;
+
+    bool open = false;
+    std::size_t pending = 0;
+    core::Millis batch_start = 0;
+    std::uint64_t batch_stored = 0;
+    std::uint64_t batch_duplicates = 0;
+    core::Millis next_retain = 0;
+
+    // The last series used: readings of one series often come in runs.
+    std::string last_device, last_sensor;
+    SeriesState* last_series = nullptr;
+
+    Impl(Database& d, WriterOptions o) : db(&d), options(o) {
+        begin = db->prepare("BEGIN IMMEDIATE");
+        commit = db->prepare("COMMIT");
+        rollback = db->prepare("ROLLBACK");
+        insert_reading = db->prepare(
+            "INSERT OR IGNORE INTO readings (series_id, ts, value, seq, score, anomaly, label, "
+            "extra) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
+        find_device = db->prepare("SELECT id FROM devices WHERE name = ?1");
+        insert_device = db->prepare("INSERT INTO devices (name, first_seen) VALUES (?1, ?2)");
+        update_device =
+            db->prepare("UPDATE devices SET last_seen = max(coalesce(last_seen, ?2), ?2), "
+                        "location = coalesce(?3, location) WHERE id = ?1");
+        update_status = db->prepare("UPDATE devices SET status = ?2, status_ts = ?3 WHERE id = ?1");
+        find_sensor = db->prepare("SELECT id FROM sensors WHERE name = ?1");
+        insert_sensor = db->prepare("INSERT INTO sensors (name, unit) VALUES (?1, ?2)");
+        find_series = db->prepare("SELECT id FROM series WHERE device_id = ?1 AND sensor_id = ?2");
+        insert_series = db->prepare("INSERT INTO series (device_id, sensor_id) VALUES (?1, ?2)");
+        // Deltas, so that two writers on one file (--share) keep the counts right.
+        update_series = db->prepare(
+            "UPDATE series SET count = count + ?2, anomalies = anomalies + ?3, "
+            "first_ts = CASE WHEN first_ts IS NULL OR ?4 < first_ts THEN ?4 ELSE first_ts END, "
+            "last_value = CASE WHEN last_ts IS NULL OR ?5 >= last_ts THEN ?6 ELSE last_value END, "
+            "last_ts = CASE WHEN last_ts IS NULL OR ?5 >= last_ts THEN ?5 ELSE last_ts END "
+            "WHERE id = ?1");
+        add_stat = db->prepare("INSERT INTO stats (key, value) VALUES (?1, ?2) "
+                               "ON CONFLICT (key) DO UPDATE SET value = value + excluded.value");
+        // Retention walks the series whose oldest reading is too old, one batch at a time, on
+        // the (series_id, ts, seq) index.
+        retain_pick = db->prepare("SELECT id FROM series WHERE first_ts < ?1 LIMIT 1");
+        retain_bound = db->prepare("SELECT ts FROM readings WHERE series_id = ?1 AND ts < ?2 "
+                                   "ORDER BY ts LIMIT 1 OFFSET ?3");
+        retain_count = db->prepare("SELECT count(*), total(anomaly = 1) FROM readings "
+                                   "WHERE series_id = ?1 AND ts < ?2");
+        retain_delete = db->prepare("DELETE FROM readings WHERE series_id = ?1 AND ts < ?2");
+        retain_series = db->prepare(
+            "UPDATE series SET count = max(count - ?2, 0), anomalies = max(anomalies - ?3, 0), "
+            "first_ts = (SELECT min(ts) FROM readings WHERE series_id = ?1) WHERE id = ?1");
+    }
+
+    void begin_batch(core::Millis now) {
+        if (open)
+            return;
+        begin.run();
+        open = true;
+        batch_start = now;
+    }
+
+    DeviceState& device(std::string_view name, core::Millis ts) {
+        if (auto it = devices.find(name); it != devices.end())
+            return *it->second;
+        auto state = std::make_unique<DeviceState>();
+        bind_text(find_device.handle(), 1, name);
+        if (find_device.step()) {
+            state->id = find_device.column_int(0);
+            find_device.reset();
+        } else {
+            find_device.reset();
+            bind_text(insert_device.handle(), 1, name);
+            insert_device.bind(2, static_cast<std::int64_t>(ts));
+            insert_device.run();
+            state->id = db->last_insert_rowid();
+        }
+        auto& ref = *state;
+        devices.emplace(std::string(name), std::move(state));
+        return ref;
+    }
+
+    std::int64_t sensor(std::string_view name, std::string_view unit) {
+        if (auto it = sensors.find(name); it != sensors.end())
+            return it->second;
+        std::int64_t id = 0;
+        bind_text(find_sensor.handle(), 1, name);
+        if (find_sensor.step()) {
+            id = find_sensor.column_int(0);
+            find_sensor.reset();
+        } else {
+            find_sensor.reset();
+            bind_text(insert_sensor.handle(), 1, name);
+            if (unit.empty())
+                insert_sensor.bind_null(2);
+            else
+                bind_text(insert_sensor.handle(), 2, unit);
+            insert_sensor.run();
+            id = db->last_insert_rowid();
+        }
+        sensors.emplace(std::string(name), id);
+        return id;
+    }
+
+    SeriesState& series_for(const record::Reading& r) {
+        if (last_series != nullptr && r.device == last_device && r.sensor == last_sensor)
+            return *last_series;
+        DeviceState& dev = device(r.device, r.ts);
+        const std::int64_t sensor_id = sensor(r.sensor, r.unit);
+        const auto key =
+            (static_cast<std::uint64_t>(dev.id) << 32) ^ static_cast<std::uint64_t>(sensor_id);
+        auto it = series.find(key);
+        if (it == series.end()) {
+            auto state = std::make_unique<SeriesState>();
+            state->device = &dev;
+            find_series.bind(1, dev.id).bind(2, sensor_id);
+            if (find_series.step()) {
+                state->id = find_series.column_int(0);
+                find_series.reset();
+            } else {
+                find_series.reset();
+                insert_series.bind(1, dev.id).bind(2, sensor_id).run();
+                state->id = db->last_insert_rowid();
+            }
+            it = series.emplace(key, std::move(state)).first;
+        }
+        last_device = r.device;
+        last_sensor = r.sensor;
+        last_series = it->second.get();
+        return *last_series;
+    }
+
+    void touch(DeviceState& dev) {
+        if (!dev.dirty) {
+            dev.dirty = true;
+            dev.last_seen = std::numeric_limits<core::Millis>::min();
+            dev.location.clear();
+            dev.status.clear();
+            dirty_devices.push_back(&dev);
+        }
+    }
+
+    AddResult add(const record::Reading& r, core::Millis now) {
+        begin_batch(now);
+        SeriesState& s = series_for(r);
+        sqlite3_stmt* st = insert_reading.handle();
+        sqlite3_bind_int64(st, 1, s.id);
+        sqlite3_bind_int64(st, 2, r.ts);
+        sqlite3_bind_double(st, 3, r.value);
+        if (r.seq)
+            sqlite3_bind_int64(st, 4, *r.seq);
+        else
+            sqlite3_bind_null(st, 4);
+        if (r.score)
+            sqlite3_bind_double(st, 5, *r.score);
+        else
+            sqlite3_bind_null(st, 5);
+        if (r.anomaly)
+            sqlite3_bind_int(st, 6, *r.anomaly ? 1 : 0);
+        else
+            sqlite3_bind_null(st, 6);
+        if (r.label.empty())
+            sqlite3_bind_null(st, 7);
+        else
+            bind_text(st, 7, r.label);
+        if (r.extra.empty())
+            sqlite3_bind_null(st, 8);
+        else
+            bind_text(st, 8, r.extra);
+        const int rc = sqlite3_step(st);
+        sqlite3_reset(st);
+        if (rc != SQLITE_DONE)
+            throw_sqlite(db->handle(), rc, "database '" + db->path() + "': insert");
+        ++pending;
+        if (sqlite3_changes(db->handle()) == 0) {
+            ++batch_duplicates;
+            return AddResult::duplicate;
+        }
+        ++batch_stored;
+        if (!s.dirty) {
+            s.dirty = true;
+            s.count = 0;
+            s.anomalies = 0;
+            s.min_ts = r.ts;
+            s.max_ts = r.ts;
+            s.last_value = r.value;
+            dirty_series.push_back(&s);
+        } else {
+            s.min_ts = std::min(s.min_ts, r.ts);
+            if (r.ts >= s.max_ts) {
+                s.max_ts = r.ts;
+                s.last_value = r.value;
+            }
+        }
+        ++s.count;
+        if (r.anomaly && *r.anomaly)
+            ++s.anomalies;
+        DeviceState& dev = *s.device;
+        touch(dev);
+        dev.last_seen = std::max(dev.last_seen, r.ts);
+        if (!r.location.empty() && r.location != dev.location)
+            dev.location = r.location;
+        return AddResult::stored;
+    }
+
+    void set_status(std::string_view name, std::string_view status, core::Millis ts,
+                    core::Millis now) {
+        begin_batch(now);
+        DeviceState& dev = device(name, ts);
+        touch(dev);
+        dev.status = status;
+        dev.status_ts = ts;
+        ++pending;
+    }
+
+    void commit_batch() {
+        if (!open) {
+            if (stats.empty())
+                return;
+            begin.run(); // only stats pending (e.g. rejected lines)
+            open = true;
+        }
+        for (SeriesState* s : dirty_series) {
+            update_series.bind(1, s->id)
+                .bind(2, s->count)
+                .bind(3, s->anomalies)
+                .bind(4, static_cast<std::int64_t>(s->min_ts))
+                .bind(5, static_cast<std::int64_t>(s->max_ts))
+                .bind(6, s->last_value)
+                .run();
+            s->dirty = false;
+        }
+        for (DeviceState* d : dirty_devices) {
+            if (d->last_seen != std::numeric_limits<core::Millis>::min()) {
+                update_device.bind(1, d->id).bind(2, static_cast<std::int64_t>(d->last_seen));
+                if (d->location.empty())
+                    update_device.bind_null(3);
+                else
+                    update_device.bind(3, std::string_view(d->location));
+                update_device.run();
+            }
+            if (!d->status.empty())
+                update_status.bind(1, d->id)
+                    .bind(2, std::string_view(d->status))
+                    .bind(3, static_cast<std::int64_t>(d->status_ts))
+                    .run();
+            d->dirty = false;
+        }
+        if (batch_stored > 0)
+            stats["total_readings"] += static_cast<std::int64_t>(batch_stored);
+        if (batch_duplicates > 0)
+            stats["duplicate_readings"] += static_cast<std::int64_t>(batch_duplicates);
+        flush_stats();
+        commit.run();
+        open = false;
+        counters.stored += batch_stored;
+        counters.duplicates += batch_duplicates;
+        ++counters.commits;
+        dirty_series.clear();
+        dirty_devices.clear();
+        pending = 0;
+        batch_stored = 0;
+        batch_duplicates = 0;
+    }
+
+    void flush_stats() {
+        for (auto& [key, delta] : stats)
+            if (delta != 0)
+                add_stat.bind(1, std::string_view(key)).bind(2, delta).run();
+        stats.clear();
+    }
+
+    bool retain_step(core::Millis now) {
+        if (options.retain_ms <= 0 || now < next_retain)
+            return false;
+        commit_batch();
+        const core::Millis cutoff = now - options.retain_ms;
+        begin.run();
+        try {
+            retain_pick.bind(1, static_cast<std::int64_t>(cutoff));
+            if (!retain_pick.step()) {
+                retain_pick.reset();
+                commit.run();
+                next_retain = now + options.retain_every_ms;
+                return false;
+            }
+            const std::int64_t series_id = retain_pick.column_int(0);
+            retain_pick.reset();
+            // Delete below the ts of the (retain_batch+1)-th old row, or below the cutoff: a
+            // range delete on the index, at most about retain_batch rows (ties on ts aside).
+            std::int64_t bound = cutoff;
+            retain_bound.bind(1, series_id)
+                .bind(2, static_cast<std::int64_t>(cutoff))
+                .bind(3, static_cast<std::int64_t>(options.retain_batch));
+            if (retain_bound.step())
+                bound = retain_bound.column_int(0);
+            retain_bound.reset();
+            retain_count.bind(1, series_id).bind(2, bound);
+            std::int64_t n = 0, anomalies = 0;
+            if (retain_count.step()) {
+                n = retain_count.column_int(0);
+                anomalies = static_cast<std::int64_t>(retain_count.column_double(1));
+            }
+            retain_count.reset();
+            if (n == 0 && bound != cutoff) { // retain_batch+ rows share one ts: take them all
+                bound = bound + 1;
+                retain_count.bind(1, series_id).bind(2, bound);
+                if (retain_count.step()) {
+                    n = retain_count.column_int(0);
+                    anomalies = static_cast<std::int64_t>(retain_count.column_double(1));
+                }
+                retain_count.reset();
+            }
+            retain_delete.bind(1, series_id).bind(2, bound).run();
+            retain_series.bind(1, series_id).bind(2, n).bind(3, anomalies).run();
+            stats["total_readings"] -= n;
+            stats["deleted_readings"] += n;
+            flush_stats();
+            commit.run();
+            counters.deleted += static_cast<std::uint64_t>(n);
+            return true;
+        } catch (...) {
+            stats.clear();
+            rollback_quietly();
+            throw;
+        }
+    }
+
+    // After a failed batch the interned ids may name rows that were rolled back: forget them.
+    void rollback_quietly() noexcept {
+        if (sqlite3_get_autocommit(db->handle()) == 0)
+            sqlite3_exec(db->handle(), "ROLLBACK", nullptr, nullptr, nullptr);
+        open = false;
+        pending = 0;
+        batch_stored = batch_duplicates = 0;
+        dirty_series.clear();
+        dirty_devices.clear();
+        last_series = nullptr;
+        series.clear();
+        devices.clear();
+        sensors.clear();
+    }
+};
+
+ReadingWriter::ReadingWriter(Database& db, WriterOptions options)
+    : m_impl(std::make_unique<Impl>(db, options)) {
+    if (options.batch_size == 0)
+        m_impl->options.batch_size = 1;
+}
+
+ReadingWriter::~ReadingWriter() {
+    if (m_impl)
+        m_impl->rollback_quietly();
+}
+
+AddResult ReadingWriter::add(const record::Reading& r, core::Millis now) {
+    return m_impl->add(r, now);
+}
+
+void ReadingWriter::set_status(std::string_view device, std::string_view status, core::Millis ts,
+                               core::Millis now) {
+    m_impl->set_status(device, status, ts, now);
+}
+
+void ReadingWriter::add_stat(std::string_view key, std::int64_t delta) {
+    auto it = m_impl->stats.find(key);
+    if (it == m_impl->stats.end())
+        m_impl->stats.emplace(std::string(key), delta);
+    else
+        it->second += delta;
+}
+
+std::size_t ReadingWriter::pending() const noexcept {
+    return m_impl->pending;
+}
+
+std::optional<core::Millis> ReadingWriter::deadline() const noexcept {
+    if (!m_impl->open)
+        return std::nullopt;
+    return m_impl->batch_start + m_impl->options.batch_ms;
+}
+
+bool ReadingWriter::due(core::Millis now) const noexcept {
+    const Impl& i = *m_impl;
+    return i.open &&
+           (i.pending >= i.options.batch_size || now >= i.batch_start + i.options.batch_ms);
+}
+
+void ReadingWriter::commit() {
+    try {
+        m_impl->commit_batch();
+    } catch (...) {
+        m_impl->rollback_quietly();
+        throw;
+    }
+}
+
+bool ReadingWriter::retain(core::Millis now) {
+    return m_impl->retain_step(now);
+}
+
+const WriterCounters& ReadingWriter::counters() const noexcept {
+    return m_impl->counters;
+}
+
+} // namespace iots::store

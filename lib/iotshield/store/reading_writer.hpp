@@ -1,0 +1,78 @@
+#pragma once
+// The batching writer of readings (DESIGN §4): one open transaction collects up to batch_size
+// readings and is committed by count, by age (batch_ms) or when the caller sees the stream pause.
+// Device, sensor and series ids are interned in memory; the dashboard's running counts (series
+// count/first/last, devices.last_seen, stats) are updated in the same transaction as the rows.
+// Idempotent: a re-delivered reading with the same (series, ts, seq) is counted as a duplicate and
+// not stored twice; a reading without seq is always stored.
+//
+// Times passed in are the caller's monotonic clock (batching) or the wall clock (retention), so the
+// policy is testable without sleeping.
+#include "iotshield/core/time.hpp"
+#include "iotshield/record/reading.hpp"
+#include "iotshield/store/database.hpp"
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string_view>
+
+namespace iots::store {
+
+struct WriterOptions {
+    std::size_t batch_size = 10000;       // commit when this many readings are pending
+    core::Millis batch_ms = 100;          // ... or when the oldest pending one is this old
+    core::Millis retain_ms = 0;           // > 0: delete readings older than now - retain_ms
+    std::size_t retain_batch = 5000;      // rows deleted per retention transaction
+    core::Millis retain_every_ms = 60000; // pause between retention passes once caught up
+};
+
+struct WriterCounters {
+    std::uint64_t stored = 0;     // new rows committed
+    std::uint64_t duplicates = 0; // re-delivered readings ignored (in committed batches)
+    std::uint64_t deleted = 0;    // rows removed by retention
+    std::uint64_t commits = 0;
+};
+
+enum class AddResult { stored, duplicate };
+
+class ReadingWriter {
+public:
+    // The database must outlive the writer.
+    explicit ReadingWriter(Database& db, WriterOptions options = {});
+    // Rolls back what was not committed: call commit() first. Never throws.
+    ~ReadingWriter();
+    ReadingWriter(const ReadingWriter&) = delete;
+    ReadingWriter& operator=(const ReadingWriter&) = delete;
+
+    // Inserts into the open batch, beginning one if needed (now: monotonic ms, starts the batch's
+    // age). The reading must be valid (record::Parser or record::validate).
+    AddResult add(const record::Reading& r, core::Millis now);
+    // devices.status/status_ts ("online"/"offline" from iotshield/status/<device>), batched too.
+    void set_status(std::string_view device, std::string_view status, core::Millis ts,
+                    core::Millis now);
+    // Adds delta to stats(key) with the next commit (e.g. "rejected_readings").
+    void add_stat(std::string_view key, std::int64_t delta);
+
+    // Readings and status updates in the open batch.
+    [[nodiscard]] std::size_t pending() const noexcept;
+    // When the open batch must be committed at the latest; nullopt when nothing is pending.
+    [[nodiscard]] std::optional<core::Millis> deadline() const noexcept;
+    // pending and (full or past its deadline).
+    [[nodiscard]] bool due(core::Millis now) const noexcept;
+    // Commits the open batch (no-op when none). Throws Error (74 on a full disk).
+    void commit();
+
+    // One retention step when due at wall-clock `now`: commits the open batch, then deletes at
+    // most retain_batch old rows in their own transaction. Returns true while more old rows remain
+    // (call again soon), false when caught up or retention is off.
+    bool retain(core::Millis now);
+
+    [[nodiscard]] const WriterCounters& counters() const noexcept;
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> m_impl;
+};
+
+} // namespace iots::store

@@ -1,0 +1,339 @@
+// The batching reading writer and the database it writes: migrations, batching by count and time,
+// duplicates, running counts, retention, file mode, and reading back field by field.
+#define BOOST_TEST_MODULE store_writer
+#include "iotshield/core/error.hpp"
+#include "iotshield/store/database.hpp"
+#include "iotshield/store/reading_writer.hpp"
+#include "iotshield/store/schema.hpp"
+
+#include <boost/test/unit_test.hpp>
+
+#include <sys/stat.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+
+namespace fs = std::filesystem;
+using iots::record::Reading;
+using iots::store::AddResult;
+using iots::store::Database;
+using iots::store::ReadingWriter;
+using iots::store::WriterOptions;
+
+namespace {
+
+struct TempDir {
+    fs::path path;
+    TempDir() {
+        std::string tmpl = (fs::temp_directory_path() / "iots-store-XXXXXX").string();
+        path = ::mkdtemp(tmpl.data());
+    }
+    ~TempDir() {
+        std::error_code ec;
+        fs::remove_all(path, ec);
+    }
+    [[nodiscard]] std::string file(const char* name) const { return (path / name).string(); }
+};
+
+Reading reading(std::string device, std::string sensor, iots::core::Millis ts, double value,
+                std::optional<std::int64_t> seq = std::nullopt) {
+    Reading r;
+    r.device = std::move(device);
+    r.sensor = std::move(sensor);
+    r.ts = ts;
+    r.value = value;
+    r.seq = seq;
+    return r;
+}
+
+std::int64_t scalar(Database& db, const std::string& sql) {
+    auto st = db.prepare(sql);
+    BOOST_REQUIRE(st.step());
+    return st.column_int(0);
+}
+
+// A second connection, as iots-serve would have: sees only committed rows.
+std::int64_t committed_rows(const std::string& path) {
+    Database reader(path, {.read_only = true, .create = false});
+    return scalar(reader, "SELECT count(*) FROM readings");
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(creates_schema_and_reopens_idempotently) {
+    TempDir dir;
+    const auto path = dir.file("a.db");
+    {
+        Database db(path);
+        BOOST_TEST(db.schema_version() == iots::store::latest_schema_version());
+        for (const char* table : {"devices", "sensors", "series", "readings", "anomalies", "alerts",
+                                  "commands", "stats"})
+            BOOST_TEST(scalar(db, std::string("SELECT count(*) FROM sqlite_schema WHERE name = '") +
+                                      table + "'") == 1);
+        ReadingWriter w(db);
+        w.add(reading("d1", "temperature", 1000, 20.5, 1), 0);
+        w.commit();
+    }
+    Database again(path); // no migration runs twice, the data stays
+    BOOST_TEST(again.schema_version() == iots::store::latest_schema_version());
+    BOOST_TEST(scalar(again, "SELECT count(*) FROM readings") == 1);
+    auto mode = again.prepare("PRAGMA journal_mode");
+    BOOST_REQUIRE(mode.step());
+    BOOST_TEST(mode.column_text(0) == "wal");
+}
+
+BOOST_AUTO_TEST_CASE(database_file_is_owner_only) {
+    TempDir dir;
+    const auto path = dir.file("private.db");
+    const mode_t old = ::umask(0022); // the usual umask would give 0644
+    { Database db(path); }
+    ::umask(old);
+    struct stat st {};
+    BOOST_REQUIRE(::stat(path.c_str(), &st) == 0);
+    BOOST_TEST((st.st_mode & 0777) == 0600u);
+}
+
+BOOST_AUTO_TEST_CASE(missing_directory_is_no_input) {
+    TempDir dir;
+    try {
+        Database db(dir.file("no/such/dir/x.db"));
+        BOOST_FAIL("opened a database in a missing directory");
+    } catch (const iots::Error& e) {
+        BOOST_TEST(static_cast<int>(e.code()) == 66);
+        BOOST_TEST(std::string(e.what()).find("no/such/dir/x.db") != std::string::npos);
+    }
+}
+
+BOOST_AUTO_TEST_CASE(batches_by_count) {
+    TempDir dir;
+    const auto path = dir.file("b.db");
+    Database db(path);
+    ReadingWriter w(db, {.batch_size = 3, .batch_ms = 1000000});
+    BOOST_TEST(!w.due(0));
+    BOOST_TEST(!w.deadline().has_value());
+    w.add(reading("d1", "gas", 1000, 400, 1), 0);
+    w.add(reading("d1", "gas", 2000, 401, 2), 0);
+    BOOST_TEST(w.pending() == 2u);
+    BOOST_TEST(!w.due(0));
+    BOOST_TEST(committed_rows(path) == 0); // nothing visible before the commit
+    w.add(reading("d1", "gas", 3000, 402, 3), 0);
+    BOOST_TEST(w.due(0)); // 3 pending = batch_size
+    w.commit();
+    BOOST_TEST(w.pending() == 0u);
+    BOOST_TEST(committed_rows(path) == 3);
+    BOOST_TEST(w.counters().stored == 3u);
+    BOOST_TEST(w.counters().commits == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(batches_by_time) {
+    TempDir dir;
+    Database db(dir.file("t.db"));
+    ReadingWriter w(db, {.batch_size = 10000, .batch_ms = 100});
+    w.add(reading("d1", "light", 1000, 300, 1), 5000); // the batch opens at 5000 ms
+    w.add(reading("d1", "light", 2000, 310, 2), 5060);
+    BOOST_TEST(w.deadline().value() == 5100); // 5000 + 100
+    BOOST_TEST(!w.due(5099));
+    BOOST_TEST(w.due(5100));
+    w.commit();
+    BOOST_TEST(!w.due(10000));
+    w.add(reading("d1", "light", 3000, 320, 3), 7000); // a new batch, a new deadline
+    BOOST_TEST(w.deadline().value() == 7100);
+    w.commit();
+    BOOST_TEST(w.counters().commits == 2u);
+}
+
+BOOST_AUTO_TEST_CASE(redelivered_readings_are_duplicates_and_seqless_ones_are_kept) {
+    TempDir dir;
+    Database db(dir.file("d.db"));
+    ReadingWriter w(db);
+    BOOST_TEST((w.add(reading("d1", "humidity", 1000, 50, 7), 0) == AddResult::stored));
+    BOOST_TEST((w.add(reading("d1", "humidity", 1000, 50, 7), 0) == AddResult::duplicate));
+    w.commit();
+    // In a later batch too, as after a restart with a persistent session.
+    BOOST_TEST((w.add(reading("d1", "humidity", 1000, 50, 7), 0) == AddResult::duplicate));
+    // Same seq at another time is a new reading (the device restarted its counter).
+    BOOST_TEST((w.add(reading("d1", "humidity", 5000, 51, 7), 0) == AddResult::stored));
+    // Without seq nothing is ever dropped, even the same ts and value twice.
+    BOOST_TEST((w.add(reading("d1", "humidity", 9000, 52), 0) == AddResult::stored));
+    BOOST_TEST((w.add(reading("d1", "humidity", 9000, 52), 0) == AddResult::stored));
+    w.commit();
+    BOOST_TEST(w.counters().stored == 4u);
+    BOOST_TEST(w.counters().duplicates == 2u);
+    BOOST_TEST(scalar(db, "SELECT count(*) FROM readings") == 4);
+    BOOST_TEST(scalar(db, "SELECT count FROM series") == 4);
+    BOOST_TEST(scalar(db, "SELECT value FROM stats WHERE key = 'total_readings'") == 4);
+    BOOST_TEST(scalar(db, "SELECT value FROM stats WHERE key = 'duplicate_readings'") == 2);
+}
+
+BOOST_AUTO_TEST_CASE(running_counts_follow_the_data) {
+    TempDir dir;
+    const auto path = dir.file("c.db");
+    {
+        Database db(path);
+        ReadingWriter w(db);
+        auto r = reading("kitchen-1", "temperature", 5000, 21.0, 1);
+        r.location = "kitchen";
+        r.unit = "C";
+        w.add(r, 0);
+        w.add(reading("kitchen-1", "temperature", 3000, 20.0, 2), 0); // late: not the last value
+        w.add(reading("kitchen-1", "temperature", 8000, 22.5, 3), 0);
+        w.add(reading("kitchen-1", "gas", 7000, 410, 1), 0);
+        w.add(reading("hall", "motion", 4000, 1, 1), 0);
+        w.commit();
+        w.add(reading("kitchen-1", "temperature", 1000, 19.0, 4), 0); // older than all: first_ts
+        w.set_status("hall", "offline", 9999, 0);
+        w.commit();
+    }
+    Database db(path); // as a reader opening it afterwards
+    auto st = db.prepare("SELECT count, first_ts, last_ts, last_value FROM series s JOIN devices d "
+                         "ON d.id = s.device_id JOIN sensors n ON n.id = s.sensor_id "
+                         "WHERE d.name = 'kitchen-1' AND n.name = 'temperature'");
+    BOOST_REQUIRE(st.step());
+    BOOST_TEST(st.column_int(0) == 4);
+    BOOST_TEST(st.column_int(1) == 1000);
+    BOOST_TEST(st.column_int(2) == 8000);
+    BOOST_TEST(st.column_double(3) == 22.5);
+    auto dev = db.prepare("SELECT last_seen, location, first_seen FROM devices WHERE name = "
+                          "'kitchen-1'");
+    BOOST_REQUIRE(dev.step());
+    BOOST_TEST(dev.column_int(0) == 8000);
+    BOOST_TEST(dev.column_text(1) == "kitchen");
+    BOOST_TEST(dev.column_int(2) == 5000);
+    auto hall = db.prepare("SELECT status, status_ts, last_seen FROM devices WHERE name = 'hall'");
+    BOOST_REQUIRE(hall.step());
+    BOOST_TEST(hall.column_text(0) == "offline");
+    BOOST_TEST(hall.column_int(1) == 9999);
+    BOOST_TEST(hall.column_int(2) == 4000);
+    BOOST_TEST(scalar(db, "SELECT unit = 'C' FROM sensors WHERE name = 'temperature'") == 1);
+    BOOST_TEST(scalar(db, "SELECT value FROM stats WHERE key = 'total_readings'") == 6);
+    BOOST_TEST(scalar(db, "SELECT sum(count) FROM series") == 6);
+    BOOST_TEST(scalar(db, "SELECT count(*) FROM series") == 3);
+}
+
+BOOST_AUTO_TEST_CASE(a_second_writer_reuses_ids_and_adds_to_the_counts) {
+    TempDir dir;
+    const auto path = dir.file("two.db");
+    Database a(path), b(path);
+    ReadingWriter wa(a), wb(b);
+    wa.add(reading("d1", "gas", 1000, 400, 1), 0);
+    wa.commit();
+    wb.add(reading("d1", "gas", 2000, 402, 2), 0);
+    wb.add(reading("d1", "gas", 1000, 400, 1), 0); // stored by the other writer already
+    wb.commit();
+    BOOST_TEST(wb.counters().duplicates == 1u);
+    BOOST_TEST(scalar(a, "SELECT count(*) FROM series") == 1);
+    BOOST_TEST(scalar(a, "SELECT count FROM series") == 2);
+    BOOST_TEST(scalar(a, "SELECT last_value FROM series") == 402);
+}
+
+BOOST_AUTO_TEST_CASE(reads_back_equal_field_by_field) {
+    TempDir dir;
+    Database db(dir.file("f.db"));
+    ReadingWriter w(db);
+    auto r = reading("esp32-livingroom", "temperature", 1761410712123, 25.31, 1042);
+    r.unit = "C";
+    r.label = "fire";
+    r.score = 0.75;
+    r.anomaly = true;
+    r.extra = R"("rssi":-61,"fw":{"v":"1.2"})";
+    w.add(r, 0);
+    auto plain = reading("esp32-livingroom", "co2", -5, -1e-300);
+    w.add(plain, 0);
+    w.commit();
+    auto st = db.prepare("SELECT d.name, n.name, ts, value, seq, score, anomaly, label, extra "
+                         "FROM readings r JOIN series s ON s.id = r.series_id JOIN devices d ON "
+                         "d.id = s.device_id JOIN sensors n ON n.id = s.sensor_id ORDER BY r.id");
+    BOOST_REQUIRE(st.step());
+    BOOST_TEST(st.column_text(0) == r.device);
+    BOOST_TEST(st.column_text(1) == r.sensor);
+    BOOST_TEST(st.column_int(2) == r.ts);
+    BOOST_TEST(st.column_double(3) == r.value); // exact: REAL keeps the double's bits
+    BOOST_TEST(st.column_int(4) == 1042);
+    BOOST_TEST(st.column_double(5) == 0.75);
+    BOOST_TEST(st.column_int(6) == 1);
+    BOOST_TEST(st.column_text(7) == "fire");
+    BOOST_TEST(st.column_text(8) == r.extra);
+    BOOST_REQUIRE(st.step());
+    BOOST_TEST(st.column_text(1) == "co2");
+    BOOST_TEST(st.column_int(2) == -5);
+    BOOST_TEST(st.column_double(3) == -1e-300);
+    for (int col = 4; col <= 8; ++col)
+        BOOST_TEST(st.is_null(col), "column " << col << " is NULL");
+    BOOST_TEST(!st.step());
+    BOOST_TEST(scalar(db, "SELECT anomalies FROM series WHERE id = 1") == 1);
+}
+
+BOOST_AUTO_TEST_CASE(retention_deletes_in_small_batches_and_keeps_counts) {
+    TempDir dir;
+    Database db(dir.file("r.db"));
+    // Rows 0..9 s old... in wall-clock ms: now = 100000, keep 30000 ms, so ts < 70000 goes.
+    ReadingWriter w(db, {.retain_ms = 30000, .retain_batch = 3, .retain_every_ms = 1000});
+    for (int i = 0; i < 10; ++i) { // ts 10000, 20000, ..., 100000
+        auto r = reading("d1", "temperature", (i + 1) * 10000, 20 + i, i);
+        r.anomaly = i % 2 == 0; // anomalies at ts 10000, 30000, 50000, 70000, 90000
+        w.add(r, 0);
+        w.add(reading("d2", "gas", (i + 1) * 10000, 400 + i), 0); // no seq
+    }
+    w.commit();
+    int steps = 0;
+    while (w.retain(100000))
+        ++steps;
+    // Old: ts 10000..60000, 6 rows per series; 3 a transaction: 2 steps each, 4 in all.
+    BOOST_TEST(steps == 4);
+    BOOST_TEST(w.counters().deleted == 12u);
+    BOOST_TEST(scalar(db, "SELECT count(*) FROM readings") == 8);
+    BOOST_TEST(scalar(db, "SELECT min(ts) FROM readings") == 70000);
+    BOOST_TEST(scalar(db, "SELECT sum(count) FROM series") == 8);
+    BOOST_TEST(scalar(db, "SELECT count(*) FROM series WHERE first_ts = 70000") == 2);
+    BOOST_TEST(scalar(db, "SELECT value FROM stats WHERE key = 'total_readings'") == 8);
+    BOOST_TEST(scalar(db, "SELECT value FROM stats WHERE key = 'deleted_readings'") == 12);
+    // d1 keeps anomalies at 70000 and 90000.
+    BOOST_TEST(scalar(db, "SELECT anomalies FROM series WHERE count > 0 AND anomalies > 0") == 2);
+    // Caught up: the next pass waits retain_every_ms.
+    BOOST_TEST(!w.retain(100500));
+    w.add(reading("d1", "temperature", 75000, 1, 100), 0);
+    w.commit();
+    BOOST_TEST(!w.retain(100999));
+    BOOST_TEST(w.retain(110000)); // cutoff 80000: 70000 and 75000 of d1 go, 70000 of d2
+    while (w.retain(110000)) {
+    }
+    BOOST_TEST(scalar(db, "SELECT count(*) FROM readings") == 6);
+    BOOST_TEST(scalar(db, "SELECT sum(count) FROM series") == 6);
+    BOOST_TEST(scalar(db, "SELECT value FROM stats WHERE key = 'total_readings'") == 6);
+}
+
+BOOST_AUTO_TEST_CASE(retention_off_does_nothing) {
+    TempDir dir;
+    Database db(dir.file("n.db"));
+    ReadingWriter w(db);
+    w.add(reading("d1", "gas", 1, 400, 1), 0);
+    w.commit();
+    BOOST_TEST(!w.retain(1000000000000));
+    BOOST_TEST(scalar(db, "SELECT count(*) FROM readings") == 1);
+}
+
+BOOST_AUTO_TEST_CASE(stats_alone_are_committed) {
+    TempDir dir;
+    Database db(dir.file("s.db"));
+    ReadingWriter w(db);
+    w.add_stat("rejected_readings", 2);
+    w.add_stat("rejected_readings", 1);
+    w.commit();
+    BOOST_TEST(scalar(db, "SELECT value FROM stats WHERE key = 'rejected_readings'") == 3);
+}
+
+BOOST_AUTO_TEST_CASE(uncommitted_batch_is_rolled_back_by_the_destructor) {
+    TempDir dir;
+    const auto path = dir.file("u.db");
+    Database db(path);
+    {
+        ReadingWriter w(db);
+        w.add(reading("d1", "gas", 1, 400, 1), 0);
+    }
+    BOOST_TEST(scalar(db, "SELECT count(*) FROM readings") == 0);
+    ReadingWriter again(db); // the connection is usable again: no transaction left open
+    again.add(reading("d1", "gas", 1, 400, 1), 0);
+    again.commit();
+    BOOST_TEST(scalar(db, "SELECT count(*) FROM readings") == 1);
+}

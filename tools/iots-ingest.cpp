@@ -1,0 +1,55 @@
+// iots-ingest: NDJSON readings from stdin or MQTT -> validated -> SQLite (batched) -> stdout.
+#include "iotshield/cli/options.hpp"
+#include "iotshield/cli/run_tool.hpp"
+#include "iotshield/core/error.hpp"
+#include "iotshield/ingest/ingest.hpp"
+
+namespace {
+
+int ingest_main(iots::cli::Context& ctx) {
+    iots::ingest::Options o;
+    std::string password_file, retain, batch_ms;
+    std::uint64_t max_bad = 0;
+    CLI::App app{"Validate NDJSON readings from stdin or MQTT, store them in SQLite in batches and "
+                 "pass the valid ones on to stdout."};
+    iots::cli::init_app(app);
+    iots::cli::add_db_option(
+        app, o.db_path, "SQLite database to store readings in; none: validate and pass on only");
+    iots::cli::add_broker_options(app, o.broker, true);
+    app.add_option("--password-file", password_file, "File whose first line is the MQTT password");
+    app.add_option("-t,--topic", o.topics,
+                   "MQTT topic filter, repeatable; replaces the default <prefix>/sensors/# and "
+                   "<prefix>/status/#");
+    app.add_option("--max-line-bytes", o.max_line_bytes,
+                   "Longest accepted input line; longer ones are rejected (default 1048576)")
+        ->check(CLI::Range(std::size_t{64}, std::size_t{1} << 30));
+    app.add_flag("--quiet", o.quiet, "Do not pass records on to stdout");
+    app.add_flag("--strict", o.strict, "Exit with 65 at the first rejected record");
+    auto* max_bad_opt = app.add_option("--max-bad-lines", max_bad,
+                                       "Exit with 65 when more than N records are rejected");
+    app.add_option("--retain", retain,
+                   "Delete readings older than DURATION (like 30d), a few thousand rows at a time");
+    app.add_option("--batch-size", o.writer.batch_size,
+                   "Commit after this many readings at most (default 10000)")
+        ->check(CLI::Range(std::size_t{1}, std::size_t{1000000}));
+    app.add_option("--batch-ms", batch_ms,
+                   "Commit a batch when it is this old at most, like 100ms (default 100ms); a "
+                   "batch is committed at once when the input pauses");
+    ctx.parse(app);
+    iots::cli::finish_broker_options(o.broker, password_file);
+    if (*max_bad_opt)
+        o.max_bad_lines = max_bad;
+    if (!retain.empty() && (o.writer.retain_ms = iots::cli::duration_ms("--retain", retain)) <= 0)
+        throw iots::Error(iots::Exit::usage, "--retain: must be longer than 0");
+    if (!batch_ms.empty())
+        o.writer.batch_ms = iots::cli::duration_ms("--batch-ms", batch_ms);
+    if (!o.topics.empty() && !o.broker.enabled())
+        throw iots::Error(iots::Exit::usage, "-t needs a broker: give -h HOST");
+    return iots::ingest::run(o, ctx.log, ctx.out);
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    return iots::cli::run_tool(argc, argv, "iots-ingest", ingest_main);
+}
