@@ -64,6 +64,8 @@ start_broker() {
         echo "max_inflight_messages 100"
         echo "persistence false"
         echo "log_dest file $WORK/mosquitto.log"
+        # As root, mosquitto switches to user 'mosquitto', who cannot write into the 0700 $WORK.
+        [ "$(id -u)" != 0 ] || echo "user root"
         for line in "$@"; do echo "$line"; done
     } > "$conf"
     mosquitto -c "$conf" > "$WORK/mosquitto.out" 2>&1 &

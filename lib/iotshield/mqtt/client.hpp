@@ -1,6 +1,6 @@
 #pragma once
-// RAII over libmosquitto: the only place its C API is used (STYLE, Layout). Connection errors map to
-// exit codes (DESIGN §5): unreachable broker after retries 69, refused credentials or TLS 77.
+// RAII over libmosquitto: the only place its C API is used (STYLE, Layout). Connection errors map
+// to exit codes (DESIGN §5): unreachable broker after retries 69, refused credentials or TLS 77.
 // TCP_NODELAY is set on the socket: Nagle would add 20-40 ms to every small message.
 #include "iotshield/core/broker_options.hpp"
 #include "iotshield/core/log.hpp"
@@ -32,6 +32,7 @@ struct ClientCounters {
     std::uint64_t received = 0;
     std::uint64_t published = 0;
     std::uint64_t reconnects = 0;
+    std::uint64_t dropped = 0; // QoS 0 messages published while disconnected (lost by definition)
 };
 
 class Client {
@@ -44,18 +45,26 @@ public:
     Client(const Client&) = delete;
     Client& operator=(const Client&) = delete;
 
-    void set_will(const Will& will);              // before connect()
-    void on_message(MessageHandler handler);      // called on the network thread
-    void on_connect(std::function<void()> f);     // after every (re)connect, e.g. to publish status
+    void set_will(const Will& will); // before connect()
+    // Set handlers before connect(). They run on the network thread: one that blocks stops reading
+    // from the broker (TCP back-pressure); publish()/subscribe() inside a handler never block.
+    void on_message(MessageHandler handler);  // called on the network thread
+    void on_connect(std::function<void()> f); // after every (re)connect, e.g. to publish status
 
     // Connects, retrying with backoff for up to `patience_ms`, then starts the network thread,
-    // which reconnects with backoff on its own. Throws Error(unavailable) or Error(permission).
+    // which reconnects with backoff on its own. Throws Error(unavailable) or Error(permission)
+    // (and Error(usage) for a rejected client id); SIGINT/SIGTERM while waiting: ExitRequest(0).
     void connect(int patience_ms = 10000);
-    // Subscribes now and again after every reconnect; `filter` gets $share/GROUP/ when --share is set.
+    // Subscribes now and again after every reconnect, and waits (up to 10 s) for the broker's
+    // answer; `filter` gets $share/GROUP/ when --share is set. A subscription the broker refuses
+    // (SUBACK 0x80) throws Error(permission).
     void subscribe(const std::string& filter, int qos);
-    // Thread-safe. Blocks while too many QoS>0 messages are in flight (back-pressure).
+    // Thread-safe. Blocks while too many messages are in flight (back-pressure: at most 1000 not
+    // yet acknowledged, or for QoS 0 not yet written). Never blocks on the network thread.
+    // QoS>0 while disconnected is queued and sent on reconnect; QoS 0 is counted as dropped.
     void publish(std::string_view topic, std::string_view payload, int qos, bool retain = false);
-    // Waits until every QoS>0 publish is acknowledged, up to timeout_ms; false on timeout.
+    // Waits until every QoS>0 publish is acknowledged (and QoS 0 written), up to timeout_ms;
+    // false on timeout.
     bool wait_published(int timeout_ms);
     void disconnect();
 

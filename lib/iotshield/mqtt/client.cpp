@@ -1,0 +1,537 @@
+#include "iotshield/mqtt/client.hpp"
+
+#include "iotshield/core/error.hpp"
+#include "iotshield/core/signals.hpp"
+
+#include <mosquitto.h>
+
+#include <fmt/format.h>
+
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <climits>
+#include <condition_variable>
+#include <cstring>
+#include <mutex>
+#include <thread>
+#include <unistd.h>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+namespace iots::mqtt {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using std::chrono::milliseconds;
+
+// Messages handed to libmosquitto and not yet acknowledged (QoS>0) or written (QoS 0). Above this
+// publish() waits: libmosquitto's own queue is unbounded, so this is what keeps memory flat.
+constexpr std::size_t kMaxPending = 1000;
+// QoS>0 messages on the wire at once; the rest wait in libmosquitto's queue (within kMaxPending).
+constexpr int kMaxInflight = 100;
+// Reconnect backoff of the network thread, in seconds (libmosquitto's unit): 1, 2, 4 ... 10.
+constexpr unsigned kReconnectDelayMin = 1;
+constexpr unsigned kReconnectDelayMax = 10;
+// Unknown acknowledgements kept at most (see on_publish): a bound, not a working size.
+constexpr std::size_t kMaxEarlyAcks = 4096;
+
+// mosquitto_lib_init/cleanup are process-wide and not thread-safe: one count under one lock.
+std::mutex g_lib_mutex;
+int g_lib_users = 0;
+
+void lib_acquire() {
+    std::lock_guard lock(g_lib_mutex);
+    if (g_lib_users++ == 0)
+        mosquitto_lib_init();
+}
+void lib_release() {
+    std::lock_guard lock(g_lib_mutex);
+    if (--g_lib_users == 0)
+        mosquitto_lib_cleanup();
+}
+
+// True on the network thread while it runs one of our callbacks: blocking there would deadlock,
+// since the same thread delivers the acknowledgements we would wait for.
+thread_local bool t_in_callback = false;
+
+struct CallbackScope {
+    bool previous;
+    CallbackScope() : previous(t_in_callback) { t_in_callback = true; }
+    ~CallbackScope() { t_in_callback = previous; }
+    CallbackScope(const CallbackScope&) = delete;
+    CallbackScope& operator=(const CallbackScope&) = delete;
+};
+
+std::string format_seconds(int ms) {
+    if (ms % 1000 == 0)
+        return fmt::format("{}", ms / 1000);
+    return fmt::format("{:.1f}", ms / 1000.0);
+}
+
+// CONNACK codes of MQTT 3.1.1 (1-5) and MQTT 5 (128+) that mean "you may not".
+bool is_auth_refusal(int rc) {
+    return rc == 4 || rc == 5 || rc == 134 || rc == 135 || rc == 138 || rc == 140;
+}
+
+bool is_tls_error(int rc) {
+    return rc == MOSQ_ERR_TLS || rc == MOSQ_ERR_TLS_HANDSHAKE;
+}
+
+// "Connection Refused: not authorised." -> "not authorised"
+std::string connack_reason(int rc) {
+    std::string s = mosquitto_connack_string(rc);
+    if (auto colon = s.find(": "); colon != std::string::npos)
+        s.erase(0, colon + 2);
+    if (!s.empty() && s.back() == '.')
+        s.pop_back();
+    return s;
+}
+
+// "OpenSSL Error[0]: error:0A000086:SSL routines::certificate verify failed" -> the last part.
+std::string tls_reason(const std::string& log_line) {
+    if (auto at = log_line.rfind("::"); at != std::string::npos)
+        return log_line.substr(at + 2);
+    return log_line;
+}
+
+} // namespace
+
+struct Client::Impl {
+    core::BrokerOptions options;
+    core::Logger log;
+    mosquitto* mosq = nullptr;
+    std::string address; // host:port, for messages
+
+    MessageHandler message_handler;
+    std::function<void()> connect_handler;
+
+    std::mutex mutex;
+    std::condition_variable changed;
+    std::vector<std::pair<std::string, int>> subscriptions; // full filters ($share/... applied)
+    std::unordered_map<int, int> pending;                   // mid -> qos, see kMaxPending
+    std::unordered_set<int> early_acks;   // on_publish before publish() recorded the mid
+    std::unordered_map<int, bool> suback; // mid -> granted, for subscribe() to wait on
+
+    std::atomic<bool> is_connected{false};
+    std::atomic<bool> loop_running{false};
+    std::atomic<bool> ever_connected{false};
+    std::atomic<bool> closing{false};
+    std::atomic<std::uint64_t> received{0}, published{0}, reconnects{0}, dropped{0};
+
+    // Written by the connect() phase only (before the network thread runs).
+    int connack_rc = -1;
+    std::string last_lib_error;
+
+    Impl(const core::BrokerOptions& o, const core::Logger& l) : options(o), log(l) {
+        address = fmt::format("{}:{}", options.host, options.port);
+    }
+
+    static Impl* self(void* userdata) { return static_cast<Impl*>(userdata); }
+
+    static void on_connect_cb(mosquitto*, void* ud, int rc) {
+        CallbackScope scope;
+        self(ud)->handle_connect(rc);
+    }
+    static void on_disconnect_cb(mosquitto*, void* ud, int rc) {
+        CallbackScope scope;
+        self(ud)->handle_disconnect(rc);
+    }
+    static void on_publish_cb(mosquitto*, void* ud, int mid) {
+        CallbackScope scope;
+        self(ud)->handle_publish(mid);
+    }
+    static void on_message_cb(mosquitto*, void* ud, const mosquitto_message* m) {
+        CallbackScope scope;
+        self(ud)->handle_message(m);
+    }
+    static void on_subscribe_cb(mosquitto*, void* ud, int mid, int count, const int* granted) {
+        CallbackScope scope;
+        bool ok = count > 0;
+        for (int i = 0; i < count; ++i)
+            ok = ok && granted[i] >= 0 && granted[i] <= 2;
+        Impl* impl = self(ud);
+        {
+            std::lock_guard lock(impl->mutex);
+            if (impl->suback.size() >= kMaxEarlyAcks) // resubscriptions nobody waits for
+                impl->suback.clear();
+            impl->suback[mid] = ok;
+        }
+        impl->changed.notify_all();
+    }
+    static void on_log_cb(mosquitto*, void* ud, int level, const char* text) {
+        Impl* impl = self(ud);
+        if (level == MOSQ_LOG_ERR || level == MOSQ_LOG_WARNING) {
+            if (!impl->loop_running)
+                impl->last_lib_error = text;
+            impl->log.debug("mqtt: {}", text);
+        }
+    }
+
+    void handle_connect(int rc) {
+        if (!loop_running)
+            connack_rc = rc;
+        if (rc != 0) {
+            if (loop_running)
+                log.warn("broker {} refused the reconnection: {}", address, connack_reason(rc));
+            return;
+        }
+        is_connected = true;
+        std::vector<std::pair<std::string, int>> subs;
+        {
+            std::lock_guard lock(mutex);
+            // QoS 0 messages queued before this connection are gone (libmosquitto drops its packet
+            // queue on reconnect) and will never be reported written.
+            std::erase_if(pending, [](const auto& p) { return p.second == 0; });
+            early_acks.clear();
+            subs = subscriptions;
+        }
+        changed.notify_all();
+        for (const auto& [filter, qos] : subs) {
+            int rc2 = mosquitto_subscribe(mosq, nullptr, filter.c_str(), qos);
+            if (rc2 != MOSQ_ERR_SUCCESS)
+                log.warn("cannot resubscribe to {} on broker {}: {}", filter, address,
+                         mosquitto_strerror(rc2));
+        }
+        if (ever_connected.exchange(true)) {
+            ++reconnects;
+            log.warn("reconnected to broker {}", address);
+        }
+        if (connect_handler)
+            connect_handler();
+    }
+
+    void handle_disconnect(int rc) {
+        is_connected = false;
+        {
+            std::lock_guard lock(mutex);
+            std::erase_if(pending, [](const auto& p) { return p.second == 0; });
+        }
+        changed.notify_all();
+        if (rc != 0 && loop_running && !closing)
+            log.warn("lost connection to broker {}; reconnecting", address);
+    }
+
+    void handle_publish(int mid) {
+        ++published;
+        {
+            std::lock_guard lock(mutex);
+            if (pending.erase(mid) == 0) {
+                // publish() has not recorded this mid yet: remember, so it does not wait for it.
+                if (early_acks.size() >= kMaxEarlyAcks)
+                    early_acks.clear();
+                early_acks.insert(mid);
+            }
+        }
+        changed.notify_all();
+    }
+
+    void handle_message(const mosquitto_message* m) {
+        ++received;
+        if (!message_handler)
+            return;
+        Message msg;
+        msg.topic = m->topic;
+        if (m->payloadlen > 0)
+            msg.payload.assign(static_cast<const char*>(m->payload),
+                               static_cast<std::size_t>(m->payloadlen));
+        msg.qos = m->qos;
+        msg.retain = m->retain;
+        message_handler(msg);
+    }
+
+    [[noreturn]] void throw_unavailable(int patience_ms, const std::string& why) const {
+        throw Error(Exit::unavailable, fmt::format("cannot reach broker {} after {} s: {}", address,
+                                                   format_seconds(patience_ms), why));
+    }
+    [[noreturn]] void throw_tls(int rc) const {
+        std::string why =
+            last_lib_error.empty() ? mosquitto_strerror(rc) : tls_reason(last_lib_error);
+        throw Error(Exit::permission,
+                    fmt::format("TLS handshake with broker {} failed: {}", address, why));
+    }
+
+    // One attempt: TCP (and TLS) connect, CONNECT, wait for CONNACK until `deadline`.
+    // Returns an empty string on success, else why it failed; throws on refusals not worth
+    // retrying.
+    std::string attempt(Clock::time_point deadline) {
+        connack_rc = -1;
+        last_lib_error.clear();
+        errno = 0;
+        int rc = mosquitto_connect(mosq, options.host.c_str(), options.port, options.keepalive);
+        if (rc == MOSQ_ERR_ERRNO)
+            return std::strerror(errno);
+        if (rc == MOSQ_ERR_EAI)
+            return fmt::format("cannot resolve host name '{}'", options.host);
+        if (is_tls_error(rc))
+            throw_tls(rc);
+        if (rc == MOSQ_ERR_INVAL)
+            throw Error(Exit::usage, fmt::format("invalid options for broker {} (keepalive {} s?)",
+                                                 address, options.keepalive));
+        if (rc != MOSQ_ERR_SUCCESS)
+            return mosquitto_strerror(rc);
+
+        // Wait for the CONNACK; give a slow broker at least a second past the patience.
+        auto limit = std::max(deadline, Clock::now() + milliseconds(1000));
+        while (connack_rc < 0 && Clock::now() < limit) {
+            errno = 0;
+            rc = mosquitto_loop(mosq, 100, 1);
+            if (connack_rc >= 0)
+                break;
+            if (is_tls_error(rc))
+                throw_tls(rc);
+            if (rc == MOSQ_ERR_ERRNO)
+                return errno != 0 ? std::strerror(errno) : "connection closed";
+            if (rc != MOSQ_ERR_SUCCESS)
+                return last_lib_error.empty() ? mosquitto_strerror(rc) : last_lib_error;
+        }
+        if (connack_rc < 0)
+            return "no answer to CONNECT";
+        if (connack_rc == 0)
+            return {};
+        if (is_auth_refusal(connack_rc))
+            throw Error(Exit::permission,
+                        fmt::format("broker {} refused the connection: {}{}", address,
+                                    connack_reason(connack_rc),
+                                    options.username.empty() ? " (no user name given)" : ""));
+        if (connack_rc == 2 || connack_rc == 133)
+            throw Error(Exit::usage, fmt::format("broker {} rejected the client id '{}'", address,
+                                                 options.client_id));
+        return connack_reason(connack_rc); // e.g. server unavailable: retry
+    }
+};
+
+Client::Client(const core::BrokerOptions& options, const core::Logger& log)
+    : m_impl(std::make_unique<Impl>(options, log)) {
+    Impl& d = *m_impl;
+    if (!d.options.share_group.empty() &&
+        d.options.share_group.find_first_of("/+#") != std::string::npos)
+        throw Error(Exit::usage, fmt::format("--share: group '{}' must not contain '/', '+' or '#'",
+                                             d.options.share_group));
+    if (!d.options.clean_session && d.options.client_id.empty())
+        throw Error(Exit::usage, "a persistent session (-c) needs a client id (-i)");
+
+    lib_acquire();
+    const char* id = d.options.client_id.empty() ? nullptr : d.options.client_id.c_str();
+    d.mosq = mosquitto_new(id, d.options.clean_session, &d);
+    if (d.mosq == nullptr) {
+        lib_release();
+        throw Error(Exit::failure,
+                    fmt::format("cannot create an MQTT client: {}", std::strerror(errno)));
+    }
+    // From here the destructor of m_impl's owner does not run if we throw: clean up by hand.
+    try {
+        mosquitto_int_option(d.mosq, MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V311);
+        mosquitto_int_option(d.mosq, MOSQ_OPT_TCP_NODELAY, 1);
+        mosquitto_int_option(d.mosq, MOSQ_OPT_SEND_MAXIMUM, kMaxInflight);
+        mosquitto_reconnect_delay_set(d.mosq, kReconnectDelayMin, kReconnectDelayMax, true);
+        mosquitto_connect_callback_set(d.mosq, &Impl::on_connect_cb);
+        mosquitto_disconnect_callback_set(d.mosq, &Impl::on_disconnect_cb);
+        mosquitto_publish_callback_set(d.mosq, &Impl::on_publish_cb);
+        mosquitto_message_callback_set(d.mosq, &Impl::on_message_cb);
+        mosquitto_subscribe_callback_set(d.mosq, &Impl::on_subscribe_cb);
+        mosquitto_log_callback_set(d.mosq, &Impl::on_log_cb);
+
+        if (!d.options.username.empty() || !d.options.password.empty()) {
+            const char* user = d.options.username.empty() ? nullptr : d.options.username.c_str();
+            const char* pass = d.options.password.empty() ? nullptr : d.options.password.c_str();
+            if (mosquitto_username_pw_set(d.mosq, user, pass) != MOSQ_ERR_SUCCESS)
+                throw Error(Exit::usage, "a password needs a user name (-u)");
+        }
+
+        if (d.options.tls() || !d.options.certfile.empty() || !d.options.keyfile.empty()) {
+            auto readable = [](const std::string& what, const std::string& path) {
+                if (!path.empty() && ::access(path.c_str(), R_OK) != 0)
+                    throw Error(Exit::no_input, fmt::format("cannot read {} '{}': {}", what, path,
+                                                            std::strerror(errno)));
+            };
+            readable("CA file", d.options.cafile);
+            readable("CA directory", d.options.capath);
+            readable("certificate", d.options.certfile);
+            readable("key", d.options.keyfile);
+            if (!d.options.tls())
+                throw Error(Exit::usage, "--cert/--key need --cafile or --capath");
+            if (d.options.certfile.empty() != d.options.keyfile.empty())
+                throw Error(Exit::usage, "--cert and --key go together");
+            auto opt = [](const std::string& s) { return s.empty() ? nullptr : s.c_str(); };
+            int rc = mosquitto_tls_set(d.mosq, opt(d.options.cafile), opt(d.options.capath),
+                                       opt(d.options.certfile), opt(d.options.keyfile), nullptr);
+            if (rc != MOSQ_ERR_SUCCESS)
+                throw Error(Exit::config,
+                            fmt::format("TLS settings rejected: {}", mosquitto_strerror(rc)));
+            mosquitto_tls_insecure_set(d.mosq, d.options.insecure);
+        }
+    } catch (...) {
+        mosquitto_destroy(d.mosq);
+        lib_release();
+        throw;
+    }
+}
+
+Client::~Client() {
+    try {
+        disconnect();
+    } catch (...) { // a destructor must not throw; disconnect() only logs anyway
+    }
+    mosquitto_destroy(m_impl->mosq);
+    lib_release();
+}
+
+void Client::set_will(const Will& will) {
+    Impl& d = *m_impl;
+    if (will.payload.size() > INT_MAX)
+        throw Error(Exit::usage, "last will payload too large");
+    int rc = mosquitto_will_set(d.mosq, will.topic.c_str(), static_cast<int>(will.payload.size()),
+                                will.payload.data(), will.qos, will.retain);
+    if (rc != MOSQ_ERR_SUCCESS)
+        throw Error(Exit::usage, fmt::format("invalid last will on topic '{}': {}", will.topic,
+                                             mosquitto_strerror(rc)));
+}
+
+void Client::on_message(MessageHandler handler) {
+    m_impl->message_handler = std::move(handler);
+}
+
+void Client::on_connect(std::function<void()> f) {
+    m_impl->connect_handler = std::move(f);
+}
+
+void Client::connect(int patience_ms) {
+    Impl& d = *m_impl;
+    if (d.loop_running)
+        return;
+    d.closing = false;
+    patience_ms = std::max(patience_ms, 0);
+    const auto deadline = Clock::now() + milliseconds(patience_ms);
+    auto delay = milliseconds(100);
+    for (;;) {
+        std::string why = d.attempt(deadline);
+        if (why.empty())
+            break;
+        d.log.debug("broker {}: {}", d.address, why);
+        if (Clock::now() + delay > deadline)
+            d.throw_unavailable(patience_ms, why);
+        // Sleep in small steps so that SIGINT/SIGTERM end the wait (DESIGN §5: exit 0).
+        for (auto until = Clock::now() + delay; Clock::now() < until;) {
+            if (core::stop_requested())
+                throw ExitRequest(0);
+            std::this_thread::sleep_for(milliseconds(20));
+        }
+        delay = std::min(delay * 2, milliseconds(2000));
+    }
+    d.loop_running = true;
+    int rc = mosquitto_loop_start(d.mosq);
+    if (rc != MOSQ_ERR_SUCCESS) {
+        d.loop_running = false;
+        mosquitto_disconnect(d.mosq);
+        throw Error(Exit::failure, fmt::format("cannot start the MQTT network thread: {}",
+                                               mosquitto_strerror(rc)));
+    }
+}
+
+void Client::subscribe(const std::string& filter, int qos) {
+    Impl& d = *m_impl;
+    std::string full =
+        d.options.share_group.empty() ? filter : "$share/" + d.options.share_group + "/" + filter;
+    if (mosquitto_sub_topic_check(full.c_str()) != MOSQ_ERR_SUCCESS)
+        throw Error(Exit::usage, fmt::format("invalid topic filter '{}'", full));
+    {
+        std::lock_guard lock(d.mutex);
+        d.subscriptions.emplace_back(full, qos);
+    }
+    if (!d.is_connected)
+        return; // subscribed on (re)connect
+    int mid = 0;
+    int rc = mosquitto_subscribe(d.mosq, &mid, full.c_str(), qos);
+    if (rc == MOSQ_ERR_NO_CONN)
+        return;
+    if (rc != MOSQ_ERR_SUCCESS)
+        throw Error(Exit::failure, fmt::format("cannot subscribe to '{}' on broker {}: {}", full,
+                                               d.address, mosquitto_strerror(rc)));
+    if (t_in_callback)
+        return;
+    // Wait for the SUBACK, so that what is published after subscribe() returns is delivered.
+    std::unique_lock lock(d.mutex);
+    bool answered = d.changed.wait_for(lock, std::chrono::seconds(10),
+                                       [&] { return d.suback.count(mid) != 0 || !d.is_connected; });
+    auto it = d.suback.find(mid);
+    if (it == d.suback.end()) {
+        if (answered || !d.is_connected)
+            return; // connection lost meanwhile: on_connect subscribes again
+        d.log.warn("no answer from broker {} to the subscription to '{}' yet", d.address, full);
+        return;
+    }
+    bool granted = it->second;
+    d.suback.erase(it);
+    if (!granted)
+        throw Error(Exit::permission,
+                    fmt::format("broker {} refused the subscription to '{}'", d.address, full));
+}
+
+void Client::publish(std::string_view topic, std::string_view payload, int qos, bool retain) {
+    Impl& d = *m_impl;
+    if (payload.size() > INT_MAX)
+        throw Error(Exit::bad_input, "MQTT payload too large");
+    if (!t_in_callback) {
+        // Back-pressure: wait until the broker has taken enough of what we gave it. A stop request
+        // lets this one message through (one over the bound) so the tool can flush and exit.
+        std::unique_lock lock(d.mutex);
+        while (d.pending.size() >= kMaxPending && !core::stop_requested())
+            d.changed.wait_for(lock, milliseconds(100));
+    }
+    std::string topic_z(topic);
+    int mid = 0;
+    int rc = mosquitto_publish(d.mosq, &mid, topic_z.c_str(), static_cast<int>(payload.size()),
+                               payload.data(), qos, retain);
+    if (rc == MOSQ_ERR_NO_CONN && qos == 0) {
+        ++d.dropped; // QoS 0 while disconnected: at most once means lost
+        return;
+    }
+    if (rc == MOSQ_ERR_INVAL || rc == MOSQ_ERR_MALFORMED_UTF8)
+        throw Error(Exit::usage, fmt::format("cannot publish to topic '{}': {}", topic_z,
+                                             mosquitto_strerror(rc)));
+    // QoS>0 while disconnected (MOSQ_ERR_NO_CONN): queued by libmosquitto, sent on reconnect.
+    if (rc != MOSQ_ERR_SUCCESS && rc != MOSQ_ERR_NO_CONN)
+        throw Error(Exit::failure, fmt::format("cannot publish to broker {}: {}", d.address,
+                                               mosquitto_strerror(rc)));
+    std::lock_guard lock(d.mutex);
+    if (d.early_acks.erase(mid) == 0)
+        d.pending.emplace(mid, qos);
+}
+
+bool Client::wait_published(int timeout_ms) {
+    Impl& d = *m_impl;
+    if (t_in_callback)
+        return false;
+    std::unique_lock lock(d.mutex);
+    return d.changed.wait_for(lock, milliseconds(std::max(timeout_ms, 0)),
+                              [&] { return d.pending.empty(); });
+}
+
+void Client::disconnect() {
+    Impl& d = *m_impl;
+    d.closing = true;
+    mosquitto_disconnect(d.mosq); // MOSQ_ERR_NO_CONN when not connected: nothing to do
+    if (d.loop_running) {
+        mosquitto_loop_stop(d.mosq, false);
+        d.loop_running = false;
+    }
+    d.is_connected = false;
+}
+
+bool Client::connected() const noexcept {
+    return m_impl->is_connected;
+}
+
+ClientCounters Client::counters() const noexcept {
+    ClientCounters c;
+    c.received = m_impl->received;
+    c.published = m_impl->published;
+    c.reconnects = m_impl->reconnects;
+    c.dropped = m_impl->dropped;
+    return c;
+}
+
+} // namespace iots::mqtt
