@@ -1,0 +1,364 @@
+#include "iotshield/alert/runner.hpp"
+
+#include "iotshield/alert/alert.hpp"
+#include "iotshield/alert/llm.hpp"
+#include "iotshield/alert/rules.hpp"
+#include "iotshield/core/error.hpp"
+#include "iotshield/core/line_reader.hpp"
+#include "iotshield/core/signals.hpp"
+#include "iotshield/mqtt/client.hpp"
+#include "iotshield/record/parser.hpp"
+#include "iotshield/store/alerts.hpp"
+
+#include <fmt/format.h>
+
+#include <cerrno>
+#include <cstring>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+namespace iots::alert {
+
+namespace {
+
+// Wakes the poll() of the main loop from other threads (MQTT network thread, narrator thread).
+class Waker {
+public:
+    Waker() : m_fd(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {
+        if (m_fd < 0)
+            throw Error(Exit::failure, fmt::format("eventfd: {}", std::strerror(errno)));
+    }
+    ~Waker() { close(m_fd); }
+    Waker(const Waker&) = delete;
+    Waker& operator=(const Waker&) = delete;
+    void wake() const noexcept {
+        const std::uint64_t one = 1;
+        [[maybe_unused]] const auto n = write(m_fd, &one, sizeof one);
+    }
+    void drain() const noexcept {
+        std::uint64_t v = 0;
+        [[maybe_unused]] const auto n = read(m_fd, &v, sizeof v);
+    }
+    [[nodiscard]] int fd() const noexcept { return m_fd; }
+
+private:
+    int m_fd;
+};
+
+class Pipeline {
+public:
+    Pipeline(const RunOptions& o, const core::Logger& log, core::LineWriter& out)
+        : m_o(o), m_log(log), m_out(out), m_tracker(o.tracker) {
+        if (!o.db_path.empty()) {
+            m_db = std::make_unique<store::Database>(o.db_path);
+            m_alerts = std::make_unique<store::AlertStore>(*m_db);
+        }
+        if (!o.exec.command.empty())
+            m_exec = std::make_unique<ExecRunner>(o.exec, log);
+        if (o.narrator != NarratorKind::rules && !o.dry_run)
+            m_narrator = std::make_unique<NarratorWorker>(o.llm, log, [this] { m_waker.wake(); });
+    }
+
+    void set_mqtt(mqtt::Client* client) { m_mqtt = client; }
+    [[nodiscard]] const Waker& waker() const noexcept { return m_waker; }
+
+    // One input line (stdin or an MQTT payload). False: stop (strict, bad-line limit or -C).
+    bool on_line(std::string_view line, std::uint64_t line_no) {
+        if (!m_parser.parse(line, m_reading)) {
+            ++m_bad;
+            if (line_no > 0)
+                m_log.warn("line {}: {}", line_no, m_parser.error());
+            else
+                m_log.warn("message: {}", m_parser.error());
+            if (m_o.strict)
+                throw Error(Exit::bad_input, fmt::format("rejected record ({})", m_parser.error()));
+            if (m_o.max_bad_lines > 0 && m_bad > m_o.max_bad_lines)
+                throw Error(Exit::bad_input,
+                            fmt::format("more than {} bad lines", m_o.max_bad_lines));
+            return true;
+        }
+        m_events.clear();
+        m_tracker.observe(m_reading, core::now_millis(), m_events);
+        return emit_events();
+    }
+
+    bool tick() {
+        m_events.clear();
+        m_tracker.tick(core::now_millis(), m_events);
+        if (m_exec)
+            m_exec->reap(ExecRunner::monotonic_ms());
+        return emit_events();
+    }
+
+    void drain_updates() {
+        m_waker.drain();
+        if (!m_narrator)
+            return;
+        for (const Alert& a : m_narrator->take_updates()) {
+            const std::string json = to_json(a);
+            m_out.write_line(json);
+            if (m_alerts) {
+                store::AlertRow row = to_row(a, json);
+                row.updated_ts = core::now_millis();
+                m_alerts->update_text(row);
+            }
+            publish(a, json);
+        }
+    }
+
+    // Milliseconds poll() may sleep: wall-clock resolution is checked every second.
+    [[nodiscard]] int poll_timeout() const {
+        core::Millis t = 1000;
+        if (m_exec) {
+            const auto d = m_exec->next_deadline_in(ExecRunner::monotonic_ms());
+            if (d >= 0)
+                t = std::min(t, d + 1);
+        }
+        return static_cast<int>(t);
+    }
+
+    [[nodiscard]] bool narrator_idle() const { return !m_narrator || m_narrator->idle(); }
+
+    void finish() {
+        if (m_narrator) {
+            m_narrator->stop();
+            try {
+                drain_updates();
+            } catch (const OutputClosed&) { // the reader left: nothing more to tell it
+            }
+        }
+        if (m_exec)
+            m_exec->finish();
+    }
+
+    void print_counters() const {
+        const auto& t = m_tracker.counters();
+        std::string line = fmt::format(
+            "readings {}, anomalies {}, incidents {} ({} open), alerts {}, bad lines {}",
+            t.readings, t.anomalies, t.incidents, m_tracker.open_incidents(), m_alerts_out, m_bad);
+        if (m_o.narrator != NarratorKind::rules) {
+            const auto name = m_o.narrator == NarratorKind::gemini ? "gemini" : "openai";
+            if (m_o.dry_run) {
+                line += fmt::format("; {} dry run: request bodies printed {}", name, m_dry);
+            } else {
+                const auto c = m_narrator->counters();
+                line += fmt::format("; {}: updated {}, fallback {}", name, c.updated, c.fallback);
+                std::string why;
+                for (std::size_t i = 1; i < c.by_failure.size(); ++i)
+                    if (c.by_failure[i] > 0)
+                        why += fmt::format("{}{} {}", why.empty() ? "" : ", ",
+                                           failure_name(static_cast<Failure>(i)), c.by_failure[i]);
+                if (!why.empty())
+                    line += " (" + why + ")";
+                line += fmt::format(", retries {}, skipped {} (queue full), dropped {}", c.retries,
+                                    c.skipped, c.dropped);
+            }
+        }
+        if (m_exec) {
+            const auto& c = m_exec->counters();
+            line += fmt::format("; exec: ok {}, failed {}, timed out {}, skipped {}", c.ok,
+                                c.failed, c.timed_out, c.skipped);
+        }
+        m_log.info("{}", line);
+    }
+
+private:
+    bool emit_events() {
+        for (const Event& e : m_events) {
+            emit(e);
+            if (m_o.count > 0 && m_alerts_out >= m_o.count)
+                return false;
+        }
+        return true;
+    }
+
+    static store::AlertRow to_row(const Alert& a, const std::string& json) {
+        store::AlertRow r;
+        r.id = a.id;
+        r.ts = a.ts;
+        r.device = a.device;
+        r.sensor = a.sensor;
+        r.severity = std::string(severity_name(a.severity));
+        r.title = a.text.title;
+        r.description = a.text.description;
+        r.suggestion = a.text.suggestion;
+        r.rules_title = a.rules.title;
+        r.rules_description = a.rules.description;
+        r.rules_suggestion = a.rules.suggestion;
+        r.value = a.value;
+        r.score = a.score;
+        r.incident = a.incident;
+        r.source = a.source;
+        r.status = a.event == EventKind::resolve ? "resolved" : "new";
+        r.json = json;
+        return r;
+    }
+
+    void publish(const Alert& a, const std::string& json) {
+        if (m_mqtt != nullptr)
+            m_mqtt->publish(mqtt::alert_topic(m_o.broker.topic_prefix, a.device), json,
+                            m_o.broker.qos);
+    }
+
+    void emit(const Event& e) {
+        const Alert a = make_alert(e, narrate(e, m_o.tracker.policy, m_o.tracker.quiet_ms));
+        const std::string json = to_json(a);
+        // stdout first: the alert must not wait for anything else.
+        m_out.write_line(json);
+        ++m_alerts_out;
+        if (m_alerts) {
+            store::Transaction tx(*m_db);
+            m_alerts->insert(to_row(a, json));
+            if (e.kind == EventKind::resolve) // the incident's earlier alerts: <incident>.1 ...
+                for (int n = 1; n < e.incident.alerts; ++n)
+                    m_alerts->resolve(fmt::format("{}.{}", a.incident, n), a.ts);
+            tx.commit();
+        }
+        publish(a, json);
+        if (m_exec)
+            m_exec->run(json, {{"IOTS_ALERT_ID", a.id},
+                               {"IOTS_ALERT_SEVERITY", std::string(severity_name(a.severity))},
+                               {"IOTS_ALERT_DEVICE", a.device},
+                               {"IOTS_ALERT_EVENT", std::string(event_name(a.event))}});
+        if (m_o.narrator == NarratorKind::rules || e.kind == EventKind::resolve)
+            return; // a resolve notice needs no richer words
+        std::string facts = facts_json(e, m_o.tracker.policy);
+        if (m_o.dry_run) {
+            const Request req = build_request(m_o.llm, facts);
+            std::string line = req.body + "\n";
+            // The exact bytes that would be sent, alone on a line of stderr.
+            [[maybe_unused]] const auto n = write(2, line.data(), line.size());
+            ++m_dry;
+            return;
+        }
+        m_narrator->submit(a, std::move(facts));
+    }
+
+    const RunOptions& m_o;
+    const core::Logger& m_log;
+    core::LineWriter& m_out;
+    IncidentTracker m_tracker;
+    record::Parser m_parser;
+    record::Reading m_reading;
+    std::vector<Event> m_events;
+    std::unique_ptr<store::Database> m_db;
+    std::unique_ptr<store::AlertStore> m_alerts;
+    std::unique_ptr<ExecRunner> m_exec;
+    Waker m_waker;
+    std::unique_ptr<NarratorWorker> m_narrator; // after m_waker: it calls wake() until joined
+    mqtt::Client* m_mqtt = nullptr;
+    std::uint64_t m_bad = 0;
+    std::uint64_t m_alerts_out = 0;
+    std::uint64_t m_dry = 0;
+};
+
+// Waits for the narrator to finish what is queued (bounded by its timeouts and retries).
+void wait_for_narrator(Pipeline& p) {
+    while (!p.narrator_idle() && !core::stop_requested()) {
+        pollfd pfd{p.waker().fd(), POLLIN, 0};
+        poll(&pfd, 1, p.poll_timeout());
+        p.drain_updates();
+        p.tick();
+    }
+}
+
+int run_stdin(Pipeline& p) {
+    core::LineReader reader(0);
+    bool eof = false;
+    while (!eof && !core::stop_requested()) {
+        pollfd fds[2] = {{p.waker().fd(), POLLIN, 0}, {0, POLLIN, 0}};
+        if (!reader.buffered()) {
+            const int n = poll(fds, 2, p.poll_timeout());
+            if (n < 0 && errno != EINTR)
+                throw Error(Exit::io_error, fmt::format("poll: {}", std::strerror(errno)));
+        } else {
+            fds[1].revents = POLLIN;
+        }
+        if (core::take_counters_request())
+            p.print_counters();
+        p.drain_updates();
+        if (!p.tick())
+            return 0;
+        if ((fds[1].revents & (POLLIN | POLLHUP | POLLERR)) == 0)
+            continue;
+        do {
+            switch (reader.next()) {
+            case core::LineReader::Status::line:
+                if (!p.on_line(reader.line(), reader.line_number()))
+                    return 0;
+                break;
+            case core::LineReader::Status::too_long:
+                p.on_line("{\"too long\"", reader.line_number()); // counted as a bad line
+                break;
+            case core::LineReader::Status::end:
+                eof = true;
+                break;
+            case core::LineReader::Status::interrupted:
+                break;
+            }
+        } while (!eof && reader.buffered() && !core::stop_requested());
+    }
+    if (eof)
+        wait_for_narrator(p);
+    return 0;
+}
+
+int run_mqtt(Pipeline& p, const RunOptions& o, const core::Logger& log) {
+    mqtt::Client client(o.broker, log);
+    std::mutex mutex;
+    std::deque<std::string> inbox;
+    client.on_message([&](const mqtt::Message& m) {
+        {
+            std::lock_guard lock(mutex);
+            inbox.push_back(m.payload);
+        }
+        p.waker().wake();
+    });
+    client.connect();
+    client.subscribe(o.broker.topic_prefix + "/anomalies/#", o.broker.qos);
+    p.set_mqtt(&client);
+    std::deque<std::string> batch;
+    bool go_on = true;
+    while (go_on && !core::stop_requested()) {
+        pollfd pfd{p.waker().fd(), POLLIN, 0};
+        poll(&pfd, 1, p.poll_timeout());
+        if (core::take_counters_request())
+            p.print_counters();
+        p.drain_updates();
+        {
+            std::lock_guard lock(mutex);
+            batch.swap(inbox);
+        }
+        for (; go_on && !batch.empty(); batch.pop_front())
+            go_on = p.on_line(batch.front(), 0);
+        go_on = go_on && p.tick();
+    }
+    p.finish();
+    client.wait_published(2000);
+    client.disconnect();
+    p.set_mqtt(nullptr);
+    return 0;
+}
+
+} // namespace
+
+int run(const RunOptions& o, const core::Logger& log, core::LineWriter& out) {
+    Pipeline p(o, log, out);
+    int rc = 0;
+    try {
+        rc = o.broker.enabled() ? run_mqtt(p, o, log) : run_stdin(p);
+    } catch (...) {
+        p.finish();
+        p.print_counters();
+        throw;
+    }
+    p.finish();
+    p.print_counters();
+    return rc;
+}
+
+} // namespace iots::alert

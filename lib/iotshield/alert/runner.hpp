@@ -1,0 +1,34 @@
+#pragma once
+// iots-alert's loop: scored readings in (stdin or MQTT), alerts out at once (stdout, database,
+// MQTT, --exec), language-model updates later from the narrator thread.
+#include "iotshield/alert/exec.hpp"
+#include "iotshield/alert/incident.hpp"
+#include "iotshield/alert/narrator.hpp"
+#include "iotshield/core/broker_options.hpp"
+#include "iotshield/core/log.hpp"
+#include "iotshield/core/output.hpp"
+
+#include <optional>
+#include <string>
+
+namespace iots::alert {
+
+enum class NarratorKind { rules, gemini, openai };
+
+struct RunOptions {
+    core::BrokerOptions broker; // host empty: stdin
+    std::string db_path;        // empty: no database
+    TrackerOptions tracker;
+    NarratorKind narrator = NarratorKind::rules;
+    NarratorOptions llm;
+    bool dry_run = false; // print each request body on stderr, send nothing
+    ExecOptions exec;     // command empty: none
+    bool strict = false;
+    std::uint64_t max_bad_lines = 0; // 0: no limit
+    std::uint64_t count = 0;         // -C: stop after this many alerts (0: no limit)
+};
+
+// Returns the exit status (DESIGN §5); throws iots::Error for the one catch site.
+int run(const RunOptions& options, const core::Logger& log, core::LineWriter& out);
+
+} // namespace iots::alert

@@ -1,0 +1,105 @@
+// iots-alert: incidents from scored readings, alerts at once, language-model text later.
+#include "iotshield/alert/runner.hpp"
+#include "iotshield/cli/options.hpp"
+#include "iotshield/cli/run_tool.hpp"
+#include "iotshield/core/error.hpp"
+
+#include <cstdlib>
+#include <fstream>
+
+namespace {
+
+std::string read_key_file(const std::string& path) {
+    std::ifstream in(path);
+    std::string key;
+    if (!in || !std::getline(in, key))
+        throw iots::Error(iots::Exit::no_input, "cannot read API key file '" + path + "'");
+    while (!key.empty() && (key.back() == '\r' || key.back() == ' ' || key.back() == '\t'))
+        key.pop_back();
+    return key;
+}
+
+int alert_main(iots::cli::Context& ctx) {
+    using namespace iots;
+    alert::RunOptions o;
+    CLI::App app{"Turn anomalous scored readings into incidents and alerts (rules text at once, "
+                 "optional language-model text as a later update)",
+                 "iots-alert"};
+    cli::init_app(app);
+    std::string password_file, window = "5m", quiet = "5m", escalate = "10m", llm_timeout = "10s",
+                               exec_timeout = "10s", narrator = "rules", key_file;
+    std::string gemini_url = "https://generativelanguage.googleapis.com";
+    std::string llm_url = "http://127.0.0.1:11434/v1";
+    bool replay = false;
+    cli::add_broker_options(app, o.broker);
+    app.add_option("--password-file", password_file, "Read the MQTT password from this file");
+    cli::add_db_option(app, o.db_path, "Also store alerts in this SQLite database");
+    app.add_option("--window", window, "Anomalies of a device this close join one incident (5m)");
+    app.add_option("--quiet-period", quiet,
+                   "Resolve an incident after this long without anomalies (5m)");
+    app.add_option("--escalate-after", escalate,
+                   "An incident this long rises one level, up to HIGH (10m)");
+    app.add_option("--gas-danger", o.tracker.policy.gas_danger_ppm,
+                   "Gas level in ppm that is CRITICAL (1000)");
+    app.add_option("--heat-danger", o.tracker.policy.heat_danger_c,
+                   "Temperature in C that is CRITICAL (57)");
+    app.add_flag("--replay", replay, "Resolve by record timestamps only, not the wall clock");
+    app.add_option("--narrator", narrator, "Text source: rules, gemini or openai (rules)")
+        ->check(CLI::IsMember({"rules", "gemini", "openai"}));
+    app.add_option("--model", o.llm.model, "Model name (gemini-2.5-flash; openai: llama3.2)");
+    app.add_option("--api-key-file", key_file, "Read the API key from this file (else env)");
+    app.add_option("--gemini-url", gemini_url, "Gemini API base URL");
+    app.add_option("--llm-url", llm_url, "OpenAI-compatible base URL (http://127.0.0.1:11434/v1)");
+    app.add_option("--llm-timeout", llm_timeout, "Give up on one model request after this (10s)");
+    app.add_option("--llm-retries", o.llm.retries, "Retries after 429, 5xx or a timeout (2)")
+        ->check(CLI::Range(0, 10));
+    app.add_option("--llm-queue", o.llm.queue, "Alerts waiting for the model at most (8)")
+        ->check(CLI::Range(1, 1000));
+    app.add_flag("--dry-run", o.dry_run, "Print each model request body on stderr; send nothing");
+    app.add_option("--exec", o.exec.command, "Run this shell command per alert, alert on stdin");
+    app.add_option("--exec-timeout", exec_timeout, "Kill an --exec command after this (10s)");
+    app.add_flag("--strict", o.strict, "Exit 65 at the first bad input line");
+    app.add_option("--max-bad-lines", o.max_bad_lines,
+                   "Exit 65 after more bad lines (0: no limit)");
+    app.add_option("-C,--count", o.count, "Exit after this many alerts (0: no limit)");
+    ctx.parse(app);
+
+    cli::finish_broker_options(o.broker, password_file);
+    o.tracker.window_ms = cli::duration_ms("--window", window);
+    o.tracker.quiet_ms = cli::duration_ms("--quiet-period", quiet);
+    o.tracker.policy.escalate_after_ms = cli::duration_ms("--escalate-after", escalate);
+    o.tracker.wall_clock = !replay;
+    o.llm.timeout_ms = cli::duration_ms("--llm-timeout", llm_timeout);
+    o.exec.timeout_ms = cli::duration_ms("--exec-timeout", exec_timeout);
+    if (o.tracker.window_ms <= 0 || o.tracker.quiet_ms <= 0 || o.llm.timeout_ms <= 0)
+        throw Error(Exit::usage, "--window, --quiet-period and --llm-timeout must be positive");
+    if (narrator == "gemini") {
+        o.narrator = alert::NarratorKind::gemini;
+        o.llm.provider = alert::Provider::gemini;
+        o.llm.url = gemini_url;
+        if (o.llm.model.empty())
+            o.llm.model = "gemini-2.5-flash";
+        if (const char* k = std::getenv("GEMINI_API_KEY"); k != nullptr)
+            o.llm.api_key = k;
+    } else if (narrator == "openai") {
+        o.narrator = alert::NarratorKind::openai;
+        o.llm.provider = alert::Provider::openai;
+        o.llm.url = llm_url;
+        if (o.llm.model.empty())
+            o.llm.model = "llama3.2";
+        if (const char* k = std::getenv("OPENAI_API_KEY"); k != nullptr)
+            o.llm.api_key = k;
+    }
+    if (!key_file.empty())
+        o.llm.api_key = read_key_file(key_file);
+    if (o.narrator == alert::NarratorKind::gemini && o.llm.api_key.empty() && !o.dry_run)
+        throw Error(Exit::usage,
+                    "--narrator gemini needs a key: set GEMINI_API_KEY or give --api-key-file");
+    return alert::run(o, ctx.log, ctx.out);
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    return iots::cli::run_tool(argc, argv, "iots-alert", alert_main);
+}
