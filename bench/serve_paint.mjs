@@ -1,0 +1,35 @@
+// First contentful paint of the iots-serve overview in headless Chromium, median of 5 cold loads.
+// node bench/serve_paint.mjs URL
+import { createRequire } from 'node:module';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const require = createRequire(join(dirname(fileURLToPath(import.meta.url)), '../tests/browser/package.json'));
+const { chromium } = require('playwright-core');
+const url = process.argv[2];
+const runs = [];
+for (let i = 0; i < 5; i++) {
+  const profile = mkdtempSync(join(tmpdir(), 'iots-paint-'));
+  const browser = await chromium.launchPersistentContext(profile, {
+    executablePath: '/usr/bin/chromium', headless: true,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  const page = await browser.newPage();
+  await page.goto(url, { waitUntil: 'load' });
+  await page.waitForSelector('#ov-charts canvas');
+  const m = await page.evaluate(() => {
+    const fcp = performance.getEntriesByName('first-contentful-paint')[0];
+    const nav = performance.getEntriesByType('navigation')[0];
+    return { fcp: fcp ? fcp.startTime : NaN, load: nav.loadEventEnd };
+  });
+  await page.waitForFunction(() => [...document.querySelectorAll('#ov-charts canvas')].every((c) => Chart.getChart(c).data.datasets[0].data.length > 0));
+  const charts = await page.evaluate(() => performance.now());
+  runs.push({ ...m, charts });
+  await browser.close();
+  rmSync(profile, { recursive: true, force: true });
+}
+const med = (k) => runs.map((r) => r[k]).sort((a, b) => a - b)[2];
+console.log(`overview, median of 5 cold loads: first contentful paint ${med('fcp').toFixed(0)} ms, load ${med('load').toFixed(0)} ms, charts drawn ${med('charts').toFixed(0)} ms`);

@@ -1,0 +1,27 @@
+#include "iotshield/http/control_mqtt.hpp"
+
+#include "iotshield/mqtt/client.hpp"
+
+namespace iots::http {
+
+MqttControl::MqttControl(const core::BrokerOptions& options, const core::Logger& log)
+    : m_options(options), m_client(std::make_unique<mqtt::Client>(options, log)) {}
+
+MqttControl::~MqttControl() = default;
+
+void MqttControl::start(Server& server, int patience_ms) {
+    m_client->on_message(
+        [&server](const mqtt::Message& m) { server.handle_ack(m.topic, m.payload); });
+    m_client->subscribe(m_options.topic_prefix + "/control/+/ack", 1);
+    m_client->connect(patience_ms);
+}
+
+void MqttControl::publish(const std::string& topic, const std::string& payload) {
+    m_client->publish(topic, payload, 1, false);
+}
+
+bool MqttControl::connected() const {
+    return m_client->connected();
+}
+
+} // namespace iots::http

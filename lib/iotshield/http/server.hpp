@@ -1,0 +1,74 @@
+#pragma once
+// iots-serve's HTTP server: the embedded dashboard, the JSON API, the live stream (SSE), metrics
+// and actuator control. Reads through a pool of read-only SQLite connections (one per worker, so
+// readers never block the writers), writes commands and alert status through one serialised
+// read-write connection.
+#include "iotshield/core/log.hpp"
+#include "iotshield/http/auth.hpp"
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace iots::http {
+
+// Where commands go: an MQTT link in iots-serve (control_mqtt.hpp); none means control answers 503.
+class Publisher {
+public:
+    virtual ~Publisher() = default;
+    // Publishes at QoS 1; throws iots::Error when the broker cannot take it.
+    virtual void publish(const std::string& topic, const std::string& payload) = 0;
+    [[nodiscard]] virtual bool connected() const = 0;
+};
+
+struct ServerOptions {
+    std::string db_path;
+    std::string host = "127.0.0.1";
+    int port = 8080; // 0: any free port (tests)
+    std::optional<Tokens> tokens;
+    bool allow_control = false;
+    int threads = 16;  // workers; each open SSE stream holds one
+    int poll_ms = 250; // how often the live stream looks for new rows
+    std::string topic_prefix = "iotshield";
+    std::int64_t active_window_ms = 5 * 60 * 1000;  // a device with a reading this recent is active
+    std::int64_t recent_window_ms = 60 * 60 * 1000; // "recent anomalies"
+};
+
+// One entry per route, the table the server registers and the OpenAPI document describes.
+struct RouteInfo {
+    std::string method; // GET | POST
+    std::string path;   // OpenAPI form: /api/alerts/{id}/ack
+    std::string summary;
+};
+[[nodiscard]] const std::vector<RouteInfo>& routes();
+// The OpenAPI 3 document served at /api/openapi.json.
+[[nodiscard]] std::string openapi_document();
+
+class Server {
+public:
+    // Opens the database (creating it if missing) and prepares the routes; no socket yet.
+    Server(ServerOptions options, const core::Logger& log, Publisher* publisher = nullptr);
+    ~Server();
+    Server(const Server&) = delete;
+    Server& operator=(const Server&) = delete;
+
+    // Binds the listening socket; returns the port. Throws Error(unavailable) if it cannot.
+    int bind();
+    // Serves until stop(); returns when the listener is closed.
+    void run();
+    // Thread-safe, also from a signal-watching thread.
+    void stop();
+
+    // An answer from <prefix>/control/<device>/ack (called on the MQTT thread).
+    void handle_ack(std::string_view topic, std::string_view payload);
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> m_impl;
+};
+
+} // namespace iots::http

@@ -1,0 +1,62 @@
+#include "iotshield/store/commands.hpp"
+
+namespace iots::store {
+
+Commands::Commands(const std::string& path) : m_db(path) {
+    m_insert = m_db.prepare("INSERT INTO commands (id, ts, device, actuator, action, status) "
+                            "VALUES (?1, ?2, ?3, ?4, ?5, 'sent')");
+    m_ack =
+        m_db.prepare("UPDATE commands SET status = ?2, ack_ts = ?3, latency_ms = max(0, ?3 - ts) "
+                     "WHERE id = ?1 AND status = 'sent'");
+    m_get = m_db.prepare(
+        "SELECT id, ts, device, actuator, action, status, ack_ts, latency_ms FROM commands "
+        "WHERE id = ?1");
+    m_alert_status = m_db.prepare("UPDATE alerts SET status = ?2, updated_ts = max(?3, "
+                                  "coalesce(updated_ts, ts) + 1) WHERE id = ?1");
+}
+
+void Commands::insert_command(const CommandRow& c) {
+    m_insert.bind(1, std::string_view(c.id))
+        .bind(2, c.ts)
+        .bind(3, std::string_view(c.device))
+        .bind(4, std::string_view(c.actuator))
+        .bind(5, std::string_view(c.action));
+    m_insert.run();
+}
+
+std::optional<CommandRow> Commands::record_ack(const std::string& id, const std::string& status,
+                                               std::int64_t ack_ts) {
+    m_ack.bind(1, std::string_view(id)).bind(2, std::string_view(status)).bind(3, ack_ts);
+    m_ack.run();
+    m_get.bind(1, std::string_view(id));
+    std::optional<CommandRow> out;
+    try {
+        if (m_get.step()) {
+            CommandRow c;
+            c.id = m_get.column_text(0);
+            c.ts = m_get.column_int(1);
+            c.device = m_get.column_text(2);
+            c.actuator = m_get.column_text(3);
+            c.action = m_get.column_text(4);
+            c.status = m_get.column_text(5);
+            if (!m_get.is_null(6))
+                c.ack_ts = m_get.column_int(6);
+            if (!m_get.is_null(7))
+                c.latency_ms = m_get.column_int(7);
+            out = std::move(c);
+        }
+    } catch (...) {
+        m_get.reset();
+        throw;
+    }
+    m_get.reset();
+    return out;
+}
+
+bool Commands::set_alert_status(const std::string& id, const std::string& status,
+                                std::int64_t now_ms) {
+    m_alert_status.bind(1, std::string_view(id)).bind(2, std::string_view(status)).bind(3, now_ms);
+    return m_alert_status.run() > 0;
+}
+
+} // namespace iots::store

@@ -1,0 +1,552 @@
+#include "iotshield/store/queries.hpp"
+
+#include <algorithm>
+#include <array>
+#include <limits>
+
+namespace iots::store {
+
+namespace {
+
+constexpr std::array<const char*, 4> kSeverities{"LOW", "MEDIUM", "HIGH", "CRITICAL"};
+
+std::optional<std::int64_t> opt_int(const Statement& st, int col) {
+    if (st.is_null(col))
+        return std::nullopt;
+    return st.column_int(col);
+}
+
+// Resets a cached statement on every exit path, so a thrown error leaves it reusable.
+class Use {
+public:
+    explicit Use(Statement& st) : m_st(st) {}
+    ~Use() { m_st.reset(); }
+    Use(const Use&) = delete;
+    Use& operator=(const Use&) = delete;
+    Statement& operator*() { return m_st; }
+    Statement* operator->() { return &m_st; }
+
+private:
+    Statement& m_st;
+};
+
+constexpr const char* kReadingColumns =
+    "r.id, r.ts, d.name, s.name, coalesce(s.unit, ''), r.value, r.seq, r.score, r.anomaly, "
+    "coalesce(r.label, '') FROM readings r JOIN series se ON se.id = r.series_id "
+    "JOIN devices d ON d.id = se.device_id JOIN sensors s ON s.id = se.sensor_id ";
+
+ReadingRow reading_row(const Statement& st) {
+    ReadingRow r;
+    r.id = st.column_int(0);
+    r.ts = st.column_int(1);
+    r.device = st.column_text(2);
+    r.sensor = st.column_text(3);
+    r.unit = st.column_text(4);
+    r.value = st.column_double(5);
+    r.seq = opt_int(st, 6);
+    r.score = st.column_optional_double(7);
+    if (!st.is_null(8))
+        r.anomaly = st.column_int(8) != 0;
+    r.label = st.column_text(9);
+    return r;
+}
+
+constexpr const char* kAlertColumns =
+    "rowid, id, ts, updated_ts, device, coalesce(sensor, ''), severity, title, "
+    "coalesce(description, ''), coalesce(suggestion, ''), coalesce(rules_title, ''), "
+    "coalesce(rules_description, ''), coalesce(rules_suggestion, ''), value, score, "
+    "coalesce(incident, ''), coalesce(source, ''), status FROM alerts ";
+
+AlertRow alert_row(const Statement& st) {
+    AlertRow a;
+    a.rowid = st.column_int(0);
+    a.id = st.column_text(1);
+    a.ts = st.column_int(2);
+    a.updated_ts = opt_int(st, 3);
+    a.device = st.column_text(4);
+    a.sensor = st.column_text(5);
+    a.severity = st.column_text(6);
+    a.title = st.column_text(7);
+    a.description = st.column_text(8);
+    a.suggestion = st.column_text(9);
+    a.rules_title = st.column_text(10);
+    a.rules_description = st.column_text(11);
+    a.rules_suggestion = st.column_text(12);
+    a.value = st.column_optional_double(13);
+    a.score = st.column_optional_double(14);
+    a.incident = st.column_text(15);
+    a.source = st.column_text(16);
+    a.status = st.column_text(17);
+    return a;
+}
+
+constexpr const char* kAnomalyColumns =
+    "a.id, a.ts, d.name, s.name, a.value, a.score, coalesce(a.reasons, '') FROM anomalies a "
+    "JOIN series se ON se.id = a.series_id JOIN devices d ON d.id = se.device_id "
+    "JOIN sensors s ON s.id = se.sensor_id ";
+
+AnomalyRow anomaly_row(const Statement& st) {
+    AnomalyRow a;
+    a.id = st.column_int(0);
+    a.ts = st.column_int(1);
+    a.device = st.column_text(2);
+    a.sensor = st.column_text(3);
+    a.value = st.column_optional_double(4);
+    a.score = st.column_optional_double(5);
+    a.reasons = st.column_text(6);
+    return a;
+}
+
+constexpr const char* kCommandColumns =
+    "id, ts, device, actuator, action, status, ack_ts, latency_ms FROM commands ";
+
+CommandRow command_row(const Statement& st) {
+    CommandRow c;
+    c.id = st.column_text(0);
+    c.ts = st.column_int(1);
+    c.device = st.column_text(2);
+    c.actuator = st.column_text(3);
+    c.action = st.column_text(4);
+    c.status = st.column_text(5);
+    c.ack_ts = opt_int(st, 6);
+    c.latency_ms = opt_int(st, 7);
+    return c;
+}
+
+std::string cat(const char* a, const char* b, const char* c = "") {
+    return std::string(a) + b + c;
+}
+
+} // namespace
+
+namespace {
+// Bucket of t in [from, to): b = (t - from) * buckets / span, clamped to [0, buckets - 1].
+// span * buckets stays far below 2^63 for any span the API accepts (400 days x 2500 buckets).
+std::size_t bucket_of(std::int64_t ts, std::int64_t from, std::int64_t span, std::size_t buckets) {
+    const auto offset = std::clamp<std::int64_t>(ts - from, 0, span - 1);
+    return static_cast<std::size_t>(offset * static_cast<std::int64_t>(buckets) / span);
+}
+} // namespace
+
+std::vector<SeriesPoint> downsample_min_max(const std::vector<SeriesPoint>& points,
+                                            std::int64_t from, std::int64_t to,
+                                            std::size_t max_points) {
+    // The plain reference: group by bucket, then emit each bucket's min and max in time order.
+    if (points.size() <= max_points || max_points < 2)
+        return points;
+    const std::size_t buckets = max_points / 2;
+    const std::int64_t span = std::max<std::int64_t>(1, to - from);
+    std::vector<std::vector<std::size_t>> members(buckets);
+    for (std::size_t i = 0; i < points.size(); ++i)
+        members[bucket_of(points[i].ts, from, span, buckets)].push_back(i);
+    std::vector<SeriesPoint> out;
+    for (const auto& m : members) {
+        if (m.empty())
+            continue;
+        std::size_t lo = m.front(), hi = m.front();
+        for (const auto i : m) {
+            if (points[i].value < points[lo].value)
+                lo = i;
+            if (points[i].value > points[hi].value)
+                hi = i;
+        }
+        out.push_back(points[std::min(lo, hi)]);
+        if (lo != hi)
+            out.push_back(points[std::max(lo, hi)]);
+    }
+    return out;
+}
+
+MinMaxDownsampler::MinMaxDownsampler(std::int64_t from, std::int64_t to, std::size_t max_points)
+    : m_from(from), m_span(std::max<std::int64_t>(1, to - from)),
+      m_max(std::max<std::size_t>(2, max_points)), m_buckets(m_max / 2) {}
+
+void MinMaxDownsampler::add(SeriesPoint p) {
+    ++m_count;
+    if (!m_bucketing) {
+        m_raw.push_back(p);
+        if (m_raw.size() <= m_max)
+            return;
+        m_bucketing = true; // too many: replay what was kept into buckets, then stream
+        for (const auto& q : m_raw)
+            bucket(q);
+        m_raw.clear();
+        m_raw.shrink_to_fit();
+        return;
+    }
+    bucket(p);
+}
+
+void MinMaxDownsampler::bucket(SeriesPoint p) {
+    ++m_seq; // position in the input, which orders a bucket's min and max
+    const auto b = bucket_of(p.ts, m_from, m_span, m_buckets);
+    if (!m_open || b != m_current) {
+        flush();
+        m_open = true;
+        m_current = b;
+        m_lo = m_hi = p;
+        m_lo_i = m_hi_i = m_seq;
+        return;
+    }
+    if (p.value < m_lo.value) {
+        m_lo = p;
+        m_lo_i = m_seq;
+    }
+    if (p.value > m_hi.value) {
+        m_hi = p;
+        m_hi_i = m_seq;
+    }
+}
+
+void MinMaxDownsampler::flush() {
+    if (!m_open)
+        return;
+    if (m_lo_i == m_hi_i) {
+        m_out.push_back(m_lo);
+    } else if (m_lo_i < m_hi_i) {
+        m_out.push_back(m_lo);
+        m_out.push_back(m_hi);
+    } else {
+        m_out.push_back(m_hi);
+        m_out.push_back(m_lo);
+    }
+    m_open = false;
+}
+
+std::vector<SeriesPoint> MinMaxDownsampler::finish() {
+    if (!m_bucketing)
+        return std::move(m_raw);
+    flush();
+    return std::move(m_out);
+}
+
+Queries::Queries(const std::string& path)
+    : m_db(path, OpenOptions{.read_only = true, .create = false, .busy_timeout_ms = 2000}) {
+    // Map the file: a week of one series touches ~1 page per reading spread over the file, and
+    // reading them through mmap saves a system call each. Address space only, not memory.
+    m_db.exec("PRAGMA mmap_size=4294967296");
+    m_db.exec("PRAGMA cache_size=-16384");
+    m_data_version = m_db.prepare("PRAGMA data_version");
+    m_devices_count = m_db.prepare("SELECT count(*) FROM devices");
+    m_active =
+        m_db.prepare("SELECT count(*) FROM devices WHERE last_seen >= ?1 OR (status = 'online' AND "
+                     "coalesce(last_seen, 0) >= ?2)");
+    m_series_totals = m_db.prepare(
+        "SELECT coalesce(sum(count), 0), coalesce(sum(anomalies), 0), max(last_ts) FROM series");
+    m_alert_counts =
+        m_db.prepare("SELECT severity, status, count(*) FROM alerts GROUP BY severity, status");
+    m_recent_anomalies = m_db.prepare("SELECT count(*) FROM anomalies WHERE ts >= ?1");
+    m_stats = m_db.prepare("SELECT key, value FROM stats");
+    m_sensor_stats = m_db.prepare(
+        "SELECT s.name, coalesce(s.unit, ''), count(*), sum(se.count), sum(se.anomalies), "
+        "max(se.last_ts), min(se.last_value), max(se.last_value), avg(se.last_value) "
+        "FROM series se JOIN sensors s ON s.id = se.sensor_id GROUP BY s.id ORDER BY s.name");
+    m_devices = m_db.prepare(
+        "SELECT id, name, coalesce(location, ''), first_seen, last_seen, coalesce(status, ''), "
+        "status_ts FROM devices ORDER BY name");
+    m_device_sensors = m_db.prepare(
+        "SELECT s.name, coalesce(s.unit, ''), se.last_ts, se.last_value, se.count, se.anomalies "
+        "FROM series se JOIN sensors s ON s.id = se.sensor_id WHERE se.device_id = ?1 "
+        "ORDER BY s.name");
+    m_recent = m_db.prepare(cat("SELECT ", kReadingColumns, "ORDER BY r.id DESC LIMIT ?1"));
+    m_recent_device = m_db.prepare(
+        cat("SELECT ", kReadingColumns, "WHERE d.name = ?2 ORDER BY r.id DESC LIMIT ?1"));
+    m_alert_one = m_db.prepare(cat("SELECT ", kAlertColumns, "WHERE id = ?1"));
+    m_commands = m_db.prepare(cat("SELECT ", kCommandColumns, "ORDER BY ts DESC LIMIT ?1"));
+    m_command_one = m_db.prepare(cat("SELECT ", kCommandColumns, "WHERE id = ?1"));
+    m_series_lookup = m_db.prepare(
+        "SELECT se.id, coalesce(s.unit, '') FROM series se JOIN devices d ON d.id = se.device_id "
+        "JOIN sensors s ON s.id = se.sensor_id WHERE d.name = ?1 AND s.name = ?2");
+    // Served by readings_series_ts_seq: one series, then a time range.
+    m_range = m_db.prepare(
+        "SELECT ts, value FROM readings WHERE series_id = ?1 AND ts >= ?2 AND ts < ?3 ORDER BY ts");
+    m_range_anomalies =
+        m_db.prepare(cat("SELECT ", kAnomalyColumns,
+                         "WHERE a.series_id = ?1 AND a.ts >= ?2 AND a.ts < ?3 ORDER BY a.ts "
+                         "LIMIT ?4"));
+    m_max_ids = m_db.prepare(
+        "SELECT (SELECT coalesce(max(id), 0) FROM readings), "
+        "(SELECT coalesce(max(id), 0) FROM anomalies), (SELECT coalesce(max(rowid), 0) FROM "
+        "alerts), (SELECT coalesce(max(coalesce(updated_ts, ts)), 0) FROM alerts)");
+    m_readings_after =
+        m_db.prepare(cat("SELECT ", kReadingColumns, "WHERE r.id > ?1 ORDER BY r.id LIMIT ?2"));
+    m_anomalies_after =
+        m_db.prepare(cat("SELECT ", kAnomalyColumns, "WHERE a.id > ?1 ORDER BY a.id LIMIT ?2"));
+    m_alerts_changed = m_db.prepare(
+        cat("SELECT ", kAlertColumns,
+            "WHERE rowid > ?1 OR coalesce(updated_ts, ts) > ?2 ORDER BY coalesce(updated_ts, ts), "
+            "rowid LIMIT ?3"));
+}
+
+Summary Queries::summary(std::int64_t now_ms, std::int64_t active_window_ms,
+                         std::int64_t recent_window_ms) {
+    // One read transaction, so the figures agree with each other.
+    m_db.exec("BEGIN");
+    struct End {
+        Database& db;
+        ~End() {
+            try {
+                db.exec("COMMIT");
+            } catch (...) { // NOLINT(bugprone-empty-catch): a read transaction has nothing to lose
+            }
+        }
+    } end{m_db};
+    Summary s;
+    for (const char* sev : kSeverities) {
+        s.alerts_by_severity[sev] = 0;
+        s.open_alerts_by_severity[sev] = 0;
+    }
+    {
+        Use st(m_devices_count);
+        if (st->step())
+            s.total_devices = st->column_int(0);
+    }
+    {
+        Use st(m_active);
+        st->bind(1, now_ms - active_window_ms).bind(2, now_ms - 24 * 3600 * 1000);
+        if (st->step())
+            s.active_devices = st->column_int(0);
+    }
+    {
+        Use st(m_series_totals);
+        if (st->step()) {
+            s.total_readings = st->column_int(0);
+            s.total_anomalies = st->column_int(1);
+            s.last_reading_ts = opt_int(*st, 2);
+        }
+    }
+    {
+        Use st(m_alert_counts);
+        while (st->step()) {
+            const auto sev = st->column_text(0);
+            const auto status = st->column_text(1);
+            const auto n = st->column_int(2);
+            s.alerts_by_severity[sev] += n;
+            s.total_alerts += n;
+            if (status == "new") {
+                s.open_alerts_by_severity[sev] += n;
+                s.open_alerts += n;
+            }
+        }
+    }
+    {
+        Use st(m_recent_anomalies);
+        st->bind(1, now_ms - recent_window_ms);
+        if (st->step())
+            s.recent_anomalies = st->column_int(0);
+    }
+    {
+        Use st(m_stats);
+        while (st->step())
+            s.counters[st->column_text(0)] = st->column_int(1);
+    }
+    {
+        Use st(m_sensor_stats);
+        while (st->step()) {
+            SensorStats ss;
+            ss.sensor = st->column_text(0);
+            ss.unit = st->column_text(1);
+            ss.series = st->column_int(2);
+            ss.readings = st->column_int(3);
+            ss.anomalies = st->column_int(4);
+            ss.last_ts = opt_int(*st, 5);
+            ss.min_last = st->column_optional_double(6);
+            ss.max_last = st->column_optional_double(7);
+            ss.mean_last = st->column_optional_double(8);
+            s.sensors.push_back(std::move(ss));
+        }
+    }
+    return s;
+}
+
+std::vector<DeviceRow> Queries::devices() {
+    std::vector<DeviceRow> out;
+    std::vector<std::int64_t> ids;
+    {
+        Use st(m_devices);
+        while (st->step()) {
+            ids.push_back(st->column_int(0));
+            DeviceRow d;
+            d.name = st->column_text(1);
+            d.location = st->column_text(2);
+            d.first_seen = opt_int(*st, 3);
+            d.last_seen = opt_int(*st, 4);
+            d.status = st->column_text(5);
+            d.status_ts = opt_int(*st, 6);
+            out.push_back(std::move(d));
+        }
+    }
+    for (std::size_t i = 0; i < out.size(); ++i) {
+        Use st(m_device_sensors);
+        st->bind(1, ids[i]);
+        while (st->step()) {
+            SensorLatest sl;
+            sl.sensor = st->column_text(0);
+            sl.unit = st->column_text(1);
+            sl.last_ts = opt_int(*st, 2);
+            sl.last_value = st->column_optional_double(3);
+            sl.count = st->column_int(4);
+            sl.anomalies = st->column_int(5);
+            out[i].sensors.push_back(std::move(sl));
+        }
+    }
+    return out;
+}
+
+std::vector<ReadingRow> Queries::recent_readings(int limit,
+                                                 const std::optional<std::string>& device) {
+    std::vector<ReadingRow> out;
+    Use st(device ? m_recent_device : m_recent);
+    st->bind(1, static_cast<std::int64_t>(limit));
+    if (device)
+        st->bind(2, std::string_view(*device));
+    while (st->step())
+        out.push_back(reading_row(*st));
+    return out;
+}
+
+std::vector<AlertRow> Queries::alerts(const AlertFilter& f) {
+    // Built from fixed fragments only; the filter values are bound.
+    std::string sql = std::string("SELECT ") + kAlertColumns + "WHERE 1";
+    int n = 0;
+    std::vector<std::pair<int, std::string>> texts;
+    std::vector<std::pair<int, std::int64_t>> ints;
+    if (f.severity) {
+        sql += " AND severity = ?" + std::to_string(++n);
+        texts.emplace_back(n, *f.severity);
+    }
+    if (f.status) {
+        sql += " AND status = ?" + std::to_string(++n);
+        texts.emplace_back(n, *f.status);
+    }
+    if (f.device) {
+        sql += " AND device = ?" + std::to_string(++n);
+        texts.emplace_back(n, *f.device);
+    }
+    if (f.from) {
+        sql += " AND ts >= ?" + std::to_string(++n);
+        ints.emplace_back(n, *f.from);
+    }
+    if (f.to) {
+        sql += " AND ts < ?" + std::to_string(++n);
+        ints.emplace_back(n, *f.to);
+    }
+    sql += " ORDER BY ts DESC, rowid DESC LIMIT ?" + std::to_string(++n);
+    ints.emplace_back(n, f.limit);
+    auto st = m_db.prepare(sql);
+    for (const auto& [i, v] : texts)
+        st.bind(i, std::string_view(v));
+    for (const auto& [i, v] : ints)
+        st.bind(i, v);
+    std::vector<AlertRow> out;
+    while (st.step())
+        out.push_back(alert_row(st));
+    return out;
+}
+
+std::optional<AlertRow> Queries::alert(const std::string& id) {
+    Use st(m_alert_one);
+    st->bind(1, std::string_view(id));
+    if (!st->step())
+        return std::nullopt;
+    return alert_row(*st);
+}
+
+std::vector<CommandRow> Queries::commands(int limit) {
+    std::vector<CommandRow> out;
+    Use st(m_commands);
+    st->bind(1, static_cast<std::int64_t>(limit));
+    while (st->step())
+        out.push_back(command_row(*st));
+    return out;
+}
+
+std::optional<CommandRow> Queries::command(const std::string& id) {
+    Use st(m_command_one);
+    st->bind(1, std::string_view(id));
+    if (!st->step())
+        return std::nullopt;
+    return command_row(*st);
+}
+
+std::optional<SeriesRange> Queries::readings(const std::string& device, const std::string& sensor,
+                                             std::int64_t from, std::int64_t to,
+                                             std::size_t max_points) {
+    SeriesRange r;
+    std::int64_t series_id = 0;
+    {
+        Use st(m_series_lookup);
+        st->bind(1, std::string_view(device)).bind(2, std::string_view(sensor));
+        if (!st->step())
+            return std::nullopt;
+        series_id = st->column_int(0);
+        r.unit = st->column_text(1);
+    }
+    r.device = device;
+    r.sensor = sensor;
+    r.from = from;
+    r.to = to;
+    MinMaxDownsampler ds(from, to, max_points);
+    {
+        Use st(m_range);
+        st->bind(1, series_id).bind(2, from).bind(3, to);
+        while (st->step())
+            ds.add({st->column_int(0), st->column_double(1)});
+    }
+    r.raw_count = static_cast<std::int64_t>(ds.count());
+    r.downsampled = ds.downsampling();
+    r.points = ds.finish();
+    {
+        Use st(m_range_anomalies);
+        st->bind(1, series_id).bind(2, from).bind(3, to).bind(4, std::int64_t{2000});
+        while (st->step())
+            r.anomalies.push_back(anomaly_row(*st));
+    }
+    return r;
+}
+
+std::int64_t Queries::data_version() {
+    Use st(m_data_version);
+    return st->step() ? st->column_int(0) : -1;
+}
+
+StreamCursor Queries::cursor_now() {
+    StreamCursor c;
+    Use st(m_max_ids);
+    if (st->step()) {
+        c.reading_id = st->column_int(0);
+        c.anomaly_id = st->column_int(1);
+        c.alert_rowid = st->column_int(2);
+        c.alert_updated = st->column_int(3);
+    }
+    return c;
+}
+
+std::vector<ReadingRow> Queries::readings_after(std::int64_t id, int limit) {
+    std::vector<ReadingRow> out;
+    Use st(m_readings_after);
+    st->bind(1, id).bind(2, static_cast<std::int64_t>(limit));
+    while (st->step())
+        out.push_back(reading_row(*st));
+    return out;
+}
+
+std::vector<AnomalyRow> Queries::anomalies_after(std::int64_t id, int limit) {
+    std::vector<AnomalyRow> out;
+    Use st(m_anomalies_after);
+    st->bind(1, id).bind(2, static_cast<std::int64_t>(limit));
+    while (st->step())
+        out.push_back(anomaly_row(*st));
+    return out;
+}
+
+std::vector<AlertRow> Queries::alerts_changed(std::int64_t rowid, std::int64_t updated, int limit) {
+    std::vector<AlertRow> out;
+    Use st(m_alerts_changed);
+    st->bind(1, rowid).bind(2, updated).bind(3, static_cast<std::int64_t>(limit));
+    while (st->step())
+        out.push_back(alert_row(*st));
+    return out;
+}
+
+} // namespace iots::store

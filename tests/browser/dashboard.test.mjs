@@ -1,0 +1,153 @@
+// The iots-serve dashboard in headless Chromium (Debian's chromium, driven by playwright-core):
+// the overview draws charts from stored data, a reading published afterwards appears live, an
+// alert is acknowledged with a click, its model-written title stays text, a command reaches the
+// simulated node and its answer shows, and the page asks no host but the server. Saves a
+// screenshot. Run by tests/e2e/serve_browser.sh, which starts the broker and the pipeline.
+//
+// node dashboard.test.mjs URL BROKER_PORT SCREENSHOT_DIR
+import { chromium } from 'playwright-core';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const [url, brokerPort, shotDir] = process.argv.slice(2);
+if (!url || !brokerPort || !shotDir) {
+  console.error('usage: node dashboard.test.mjs URL BROKER_PORT SCREENSHOT_DIR');
+  process.exit(2);
+}
+const origin = new URL(url);
+const failures = [];
+const fail = (msg) => { failures.push(msg); console.error('FAIL: ' + msg); };
+const step = (msg) => console.log('.. ' + msg);
+const XSS = '<img src=x onerror=alert(1)>';
+
+// page.waitForFunction evaluates a string inside the page, which the dashboard's CSP (no
+// 'unsafe-eval') rightly refuses; page.evaluate goes through DevTools and is not affected.
+async function waitFor(page, fn, timeout = 10000) {
+  const deadline = Date.now() + timeout;
+  for (;;) {
+    if (await page.evaluate(fn).catch(() => false)) return;
+    if (Date.now() > deadline) throw new Error('timed out waiting for ' + String(fn).slice(0, 160));
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+const profile = mkdtempSync(join(tmpdir(), 'iots-chromium-'));
+// A fresh profile each run (playwright passes it to Chromium as --user-data-dir).
+const context = await chromium.launchPersistentContext(profile, {
+  executablePath: '/usr/bin/chromium',
+  headless: true,
+  viewport: { width: 1280, height: 900 },
+  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+});
+let code = 0;
+try {
+  const page = await context.newPage();
+  const foreign = [];
+  page.on('request', (r) => {
+    const u = new URL(r.url());
+    if (u.protocol === 'data:' || u.protocol === 'blob:') return;
+    if (u.host !== origin.host) foreign.push(r.url());
+  });
+  const consoleErrors = [];
+  page.on('console', (m) => { if (m.type() === 'error') consoleErrors.push(m.text()); });
+  page.on('pageerror', (e) => consoleErrors.push(String(e)));
+  page.on('dialog', async (d) => { fail('a dialog opened (script ran from data?): ' + d.message()); await d.dismiss(); });
+
+  // 1. Overview with charts from stored data.
+  step('overview');
+  await page.goto(url, { waitUntil: 'load' });
+  await page.waitForSelector('#ov-charts canvas', { timeout: 15000 });
+  // The simulated node (iots-sim's one device); the attic has a single reading.
+  await page.selectOption('#ov-device', 'esp32-livingroom');
+  await waitFor(page, () => {
+    const cs = [...document.querySelectorAll('#ov-charts canvas')].map((c) => Chart.getChart(c));
+    return cs.length >= 6 && cs.every((c) => c && c.data.datasets[0].data.length > 0);
+  }, 15000);
+  const fcp = await page.evaluate(() => {
+    const e = performance.getEntriesByName('first-contentful-paint')[0];
+    return e ? Math.round(e.startTime) : null;
+  });
+  console.log(`first-contentful-paint ${fcp} ms`);
+  const readings = await page.textContent('#c-readings');
+  if (!/^[0-9,.\s]+$/.test(readings) || readings.trim() === '0') fail('readings count shows ' + readings);
+  const device = await page.inputValue('#ov-device');
+  if (!device) fail('no device selected');
+
+  // 2. A reading published now appears live (SSE), in the table and on the chart.
+  step('live reading for ' + device);
+  await waitFor(page, () => document.querySelector('#live').classList.contains('on'), 10000);
+  const reading = JSON.stringify({ ts: new Date().toISOString(), device, sensor: 'temperature', value: 42.4242, seq: 987654321 });
+  execFileSync('mosquitto_pub', ['-h', '127.0.0.1', '-p', brokerPort, '-q', '1',
+    '-t', `iotshield/sensors/${device}/temperature`, '-m', reading]);
+  await waitFor(page, () => [...document.querySelectorAll('#ov-recent td.num')].some((td) => td.textContent.startsWith('42.42')), 10000);
+  await waitFor(page, () => {
+    const box = document.querySelector('#ov-charts .chart[data-sensor="temperature"] canvas');
+    const d = Chart.getChart(box).data.datasets[0].data;
+    return d.some((p) => p.y === 42.4242);
+  }, 10000);
+  await page.screenshot({ path: join(shotDir, 'serve-dashboard.png'), fullPage: true });
+
+  // 3. The alerts page: the model's title is text, acknowledge with a click.
+  step('alerts');
+  await page.click('nav a[data-page="alerts"]');
+  const item = page.locator('#al-list li.alert[data-id="browser-xss"]');
+  await item.waitFor({ timeout: 10000 });
+  const title = await item.locator('.title').textContent();
+  if (title !== XSS) fail('alert title shows as ' + JSON.stringify(title));
+  if (await page.locator('#al-list img').count() !== 0) fail('markup from an alert became an element');
+  const sev = await item.locator('.sev').textContent();
+  if (sev !== 'CRITICAL') fail('severity not written out: ' + sev);
+  if (await item.locator('.texts h4').count() !== 2) fail('AI and rules texts are not side by side');
+  await item.locator('button.ack').click();
+  await page.waitForSelector('#al-list li.alert[data-id="browser-xss"][data-status="acknowledged"]', { timeout: 10000 });
+  const stored = await page.evaluate(async () => (await (await fetch('/api/alerts/list/?status=acknowledged')).json()).results.map((a) => a.id));
+  if (!stored.includes('browser-xss')) fail('ack not stored: ' + stored);
+  await page.screenshot({ path: join(shotDir, 'serve-alerts.png'), fullPage: true });
+
+  // 4. Devices page: the room name that is markup shows as text.
+  step('devices');
+  await page.click('nav a[data-page="devices"]');
+  await page.waitForSelector('#dev-list .device[data-device="esp32-attic"]');
+  const room = await page.textContent('#dev-list .device[data-device="esp32-attic"] .muted');
+  if (!room.includes(XSS)) fail('room shows as ' + JSON.stringify(room));
+
+  // 5. Control: the simulated node answers, the answer shows.
+  step('control');
+  await page.click('nav a[data-page="control"]');
+  await page.waitForSelector(`#ct-form select[name=device] option[value="${device}"]`, { state: 'attached' });
+  await page.selectOption('#ct-form select[name=device]', device);
+  await page.selectOption('#ct-form select[name=actuator]', 'fan');
+  await page.selectOption('#ct-form select[name=action]', 'on');
+  await page.click('#ct-send');
+  await waitFor(page, () => {
+    const row = document.querySelector('#ct-list tr');
+    return row && row.dataset.status === 'done' && row.querySelector('.status').textContent.includes('done') && /\d+ ms/.test(row.lastElementChild.textContent);
+  }, 15000);
+  console.log('command answered: ' + (await page.textContent('#ct-list tr')).replace(/\s+/g, ' '));
+
+  // 6. A phone-sized overview.
+  step('phone');
+  const phone = await context.newPage();
+  await phone.setViewportSize({ width: 390, height: 844 });
+  await phone.goto(url);
+  await phone.waitForSelector('#ov-charts canvas');
+  const overflow = await phone.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  if (overflow > 0) fail(`page is ${overflow} px wider than a phone screen`);
+  await phone.screenshot({ path: join(shotDir, 'serve-phone.png'), fullPage: false });
+  await phone.close();
+
+  if (foreign.length) fail('requests to other hosts: ' + foreign.join(', '));
+  const relevant = consoleErrors.filter((e) => !/EventSource|ERR_INCOMPLETE_CHUNKED_ENCODING/.test(e));
+  if (relevant.length) fail('console errors (CSP violations show here): ' + relevant.join(' | '));
+} catch (e) {
+  fail(String(e && e.stack ? e.stack : e));
+} finally {
+  await context.close();
+  rmSync(profile, { recursive: true, force: true });
+}
+if (failures.length) code = 1;
+else console.log('ok: dashboard in headless Chromium');
+process.exit(code);

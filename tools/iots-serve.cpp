@@ -1,0 +1,76 @@
+// iots-serve: the dashboard, REST API, live stream (SSE) and actuator control over one database.
+#include "iotshield/cli/options.hpp"
+#include "iotshield/cli/run_tool.hpp"
+#include "iotshield/core/error.hpp"
+#include "iotshield/core/signals.hpp"
+#include "iotshield/http/control_mqtt.hpp"
+#include "iotshield/http/params.hpp"
+#include "iotshield/http/server.hpp"
+
+#include <chrono>
+#include <thread>
+
+namespace {
+
+int serve_main(iots::cli::Context& ctx) {
+    iots::http::ServerOptions o;
+    iots::core::BrokerOptions broker;
+    std::string listen = "127.0.0.1:8080", tokens_file, password_file, poll = "250ms";
+    CLI::App app{"Serve the IoTShield dashboard, REST API and live stream from the database, and "
+                 "send actuator commands over MQTT."};
+    iots::cli::init_app(app);
+    iots::cli::add_db_option(app, o.db_path, "SQLite database to serve (created if missing)")
+        ->required();
+    app.add_option("--listen", listen, "Address and port to serve on (default 127.0.0.1:8080)");
+    app.add_option("--tokens", tokens_file,
+                   "File of 'token scope' lines (scope read or control): every API call then "
+                   "needs a bearer token, and clients other than loopback are served");
+    app.add_flag("--allow-control", o.allow_control,
+                 "Without --tokens, let loopback clients send actuator commands");
+    app.add_option("--threads", o.threads,
+                   "Worker threads; each open live stream holds one "
+                   "(default 16)")
+        ->check(CLI::Range(2, 256));
+    app.add_option("--poll", poll, "How often the live stream looks for new rows (default 250ms)");
+    iots::cli::add_broker_options(app, broker);
+    app.add_option("--password-file", password_file, "File whose first line is the MQTT password");
+    ctx.parse(app);
+    iots::cli::finish_broker_options(broker, password_file);
+    const auto where = iots::http::parse_listen(listen);
+    o.host = where.host;
+    o.port = where.port;
+    o.poll_ms = static_cast<int>(iots::cli::duration_ms("--poll", poll));
+    if (o.poll_ms < 10 || o.poll_ms > 10000)
+        throw iots::Error(iots::Exit::usage, "--poll: must be between 10ms and 10s");
+    o.topic_prefix = broker.topic_prefix;
+    if (!tokens_file.empty())
+        o.tokens = iots::http::Tokens::load(tokens_file);
+
+    std::unique_ptr<iots::http::MqttControl> control;
+    if (broker.enabled())
+        control = std::make_unique<iots::http::MqttControl>(broker, ctx.log);
+    iots::http::Server server(o, ctx.log, control.get());
+    const int port = server.bind();
+    if (control)
+        control->start(server, 10000);
+    const bool v6 = o.host.find(':') != std::string::npos;
+    ctx.log.info("serving http://{}{}{}:{}/ from {}{}", v6 ? "[" : "", o.host, v6 ? "]" : "", port,
+                 o.db_path,
+                 o.tokens ? " (bearer tokens required)"
+                          : (o.allow_control && control ? " (control on)" : ""));
+    std::thread watcher([&server] { // SIGINT/SIGTERM: close the listener and the open streams
+        while (!iots::core::stop_requested())
+            std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        server.stop();
+    });
+    server.run();
+    iots::core::request_stop();
+    watcher.join();
+    return 0;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    return iots::cli::run_tool(argc, argv, "iots-serve", serve_main);
+}
