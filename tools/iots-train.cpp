@@ -126,9 +126,11 @@ int train_main(cli::Context& ctx) {
         const auto& q = s.score_quantiles;
         ctx.log.info(
             "{}/{}: {} rows, threshold {:.3f} (training scores p50 {:.3f} p90 {:.3f} p99 "
-            "{:.3f} p99.9 {:.3f} max {:.3f}), z {:.1f}, spike {:.1f}, stuck {}, heat {:g} C",
+            "{:.3f} p99.9 {:.3f} max {:.3f}), z {:.1f}, spike {:.1f}, stuck {}, heat {:g} C, "
+            "{} profile level {:.1f} (training max {:.1f})",
             s.device.empty() ? "*" : s.device, s.sensor, s.rows, s.threshold, q[0], q[1], q[2],
-            q[3], q[4], s.levels.z, s.levels.spike, s.levels.stuck_min, s.levels.heat_c);
+            q[3], q[4], s.levels.z, s.levels.spike, s.levels.stuck_min, s.levels.heat_c,
+            s.profile.binary ? "rate" : "level", s.profile.limit, s.profile_train_max);
     }
     if (result.model.series.empty())
         throw Error(Exit::bad_input, "no series had enough readings to train a model");

@@ -78,13 +78,17 @@ BOOST_AUTO_TEST_CASE(round_trip_keeps_every_field_and_every_score) {
         BOOST_TEST(a.levels.stuck_min == b.levels.stuck_min);
         BOOST_TEST(a.forest.values() == b.forest.values());
         BOOST_TEST(a.forest.splits() == b.forest.splits());
+        BOOST_TEST(a.profile.binary == b.profile.binary);
+        BOOST_TEST(a.profile.limit == b.profile.limit);
+        BOOST_TEST(a.profile.centre == b.profile.centre);
+        BOOST_TEST(a.profile.spread == b.profile.spread);
         const double x[kFeatures] = {40.5, 1, 0.1, 0.2, 0, 1, 0.5};
         BOOST_TEST(a.forest.score(x) == b.forest.score(x));
     }
     // Encoding is byte-for-byte stable (no padding, no pointers, explicit little-endian).
     BOOST_TEST(encode_model(back) == bytes);
     BOOST_TEST(bytes.substr(0, 8) == "IOTSMODL");
-    BOOST_TEST(static_cast<unsigned char>(bytes[8]) == 1U); // version 1, little-endian u32
+    BOOST_TEST(static_cast<unsigned char>(bytes[8]) == 2U); // version 2, little-endian u32
     BOOST_TEST(bytes[9] == 0);
 }
 
@@ -98,10 +102,10 @@ BOOST_AUTO_TEST_CASE(not_a_model) {
 
 BOOST_AUTO_TEST_CASE(wrong_version) {
     std::string b = encode_model(small_model());
-    put_u32(b, 8, 2);
+    put_u32(b, 8, 1);
     fix_crc(b);
     BOOST_TEST(
-        contains(load_error(b), "format version 2 is not supported (this build reads version 1)"));
+        contains(load_error(b), "format version 1 is not supported (this build reads version 2)"));
 }
 
 BOOST_AUTO_TEST_CASE(truncated_anywhere) {
@@ -127,9 +131,9 @@ BOOST_AUTO_TEST_CASE(one_flipped_bit_is_a_checksum_mismatch) {
 }
 
 BOOST_AUTO_TEST_CASE(valid_checksum_but_bad_content_is_named) {
-    // Payload starts at 20 with the feature count (u32 7), then "value" (u32 5 + 5 bytes).
+    // Payload starts at 20 with the feature count (u32 7), then "level" (u32 5 + 5 bytes).
     std::string b = encode_model(small_model());
-    b[24 + 4] = 'V'; // "value" -> "Value"
+    b[24 + 4] = 'L'; // "level" -> "Level"
     fix_crc(b);
     BOOST_TEST(contains(load_error(b), "feature list differs from this build's"));
 

@@ -70,6 +70,14 @@ Verdict Detector::score(core::Millis ts, std::string_view device, std::string_vi
                              ratio_score(obs.gap, m_options.stream.gap)});
     if ((cond & kStuck) != 0)
         score = std::max(score, 0.6);
+    if (s.model != nullptr && obs.in_order && !s.model->profile.empty()) {
+        const double ps = s.profile.observe(s.model->profile, ts, value);
+        // Hysteresis: an event of this slow statistic lasts until it is back under half its
+        // level, so one long deviation is one onset however it hovers around the level.
+        if (ps > s.model->profile.limit * (s.profile_event ? 0.5 : 1.0))
+            cond |= kProfile;
+        score = std::max(score, ratio_score(ps, s.model->profile.limit));
+    }
     if (s.model != nullptr && obs.features_valid) {
         const double fs = s.model->forest.score(obs.features.data());
         if (fs > s.model->threshold)
@@ -81,16 +89,21 @@ Verdict Detector::score(core::Millis ts, std::string_view device, std::string_vi
     v.score = score;
     v.reasons = cond;
 
-    const std::uint16_t other = cond & static_cast<std::uint16_t>(~kSafety);
-    bool onset = false;
-    if (other != 0) {
-        onset = !s.event;
-        s.event = true;
-        s.quiet = 0;
-    } else if (s.event && obs.in_order &&
-               ++s.quiet >= static_cast<std::uint16_t>(m_options.stream.clear_after)) {
-        s.event = false;
-    }
+    const auto clear_after = static_cast<std::uint16_t>(m_options.stream.clear_after);
+    const auto track = [&](bool holds, bool& event, std::uint16_t& quiet) {
+        if (holds) {
+            const bool starts = !event;
+            event = true;
+            quiet = 0;
+            return starts;
+        }
+        if (event && obs.in_order && ++quiet >= clear_after)
+            event = false;
+        return false;
+    };
+    const std::uint16_t other = cond & static_cast<std::uint16_t>(~(kSafety | kProfile));
+    bool onset = track(other != 0, s.event, s.quiet);
+    onset = track((cond & kProfile) != 0, s.profile_event, s.profile_quiet) || onset;
     v.anomaly = safety != 0 || onset;
     s.last = v;
     return v;

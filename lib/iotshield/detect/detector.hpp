@@ -49,10 +49,15 @@ public:
 
     struct Series {
         SeriesState state;
+        ProfileState profile;
         const SeriesModel* model = nullptr;
         SeriesLevels levels;
         bool event = false; // a non-safety event is in progress
         std::uint16_t quiet = 0;
+        // The profile layer's own event: its slow statistic must not hide the onset of a spike
+        // or a stuck sensor inside a long deviation, nor they its onset.
+        bool profile_event = false;
+        std::uint16_t profile_quiet = 0;
         Verdict last;
     };
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <limits>
 #include <numeric>
 #include <random>
 #include <stdexcept>
@@ -13,6 +14,7 @@ namespace {
 constexpr double kEulerGamma = 0.5772156649015329;
 constexpr std::uint32_t kMaxDepth = 16;
 constexpr std::uint32_t kMaxFeatures = 64;
+constexpr std::uint32_t kSink = kMaxFeatures; // the feature slot of a leaf in the scoring layout
 
 // Portable uniform numbers from mt19937_64 (std distributions differ between libraries).
 double unit(std::mt19937_64& rng) {
@@ -127,6 +129,7 @@ Forest Forest::train(const arma::mat& X, const ForestParams& params) {
                   idx};
         b.build(0, 0, 0, psi);
     }
+    f.compact();
     return f;
 }
 
@@ -160,21 +163,69 @@ Forest Forest::from_arrays(std::uint32_t trees, std::uint32_t depth, std::uint32
     }
     f.m_values = std::move(values);
     f.m_splits = std::move(splits);
+    f.compact();
     return f;
 }
 
+void Forest::compact() {
+    m_nodes_compact.clear();
+    m_tree_start.clear();
+    m_tree_start.reserve(m_trees);
+    std::vector<std::size_t> order; // implicit indices in compact order (BFS per tree)
+    for (std::uint32_t t = 0; t < m_trees; ++t) {
+        const float* v = m_values.data() + t * m_nodes;
+        const std::uint8_t* s = m_splits.data() + t * m_nodes;
+        m_tree_start.push_back(static_cast<std::uint32_t>(m_nodes_compact.size()));
+        // Breadth first: a node's two children get consecutive slots.
+        order.assign(1, 0);
+        for (std::size_t k = 0; k < order.size(); ++k) {
+            const std::size_t i = order[k];
+            // A leaf links to itself through the sink feature (always -inf, never >= its path
+            // length), so scoring can take exactly `depth` steps per tree without a branch.
+            Node n{v[i], (static_cast<std::uint32_t>(k) << 8) | kSink};
+            if (s[i] != kLeaf) {
+                n.link = (static_cast<std::uint32_t>(order.size()) << 8) | s[i];
+                order.push_back(2 * i + 1);
+                order.push_back(2 * i + 2);
+            }
+            m_nodes_compact.push_back(n);
+        }
+    }
+}
+
 double Forest::mean_path(const double* x) const noexcept {
-    std::array<float, kMaxFeatures> xf{};
+    std::array<float, kMaxFeatures + 1> xf{};
     for (std::uint32_t i = 0; i < m_features; ++i)
         xf[i] = static_cast<float>(x[i]);
+    xf[kSink] = -std::numeric_limits<float>::infinity();
+    const Node* nodes = m_nodes_compact.data();
+    const auto step = [&](const Node* tree, const Node* n) {
+        return tree + (n->link >> 8) + static_cast<std::size_t>(xf[n->link & 0xFFU] >= n->value);
+    };
     double sum = 0;
-    const float* v = m_values.data();
-    const std::uint8_t* s = m_splits.data();
-    for (std::uint32_t t = 0; t < m_trees; ++t, v += m_nodes, s += m_nodes) {
-        std::size_t i = 0;
-        while (s[i] != kLeaf)
-            i = 2 * i + 1 + static_cast<std::size_t>(xf[s[i]] >= v[i]);
-        sum += static_cast<double>(v[i]);
+    std::uint32_t t = 0;
+    // Four trees in lockstep: independent chains of loads overlap their cache misses.
+    for (; t + 4 <= m_trees; t += 4) {
+        const Node* t0 = nodes + m_tree_start[t];
+        const Node* t1 = nodes + m_tree_start[t + 1];
+        const Node* t2 = nodes + m_tree_start[t + 2];
+        const Node* t3 = nodes + m_tree_start[t + 3];
+        const Node *a = t0, *b = t1, *c = t2, *d = t3;
+        for (std::uint32_t k = 0; k < m_depth; ++k) {
+            a = step(t0, a);
+            b = step(t1, b);
+            c = step(t2, c);
+            d = step(t3, d);
+        }
+        sum += static_cast<double>(a->value) + static_cast<double>(b->value) +
+               static_cast<double>(c->value) + static_cast<double>(d->value);
+    }
+    for (; t < m_trees; ++t) {
+        const Node* tree = nodes + m_tree_start[t];
+        const Node* n = tree;
+        for (std::uint32_t k = 0; k < m_depth; ++k)
+            n = step(tree, n);
+        sum += static_cast<double>(n->value);
     }
     return sum / static_cast<double>(m_trees);
 }

@@ -47,6 +47,18 @@ public:
     [[nodiscard]] const std::vector<std::uint8_t>& splits() const noexcept { return m_splits; }
 
 private:
+    // The scoring layout: only the reachable nodes of each tree, breadth first, 8 bytes each, the
+    // right child right after the left one. Built from the implicit arrays (which the model file
+    // keeps), so both describe the same trees.
+    struct Node {
+        float value;        // split threshold, or the leaf's path length
+        std::uint32_t link; // feature (a sink slot for a leaf) in the low 8 bits; above them the
+                            // index of the left child in this tree (right = left + 1; depth <= 16
+                            // means at most 2^17 nodes)
+    };
+    static_assert(sizeof(Node) == 8);
+    void compact();
+
     std::uint32_t m_trees = 0;
     std::uint32_t m_depth = 0;
     std::uint32_t m_features = 0;
@@ -55,6 +67,8 @@ private:
     double m_norm = 1; // c(psi)
     std::vector<float> m_values;
     std::vector<std::uint8_t> m_splits;
+    std::vector<Node> m_nodes_compact;
+    std::vector<std::uint32_t> m_tree_start; // first node of each tree in m_nodes_compact
 };
 
 } // namespace iots::detect

@@ -60,6 +60,10 @@ struct Pass {
     std::vector<double> columns; // feature rows, kFeatures per reading
     std::vector<double> z, spike;
     std::vector<double> intervals;
+    // In-order, non-duplicate readings of every member, members one after another.
+    std::vector<core::Millis> ts;
+    std::vector<double> values;
+    std::vector<std::size_t> member_end;
     int max_run = 0;
     double min = HUGE_VAL, max = -HUGE_VAL;
     core::Millis first = 0, last = 0;
@@ -79,6 +83,8 @@ void run_pass(History& h, const SafetyLevels& safety, const StreamLevels& stream
             continue;
         if (i > 0 && h.ts[i] > h.ts[i - 1])
             p.intervals.push_back(static_cast<double>(h.ts[i] - h.ts[i - 1]));
+        p.ts.push_back(h.ts[i]);
+        p.values.push_back(h.values[i]);
         p.min = std::min(p.min, h.values[i]);
         p.max = std::max(p.max, h.values[i]);
         p.max_run = std::max(p.max_run, obs.run);
@@ -88,10 +94,31 @@ void run_pass(History& h, const SafetyLevels& safety, const StreamLevels& stream
         p.z.push_back(obs.z);
         p.spike.push_back(obs.spike);
     }
+    p.member_end.push_back(p.ts.size());
     if (!h.ts.empty()) {
         p.first = first_member ? h.ts.front() : std::min(p.first, h.ts.front());
         p.last = first_member ? h.ts.back() : std::max(p.last, h.ts.back());
     }
+}
+// A series of only 0 and 1 is an event series (a PIR, a contact), whatever its name.
+bool is_binary(const std::vector<double>& v) {
+    return !v.empty() && std::all_of(v.begin(), v.end(), [](double x) { return x == 0 || x == 1; });
+}
+
+constexpr double kProfileMargin = 1.25;
+constexpr double kProfileFloor = 4.0;        // an hour-long mean deviation of 4 robust spreads
+constexpr double kProfileFloorBinary = 12.0; // a likelihood ratio of e^12
+
+double profile_max(const Profile& profile, const Pass& p) {
+    double mx = 0;
+    std::size_t from = 0;
+    for (std::size_t end : p.member_end) {
+        ProfileState st;
+        for (std::size_t i = from; i < end; ++i)
+            mx = std::max(mx, st.observe(profile, p.ts[i], p.values[i]));
+        from = end;
+    }
+    return mx;
 }
 } // namespace
 
@@ -171,6 +198,16 @@ TrainResult train(std::vector<History> histories, const TrainOptions& options) {
                               *std::max_element(s.begin(), s.end())};
         // Scores of unseen normal data run a little above in-sample ones: keep a margin.
         sm.threshold = std::min(at_rate + 0.1 * std::max(at_rate - median, 0.0), 0.99);
+
+        // The profile's CUSUM level: above the largest value it reached on the normal training
+        // data, with a margin for days the profile has not seen.
+        const bool binary = record::sensor_kind(sm.sensor) == record::SensorKind::flame ||
+                            record::sensor_kind(sm.sensor) == record::SensorKind::motion ||
+                            is_binary(p.values);
+        sm.profile = build_profile(p.ts, p.values, binary, interval);
+        sm.profile_train_max = profile_max(sm.profile, p);
+        sm.profile.limit = std::max(kProfileMargin * sm.profile_train_max,
+                                    binary ? kProfileFloorBinary : kProfileFloor);
 
         const StreamLevels& st = options.stream;
         sm.levels.z = std::max(st.z, 1.1 * quantile(p.z, 1.0 - q));

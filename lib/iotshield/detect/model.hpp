@@ -5,6 +5,7 @@
 #include "iotshield/core/time.hpp"
 #include "iotshield/detect/iforest.hpp"
 #include "iotshield/detect/params.hpp"
+#include "iotshield/detect/profile.hpp"
 #include "iotshield/detect/series.hpp"
 
 #include <array>
@@ -31,11 +32,15 @@ struct SeriesModel {
     std::int64_t interval_ms = 0; // median sampling interval in training
     // Training score distribution: p50, p90, p99, p99.9, max.
     std::array<double, 5> score_quantiles{};
+    // Time-of-day profile and its CUSUM level (calibrated like the other levels); the training
+    // maximum of the statistic, for the summary.
+    Profile profile;
+    double profile_train_max = 0;
     Forest forest;
 };
 
 struct Model {
-    static constexpr std::uint32_t kFormatVersion = 1;
+    static constexpr std::uint32_t kFormatVersion = 2; // 2: time-of-day profile per series
     ForestParams params;
     double false_alarm_rate = 0.1; // false alarms per series and day, per check
     Scope scope = Scope::series;

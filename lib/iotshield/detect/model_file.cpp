@@ -81,6 +81,12 @@ public:
             fail(fmt::format("corrupt: {} is not a finite number", field));
         return v;
     }
+    float f32(std::string_view field) {
+        const float v = std::bit_cast<float>(u32(field));
+        if (!std::isfinite(v))
+            fail(fmt::format("corrupt: {} is not a finite number", field));
+        return v;
+    }
     std::string str(std::string_view field) {
         const std::uint32_t n = u32(field);
         if (n > kMaxString)
@@ -167,6 +173,15 @@ std::string encode_model(const Model& model) {
         p.i64(s.interval_ms);
         for (double q : s.score_quantiles)
             p.f64(q);
+        p.u8(s.profile.binary ? 1 : 0);
+        p.f64(s.profile.interval_ms);
+        p.f64(s.profile.limit);
+        p.f64(s.profile.median);
+        p.f64(s.profile_train_max);
+        for (float v : s.profile.centre)
+            p.f32(v);
+        for (float v : s.profile.spread)
+            p.f32(v);
         const Forest& f = s.forest;
         p.u32(f.trees());
         p.u32(f.depth());
@@ -266,6 +281,25 @@ Model decode_model(std::string_view bytes, std::string_view name) {
         const std::string what = fmt::format("series {} ({}/{})", i, s.device, s.sensor);
         if (!(s.threshold > 0 && s.threshold <= 1))
             r.fail(fmt::format("corrupt: {}: threshold {} outside (0, 1]", what, s.threshold));
+        const std::uint8_t binary = r.u8("profile kind");
+        if (binary > 1)
+            r.fail(fmt::format("corrupt: {}: profile kind {} is neither numeric (0) nor binary (1)",
+                               what, binary));
+        s.profile.binary = binary == 1;
+        s.profile.interval_ms = r.f64("profile interval");
+        s.profile.limit = r.f64("profile limit");
+        s.profile.median = r.f64("profile median");
+        s.profile_train_max = r.f64("profile training maximum");
+        if (!(s.profile.interval_ms >= 1) || s.profile.limit < 0)
+            r.fail(fmt::format("corrupt: {}: profile interval {} or limit {} out of range", what,
+                               s.profile.interval_ms, s.profile.limit));
+        for (float& v : s.profile.centre)
+            v = r.f32("profile centre");
+        for (float& v : s.profile.spread) {
+            v = r.f32("profile spread");
+            if (!s.profile.binary && !s.profile.empty() && !(v > 0))
+                r.fail(fmt::format("corrupt: {}: profile spread {} is not positive", what, v));
+        }
         const std::uint32_t trees = r.u32("forest trees");
         const std::uint32_t depth = r.u32("forest depth");
         const std::uint32_t nfeat = r.u32("forest features");

@@ -22,14 +22,14 @@ double clip(double v, double lo, double hi) noexcept {
 
 const std::array<std::string_view, kFeatures>& feature_names() noexcept {
     static constexpr std::array<std::string_view, kFeatures> kNames{
-        "value", "dev_fast", "diff", "spread", "tod_sin", "tod_cos", "dev_slow"};
+        "level", "dev_fast", "diff", "spread", "tod_sin", "tod_cos", "dev_slow"};
     return kNames;
 }
 
 std::string_view reason_name(std::size_t bit) noexcept {
     static constexpr std::array<std::string_view, kReasonCount> kNames{
         "threshold:flame", "threshold:gas", "threshold:heat", "threshold:ror", "zscore", "spike",
-        "stuck",           "gap",           "iforest"};
+        "stuck",           "gap",           "iforest",        "profile"};
     return bit < kNames.size() ? kNames[bit] : std::string_view{};
 }
 
@@ -157,7 +157,9 @@ void SeriesState::observe(core::Millis ts, double value, const SafetyLevels& saf
     const double tiny = 1e-9 * (1.0 + std::fabs(m_mean));
     const auto tod = static_cast<double>(((ts % kDayMs) + kDayMs) % kDayMs) /
                      static_cast<double>(kDayMs) * 2.0 * std::numbers::pi;
-    out.features = {value,
+    // "level" is the value against the slow mean, not the raw value: a forest on raw values
+    // flags every slow drift past the training range (an ageing gas sensor) as isolated.
+    out.features = {value - m_slow_mean,
                     clip((value - m_mean) / std::max(sd, tiny), -kDevClip, kDevClip),
                     diff,
                     sd,

@@ -35,9 +35,10 @@ enum Reason : std::uint16_t {
     kStuck = 1U << 6,
     kGap = 1U << 7,
     kIforest = 1U << 8,
+    kProfile = 1U << 9,
 };
 inline constexpr std::uint16_t kSafety = kFlame | kGas | kHeat | kRor;
-inline constexpr std::size_t kReasonCount = 9;
+inline constexpr std::size_t kReasonCount = 10;
 // "threshold:flame", "zscore", ...; for bit i (0-based).
 [[nodiscard]] std::string_view reason_name(std::size_t bit) noexcept;
 
