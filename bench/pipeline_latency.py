@@ -32,17 +32,22 @@ def main():
 
     def poll():
         con = sqlite3.connect(db, isolation_level=None, timeout=10)
-        last = con.execute("SELECT coalesce(max(id), 0) FROM readings").fetchone()[0]
+        # readings has no row id (primary key series_id, ts, seq): follow ts per device.
+        last = con.execute("SELECT coalesce(max(ts), 0) FROM readings").fetchone()[0]
         q = (
-            "SELECT r.id, r.seq FROM readings r JOIN series s ON s.id = r.series_id "
-            "JOIN devices d ON d.id = s.device_id WHERE r.id > ? AND d.name = ?"
+            "SELECT r.ts, r.seq FROM readings r JOIN series s ON s.id = r.series_id "
+            "JOIN devices d ON d.id = s.device_id WHERE r.ts >= ? AND d.name = ?"
         )
         while not done.is_set():
             rows = con.execute(q, (last, device)).fetchall()
             now = time.perf_counter()
-            for rid, seq in rows:
-                last = max(last, rid)
-                seen.setdefault(seq, now)
+            fresh = False
+            for ts, seq in rows:
+                last = max(last, ts)
+                if seq not in seen:
+                    seen[seq] = now
+                    fresh = True
+            rows = rows if fresh else []
             if not rows:
                 time.sleep(0.0002)
             if len(seen) >= count:

@@ -82,15 +82,20 @@ BOOST_FIXTURE_TEST_CASE(devices_list_rooms_status_and_latest_values, Served) {
 }
 
 BOOST_FIXTURE_TEST_CASE(recent_readings_newest_first_with_limit_capped, Served) {
+    // Newest by ts: living room temperature's last reading, i = 999, at kT0 + 999 min, value
+    // 999 % 50 = 49, then i = 998 (value 48).
     auto j = fixture::body(cli.Get("/api/sensors/recent/?limit=2"));
     BOOST_REQUIRE(j["count"] == 2);
-    BOOST_TEST(j["results"][0]["device"] == "esp32-kitchen");
-    BOOST_TEST(j["results"][0]["value"] == 420.0);
-    BOOST_TEST(j["results"][0]["ts"] == "2025-10-25T13:48:40.000Z");
+    BOOST_TEST(j["results"][0]["device"] == "esp32-livingroom");
+    BOOST_TEST(j["results"][0]["value"] == 49.0);
+    BOOST_TEST(j["results"][0]["ts"] == "2025-10-26T06:25:40.000Z");
+    BOOST_TEST(j["results"][1]["value"] == 48.0);
     j = fixture::body(cli.Get("/api/sensors/recent/?limit=999999999"));
     BOOST_TEST(j["count"] == 1000); // capped at 1000, not refused
     j = fixture::body(cli.Get("/api/sensors/recent/?device=esp32-kitchen"));
     BOOST_TEST(j["count"] == 3);
+    BOOST_TEST(j["results"][0]["value"] == 420.0); // kT0 + 2 min, the kitchen's newest
+    BOOST_TEST(j["results"][0]["ts"] == "2025-10-25T13:48:40.000Z");
 }
 
 BOOST_FIXTURE_TEST_CASE(bad_parameters_get_400_naming_the_parameter, Served) {

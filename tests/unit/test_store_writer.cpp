@@ -166,6 +166,30 @@ BOOST_AUTO_TEST_CASE(redelivered_readings_are_duplicates_and_seqless_ones_are_ke
     BOOST_TEST(scalar(db, "SELECT value FROM stats WHERE key = 'duplicate_readings'") == 2);
 }
 
+BOOST_AUTO_TEST_CASE(seqless_readings_get_distinct_negative_seqs_across_batches) {
+    TempDir dir;
+    Database db(dir.file("n.db"));
+    ReadingWriter w(db);
+    // Same series and ms: one with seq 0, three without, over two batches. The primary key is
+    // (series_id, ts, seq), so each seqless one takes the next free negative seq: -1, -2, -3.
+    BOOST_TEST((w.add(reading("d1", "gas", 4000, 400, 0), 0) == AddResult::stored));
+    BOOST_TEST((w.add(reading("d1", "gas", 4000, 401), 0) == AddResult::stored));
+    BOOST_TEST((w.add(reading("d1", "gas", 4000, 402), 0) == AddResult::stored));
+    w.commit();
+    BOOST_TEST((w.add(reading("d1", "gas", 4000, 403), 0) == AddResult::stored));
+    // Another ms starts again at -1; seq 0 re-delivered is still a duplicate.
+    BOOST_TEST((w.add(reading("d1", "gas", 4001, 404), 0) == AddResult::stored));
+    BOOST_TEST((w.add(reading("d1", "gas", 4000, 400, 0), 0) == AddResult::duplicate));
+    w.commit();
+    BOOST_TEST(scalar(db, "SELECT count(*) FROM readings") == 5);
+    // value 400 + k was stored with seq -k (k = 0 is the real seq 0).
+    for (int k = 0; k <= 3; ++k)
+        BOOST_TEST(scalar(db, "SELECT seq FROM readings WHERE ts = 4000 AND value = " +
+                                  std::to_string(400 + k)) == -k);
+    BOOST_TEST(scalar(db, "SELECT seq FROM readings WHERE ts = 4001") == -1);
+    BOOST_TEST(scalar(db, "SELECT count FROM series") == 5);
+}
+
 BOOST_AUTO_TEST_CASE(running_counts_follow_the_data) {
     TempDir dir;
     const auto path = dir.file("c.db");
@@ -241,9 +265,10 @@ BOOST_AUTO_TEST_CASE(reads_back_equal_field_by_field) {
     auto plain = reading("esp32-livingroom", "co2", -5, -1e-300);
     w.add(plain, 0);
     w.commit();
-    auto st = db.prepare("SELECT d.name, n.name, ts, value, seq, score, anomaly, label, extra "
-                         "FROM readings r JOIN series s ON s.id = r.series_id JOIN devices d ON "
-                         "d.id = s.device_id JOIN sensors n ON n.id = s.sensor_id ORDER BY r.id");
+    auto st =
+        db.prepare("SELECT d.name, n.name, ts, value, seq, score, anomaly, label, extra "
+                   "FROM readings r JOIN series s ON s.id = r.series_id JOIN devices d ON "
+                   "d.id = s.device_id JOIN sensors n ON n.id = s.sensor_id ORDER BY r.series_id");
     BOOST_REQUIRE(st.step());
     BOOST_TEST(st.column_text(0) == r.device);
     BOOST_TEST(st.column_text(1) == r.sensor);
@@ -258,7 +283,8 @@ BOOST_AUTO_TEST_CASE(reads_back_equal_field_by_field) {
     BOOST_TEST(st.column_text(1) == "co2");
     BOOST_TEST(st.column_int(2) == -5);
     BOOST_TEST(st.column_double(3) == -1e-300);
-    for (int col = 4; col <= 8; ++col)
+    BOOST_TEST(st.column_int(4) == -1); // no seq: the first sentinel at this series and ms
+    for (int col = 5; col <= 8; ++col)
         BOOST_TEST(st.is_null(col), "column " << col << " is NULL");
     BOOST_TEST(!st.step());
     BOOST_TEST(scalar(db, "SELECT anomalies FROM series WHERE id = 1") == 1);

@@ -62,23 +62,29 @@ void EventHub::run() {
     std::unique_ptr<store::Queries> q;
     store::StreamCursor cur;
     bool have_cursor = false;
+    std::int64_t seen_version = -1;
     while (!m_stop) {
         try {
             if (!q) {
                 q = std::make_unique<store::Queries>(m_db_path);
                 have_cursor = false;
             }
+            // Nothing committed since the last poll: nothing to read (one cheap pragma).
+            const std::int64_t version = q->data_version();
+            if (have_cursor && version == seen_version) {
+                ++polls;
+                std::unique_lock lock(m_mutex);
+                m_cv.wait_for(lock, std::chrono::milliseconds(m_poll_ms),
+                              [&] { return m_stop.load(); });
+                continue;
+            }
             if (!have_cursor) {
                 cur = q->cursor_now();
                 have_cursor = true;
             }
-            auto readings = q->readings_after(cur.reading_id, kBatch);
-            for (const auto& r : readings) {
-                cur.reading_id = r.id;
+            // One range scan per series from its cursor (readings has no row id).
+            for (const auto& r : q->readings_after(cur, kBatch))
                 publish("reading", to_text(reading_json(r)));
-            }
-            if (readings.size() == static_cast<std::size_t>(kBatch)) // a flood: jump to now
-                cur.reading_id = q->cursor_now().reading_id;
             for (const auto& a : q->anomalies_after(cur.anomaly_id, kBatch)) {
                 cur.anomaly_id = a.id;
                 publish("anomaly", to_text(anomaly_json(a)));
@@ -88,6 +94,7 @@ void EventHub::run() {
                 cur.alert_updated = std::max(cur.alert_updated, a.updated_ts.value_or(a.ts));
                 publish("alert", to_text(alert_json(a)));
             }
+            seen_version = version;
             ++polls;
         } catch (const std::exception& e) {
             ++poll_errors;

@@ -23,9 +23,11 @@ json reasons(const std::string& text) {
 } // namespace
 
 json reading_json(const store::ReadingRow& r) {
-    json j{{"id", r.id},         {"ts", core::format_rfc3339(r.ts)},
-           {"ts_ms", r.ts},      {"device", r.device},
-           {"sensor", r.sensor}, {"value", r.value},
+    json j{{"ts", core::format_rfc3339(r.ts)},
+           {"ts_ms", r.ts},
+           {"device", r.device},
+           {"sensor", r.sensor},
+           {"value", r.value},
            {"unit", r.unit}};
     if (r.seq)
         j["seq"] = *r.seq;

@@ -31,19 +31,21 @@ private:
 };
 
 constexpr const char* kReadingColumns =
-    "r.id, r.ts, d.name, s.name, coalesce(s.unit, ''), r.value, r.seq, r.score, r.anomaly, "
+    "r.series_id, r.ts, d.name, s.name, coalesce(s.unit, ''), r.value, r.seq, r.score, r.anomaly, "
     "coalesce(r.label, '') FROM readings r JOIN series se ON se.id = r.series_id "
     "JOIN devices d ON d.id = se.device_id JOIN sensors s ON s.id = se.sensor_id ";
 
 ReadingRow reading_row(const Statement& st) {
     ReadingRow r;
-    r.id = st.column_int(0);
+    r.series_id = st.column_int(0);
     r.ts = st.column_int(1);
     r.device = st.column_text(2);
     r.sensor = st.column_text(3);
     r.unit = st.column_text(4);
     r.value = st.column_double(5);
-    r.seq = opt_int(st, 6);
+    r.stored_seq = st.column_int(6);
+    if (r.stored_seq >= 0) // negative: stored without seq (schema.hpp)
+        r.seq = r.stored_seq;
     r.score = st.column_optional_double(7);
     if (!st.is_null(8))
         r.anomaly = st.column_int(8) != 0;
@@ -248,16 +250,27 @@ Queries::Queries(const std::string& path)
         "SELECT s.name, coalesce(s.unit, ''), se.last_ts, se.last_value, se.count, se.anomalies "
         "FROM series se JOIN sensors s ON s.id = se.sensor_id WHERE se.device_id = ?1 "
         "ORDER BY s.name");
-    m_recent = m_db.prepare(cat("SELECT ", kReadingColumns, "ORDER BY r.id DESC LIMIT ?1"));
-    m_recent_device = m_db.prepare(
-        cat("SELECT ", kReadingColumns, "WHERE d.name = ?2 ORDER BY r.id DESC LIMIT ?1"));
+    // Newest first: each series' newest rows are at the end of its primary-key range.
+    m_series_newest = m_db.prepare(
+        "SELECT id, newest FROM (SELECT se.id AS id, (SELECT max(r.ts) FROM readings r WHERE "
+        "r.series_id = se.id) AS newest FROM series se) WHERE newest IS NOT NULL "
+        "ORDER BY newest DESC");
+    m_series_newest_device = m_db.prepare(
+        "SELECT id, newest FROM (SELECT se.id AS id, (SELECT max(r.ts) FROM readings r WHERE "
+        "r.series_id = se.id) AS newest FROM series se JOIN devices d ON d.id = se.device_id "
+        "WHERE d.name = ?1) WHERE newest IS NOT NULL ORDER BY newest DESC");
+    m_recent = m_db.prepare(cat("SELECT ", kReadingColumns,
+                                "WHERE r.series_id = ?1 ORDER BY r.ts DESC, r.seq DESC LIMIT ?2"));
+    m_series_ids = m_db.prepare("SELECT id FROM series ORDER BY id");
+    m_newest_key = m_db.prepare(
+        "SELECT ts, seq FROM readings WHERE series_id = ?1 ORDER BY ts DESC, seq DESC LIMIT 1");
     m_alert_one = m_db.prepare(cat("SELECT ", kAlertColumns, "WHERE id = ?1"));
     m_commands = m_db.prepare(cat("SELECT ", kCommandColumns, "ORDER BY ts DESC LIMIT ?1"));
     m_command_one = m_db.prepare(cat("SELECT ", kCommandColumns, "WHERE id = ?1"));
     m_series_lookup = m_db.prepare(
         "SELECT se.id, coalesce(s.unit, '') FROM series se JOIN devices d ON d.id = se.device_id "
         "JOIN sensors s ON s.id = se.sensor_id WHERE d.name = ?1 AND s.name = ?2");
-    // Served by readings_series_ts_seq: one series, then a time range.
+    // One contiguous range of the readings primary key (series_id, ts, seq).
     m_range = m_db.prepare(
         "SELECT ts, value FROM readings WHERE series_id = ?1 AND ts >= ?2 AND ts < ?3 ORDER BY ts");
     m_range_anomalies =
@@ -265,11 +278,13 @@ Queries::Queries(const std::string& path)
                          "WHERE a.series_id = ?1 AND a.ts >= ?2 AND a.ts < ?3 ORDER BY a.ts "
                          "LIMIT ?4"));
     m_max_ids = m_db.prepare(
-        "SELECT (SELECT coalesce(max(id), 0) FROM readings), "
-        "(SELECT coalesce(max(id), 0) FROM anomalies), (SELECT coalesce(max(rowid), 0) FROM "
-        "alerts), (SELECT coalesce(max(coalesce(updated_ts, ts)), 0) FROM alerts)");
+        "SELECT (SELECT coalesce(max(id), 0) FROM anomalies), (SELECT coalesce(max(rowid), 0) "
+        "FROM alerts), (SELECT coalesce(max(coalesce(updated_ts, ts)), 0) FROM alerts)");
+    // (ts, seq) > (?2, ?3) as a range on the key: ts >= ?2 bounds the scan.
     m_readings_after =
-        m_db.prepare(cat("SELECT ", kReadingColumns, "WHERE r.id > ?1 ORDER BY r.id LIMIT ?2"));
+        m_db.prepare(cat("SELECT ", kReadingColumns,
+                         "WHERE r.series_id = ?1 AND r.ts >= ?2 AND (r.ts > ?2 OR r.seq > ?3) "
+                         "ORDER BY r.ts, r.seq LIMIT ?4"));
     m_anomalies_after =
         m_db.prepare(cat("SELECT ", kAnomalyColumns, "WHERE a.id > ?1 ORDER BY a.id LIMIT ?2"));
     m_alerts_changed = m_db.prepare(
@@ -393,15 +408,41 @@ std::vector<DeviceRow> Queries::devices() {
     return out;
 }
 
+namespace {
+bool newer(const ReadingRow& a, const ReadingRow& b) {
+    if (a.ts != b.ts)
+        return a.ts > b.ts;
+    if (a.series_id != b.series_id)
+        return a.series_id > b.series_id;
+    return a.stored_seq > b.stored_seq;
+}
+} // namespace
+
 std::vector<ReadingRow> Queries::recent_readings(int limit,
                                                  const std::optional<std::string>& device) {
+    // The newest `limit` readings by ts: series by their newest ts, each read backwards from the
+    // end of its key range, stopping once a series' newest is older than the limit-th kept.
+    std::vector<std::pair<std::int64_t, std::int64_t>> series; // id, newest ts
+    {
+        Use st(device ? m_series_newest_device : m_series_newest);
+        if (device)
+            st->bind(1, std::string_view(*device));
+        while (st->step())
+            series.emplace_back(st->column_int(0), st->column_int(1));
+    }
+    const auto n = static_cast<std::size_t>(std::max(limit, 0));
     std::vector<ReadingRow> out;
-    Use st(device ? m_recent_device : m_recent);
-    st->bind(1, static_cast<std::int64_t>(limit));
-    if (device)
-        st->bind(2, std::string_view(*device));
-    while (st->step())
-        out.push_back(reading_row(*st));
+    for (const auto& [id, newest] : series) {
+        if (out.size() >= n && newest < out.back().ts)
+            break;
+        Use st(m_recent);
+        st->bind(1, id).bind(2, static_cast<std::int64_t>(limit));
+        while (st->step())
+            out.push_back(reading_row(*st));
+        std::sort(out.begin(), out.end(), newer);
+        if (out.size() > n)
+            out.resize(n);
+    }
     return out;
 }
 
@@ -512,22 +553,63 @@ std::int64_t Queries::data_version() {
 
 StreamCursor Queries::cursor_now() {
     StreamCursor c;
+    std::vector<std::int64_t> ids;
+    {
+        Use st(m_series_ids);
+        while (st->step())
+            ids.push_back(st->column_int(0));
+    }
+    for (const auto id : ids) {
+        Use st(m_newest_key);
+        st->bind(1, id);
+        auto& key = c.readings[id];
+        if (st->step())
+            key = ReadingKey{st->column_int(0), st->column_int(1)};
+    }
     Use st(m_max_ids);
     if (st->step()) {
-        c.reading_id = st->column_int(0);
-        c.anomaly_id = st->column_int(1);
-        c.alert_rowid = st->column_int(2);
-        c.alert_updated = st->column_int(3);
+        c.anomaly_id = st->column_int(0);
+        c.alert_rowid = st->column_int(1);
+        c.alert_updated = st->column_int(2);
     }
     return c;
 }
 
-std::vector<ReadingRow> Queries::readings_after(std::int64_t id, int limit) {
+std::vector<ReadingRow> Queries::readings_after(StreamCursor& cursor, int limit) {
+    std::vector<std::int64_t> ids;
+    {
+        Use st(m_series_ids);
+        while (st->step())
+            ids.push_back(st->column_int(0));
+    }
     std::vector<ReadingRow> out;
-    Use st(m_readings_after);
-    st->bind(1, id).bind(2, static_cast<std::int64_t>(limit));
-    while (st->step())
-        out.push_back(reading_row(*st));
+    for (const auto id : ids) {
+        auto& key = cursor.readings[id];
+        std::size_t got = 0;
+        {
+            Use st(m_readings_after);
+            st->bind(1, id)
+                .bind(2, key.ts)
+                .bind(3, key.seq)
+                .bind(4, static_cast<std::int64_t>(limit));
+            while (st->step()) {
+                out.push_back(reading_row(*st));
+                key = ReadingKey{out.back().ts, out.back().stored_seq};
+                ++got;
+            }
+        }
+        if (got == static_cast<std::size_t>(limit)) { // a flood: this series skips to its newest
+            Use st(m_newest_key);
+            st->bind(1, id);
+            if (st->step())
+                key = ReadingKey{st->column_int(0), st->column_int(1)};
+        }
+    }
+    std::sort(out.begin(), out.end(),
+              [](const ReadingRow& a, const ReadingRow& b) { return newer(b, a); });
+    const auto n = static_cast<std::size_t>(std::max(limit, 0));
+    if (out.size() > n) // keep the newest
+        out.erase(out.begin(), out.end() - static_cast<std::ptrdiff_t>(n));
     return out;
 }
 

@@ -6,6 +6,7 @@
 #include "iotshield/store/database.hpp"
 
 #include <cstdint>
+#include <limits>
 #include <map>
 #include <optional>
 #include <string>
@@ -57,16 +58,17 @@ struct DeviceRow {
 };
 
 struct ReadingRow {
-    std::int64_t id = 0;
+    std::int64_t series_id = 0;
     std::int64_t ts = 0;
     std::string device;
     std::string sensor;
     std::string unit;
     double value = 0;
-    std::optional<std::int64_t> seq;
+    std::optional<std::int64_t> seq; // none when stored as a negative sentinel (schema.hpp)
     std::optional<double> score;
     std::optional<bool> anomaly;
     std::string label;
+    std::int64_t stored_seq = 0; // the key's seq as stored, for the stream's cursor
 };
 
 struct AnomalyRow {
@@ -119,9 +121,16 @@ struct SeriesRange {
     std::vector<AnomalyRow> anomalies;
 };
 
-// Highest ids seen, where the live stream starts.
+// The newest (ts, stored seq) seen in one series: readings has no row id (schema.hpp), so the
+// live stream follows each series' primary key from here.
+struct ReadingKey {
+    std::int64_t ts = std::numeric_limits<std::int64_t>::min();
+    std::int64_t seq = std::numeric_limits<std::int64_t>::min();
+};
+
+// Where the live stream starts: per series the newest reading key, highest ids for the rest.
 struct StreamCursor {
-    std::int64_t reading_id = 0;
+    std::map<std::int64_t, ReadingKey> readings; // by series id; a series not in it: from its start
     std::int64_t anomaly_id = 0;
     std::int64_t alert_rowid = 0;
     std::int64_t alert_updated = 0;
@@ -177,7 +186,11 @@ public:
 
     // The live stream: rows newer than the cursor, oldest first, at most `limit` each.
     [[nodiscard]] StreamCursor cursor_now();
-    [[nodiscard]] std::vector<ReadingRow> readings_after(std::int64_t id, int limit);
+    // Readings after the cursor's key in each series (one range scan per series), oldest first,
+    // advancing the cursor. A series with more than `limit` new rows (a flood or a backfill) skips
+    // ahead to its newest row. A reading that arrives with a ts older than its series' cursor
+    // (late, out of order) is not streamed: the dashboard wants the present.
+    [[nodiscard]] std::vector<ReadingRow> readings_after(StreamCursor& cursor, int limit);
     [[nodiscard]] std::vector<AnomalyRow> anomalies_after(std::int64_t id, int limit);
     // New alerts (rowid after) and changed ones (updated_ts after), oldest first.
     [[nodiscard]] std::vector<AlertRow> alerts_changed(std::int64_t rowid, std::int64_t updated,
@@ -202,9 +215,10 @@ private:
     Statement m_devices_count, m_active, m_series_totals, m_alert_counts, m_recent_anomalies,
         m_stats, m_sensor_stats;
     Statement m_devices, m_device_sensors;
-    Statement m_recent, m_recent_device;
+    Statement m_recent;
     Statement m_alert_one, m_commands, m_command_one;
     Statement m_series_lookup, m_range, m_range_anomalies;
+    Statement m_series_newest, m_series_newest_device, m_series_ids, m_newest_key;
     Statement m_max_ids, m_readings_after, m_anomalies_after, m_alerts_changed, m_data_version;
 };
 

@@ -1,6 +1,7 @@
 #include "iotshield/store/reading_writer.hpp"
 
 #include "iotshield/core/error.hpp"
+#include "iotshield/store/schema.hpp"
 
 #include <sqlite3.h>
 
@@ -59,7 +60,7 @@ struct ReadingWriter::Impl {
     WriterCounters counters;
 
     Statement begin, commit, rollback;
-    Statement insert_reading;
+    Statement insert_reading, insert_noseq;
     Statement find_device, insert_device, update_device, update_status;
     Statement find_sensor, insert_sensor;
     Statement find_series, insert_series, update_series;
@@ -88,9 +89,14 @@ struct ReadingWriter::Impl {
         begin = db->prepare("BEGIN IMMEDIATE");
         commit = db->prepare("COMMIT");
         rollback = db->prepare("ROLLBACK");
+        // One B-tree (schema.hpp): the primary key is the only place a reading is written.
         insert_reading = db->prepare(
             "INSERT OR IGNORE INTO readings (series_id, ts, value, seq, score, anomaly, label, "
             "extra) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
+        insert_noseq =
+            db->prepare(std::string("INSERT INTO readings (series_id, ts, value, seq, "
+                                    "score, anomaly, label, extra) VALUES (?1, ?2, ?3, ") +
+                        kNoSeqSql + ", ?5, ?6, ?7, ?8)");
         find_device = db->prepare("SELECT id FROM devices WHERE name = ?1");
         insert_device = db->prepare("INSERT INTO devices (name, first_seen) VALUES (?1, ?2)");
         update_device =
@@ -111,7 +117,7 @@ struct ReadingWriter::Impl {
         add_stat = db->prepare("INSERT INTO stats (key, value) VALUES (?1, ?2) "
                                "ON CONFLICT (key) DO UPDATE SET value = value + excluded.value");
         // Retention walks the series whose oldest reading is too old, one batch at a time, on
-        // the (series_id, ts, seq) index.
+        // the (series_id, ts, seq) primary key.
         retain_pick = db->prepare("SELECT id FROM series WHERE first_ts < ?1 LIMIT 1");
         retain_bound = db->prepare("SELECT ts FROM readings WHERE series_id = ?1 AND ts < ?2 "
                                    "ORDER BY ts LIMIT 1 OFFSET ?3");
@@ -214,14 +220,12 @@ struct ReadingWriter::Impl {
     AddResult add(const record::Reading& r, core::Millis now) {
         begin_batch(now);
         SeriesState& s = series_for(r);
-        sqlite3_stmt* st = insert_reading.handle();
+        sqlite3_stmt* st = r.seq ? insert_reading.handle() : insert_noseq.handle();
         sqlite3_bind_int64(st, 1, s.id);
         sqlite3_bind_int64(st, 2, r.ts);
         sqlite3_bind_double(st, 3, r.value);
         if (r.seq)
             sqlite3_bind_int64(st, 4, *r.seq);
-        else
-            sqlite3_bind_null(st, 4);
         if (r.score)
             sqlite3_bind_double(st, 5, *r.score);
         else

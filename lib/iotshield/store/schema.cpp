@@ -31,17 +31,16 @@ CREATE TABLE series (
   UNIQUE (device_id, sensor_id)
 );
 CREATE TABLE readings (
-  id INTEGER PRIMARY KEY,
   series_id INTEGER NOT NULL,
   ts INTEGER NOT NULL,
+  seq INTEGER NOT NULL,
   value REAL NOT NULL,
-  seq INTEGER,
   score REAL,
   anomaly INTEGER,
   label TEXT,
-  extra TEXT
-);
-CREATE UNIQUE INDEX readings_series_ts_seq ON readings (series_id, ts, seq);
+  extra TEXT,
+  PRIMARY KEY (series_id, ts, seq)
+) WITHOUT ROWID;
 CREATE TABLE anomalies (
   id INTEGER PRIMARY KEY,
   series_id INTEGER NOT NULL,
@@ -72,6 +71,7 @@ CREATE TABLE alerts (
   json TEXT
 );
 CREATE INDEX alerts_by_ts ON alerts (ts);
+CREATE INDEX alerts_by_incident ON alerts (incident);
 CREATE TABLE commands (
   id TEXT PRIMARY KEY,
   ts INTEGER NOT NULL,

@@ -6,14 +6,19 @@
 //   sensors(id, name UNIQUE, unit)
 //   series(id, device_id, sensor_id, first_ts, last_ts, last_value, count, anomalies,
 //          UNIQUE(device_id, sensor_id))      -- counts kept as data arrives, not recounted
-//   readings(id, series_id, ts ms, value, seq, score, anomaly 0/1/NULL, label, extra JSON)
-//          UNIQUE(series_id, ts, seq)         -- range scans by series then time; a re-delivered
-//                                             -- reading (same seq and ts) is a duplicate; NULL seq
-//                                             -- never conflicts
+//   readings(series_id, ts ms, seq, value, score, anomaly 0/1/NULL, label, extra JSON)
+//          PRIMARY KEY(series_id, ts, seq) WITHOUT ROWID
+//                     -- one B-tree: an insert touches only it, and one series over a time range
+//                     -- is one contiguous range scan. A re-delivered reading (same series, ts and
+//                     -- seq) is a duplicate. seq < 0 means "no seq": such a reading is stored as
+//                     -- -1, -2, ... (one less than the least negative seq already at that series
+//                     -- and ms, see kNoSeqSql), so it never conflicts. Readers map seq < 0 to
+//                     none.
+//                     -- There is no row id: the live stream follows (series_id, ts, seq).
 //   anomalies(id, series_id, ts, value, score, reasons JSON)  -- flagged readings, for the pages
 //   alerts(id TEXT PK, ts, updated_ts, device, sensor, severity, title, description, suggestion,
 //          rules_title, rules_description, rules_suggestion, value, score, incident, source,
-//          status new|acknowledged|resolved, json)
+//          status new|acknowledged|resolved, json)  -- indexed by ts and by incident
 //   commands(id TEXT PK, ts, device, actuator, action, status sent|done|failed, ack_ts, latency_ms)
 //   stats(key PK, value)                      -- running totals for the dashboard
 #include <string_view>
@@ -24,5 +29,10 @@ namespace iots::store {
 // migrations()[i] takes the schema from version i to i + 1.
 [[nodiscard]] const std::vector<std::string_view>& migrations();
 [[nodiscard]] int latest_schema_version();
+
+// The stored seq of a reading without one, for an INSERT whose ?1 is series_id and ?2 is ts:
+// one less than the least negative seq already stored at that series and ms (-1 for the first).
+inline constexpr const char* kNoSeqSql =
+    "(SELECT coalesce(min(seq), 0) - 1 FROM readings WHERE series_id = ?1 AND ts = ?2 AND seq < 0)";
 
 } // namespace iots::store
