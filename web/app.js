@@ -190,7 +190,7 @@
     await Promise.all(jobs);
   }
 
-  const recentRow = (r) => el('tr', { dataset: { id: r.id } },
+  const recentRow = (r) => el('tr', { dataset: { series: r.device + '/' + r.sensor } },
     el('td', {}, fmtClock(r.ts_ms)), el('td', {}, r.device), el('td', {}, r.sensor),
     el('td', { class: 'num' }, fmtNum(r.value) + (r.unit ? ' ' + r.unit : '')));
   async function loadRecent() {
