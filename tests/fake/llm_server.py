@@ -3,7 +3,10 @@
 
 It speaks the documented wire formats, answers from the facts in the request (so a test can check
 that the update belongs to the right alert), records every request body and header set it receives
-in a JSON-lines log, and plays one failure mode chosen on the command line:
+in a JSON-lines log, and plays a failure mode: the one given by --mode, or, per request, the one
+named in a path prefix /t/CASE/MODE (so one server serves many test cases at once: give the client
+the base URL http://127.0.0.1:PORT/t/CASE/MODE). Each log line has "case" and "mode" (null and the
+--mode without a prefix) and "path" without the prefix. The modes:
 
   ok          a valid answer
   raise       a valid answer with severity CRITICAL (the model may raise severity)
@@ -23,6 +26,7 @@ in a JSON-lines log, and plays one failure mode chosen on the command line:
   reset       closes the connection without an answer
 
 Usage: llm_server.py --port-file FILE --log FILE [--mode MODE] [--retry-after S] [--delay S]
+                     [--fail-first N]
 It binds 127.0.0.1 on a free port and writes the port to --port-file once listening.
 """
 import argparse
@@ -37,6 +41,7 @@ ARGS = None
 LOCK = threading.Lock()
 SEEN = {}  # facts text -> requests seen, for "flaky"
 
+CASE_PREFIX = re.compile(r"^/t/([A-Za-z0-9_.-]+)/([A-Za-z0-9_-]+)(/.*)$")
 GEMINI_PATH = re.compile(r"^/v1beta/models/([A-Za-z0-9._-]+):generateContent$")
 
 GEMINI_STATUS = {400: "INVALID_ARGUMENT", 401: "UNAUTHENTICATED", 403: "PERMISSION_DENIED",
@@ -127,10 +132,14 @@ class Handler(BaseHTTPRequestHandler):
     def do_POST(self):
         length = int(self.headers.get("Content-Length", "0"))
         raw = self.rfile.read(length)
-        m = GEMINI_PATH.match(self.path)
+        case, mode, path = None, ARGS.mode, self.path
+        prefixed = CASE_PREFIX.match(self.path)
+        if prefixed:
+            case, mode, path = prefixed.groups()
+        m = GEMINI_PATH.match(path)
         if m:
             provider, model = "gemini", m.group(1)
-        elif self.path.endswith("/chat/completions"):
+        elif path.endswith("/chat/completions"):
             provider, model = "openai", None
         else:
             self.send_json(404, {"error": {"code": 404, "message": "not found",
@@ -145,7 +154,8 @@ class Handler(BaseHTTPRequestHandler):
             model = body.get("model", "")
         with LOCK:
             with open(ARGS.log, "a") as log:
-                log.write(json.dumps({"path": self.path, "provider": provider,
+                log.write(json.dumps({"case": case, "mode": mode, "path": path,
+                                      "provider": provider,
                                       "headers": {k.lower(): v for k, v in self.headers.items()},
                                       "body": raw.decode("utf-8", "replace")}) + "\n")
         # The key must come in a header, never in the URL.
@@ -155,7 +165,6 @@ class Handler(BaseHTTPRequestHandler):
             self.error(provider, 401)
             return
         facts = facts_of(provider, body)
-        mode = ARGS.mode
         if mode in ("ok", "raise", "lower"):
             self.answer(provider, model, facts,
                         {"raise": "CRITICAL", "lower": "LOW"}.get(mode))
@@ -167,8 +176,8 @@ class Handler(BaseHTTPRequestHandler):
             self.error(provider, 429, {"Retry-After": "3600"})
         elif mode == "flaky":
             with LOCK:
-                SEEN[facts] = SEEN.get(facts, 0) + 1
-                n = SEEN[facts]
+                SEEN[(case, facts)] = SEEN.get((case, facts), 0) + 1
+                n = SEEN[(case, facts)]
             if n <= ARGS.fail_first:
                 self.error(provider, 503)
             else:

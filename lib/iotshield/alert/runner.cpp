@@ -3,12 +3,12 @@
 #include "iotshield/alert/alert.hpp"
 #include "iotshield/alert/llm.hpp"
 #include "iotshield/alert/rules.hpp"
+#include "iotshield/alert/writer.hpp"
 #include "iotshield/core/error.hpp"
 #include "iotshield/core/line_reader.hpp"
 #include "iotshield/core/signals.hpp"
 #include "iotshield/mqtt/client.hpp"
 #include "iotshield/record/parser.hpp"
-#include "iotshield/store/alerts.hpp"
 
 #include <fmt/format.h>
 
@@ -53,10 +53,8 @@ class Pipeline {
 public:
     Pipeline(const RunOptions& o, const core::Logger& log, core::LineWriter& out)
         : m_o(o), m_log(log), m_out(out), m_tracker(o.tracker) {
-        if (!o.db_path.empty()) {
-            m_db = std::make_unique<store::Database>(o.db_path);
-            m_alerts = std::make_unique<store::AlertStore>(*m_db);
-        }
+        if (!o.db_path.empty()) // opened here: a bad path fails at start
+            m_writer = std::make_unique<AlertWriter>(std::make_unique<store::Database>(o.db_path));
         if (!o.exec.command.empty())
             m_exec = std::make_unique<ExecRunner>(o.exec, log);
         if (o.narrator != NarratorKind::rules && !o.dry_run)
@@ -101,10 +99,10 @@ public:
         for (const Alert& a : m_narrator->take_updates()) {
             const std::string json = to_json(a);
             m_out.write_line(json);
-            if (m_alerts) {
+            if (m_writer) {
                 store::AlertRow row = to_row(a, json);
                 row.updated_ts = core::now_millis();
-                m_alerts->update_text(row);
+                m_writer->update_text(std::move(row));
             }
             publish(a, json);
         }
@@ -123,7 +121,9 @@ public:
 
     [[nodiscard]] bool narrator_idle() const { return !m_narrator || m_narrator->idle(); }
 
-    void finish() {
+    // Stops the narrator, commits every alert handed to the database, ends --exec children.
+    // Rethrows a database error unless `quiet` (already leaving on another error).
+    void finish(bool quiet = false) {
         if (m_narrator) {
             m_narrator->stop();
             try {
@@ -133,6 +133,14 @@ public:
         }
         if (m_exec)
             m_exec->finish();
+        if (m_writer) {
+            try {
+                m_writer->finish();
+            } catch (...) {
+                if (!quiet)
+                    throw;
+            }
+        }
     }
 
     void print_counters() const {
@@ -157,6 +165,10 @@ public:
                 line += fmt::format(", retries {}, skipped {} (queue full), dropped {}", c.retries,
                                     c.skipped, c.dropped);
             }
+        }
+        if (m_writer) {
+            const auto c = m_writer->counters();
+            line += fmt::format("; db: rows {}, commits {}", c.rows, c.commits);
         }
         if (m_exec) {
             const auto& c = m_exec->counters();
@@ -210,14 +222,8 @@ private:
         // stdout first: the alert must not wait for anything else.
         m_out.write_line(json);
         ++m_alerts_out;
-        if (m_alerts) {
-            store::Transaction tx(*m_db);
-            m_alerts->insert(to_row(a, json));
-            if (e.kind == EventKind::resolve) // the incident's earlier alerts: <incident>.1 ...
-                for (int n = 1; n < e.incident.alerts; ++n)
-                    m_alerts->resolve(fmt::format("{}.{}", a.incident, n), a.ts);
-            tx.commit();
-        }
+        if (m_writer) // committed by the writer thread: a commit never holds the next alert
+            m_writer->insert(to_row(a, json), e.kind == EventKind::resolve);
         publish(a, json);
         if (m_exec)
             m_exec->run(json, {{"IOTS_ALERT_ID", a.id},
@@ -245,8 +251,7 @@ private:
     record::Parser m_parser;
     record::Reading m_reading;
     std::vector<Event> m_events;
-    std::unique_ptr<store::Database> m_db;
-    std::unique_ptr<store::AlertStore> m_alerts;
+    std::unique_ptr<AlertWriter> m_writer;
     std::unique_ptr<ExecRunner> m_exec;
     Waker m_waker;
     std::unique_ptr<NarratorWorker> m_narrator; // after m_waker: it calls wake() until joined
@@ -352,7 +357,7 @@ int run(const RunOptions& o, const core::Logger& log, core::LineWriter& out) {
     try {
         rc = o.broker.enabled() ? run_mqtt(p, o, log) : run_stdin(p);
     } catch (...) {
-        p.finish();
+        p.finish(true);
         p.print_counters();
         throw;
     }

@@ -41,7 +41,7 @@ public:
     // Marks one alert `resolved` if it is still `new` (by primary key: fast at any table size).
     bool resolve(const std::string& id, core::Millis ts);
     // Marks the incident's earlier alerts that are still `new` as `resolved`; returns how many.
-    // Scans the table (schema v1 has no index on alerts.incident): prefer resolve(id).
+    // By the alerts_by_incident index.
     int resolve_incident(const std::string& incident, core::Millis ts);
 
     [[nodiscard]] std::optional<AlertRow> get(const std::string& id);

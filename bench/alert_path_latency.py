@@ -1,0 +1,216 @@
+#!/usr/bin/env python3
+"""The whole path for a CRITICAL reading at a steady 1,000 readings/s: publish -> broker ->
+iots-ingest -> iots-detect -> iots-alert -> broker, p50/p99 (issue 4: p99 under 20 ms; a CRITICAL
+reading must not wait for a batch window).
+
+Background load: normal temperature readings of --devices devices at --rate readings/s in all.
+Every --every readings one of them is instead a flame reading (value 1: CRITICAL by the safety
+thresholds) of a fresh device crit-<k>, so each opens its own incident and gives exactly one alert.
+Its latency is from the write of its line to the publisher until its alert is read from the broker
+(mosquitto_sub on iotshield/alerts/#). The same subscriber also receives the reading itself: that
+hop (publisher -> broker -> subscriber) is shown as the floor.
+
+Two topologies over a real mosquitto on a free loopback port:
+  mqtt: iots-ingest -h --db (stores, in parallel), iots-detect -h (publishes anomalies),
+        iots-alert -h (anomalies in, alerts out): every tool connected to the broker.
+  pipe: iots-ingest -h --db | iots-detect | iots-alert -h ... the last one would read MQTT, so here
+        iots-alert reads the pipe and its stdout goes on to the broker via mosquitto_pub -l:
+        the reading passes THROUGH iots-ingest, whose stdout follows its batch commits.
+
+Usage: bench/alert_path_latency.py [--bin build/tools] [--pub build/bench/bench_mqtt_pub]
+       [--seconds 20] [--rate 1000] [--every 100] [--topology mqtt|pipe|both] [--broker-nodelay]
+
+Finding (2 cores, loaded): with mosquitto's default set_tcp_nodelay false, the broker's sends to
+iots-detect, which receives every reading at 1,000/s, are held by Nagle's algorithm: the anomaly
+leaves iots-detect ~10 ms (p50) after the reading. --broker-nodelay removes that hop's delay.
+"""
+import argparse
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    p = s.getsockname()[1]
+    s.close()
+    return p
+
+
+def wait_port(port, limit=10):
+    end = time.time() + limit
+    while time.time() < end:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise SystemExit(f"nothing listens on {port}")
+
+
+def pct(xs, p):
+    xs = sorted(xs)
+    return xs[min(len(xs) - 1, int(round(p / 100 * (len(xs) - 1))))]
+
+
+def start_broker(tmp, nodelay):
+    port = free_port()
+    conf = os.path.join(tmp, "mosquitto.conf")
+    with open(conf, "w") as f:
+        f.write(f"per_listener_settings false\nlistener {port} 127.0.0.1\nallow_anonymous true\n"
+                "max_queued_messages 1000000\nmax_inflight_messages 100\npersistence false\n"
+                + ("set_tcp_nodelay true\n" if nodelay else ""))
+        if os.getuid() == 0:
+            f.write("user root\n")
+    proc = subprocess.Popen(["mosquitto", "-c", conf], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    wait_port(port)
+    return proc, port
+
+
+def run(topology, a):
+    tmp = tempfile.mkdtemp(prefix=f"iots-bench-path-{topology}-")
+    broker, port = start_broker(tmp, a.broker_nodelay)
+    b = ["-h", "127.0.0.1", "-p", str(port)]
+    tool = lambda name: os.path.join(a.bin, name)
+    procs = []
+    devnull = subprocess.DEVNULL
+    if topology == "mqtt":
+        procs.append(subprocess.Popen([tool("iots-ingest"), *b, "--db", os.path.join(tmp, "h.db"),
+                                       "--quiet", "--quiet-log"], stderr=devnull))
+        procs.append(subprocess.Popen([tool("iots-detect"), *b, "--anomalies-only",
+                                       "--quiet-log"], stdout=devnull, stderr=devnull))
+        procs.append(subprocess.Popen([tool("iots-alert"), *b, "--quiet-log"], stdout=devnull,
+                                      stderr=devnull))
+    else:
+        ingest = subprocess.Popen([tool("iots-ingest"), *b, "--db", os.path.join(tmp, "h.db"),
+                                   "--quiet-log"], stdout=subprocess.PIPE, stderr=devnull)
+        detect = subprocess.Popen([tool("iots-detect"), "--quiet-log"], stdin=ingest.stdout,
+                                  stdout=subprocess.PIPE, stderr=devnull)
+        alert = subprocess.Popen([tool("iots-alert"), "--quiet-log"], stdin=detect.stdout,
+                                 stdout=subprocess.PIPE, stderr=devnull)
+        pub_alerts = subprocess.Popen(["mosquitto_pub", *b, "-t", "iotshield/alerts/pipe", "-l"],
+                                      stdin=alert.stdout, stderr=devnull)
+        ingest.stdout.close()
+        detect.stdout.close()
+        alert.stdout.close()
+        procs += [ingest, detect, alert, pub_alerts]
+    sub = subprocess.Popen(["mosquitto_sub", *b, "-t", "iotshield/alerts/#", "-t",
+                            "iotshield/sensors/data", "-t", "iotshield/anomalies/#", "-v"], stdout=subprocess.PIPE,
+                           stderr=devnull, bufsize=0)
+    time.sleep(1.0)  # subscriptions made
+    if a.pub:
+        pub = subprocess.Popen([a.pub, "127.0.0.1", str(port), "0", "iotshield/sensors/data"],
+                               stdin=subprocess.PIPE, stderr=devnull)
+    else:
+        pub = subprocess.Popen(["mosquitto_pub", *b, "-t", "iotshield/sensors/data", "-l"],
+                               stdin=subprocess.PIPE, stderr=devnull)
+    sent, floor, anom, got = {}, {}, {}, {}
+
+    def reader():
+        buf = b""
+        fd = sub.stdout.fileno()
+        while True:
+            chunk = os.read(fd, 65536)
+            if not chunk:
+                return
+            now = time.perf_counter()
+            buf += chunk
+            *lines, buf = buf.split(b"\n")
+            for ln in lines:
+                i = ln.find(b'"device":"crit-')
+                if i < 0:
+                    continue
+                i += len(b'"device":"crit-')
+                k = int(ln[i:ln.index(b'"', i)])
+                if ln.startswith(b"iotshield/alerts/"):
+                    if b'"event":"open"' in ln:
+                        got.setdefault(k, now)
+                elif ln.startswith(b"iotshield/anomalies/"):
+                    anom.setdefault(k, now)
+                else:
+                    floor.setdefault(k, now)
+
+    th = threading.Thread(target=reader, daemon=True)
+    th.start()
+    n = int(a.seconds * a.rate)
+    start_ms = int(time.time() * 1000)
+    t0 = time.perf_counter()
+    k = 0
+    for i in range(n):
+        target = t0 + i / a.rate
+        d = target - time.perf_counter()
+        if d > 0:
+            time.sleep(d)
+        ts = start_ms + i
+        if i % a.every == a.every // 2:
+            k += 1
+            rec = {"ts": ts, "device": f"crit-{k}", "sensor": "flame", "value": 1, "unit": "0/1"}
+        else:
+            rec = {"ts": ts, "device": f"node-{i % a.devices}", "sensor": "temperature",
+                   "value": round(21 + (i % 7) * 0.1, 1), "unit": "C", "seq": i // a.devices}
+        line = (json.dumps(rec, separators=(",", ":")) + "\n").encode()
+        if rec["device"].startswith("crit-"):
+            sent[k] = time.perf_counter()
+        pub.stdin.write(line)
+        pub.stdin.flush()
+    time.sleep(2.0)
+    pub.stdin.close()
+    pub.wait()
+    for p in reversed(procs):
+        p.send_signal(signal.SIGTERM)
+        try:
+            p.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            p.kill()
+    sub.terminate()
+    sub.wait()
+    broker.terminate()
+    broker.wait()
+    shutil.rmtree(tmp, ignore_errors=True)
+    lat = [(got[c] - sent[c]) * 1000 for c in sent if c in got]
+    fl = [(floor[c] - sent[c]) * 1000 for c in sent if c in floor]
+    an = [(anom[c] - sent[c]) * 1000 for c in sent if c in anom]
+    return len(sent), lat, fl, an
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--bin", default=os.path.join(HERE, "..", "build", "tools"))
+    ap.add_argument("--pub", default=None, help="bench_mqtt_pub (TCP_NODELAY); else mosquitto_pub")
+    ap.add_argument("--seconds", type=float, default=20)
+    ap.add_argument("--rate", type=float, default=1000)
+    ap.add_argument("--every", type=int, default=100)
+    ap.add_argument("--devices", type=int, default=50)
+    ap.add_argument("--broker-nodelay", action="store_true",
+                    help="set_tcp_nodelay true in the broker (mosquitto's default is false)")
+    ap.add_argument("--topology", choices=["mqtt", "pipe", "both"], default="both")
+    a = ap.parse_args()
+    print(f"publish -> broker -> ingest -> detect -> alert -> broker, {a.rate:.0f} readings/s for "
+          f"{a.seconds:.0f} s, a CRITICAL flame reading every {a.every}")
+    print(f"{'topology':<10} {'critical':>8} {'alerts':>7} {'p50 ms':>8} {'p99 ms':>8} "
+          f"{'max ms':>8} {'floor p50':>10} {'floor p99':>10} {'anom p50':>9} {'anom p99':>9}")
+    print("  floor: the reading itself back from the broker; anom: iots-detect's anomaly on "
+          "iotshield/anomalies/# (mqtt topology only)")
+    for topo in (["mqtt", "pipe"] if a.topology == "both" else [a.topology]):
+        n, lat, fl, an = run(topo, a)
+        if not lat:
+            print(f"{topo:<10} {n:8d} {0:7d}   (no alerts)")
+            continue
+        print(f"{topo:<10} {n:8d} {len(lat):7d} {pct(lat, 50):8.2f} {pct(lat, 99):8.2f} "
+              f"{max(lat):8.2f} {pct(fl, 50):10.2f} {pct(fl, 99):10.2f}", end="")
+        print(f" {pct(an, 50):9.2f} {pct(an, 99):9.2f}" if an else f" {'-':>9} {'-':>9}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
