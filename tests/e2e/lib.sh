@@ -62,6 +62,7 @@ start_broker() {
         echo "allow_anonymous true"
         echo "max_queued_messages 1000000"
         echo "max_inflight_messages 100"
+        echo "set_tcp_nodelay true"
         echo "persistence false"
         echo "log_dest file $WORK/mosquitto.log"
         # As root, mosquitto switches to user 'mosquitto', who cannot write into the 0700 $WORK.
