@@ -26,13 +26,12 @@ int alert_main(iots::cli::Context& ctx) {
                  "optional language-model text as a later update)",
                  "iots-alert"};
     cli::init_app(app);
-    std::string password_file, window = "5m", quiet = "5m", escalate = "10m", llm_timeout = "10s",
-                               exec_timeout = "10s", narrator = "rules", key_file;
+    std::string window = "5m", quiet = "5m", escalate = "10m", llm_timeout = "10s",
+                exec_timeout = "10s", narrator = "rules", key_file;
     std::string gemini_url = "https://generativelanguage.googleapis.com";
     std::string llm_url = "http://127.0.0.1:11434/v1";
     bool replay = false;
     cli::add_broker_options(app, o.broker);
-    app.add_option("--password-file", password_file, "Read the MQTT password from this file");
     cli::add_db_option(app, o.db_path, "Also store alerts in this SQLite database");
     app.add_option("--window", window, "Anomalies of a device this close join one incident (5m)");
     app.add_option("--quiet-period", quiet,
@@ -64,7 +63,7 @@ int alert_main(iots::cli::Context& ctx) {
     app.add_option("-C,--count", o.count, "Exit after this many alerts (0: no limit)");
     ctx.parse(app);
 
-    cli::finish_broker_options(o.broker, password_file);
+    cli::finish_broker_options(o.broker);
     o.tracker.window_ms = cli::duration_ms("--window", window);
     o.tracker.quiet_ms = cli::duration_ms("--quiet-period", quiet);
     o.tracker.policy.escalate_after_ms = cli::duration_ms("--escalate-after", escalate);

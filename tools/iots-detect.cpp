@@ -28,7 +28,7 @@ int detect_main(cli::Context& ctx) {
     CLI::App app{"Score sensor readings for anomalies: safety thresholds and streaming checks, "
                  "plus an isolation forest given a model from iots-train."};
     cli::init_app(app);
-    std::string model_path, db_path, password_file;
+    std::string model_path, db_path;
     bool anomalies_only = false, strict = false;
     std::uint64_t max_bad = 0;
     core::BrokerOptions broker;
@@ -47,9 +47,8 @@ int detect_main(cli::Context& ctx) {
     app.add_option("--max-bad-lines", max_bad,
                    "Stop with exit 65 after this many invalid lines (0: never)");
     cli::add_broker_options(app, broker, true);
-    app.add_option("--password-file", password_file, "File holding the MQTT password");
     ctx.parse(app);
-    cli::finish_broker_options(broker, password_file);
+    cli::finish_broker_options(broker);
 
     std::optional<detect::Model> model;
     if (!model_path.empty()) {

@@ -8,7 +8,7 @@ namespace {
 
 int ingest_main(iots::cli::Context& ctx) {
     iots::ingest::Options o;
-    std::string password_file, retain, batch_ms;
+    std::string retain, batch_ms;
     std::uint64_t max_bad = 0;
     CLI::App app{"Validate NDJSON readings from stdin or MQTT, store them in SQLite in batches and "
                  "pass the valid ones on to stdout."};
@@ -16,7 +16,6 @@ int ingest_main(iots::cli::Context& ctx) {
     iots::cli::add_db_option(
         app, o.db_path, "SQLite database to store readings in; none: validate and pass on only");
     iots::cli::add_broker_options(app, o.broker, true);
-    app.add_option("--password-file", password_file, "File whose first line is the MQTT password");
     app.add_option("-t,--topic", o.topics,
                    "MQTT topic filter, repeatable; replaces the default <prefix>/sensors/# and "
                    "<prefix>/status/#");
@@ -36,7 +35,7 @@ int ingest_main(iots::cli::Context& ctx) {
                    "Commit a batch when it is this old at most, like 100ms (default 100ms); a "
                    "batch is committed at once when the input pauses");
     ctx.parse(app);
-    iots::cli::finish_broker_options(o.broker, password_file);
+    iots::cli::finish_broker_options(o.broker);
     if (*max_bad_opt)
         o.max_bad_lines = max_bad;
     if (!retain.empty() && (o.writer.retain_ms = iots::cli::duration_ms("--retain", retain)) <= 0)

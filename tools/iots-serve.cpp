@@ -15,7 +15,7 @@ namespace {
 int serve_main(iots::cli::Context& ctx) {
     iots::http::ServerOptions o;
     iots::core::BrokerOptions broker;
-    std::string listen = "127.0.0.1:8080", tokens_file, password_file, poll = "250ms";
+    std::string listen = "127.0.0.1:8080", tokens_file, poll = "250ms";
     CLI::App app{"Serve the IoTShield dashboard, REST API and live stream from the database, and "
                  "send actuator commands over MQTT."};
     iots::cli::init_app(app);
@@ -33,9 +33,8 @@ int serve_main(iots::cli::Context& ctx) {
         ->check(CLI::Range(2, 256));
     app.add_option("--poll", poll, "How often the live stream looks for new rows (default 250ms)");
     iots::cli::add_broker_options(app, broker);
-    app.add_option("--password-file", password_file, "File whose first line is the MQTT password");
     ctx.parse(app);
-    iots::cli::finish_broker_options(broker, password_file);
+    iots::cli::finish_broker_options(broker);
     const auto where = iots::http::parse_listen(listen);
     o.host = where.host;
     o.port = where.port;

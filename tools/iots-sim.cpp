@@ -28,7 +28,7 @@ int sim_main(cli::Context& ctx) {
     sim::Config c;
     int devices = 0;
     std::vector<std::string> names, rooms, incidents;
-    std::string interval = "5s", start, duration, rate, password_file;
+    std::string interval = "5s", start, duration, rate;
     std::uint64_t count = 0;
     bool realtime = false, no_labels = false, actuators = false;
     core::BrokerOptions broker;
@@ -56,10 +56,9 @@ int sim_main(cli::Context& ctx) {
     app.add_flag("--actuators", actuators,
                  "Answer commands on <prefix>/control/<device> (needs -h)");
     cli::add_broker_options(app, broker);
-    app.add_option("--password-file", password_file, "Read the MQTT password from this file");
     ctx.parse(app);
 
-    cli::finish_broker_options(broker, password_file);
+    cli::finish_broker_options(broker);
     c.devices = sim::make_devices(devices, names, rooms);
     c.interval = cli::duration_ms("--interval", interval);
     c.labels = !no_labels;

@@ -24,6 +24,8 @@ void add_broker_options(CLI::App& app, core::BrokerOptions& o, bool with_share) 
         "Persistent session: the broker keeps subscriptions and QoS>0 messages for -i");
     app.add_option("-u,--username", o.username, "MQTT user name (env IOTS_MQTT_USER)")
         ->envname("IOTS_MQTT_USER");
+    app.add_option("--password-file", o.password_file,
+                   "File whose first line is the MQTT password (else env IOTS_MQTT_PASSWORD)");
     app.add_option("--cafile", o.cafile, "CA certificate file: connect with TLS");
     app.add_option("--capath", o.capath, "Directory of CA certificates: connect with TLS");
     app.add_option("--cert", o.certfile, "Client certificate for TLS authentication");
@@ -38,7 +40,8 @@ void add_broker_options(CLI::App& app, core::BrokerOptions& o, bool with_share) 
                        "Shared subscription group: $share/GROUP/... (scale out behind a broker)");
 }
 
-void finish_broker_options(core::BrokerOptions& o, const std::string& password_file) {
+void finish_broker_options(core::BrokerOptions& o) {
+    const std::string& password_file = o.password_file;
     if (const char* pw = std::getenv("IOTS_MQTT_PASSWORD"); pw != nullptr)
         o.password = pw;
     if (!password_file.empty()) {

@@ -14,7 +14,7 @@ void add_broker_options(CLI::App& app, core::BrokerOptions& options, bool with_s
 
 // After parse: fills what comes from the environment and files (password), validates combinations.
 // Throws Error(usage) or Error(no_input) with a precise message.
-void finish_broker_options(core::BrokerOptions& options, const std::string& password_file);
+void finish_broker_options(core::BrokerOptions& options);
 
 // --db FILE, with IOTS_DB as the environment fallback.
 CLI::Option* add_db_option(CLI::App& app, std::string& path, const std::string& help);

@@ -12,7 +12,8 @@ struct BrokerOptions {
     std::string client_id;     // -i; required for a persistent session
     bool clean_session = true; // -c turns it off
     std::string username;
-    std::string password; // from IOTS_MQTT_PASSWORD or --password-file
+    std::string password;      // from IOTS_MQTT_PASSWORD or --password-file
+    std::string password_file; // --password-file: its first line is the password
     std::string cafile, capath, certfile, keyfile;
     bool insecure = false; // skip hostname verification (test brokers only)
     int keepalive = 30;

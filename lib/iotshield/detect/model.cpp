@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <map>
 #include <numeric>
 #include <stdexcept>
@@ -105,20 +106,51 @@ bool is_binary(const std::vector<double>& v) {
     return !v.empty() && std::all_of(v.begin(), v.end(), [](double x) { return x == 0 || x == 1; });
 }
 
-constexpr double kProfileMargin = 1.25;
+constexpr double kProfileMargin = 1.25;      // over the in-sample maximum (short histories)
+constexpr double kHeldOutMargin = 1.1;       // over the maximum on held-out days
+constexpr double kHeldOutMinMs = 4 * kDayMs; // histories from twice this long hold out days
+constexpr double kHeldOutShare = 0.3;        // the last share of the training span is held out
 constexpr double kProfileFloor = 4.0;        // an hour-long mean deviation of 4 robust spreads
 constexpr double kProfileFloorBinary = 12.0; // a likelihood ratio of e^12
 
-double profile_max(const Profile& profile, const Pass& p) {
+// Largest statistic over the readings at or after `from_ts` (the state runs over all of them).
+double profile_max(const Profile& profile, const Pass& p,
+                   core::Millis from_ts = std::numeric_limits<core::Millis>::min()) {
     double mx = 0;
     std::size_t from = 0;
     for (std::size_t end : p.member_end) {
         ProfileState st;
-        for (std::size_t i = from; i < end; ++i)
-            mx = std::max(mx, st.observe(profile, p.ts[i], p.values[i]));
+        for (std::size_t i = from; i < end; ++i) {
+            const double v = st.observe(profile, p.ts[i], p.values[i]);
+            if (p.ts[i] >= from_ts)
+                mx = std::max(mx, v);
+        }
         from = end;
     }
     return mx;
+}
+
+// The statistic's maximum on days the profile has not seen: the profile is fitted on the first
+// part of the history and run over the rest. An in-sample maximum fits the days it was learnt
+// from, includes the first day while the slow level settles, and needed a wide, arbitrary margin.
+// Returns a negative number when the history is too short to hold days out.
+double held_out_max(const Pass& p, bool binary, double interval) {
+    const auto span = static_cast<double>(p.last - p.first);
+    if (span < 2 * kHeldOutMinMs)
+        return -1;
+    const auto cut = p.first + static_cast<core::Millis>((1.0 - kHeldOutShare) * span);
+    std::vector<core::Millis> ts;
+    std::vector<double> values;
+    for (std::size_t i = 0; i < p.ts.size(); ++i)
+        if (p.ts[i] < cut) {
+            ts.push_back(p.ts[i]);
+            values.push_back(p.values[i]);
+        }
+    if (ts.size() < 2)
+        return -1;
+    // Members one after another: build_profile wants each in order; buckets do not care.
+    const Profile fit = build_profile(ts, values, binary, interval);
+    return profile_max(fit, p, cut);
 }
 } // namespace
 
@@ -199,15 +231,18 @@ TrainResult train(std::vector<History> histories, const TrainOptions& options) {
         // Scores of unseen normal data run a little above in-sample ones: keep a margin.
         sm.threshold = std::min(at_rate + 0.1 * std::max(at_rate - median, 0.0), 0.99);
 
-        // The profile's CUSUM level: above the largest value it reached on the normal training
-        // data, with a margin for days the profile has not seen.
+        // The profile's CUSUM level: above the largest value it reaches on held-out normal days
+        // (fitted on the first part of the history); on a short history, above the in-sample
+        // maximum with a wider margin.
         const bool binary = record::sensor_kind(sm.sensor) == record::SensorKind::flame ||
                             record::sensor_kind(sm.sensor) == record::SensorKind::motion ||
                             is_binary(p.values);
         sm.profile = build_profile(p.ts, p.values, binary, interval);
         sm.profile_train_max = profile_max(sm.profile, p);
-        sm.profile.limit = std::max(kProfileMargin * sm.profile_train_max,
-                                    binary ? kProfileFloorBinary : kProfileFloor);
+        const double held = held_out_max(p, binary, interval);
+        sm.profile.limit =
+            std::max(held >= 0 ? kHeldOutMargin * held : kProfileMargin * sm.profile_train_max,
+                     binary ? kProfileFloorBinary : kProfileFloor);
 
         const StreamLevels& st = options.stream;
         sm.levels.z = std::max(st.z, 1.1 * quantile(p.z, 1.0 - q));
