@@ -79,7 +79,9 @@ try {
   // 2. A reading published now appears live (SSE), in the table and on the chart.
   step('live reading for ' + device);
   await waitFor(page, () => document.querySelector('#live').classList.contains('on'), 10000);
-  const reading = JSON.stringify({ ts: new Date().toISOString(), device, sensor: 'temperature', value: 42.4242, seq: 987654321 });
+  // The simulated node publishes this series too, every second; the live stream follows each series
+  // by its newest timestamp, so this reading is stamped ahead of any the node sends meanwhile.
+  const reading = JSON.stringify({ ts: new Date(Date.now() + 3000).toISOString(), device, sensor: 'temperature', value: 42.4242, seq: 987654321 });
   execFileSync('mosquitto_pub', ['-h', '127.0.0.1', '-p', brokerPort, '-q', '1',
     '-t', `iotshield/sensors/${device}/temperature`, '-m', reading]);
   await waitFor(page, () => [...document.querySelectorAll('#ov-recent td.num')].some((td) => td.textContent.startsWith('42.42')), 10000);
