@@ -128,7 +128,7 @@ double ProfileState::observe(const Profile& p, core::Millis ts, double value,
         const auto f = static_cast<float>(llr);
         m_sum += static_cast<double>(f) - static_cast<double>(m_llr[m_head]);
         m_llr[m_head] = f;
-        m_head = (m_head + 1) % kRateWindow;
+        m_head = static_cast<std::uint32_t>((m_head + 1) % kRateWindow);
         if (m_head == 0) { // re-add from scratch once a window: no drift from rounding
             m_sum = 0;
             for (float x : m_llr)
