@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 scripts/deps.sh run
 
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build build -j "$(nproc)" --target iots-sim iots-ingest iots-train iots-detect iots-alert iots-serve
+cmake --build build -j "$(nproc)" --target iots-sim iots-ingest iots-train iots-detect iots-alert iots-serve >&2
 bin=$PWD/build/tools
 
 dir=${IOTS_DEMO_DIR:-$PWD/demo}
