@@ -10,6 +10,7 @@ labelled=$(grep -c '"label":"gas-leak"' "$WORK/hist.ndjson")
 [ "$labelled" -gt 0 ] || fail "the simulator labelled no incident"
 grep -q "($labelled incident readings left out" "$WORK/train.err" || fail "incident readings not left out"
 head -c 8 "$WORK/a.iotsmodel" | grep -q IOTSMODL || fail "magic"
+assert_eq 600 "$(stat -c %a "$WORK/a.iotsmodel")" "model file mode (owner only)"
 
 # A model that detects: the same day's gas leak is flagged.
 iots-detect --model "$WORK/a.iotsmodel" --anomalies-only < "$WORK/hist.ndjson" > "$WORK/an" 2>/dev/null

@@ -359,7 +359,8 @@ Model load_model(const std::string& path) {
 void save_model(const std::string& path, const Model& model) {
     const std::string bytes = encode_model(model);
     const std::string tmp = path + ".tmp";
-    const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    // Owner-only, like the database: the profiles say at which hours each room is occupied.
+    const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     if (fd < 0)
         throw Error(errno == EACCES ? Exit::permission : Exit::io_error,
                     fmt::format("model {}: {}", tmp, errno_text(errno)));
