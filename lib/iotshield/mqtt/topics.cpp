@@ -14,7 +14,8 @@ std::string join(std::string_view prefix, std::string_view kind, std::string_vie
 }
 } // namespace
 
-std::string sensor_topic(std::string_view prefix, std::string_view device, std::string_view sensor) {
+std::string sensor_topic(std::string_view prefix, std::string_view device,
+                         std::string_view sensor) {
     return join(prefix, "sensors", device, sensor);
 }
 std::string status_topic(std::string_view prefix, std::string_view device) {

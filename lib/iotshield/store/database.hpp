@@ -1,6 +1,6 @@
 #pragma once
-// RAII over sqlite3 and sqlite3_stmt. The only place SQLite's C API is used; every failure becomes an
-// iots::Error with the exit code of DESIGN §5 (missing file 66, I/O 74, permission 77, else 1).
+// RAII over sqlite3 and sqlite3_stmt. The only place SQLite's C API is used; every failure becomes
+// an iots::Error with the exit code of DESIGN §5 (missing file 66, I/O 74, permission 77, else 1).
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -21,7 +21,8 @@ public:
     Statement(const Statement&) = delete;
     Statement& operator=(const Statement&) = delete;
 
-    // Binding is 1-based like SQLite's. Everything a client sends goes through these, never into SQL.
+    // Binding is 1-based like SQLite's. Everything a client sends goes through these, never into
+    // SQL.
     Statement& bind(int index, std::int64_t v);
     Statement& bind(int index, double v);
     Statement& bind(int index, std::string_view v); // copied (SQLITE_TRANSIENT)
@@ -50,13 +51,14 @@ private:
 
 struct OpenOptions {
     bool read_only = false;
-    bool create = true;           // create the file (mode 0600) and the schema if missing
+    bool create = true; // create the file (mode 0600) and the schema if missing
     int busy_timeout_ms = 5000;
 };
 
 class Database {
 public:
-    // Opens (or creates) the file, sets WAL and synchronous=NORMAL, and migrates the schema forward.
+    // Opens (or creates) the file, sets WAL and synchronous=NORMAL, and migrates the schema
+    // forward.
     explicit Database(const std::string& path, OpenOptions options = {});
     ~Database();
     Database(Database&& other) noexcept;

@@ -91,6 +91,8 @@ CREATE TABLE stats (
     return kMigrations;
 }
 
-int latest_schema_version() { return static_cast<int>(migrations().size()); }
+int latest_schema_version() {
+    return static_cast<int>(migrations().size());
+}
 
 } // namespace iots::store
