@@ -18,7 +18,8 @@ background iots-sim --realtime --interval 1s --devices 1 --actuators -h 127.0.0.
     2> "$WORK/sim.err"
 background iots-ingest -h 127.0.0.1 -p "$BROKER_PORT" --db "$DB" --quiet 2> "$WORK/ingest.err"
 # Data written by a device or a model that is markup must stay text on every page.
-mosquitto_pub -p "$BROKER_PORT" -q 1 -t iotshield/sensors/esp32-attic/temperature -m \
+# Retained, so iots-ingest gets it even if it has not subscribed yet.
+mosquitto_pub -p "$BROKER_PORT" -q 1 -r -t iotshield/sensors/esp32-attic/temperature -m \
     "{\"ts\":\"$(date -u +%Y-%m-%dT%H:%M:%SZ)\",\"device\":\"esp32-attic\",\"sensor\":\"temperature\",\"value\":19.5,\"location\":\"<img src=x onerror=alert(1)>\"}"
 attic() { [ "$(sqlite3 "$DB" "SELECT location FROM devices WHERE name = 'esp32-attic'")" = '<img src=x onerror=alert(1)>' ]; }
 wait_until 10 attic || fail "the attic reading was not stored"
