@@ -363,3 +363,220 @@ BOOST_AUTO_TEST_CASE(uncommitted_batch_is_rolled_back_by_the_destructor) {
     again.commit();
     BOOST_TEST(scalar(db, "SELECT count(*) FROM readings") == 1);
 }
+
+// ---- The multi-row path: readings past their series' greatest key are inserted 64 at a time ----
+
+namespace {
+// (ts, value, seq) of every row of a series, in key order, as one string: easy to compare whole.
+std::string rows_of(Database& db, const std::string& device, const std::string& sensor) {
+    auto st = db.prepare("SELECT ts, value, seq FROM readings r JOIN series s ON s.id = "
+                         "r.series_id JOIN devices d ON d.id = s.device_id JOIN sensors n ON "
+                         "n.id = s.sensor_id WHERE d.name = ?1 AND n.name = ?2 ORDER BY ts, seq");
+    st.bind(1, std::string_view(device)).bind(2, std::string_view(sensor));
+    std::string out;
+    while (st.step())
+        out += std::to_string(st.column_int(0)) + "/" + std::to_string(st.column_double(1)) + "/" +
+               std::to_string(st.column_int(2)) + " ";
+    return out;
+}
+} // namespace
+
+BOOST_AUTO_TEST_CASE(runs_of_every_length_around_the_multi_row_size_are_stored_whole) {
+    TempDir dir;
+    Database db(dir.file("m.db"));
+    ReadingWriter w(db, {.batch_size = 1000000, .batch_ms = 1000000});
+    std::int64_t total = 0;
+    // 1, 63, 64, 65, 127, 128, 129 readings per batch: split as 64, 32, ... 1 row statements.
+    for (const int n : {1, 63, 64, 65, 127, 128, 129}) {
+        for (int i = 0; i < n; ++i) {
+            std::string device = "d";
+            device += std::to_string(i % 3);
+            auto r = reading(device, "gas", 1000 * (total + i), i, total + i);
+            r.label = i % 2 == 0 ? "normal" : "";
+            r.score = i % 5 == 0 ? std::optional<double>(0.25) : std::nullopt;
+            r.anomaly = i % 7 == 0 ? std::optional<bool>(i % 14 == 0) : std::nullopt;
+            r.extra = i % 4 == 0 ? R"("rssi":-61)" : "";
+            BOOST_TEST((w.add(r, 0) == AddResult::stored));
+        }
+        BOOST_TEST(w.pending() == static_cast<std::size_t>(n));
+        BOOST_TEST(committed_rows(dir.file("m.db")) == total); // nothing visible before commit
+        w.commit();
+        total += n;
+        BOOST_TEST(committed_rows(dir.file("m.db")) == total);
+    }
+    BOOST_TEST(w.counters().stored == static_cast<std::uint64_t>(total));
+    BOOST_TEST(scalar(db, "SELECT sum(count) FROM series") == total);
+    BOOST_TEST(scalar(db, "SELECT value FROM stats WHERE key = 'total_readings'") == total);
+    // Every field of every row, as the single-row path would have written it.
+    for (std::int64_t k = 0; k < total; k += 37) {
+        auto st = db.prepare("SELECT seq, ts, label, score, anomaly, extra FROM readings WHERE "
+                             "seq = ?1");
+        st.bind(1, k);
+        BOOST_REQUIRE(st.step());
+        BOOST_TEST(st.column_int(1) == 1000 * k);
+    }
+    BOOST_TEST(scalar(db, "SELECT count(*) FROM readings WHERE label = 'normal'") > 0);
+    BOOST_TEST(scalar(db, "SELECT count(*) FROM readings WHERE label IS NULL") > 0);
+    BOOST_TEST(scalar(db, "SELECT count(*) FROM readings WHERE extra = '\"rssi\":-61'") > 0);
+    BOOST_TEST(scalar(db, "SELECT count(*) FROM readings WHERE score = 0.25") > 0);
+    BOOST_TEST(scalar(db, "SELECT count(*) FROM readings WHERE anomaly = 1") > 0);
+    BOOST_TEST(scalar(db, "SELECT count(*) FROM readings WHERE anomaly = 0") > 0);
+    BOOST_TEST(scalar(db, "SELECT count(*) FROM readings WHERE score IS NULL AND anomaly IS NULL "
+                          "AND extra IS NULL") > 0);
+}
+
+BOOST_AUTO_TEST_CASE(a_duplicate_in_the_middle_of_a_run_is_found_and_not_stored) {
+    TempDir dir;
+    Database db(dir.file("dm.db"));
+    ReadingWriter w(db);
+    for (int i = 0; i < 10; ++i)
+        w.add(reading("d1", "gas", 1000 * i, 400 + i, i), 0);
+    w.commit();
+    // 30 new, a re-delivery of a committed one, 30 new, a re-delivery of one still buffered in
+    // this batch, 30 new: 90 stored, 2 duplicates, in one batch.
+    int added = 0;
+    auto fresh = [&](int n) {
+        for (int i = 0; i < n; ++i, ++added)
+            BOOST_TEST((w.add(reading("d1", "gas", 100000 + 1000 * added, 500 + added, added), 0) ==
+                        AddResult::stored));
+    };
+    fresh(30);
+    BOOST_TEST((w.add(reading("d1", "gas", 5000, 405, 5), 0) == AddResult::duplicate));
+    fresh(30);
+    BOOST_TEST((w.add(reading("d1", "gas", 100000 + 1000 * 40, 0, 40), 0) ==
+                AddResult::duplicate)); // same key as the 41st of this batch, another value
+    fresh(30);
+    w.commit();
+    BOOST_TEST(w.counters().stored == 100u);
+    BOOST_TEST(w.counters().duplicates == 2u);
+    BOOST_TEST(scalar(db, "SELECT count(*) FROM readings") == 100);
+    BOOST_TEST(scalar(db, "SELECT value FROM readings WHERE seq = 40 AND ts = 140000") == 540);
+    BOOST_TEST(scalar(db, "SELECT count FROM series") == 100);
+    BOOST_TEST(scalar(db, "SELECT value FROM stats WHERE key = 'duplicate_readings'") == 2);
+}
+
+BOOST_AUTO_TEST_CASE(late_readings_and_seqless_ones_between_runs_keep_their_order) {
+    TempDir dir;
+    Database db(dir.file("mix.db"));
+    ReadingWriter w(db);
+    // Runs of new readings with seqless ones and late ones (before the greatest key, but new)
+    // between them, several series interleaved, all at a few shared ms.
+    std::int64_t seqless = 0;
+    for (int i = 0; i < 200; ++i) {
+        const std::int64_t ts = 1000 * (i / 4);
+        if (i % 9 == 4) {
+            ++seqless;
+            BOOST_TEST((w.add(reading("a", "gas", ts, i), 0) == AddResult::stored)); // no seq
+        } else if (i % 13 == 6) {
+            // Late: an earlier ts with a seq never used there.
+            BOOST_TEST(
+                (w.add(reading("a", "gas", ts - 500, i, 100000 + i), 0) == AddResult::stored));
+        } else {
+            BOOST_TEST((w.add(reading("a", "gas", ts, i, i), 0) == AddResult::stored));
+            BOOST_TEST((w.add(reading("b", "light", ts, i, i), 0) == AddResult::stored));
+        }
+    }
+    w.commit();
+    const auto a_rows = scalar(db, "SELECT count(*) FROM readings r JOIN series s ON s.id = "
+                                   "r.series_id JOIN devices d ON d.id = s.device_id "
+                                   "WHERE d.name = 'a'");
+    BOOST_TEST(a_rows == 200);
+    BOOST_TEST(scalar(db, "SELECT count(*) FROM readings") == w.counters().stored);
+    BOOST_TEST(w.counters().duplicates == 0u);
+    // Seqless readings sharing a ms get -1, -2, ...: none collided with another.
+    BOOST_TEST(scalar(db, "SELECT count(*) FROM readings WHERE seq < 0") == seqless);
+    BOOST_TEST(scalar(db, "SELECT min(seq) FROM readings") == -1);
+    // Replaying everything now finds every reading with seq a duplicate, and stores the seqless.
+    const std::string before = rows_of(db, "a", "gas");
+    for (int i = 0; i < 200; ++i) {
+        const std::int64_t ts = 1000 * (i / 4);
+        if (i % 9 == 4)
+            continue;
+        if (i % 13 == 6)
+            BOOST_TEST(
+                (w.add(reading("a", "gas", ts - 500, i, 100000 + i), 0) == AddResult::duplicate));
+        else
+            BOOST_TEST((w.add(reading("a", "gas", ts, i, i), 0) == AddResult::duplicate));
+    }
+    w.commit();
+    BOOST_TEST(rows_of(db, "a", "gas") == before);
+    BOOST_TEST(scalar(db, "SELECT sum(count) FROM series") == w.counters().stored);
+}
+
+BOOST_AUTO_TEST_CASE(a_run_crossing_the_batch_size_is_split_at_the_commit) {
+    TempDir dir;
+    const auto path = dir.file("bs.db");
+    Database db(path);
+    ReadingWriter w(db, {.batch_size = 100, .batch_ms = 1000000});
+    int commits = 0;
+    for (int i = 0; i < 250; ++i) {
+        w.add(reading("d1", "motion", i, i % 2, i), 0);
+        if (w.due(0)) {
+            w.commit();
+            ++commits;
+            BOOST_TEST(committed_rows(path) == 100 * commits); // whole batches, no row held back
+        }
+    }
+    BOOST_TEST(commits == 2);
+    BOOST_TEST(w.pending() == 50u);
+    w.commit();
+    BOOST_TEST(committed_rows(path) == 250);
+    BOOST_TEST(scalar(db, "SELECT count FROM series") == 250);
+}
+
+BOOST_AUTO_TEST_CASE(readings_another_writer_stored_meanwhile_are_duplicates) {
+    TempDir dir;
+    const auto path = dir.file("two.db");
+    Database a(path), b(path);
+    ReadingWriter wa(a), wb(b);
+    for (int i = 0; i < 10; ++i)
+        wa.add(reading("d1", "gas", 1000 * i, 400, i), 0);
+    wa.commit(); // wa knows the greatest key of d1/gas: (9000, 9)
+    for (int i = 10; i < 20; ++i)
+        wb.add(reading("d1", "gas", 1000 * i, 400, i), 0);
+    wb.commit(); // ... which is no longer true
+    // A re-delivery of wb's readings to wa (a shared subscription after a reconnect): past what
+    // wa knew, yet duplicates. And new ones after them.
+    for (int i = 15; i < 25; ++i)
+        wa.add(reading("d1", "gas", 1000 * i, 400, i), 0);
+    wa.commit();
+    BOOST_TEST(wa.counters().duplicates == 5u);
+    BOOST_TEST(wa.counters().stored == 15u);
+    BOOST_TEST(scalar(a, "SELECT count(*) FROM readings") == 25);
+    BOOST_TEST(scalar(a, "SELECT count FROM series") == 25);
+    BOOST_TEST(scalar(a, "SELECT value FROM stats WHERE key = 'duplicate_readings'") == 5);
+}
+
+BOOST_AUTO_TEST_CASE(a_full_disk_rolls_the_batch_back_and_the_writer_goes_on) {
+    TempDir dir;
+    const auto path = dir.file("full.db");
+    Database db(path);
+    ReadingWriter w(db, {.batch_size = 1000000, .batch_ms = 1000000});
+    w.add(reading("d1", "gas", 0, 400, 0), 0);
+    w.commit();
+    const auto pages = scalar(db, "PRAGMA page_count");
+    // A disk that fills up: SQLite reports SQLITE_FULL past max_page_count.
+    db.exec("PRAGMA max_page_count = " + std::to_string(pages + 2));
+    int code = 0;
+    int added = 0;
+    try {
+        for (int i = 1; i <= 20000; ++i, ++added) // far more than 2 pages
+            w.add(reading("d1", "gas", 1000 * i, 400, i), 0);
+        w.commit();
+    } catch (const iots::Error& e) {
+        code = static_cast<int>(e.code());
+    }
+    BOOST_TEST(code == 74);
+    BOOST_TEST(added > 0);
+    BOOST_TEST(w.pending() == 0u);
+    BOOST_TEST(w.counters().stored == 1u);
+    BOOST_TEST(scalar(db, "SELECT count(*) FROM readings") == 1); // nothing of the failed batch
+    BOOST_TEST(scalar(db, "SELECT count FROM series") == 1);
+    // Room again: the same readings go in whole, none taken for a duplicate.
+    db.exec("PRAGMA max_page_count = 1073741823");
+    for (int i = 1; i <= 300; ++i)
+        BOOST_TEST((w.add(reading("d1", "gas", 1000 * i, 400, i), 0) == AddResult::stored));
+    w.commit();
+    BOOST_TEST(scalar(db, "SELECT count(*) FROM readings") == 301);
+    BOOST_TEST(scalar(db, "SELECT count FROM series") == 301);
+}

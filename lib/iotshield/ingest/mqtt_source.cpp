@@ -66,15 +66,14 @@ void run_mqtt(const Options& options, Pipeline& pipeline, const core::Logger& lo
         client.subscribe(filter, options.broker.qos);
 
     Dispatcher dispatch(options.broker.topic_prefix, pipeline);
-    const bool retention = options.writer.retain_ms > 0 && !options.db_path.empty();
     std::vector<mqtt::Message> messages;
-    bool behind = retention;
     while (!core::stop_requested()) {
+        pipeline.check();
         if (core::take_counters_request())
             pipeline.report_counters();
-        // Wake up at the batch deadline, and often enough to see a signal (a condition variable
-        // does not return on EINTR).
-        core::Millis wait = behind ? 0 : 200;
+        // Wake up at the batch deadline, and often enough to see a signal or a failure of the
+        // store thread (a condition variable does not return on EINTR). Retention runs there.
+        core::Millis wait = 200;
         if (const auto deadline = pipeline.deadline())
             wait = std::clamp<core::Millis>(*deadline - monotonic_ms(), 0, wait);
         if (queue.pop_all(messages, std::chrono::milliseconds(wait))) {
@@ -88,8 +87,6 @@ void run_mqtt(const Options& options, Pipeline& pipeline, const core::Logger& lo
                 pipeline.commit();
         } else if (pipeline.pending()) {
             pipeline.commit();
-        } else if (retention) {
-            behind = pipeline.maintain(core::now_millis());
         }
     }
     // Stop: no new messages, then store every one already received (and acknowledged).
@@ -98,7 +95,7 @@ void run_mqtt(const Options& options, Pipeline& pipeline, const core::Logger& lo
     while (queue.pop_all(messages, std::chrono::milliseconds(0)))
         for (const auto& m : messages)
             dispatch.handle(m, monotonic_ms());
-    pipeline.commit();
+    pipeline.sync();
 }
 
 } // namespace iots::ingest

@@ -5,8 +5,22 @@
 #include "iotshield/record/serialize.hpp"
 
 #include <fmt/format.h>
+#include <pthread.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
 #include <chrono>
+#include <condition_variable>
+#include <csignal>
+#include <cstring>
+#include <deque>
+#include <exception>
+#include <mutex>
+#include <thread>
+#include <utility>
+#include <vector>
 
 namespace iots::ingest {
 
@@ -16,36 +30,311 @@ core::Millis monotonic_ms() noexcept {
 }
 
 namespace {
+
 std::string where(const Origin& o) {
     if (o.topic.empty())
         return fmt::format("line {}", o.line);
     return fmt::format("topic {}", o.topic);
 }
+
+constexpr std::size_t kWriteBytes = 64 * 1024;
+
+// One record handed to the store thread.
+struct Entry {
+    enum class Kind : std::uint8_t { reading, status };
+    Kind kind = Kind::reading;
+    core::Millis now = 0;     // monotonic, when it arrived: the age of its batch
+    core::Millis wall = 0;    // status: its time
+    record::Reading reading;  // status: the device, and the payload in label
+    std::size_t text_end = 0; // its JSON in Chunk::text ends here (and starts where the last ended)
+};
+
 } // namespace
+
+struct Pipeline::Chunk {
+    std::vector<Entry> entries = std::vector<Entry>(kChunkReadings); // kept, for their buffers
+    std::size_t size = 0;
+    std::string text;      // the JSON of the readings, back to back; empty under --quiet
+    std::size_t bytes = 0; // input bytes of the readings: handed over at kChunkBytes
+    std::uint64_t rejected = 0;
+    bool flush = false; // the input paused: commit once nothing else waits
+    bool sync = false;  // commit, then tell the input thread
+    [[nodiscard]] bool full() const noexcept {
+        return size == kChunkReadings || bytes >= kChunkBytes;
+    }
+    void clear() noexcept {
+        // Unknown members can be as long as a line: do not keep a rare huge one's buffer.
+        for (std::size_t i = 0; i < size; ++i)
+            if (entries[i].reading.extra.capacity() > 4096)
+                std::string().swap(entries[i].reading.extra);
+        if (text.capacity() > 2 * kChunkBytes)
+            std::string().swap(text);
+        size = 0;
+        bytes = 0;
+        text.clear();
+        rejected = 0;
+        flush = sync = false;
+    }
+};
+
+// The store thread and what it shares with the input thread (under mutex).
+struct Pipeline::Store {
+    const Options& options;
+    core::LineWriter& out;
+    store::Database db;
+    store::ReadingWriter writer;
+    std::string held; // stored records wait here for their commit, each '\n'-terminated
+    bool behind = false;
+
+    std::mutex mutex;
+    std::condition_variable work; // to the store thread: a chunk, or stop
+    std::condition_variable room; // to the input thread: a free chunk, a sync done, a failure
+    std::vector<std::unique_ptr<Chunk>> pool;
+    std::vector<Chunk*> free;
+    std::deque<Chunk*> full;
+    std::uint64_t syncs_asked = 0, syncs_done = 0;
+    bool stopping = false;
+    std::exception_ptr error;
+    std::atomic<bool> failed{false};
+    store::WriterCounters committed; // a copy after each commit, for the counters
+    int wake = -1;                   // eventfd, written once on failure
+    std::thread thread;
+
+    Store(const Options& o, core::LineWriter& output)
+        : options(o), out(output), db(o.db_path), writer(db, o.writer) {
+        pool.reserve(kChunks);
+        for (std::size_t i = 0; i < kChunks; ++i) {
+            pool.push_back(std::make_unique<Chunk>());
+            free.push_back(pool.back().get());
+        }
+        if (!o.quiet)
+            held.reserve(kMaxHeldBytes + kWriteBytes); // touched (resident) only as it fills
+        wake = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+        if (wake < 0)
+            throw Error(Exit::failure, std::string("eventfd: ") + std::strerror(errno));
+        // SIGINT, SIGTERM and SIGUSR1 must interrupt the input thread's read or poll (DESIGN §5):
+        // the store thread starts with them blocked, so the kernel never picks it.
+        sigset_t block, old;
+        sigemptyset(&block);
+        for (int sig : {SIGINT, SIGTERM, SIGUSR1, SIGHUP, SIGQUIT, SIGPIPE})
+            sigaddset(&block, sig);
+        pthread_sigmask(SIG_BLOCK, &block, &old);
+        try {
+            thread = std::thread([this] { run(); });
+        } catch (...) {
+            pthread_sigmask(SIG_SETMASK, &old, nullptr);
+            ::close(wake);
+            throw;
+        }
+        pthread_sigmask(SIG_SETMASK, &old, nullptr);
+    }
+
+    ~Store() {
+        {
+            std::lock_guard lock(mutex);
+            stopping = true;
+        }
+        work.notify_all();
+        thread.join();
+        ::close(wake);
+    }
+    Store(const Store&) = delete;
+    Store& operator=(const Store&) = delete;
+
+    [[nodiscard]] bool retention() const noexcept { return options.writer.retain_ms > 0; }
+
+    void run() noexcept {
+        try {
+            loop();
+        } catch (...) {
+            {
+                std::lock_guard lock(mutex);
+                error = std::current_exception();
+                failed = true;
+            }
+            room.notify_all();
+            const std::uint64_t one = 1;
+            [[maybe_unused]] const auto n = ::write(wake, &one, sizeof one);
+        }
+    }
+
+    // Takes the next chunk; nullptr when a batch deadline or a retention step is due first;
+    // returns false to stop.
+    bool next(Chunk*& chunk) {
+        chunk = nullptr;
+        std::unique_lock lock(mutex);
+        for (;;) {
+            if (stopping)
+                return false;
+            if (!full.empty()) {
+                chunk = full.front();
+                full.pop_front();
+                return true;
+            }
+            if (const auto deadline = writer.deadline()) {
+                const core::Millis left = *deadline - monotonic_ms();
+                if (left <= 0)
+                    return true;
+                work.wait_for(lock, std::chrono::milliseconds(left));
+            } else if (retention()) {
+                if (behind)
+                    return true;
+                work.wait_for(lock, std::chrono::milliseconds(std::clamp<core::Millis>(
+                                        options.writer.retain_every_ms, 10, 60000)));
+                if (full.empty() && !stopping)
+                    return true; // time for a retention pass
+            } else {
+                work.wait(lock);
+            }
+        }
+    }
+
+    void loop() {
+        Chunk* chunk = nullptr;
+        while (next(chunk)) {
+            if (chunk == nullptr) {
+                if (writer.pending() > 0)
+                    commit(); // the batch is batch_ms old
+                else if (retention())
+                    retain();
+                continue;
+            }
+            take(*chunk);
+            bool more = false;
+            {
+                std::lock_guard lock(mutex);
+                more = !full.empty();
+            }
+            // Group commit: a pause of the input commits, unless more is already queued (then
+            // the batch grows and the next pause, count or deadline commits it).
+            if (chunk->sync || (chunk->flush && !more))
+                commit();
+            const bool synced = chunk->sync;
+            chunk->clear();
+            {
+                std::lock_guard lock(mutex);
+                free.push_back(chunk);
+                if (synced)
+                    ++syncs_done;
+            }
+            room.notify_all();
+        }
+    }
+
+    void take(Chunk& c) {
+        // A batch's age counts from when this thread opened it, not from when its first record
+        // arrived: behind a backlog older than batch_ms, every batch would be due at once.
+        const core::Millis now = monotonic_ms();
+        const bool quiet = options.quiet;
+        std::size_t text_at = 0;
+        for (std::size_t i = 0; i < c.size; ++i) {
+            Entry& e = c.entries[i];
+            if (e.kind == Entry::Kind::reading) {
+                if (writer.add(e.reading, now) == store::AddResult::stored && !quiet) {
+                    held.append(c.text, text_at, e.text_end - text_at);
+                    held.push_back('\n');
+                }
+            } else {
+                writer.set_status(e.reading.device, e.reading.label, e.wall, now);
+            }
+            text_at = e.text_end;
+            if (writer.due(now) || held.size() >= kMaxHeldBytes)
+                commit();
+        }
+        if (c.rejected > 0)
+            writer.add_stat("rejected_readings", static_cast<std::int64_t>(c.rejected));
+    }
+
+    // Commits the batch, then writes its records to stdout in one flushed write.
+    void commit() {
+        writer.commit();
+        publish();
+        write_held();
+        // Retention interleaves with the stream: one small step per commit while behind.
+        if (retention())
+            retain();
+    }
+
+    // The committed records, '\n'-terminated, in writes of about kWriteBytes (whole lines), so
+    // that the LineWriter never holds a second copy of a large batch.
+    void write_held() {
+        const std::string_view all(held);
+        std::size_t at = 0;
+        while (at < all.size()) {
+            std::size_t end = all.size();
+            if (end - at > kWriteBytes)
+                if (const auto nl = all.rfind('\n', at + kWriteBytes);
+                    nl != std::string_view::npos && nl >= at)
+                    end = nl + 1;
+            out.write_line(all.substr(at, end - at - 1)); // without its '\n': write_line adds it
+            at = end;
+        }
+        held.clear();
+    }
+
+    void retain() {
+        behind = writer.retain(core::now_millis());
+        publish();
+    }
+
+    void publish() {
+        std::lock_guard lock(mutex);
+        committed = writer.counters();
+    }
+};
 
 Pipeline::Pipeline(const Options& options, const core::Logger& log, core::LineWriter& out)
     : m_options(options), m_log(log), m_out(out) {
-    if (!options.db_path.empty()) {
-        m_db = std::make_unique<store::Database>(options.db_path);
-        m_writer = std::make_unique<store::ReadingWriter>(*m_db, options.writer);
-    }
-    m_held.reserve(1 << 16);
+    if (!options.db_path.empty())
+        m_store = std::make_unique<Store>(options, out);
+    else
+        m_held.reserve(1 << 16);
 }
 
 Pipeline::~Pipeline() = default;
 
+Pipeline::Chunk& Pipeline::chunk() {
+    if (m_chunk != nullptr)
+        return *m_chunk;
+    Store& s = *m_store;
+    std::unique_lock lock(s.mutex);
+    s.room.wait(lock, [&s] { return !s.free.empty() || s.error; });
+    if (s.error)
+        std::rethrow_exception(s.error);
+    m_chunk = s.free.back();
+    s.free.pop_back();
+    return *m_chunk;
+}
+
+void Pipeline::hand_over(bool flush, bool sync) {
+    Chunk& c = chunk();
+    c.rejected += std::exchange(m_rejected_unsent, 0);
+    c.flush = flush;
+    c.sync = sync;
+    Store& s = *m_store;
+    {
+        std::lock_guard lock(s.mutex);
+        s.full.push_back(&c);
+        if (sync)
+            ++s.syncs_asked;
+    }
+    s.work.notify_one();
+    m_chunk = nullptr;
+    m_unflushed = !flush;
+}
+
 void Pipeline::reject(const Origin& origin, std::string_view reason) {
     ++m_counters.rejected;
-    if (m_writer)
-        m_writer->add_stat("rejected_readings", 1);
+    if (m_store)
+        ++m_rejected_unsent; // stats.rejected_readings, with the next commit
     if (m_options.strict) {
-        commit();
+        sync();
         report_counters();
         throw Error(Exit::bad_input, fmt::format("{}: {}", where(origin), reason));
     }
     m_log.warn("{}: {}", where(origin), reason);
     if (m_options.max_bad_lines && m_counters.rejected > *m_options.max_bad_lines) {
-        commit();
+        sync();
         report_counters();
         throw Error(Exit::bad_input, fmt::format("more than {} bad records (--max-bad-lines)",
                                                  *m_options.max_bad_lines));
@@ -54,28 +343,42 @@ void Pipeline::reject(const Origin& origin, std::string_view reason) {
 
 void Pipeline::reading(std::string_view text, const Origin& origin, core::Millis now) {
     ++m_counters.received;
-    if (!m_parser.parse(text, m_reading))
+    if (!m_store) {
+        if (!m_parser.parse(text, m_reading))
+            return reject(origin, m_parser.error());
+        if (!origin.topic_device.empty() &&
+            (m_reading.device != origin.topic_device || m_reading.sensor != origin.topic_sensor))
+            return reject(origin,
+                          fmt::format("device \"{}\" and sensor \"{}\" do not match the topic",
+                                      m_reading.device, m_reading.sensor));
+        ++m_counters.stored; // nothing to store: counted as accepted
+        if (m_options.quiet)
+            return;
+        if (m_held_count == 0)
+            m_held_since = now;
+        if (!m_held.empty())
+            m_held.push_back('\n');
+        record::append_json(m_reading, m_held);
+        ++m_held_count;
+        return;
+    }
+    Chunk& c = chunk();
+    Entry& e = c.entries[c.size];
+    if (!m_parser.parse(text, e.reading))
         return reject(origin, m_parser.error());
     if (!origin.topic_device.empty() &&
-        (m_reading.device != origin.topic_device || m_reading.sensor != origin.topic_sensor))
+        (e.reading.device != origin.topic_device || e.reading.sensor != origin.topic_sensor))
         return reject(origin, fmt::format("device \"{}\" and sensor \"{}\" do not match the topic",
-                                          m_reading.device, m_reading.sensor));
-    if (m_writer) {
-        if (m_writer->add(m_reading, now) == store::AddResult::duplicate) {
-            ++m_counters.duplicates;
-            return; // already stored and passed on once
-        }
-    } else {
-        ++m_counters.stored; // nothing to store: counted as accepted
-    }
-    if (m_options.quiet)
-        return;
-    if (m_held_count == 0)
-        m_held_since = now;
-    if (!m_held.empty())
-        m_held.push_back('\n');
-    record::append_json(m_reading, m_held);
-    ++m_held_count;
+                                          e.reading.device, e.reading.sensor));
+    e.kind = Entry::Kind::reading;
+    if (!m_options.quiet)
+        record::append_json(e.reading, c.text);
+    e.text_end = c.text.size();
+    c.bytes += text.size();
+    if (c.size++ == 0)
+        m_chunk_since = now;
+    if (c.full())
+        hand_over(false, false);
 }
 
 void Pipeline::too_long(const Origin& origin) {
@@ -91,59 +394,90 @@ void Pipeline::status(std::string_view device, std::string_view payload, const O
     if (payload != "online" && payload != "offline")
         return reject(origin, "status: expected online or offline");
     ++m_counters.status;
-    if (m_writer)
-        m_writer->set_status(device, payload, wall, now);
+    if (!m_store)
+        return;
+    Chunk& c = chunk();
+    Entry& e = c.entries[c.size];
+    e.kind = Entry::Kind::status;
+    e.wall = wall;
+    e.reading.device = device;
+    e.reading.label = payload;
+    e.text_end = c.text.size();
+    if (c.size++ == 0)
+        m_chunk_since = now;
+    if (c.full())
+        hand_over(false, false);
 }
 
 bool Pipeline::pending() const noexcept {
-    return m_held_count > 0 || (m_writer && m_writer->pending() > 0);
+    if (!m_store)
+        return m_held_count > 0;
+    return (m_chunk != nullptr && m_chunk->size > 0) || m_unflushed;
 }
 
 std::optional<core::Millis> Pipeline::deadline() const noexcept {
-    if (m_writer)
-        return m_writer->deadline();
-    if (m_held_count > 0)
-        return m_held_since + m_options.writer.batch_ms;
+    if (!m_store) {
+        if (m_held_count > 0)
+            return m_held_since + m_options.writer.batch_ms;
+        return std::nullopt;
+    }
+    if (m_chunk != nullptr && m_chunk->size > 0)
+        return m_chunk_since + m_options.writer.batch_ms;
     return std::nullopt;
 }
 
 bool Pipeline::due(core::Millis now) const noexcept {
-    if (m_writer)
-        return m_writer->due(now);
-    return m_held_count > 0 && (m_held_count >= m_options.writer.batch_size ||
-                                now >= m_held_since + m_options.writer.batch_ms);
+    if (!m_store)
+        return m_held_count > 0 && (m_held_count >= m_options.writer.batch_size ||
+                                    now >= m_held_since + m_options.writer.batch_ms);
+    const auto d = deadline();
+    return d && now >= *d;
 }
 
 void Pipeline::commit() {
-    if (m_writer) {
-        const auto before = m_writer->counters();
-        m_writer->commit();
-        const auto& after = m_writer->counters();
-        m_counters.stored += after.stored - before.stored;
+    if (m_store) {
+        if (pending())
+            hand_over(true, false);
+        return;
     }
     if (m_held_count > 0) {
         m_held_count = 0;
         m_out.write_line(m_held); // one write(2) for the batch, '\n' appended
         m_held.clear();
     }
-    // Retention interleaves with the stream: one small step per commit while behind.
-    if (m_writer && m_options.writer.retain_ms > 0)
-        m_writer->retain(core::now_millis());
 }
 
-bool Pipeline::maintain(core::Millis wall) {
-    if (!m_writer)
-        return false;
-    if (pending())
-        commit(); // retention commits the open batch: pass its records on with it
-    return m_writer->retain(wall);
+void Pipeline::sync() {
+    if (!m_store)
+        return commit();
+    hand_over(true, true);
+    Store& s = *m_store;
+    std::unique_lock lock(s.mutex);
+    const std::uint64_t ticket = s.syncs_asked;
+    s.room.wait(lock, [&s, ticket] { return s.syncs_done >= ticket || s.error; });
+    if (s.error)
+        std::rethrow_exception(s.error);
 }
 
-Counters Pipeline::counters() const noexcept {
+void Pipeline::check() {
+    if (m_store && m_store->failed.load(std::memory_order_relaxed)) {
+        std::lock_guard lock(m_store->mutex);
+        std::rethrow_exception(m_store->error);
+    }
+}
+
+int Pipeline::wake_fd() const noexcept {
+    return m_store ? m_store->wake : -1;
+}
+
+Counters Pipeline::counters() const {
     Counters c = m_counters;
-    if (m_writer) {
-        c.commits = m_writer->counters().commits;
-        c.deleted = m_writer->counters().deleted;
+    if (m_store) {
+        std::lock_guard lock(m_store->mutex);
+        c.stored = m_store->committed.stored;
+        c.duplicates = m_store->committed.duplicates;
+        c.commits = m_store->committed.commits;
+        c.deleted = m_store->committed.deleted;
     }
     return c;
 }

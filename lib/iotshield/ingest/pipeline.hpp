@@ -1,13 +1,22 @@
 #pragma once
-// The part of iots-ingest both inputs share: parse and validate a record, store it in the open
-// batch, and pass it on. Output is held until the batch commits, so that a record seen downstream
-// is already in the database (a tool that looks it up finds it); every commit flushes stdout.
+// The part of iots-ingest both inputs share: parse and validate a record, store it, and pass it
+// on. Output is held until the record's batch commits, so that a record seen downstream is already
+// in the database (a tool that looks it up finds it); every commit flushes stdout.
+//
+// With a database the work is split over two threads. The caller's thread (the input) reads,
+// parses, validates and serialises, and hands records over in chunks; a store thread inserts them,
+// commits, writes the committed records to stdout and runs retention. Chunks come from a fixed
+// pool, so a slow disk holds up the input (back-pressure) instead of filling memory. The store
+// thread commits when the input paused and nothing else waits (group commit), when the batch is
+// --batch-size readings or --batch-ms old, or when the records it holds for stdout reach
+// kMaxHeldBytes.
 #include "iotshield/ingest/ingest.hpp"
 #include "iotshield/record/parser.hpp"
 #include "iotshield/store/database.hpp"
 #include "iotshield/store/reading_writer.hpp"
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -21,15 +30,26 @@ struct Origin {
     std::string_view topic_sensor{};
 };
 
+// A chunk is handed over at kChunkReadings readings or kChunkBytes of their input, whichever comes
+// first; the pool has kChunks (so at most that much is between the input and the database). The
+// store thread commits when the records it holds for stdout reach kMaxHeldBytes.
+inline constexpr std::size_t kChunkReadings = 512;
+inline constexpr std::size_t kChunkBytes = std::size_t{256} << 10;
+inline constexpr std::size_t kChunks = 8;
+inline constexpr std::size_t kMaxHeldBytes = std::size_t{4} << 20;
+
 class Pipeline {
 public:
+    // Opens the database (when options.db_path is set) and starts the store thread.
     Pipeline(const Options& options, const core::Logger& log, core::LineWriter& out);
+    // Stops the store thread. What sync() did not wait for is rolled back, not committed.
     ~Pipeline();
     Pipeline(const Pipeline&) = delete;
     Pipeline& operator=(const Pipeline&) = delete;
 
     // One reading's text. Throws Error(bad_input) under --strict or past --max-bad-lines, after
-    // committing what came before.
+    // committing what came before. May wait for room (back-pressure); rethrows a failure of the
+    // store thread.
     void reading(std::string_view text, const Origin& origin, core::Millis now);
     // A line longer than --max-line-bytes (already skipped by the reader).
     void too_long(const Origin& origin);
@@ -37,31 +57,51 @@ public:
     void status(std::string_view device, std::string_view payload, const Origin& origin,
                 core::Millis wall, core::Millis now);
 
+    // Records received and not yet handed over for commit.
     [[nodiscard]] bool pending() const noexcept;
+    // pending, and the oldest of them is batch_ms old.
     [[nodiscard]] bool due(core::Millis now) const noexcept;
+    // When due() becomes true; nullopt when nothing is pending.
     [[nodiscard]] std::optional<core::Millis> deadline() const noexcept;
-    // Commits the batch, then writes its records to stdout in one flushed write.
+    // The input paused or a batch is due: hands everything over to be committed as soon as
+    // nothing else waits, and passed on after that. Without a database, writes the records now.
+    // Does not wait for the commit.
     void commit();
-    // A retention step when due (wall clock); true while old rows remain.
-    bool maintain(core::Millis wall);
+    // commit(), then waits until everything received so far is committed and passed on; rethrows
+    // a failure of the store thread.
+    void sync();
+    // Rethrows a failure of the store thread (database or stdout), if there was one. Cheap.
+    void check();
+    // Readable once the store thread has failed (-1 without a database): wait on it beside the
+    // input, then check().
+    [[nodiscard]] int wake_fd() const noexcept;
 
-    [[nodiscard]] Counters counters() const noexcept;
+    [[nodiscard]] Counters counters() const;
     void report_counters() const;
 
 private:
+    struct Store;
+    struct Chunk;
     void reject(const Origin& origin, std::string_view reason);
+    Chunk& chunk();
+    void hand_over(bool flush, bool sync);
 
     const Options& m_options;
     const core::Logger& m_log;
     core::LineWriter& m_out;
-    std::unique_ptr<store::Database> m_db;
-    std::unique_ptr<store::ReadingWriter> m_writer;
     record::Parser m_parser;
+    Counters m_counters; // received, rejected, status (and stored without a database)
+    // With a database: the chunk being filled, and whether chunks went over since the last flush.
+    std::unique_ptr<Store> m_store;
+    Chunk* m_chunk = nullptr;
+    core::Millis m_chunk_since = 0;
+    bool m_unflushed = false;
+    std::uint64_t m_rejected_unsent = 0; // for stats.rejected_readings
+    // Without a database: the records of the open batch, '\n'-separated, for stdout.
     record::Reading m_reading;
-    std::string m_held; // records of the open batch, '\n'-separated, for stdout
+    std::string m_held;
     std::size_t m_held_count = 0;
     core::Millis m_held_since = 0;
-    Counters m_counters;
 };
 
 // Monotonic milliseconds, for batch deadlines.

@@ -6,7 +6,6 @@
 
 #include <poll.h>
 
-#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -14,40 +13,34 @@ namespace iots::ingest {
 
 namespace {
 
-// Waits until fd is readable or timeout_ms passes (-1: no limit). False on timeout or a signal.
-bool wait_readable(int fd, int timeout_ms) {
-    pollfd p{fd, POLLIN, 0};
-    const int rc = ::poll(&p, 1, timeout_ms);
+// Waits until fd is readable or timeout_ms passes (-1: no limit). False on timeout, a signal, or
+// when the store thread failed (wake readable: the caller's pipeline.check() throws).
+bool wait_readable(int fd, int wake, int timeout_ms) {
+    pollfd p[2] = {{fd, POLLIN, 0}, {wake, POLLIN, 0}};
+    const int rc = ::poll(p, wake >= 0 ? 2 : 1, timeout_ms);
     if (rc < 0 && errno != EINTR)
         throw Error(Exit::io_error, std::string("poll on input failed: ") + std::strerror(errno));
-    return rc > 0;
+    return rc > 0 && p[0].revents != 0;
 }
 
 } // namespace
 
 void run_stdin(const Options& options, Pipeline& pipeline) {
     core::LineReader reader(options.input_fd, options.max_line_bytes);
-    const bool retention = options.writer.retain_ms > 0 && !options.db_path.empty();
+    const int wake = pipeline.wake_fd();
     for (;;) {
         if (core::stop_requested())
             break;
+        pipeline.check();
         if (core::take_counters_request())
             pipeline.report_counters();
         if (!reader.buffered()) { // the next read may block
             // Nothing ready: the stream paused, commit the batch in hand now (latency first).
-            if (pipeline.pending() && !wait_readable(options.input_fd, 0))
+            if (pipeline.pending() && !wait_readable(options.input_fd, wake, 0))
                 pipeline.commit();
-            if (!pipeline.pending()) {
-                // Idle: wake up for retention (a signal interrupts poll too).
-                int idle_ms = -1;
-                if (retention)
-                    idle_ms = pipeline.maintain(core::now_millis())
-                                  ? 0
-                                  : static_cast<int>(std::clamp<core::Millis>(
-                                        options.writer.retain_every_ms, 10, 60000));
-                if (!wait_readable(options.input_fd, idle_ms))
-                    continue;
-            }
+            // Idle: wait for input (a signal interrupts poll; retention runs on the store thread).
+            if (!pipeline.pending() && !wait_readable(options.input_fd, wake, -1))
+                continue;
         }
         const auto status = reader.next();
         if (status == core::LineReader::Status::end)
@@ -63,7 +56,7 @@ void run_stdin(const Options& options, Pipeline& pipeline) {
         if (pipeline.due(now))
             pipeline.commit();
     }
-    pipeline.commit();
+    pipeline.sync();
 }
 
 } // namespace iots::ingest

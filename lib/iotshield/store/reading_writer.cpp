@@ -45,7 +45,36 @@ struct SeriesState {
     core::Millis max_ts = 0;
     double last_value = 0; // the value at max_ts
     bool dirty = false;
+    // The greatest key (ts, seq) stored in this series, as this connection knows it while
+    // top_epoch == Impl::epoch (top_any false: none). A reading with a greater key cannot be a
+    // duplicate, so it can go into a multi-row INSERT without a look-up of its own.
+    std::uint64_t top_epoch = 0;
+    bool top_any = false;
+    core::Millis top_ts = 0;
+    std::int64_t top_seq = 0;
 };
+
+// A reading proved new and waiting for the next multi-row INSERT; label and extra are kept in
+// Impl::arena (the caller's Reading may be gone by then).
+struct Buffered {
+    std::int64_t series_id = 0;
+    core::Millis ts = 0;
+    double value = 0;
+    std::int64_t seq = 0;
+    double score = 0;
+    bool has_score = false;
+    int anomaly = -1; // -1: NULL
+    std::uint32_t label_at = 0, label_len = 0, extra_at = 0, extra_len = 0;
+};
+
+// Rows per multi-row INSERT at most; a shorter run is split into powers of two (64, 32, ... 1).
+constexpr std::size_t kMultiRowShift = 6;
+constexpr std::size_t kMultiRow = std::size_t{1} << kMultiRowShift;
+constexpr int kColumns = 8;
+
+bool key_greater(core::Millis ts, std::int64_t seq, core::Millis top_ts, std::int64_t top_seq) {
+    return ts > top_ts || (ts == top_ts && seq > top_seq);
+}
 
 // Binds text without copying: the caller keeps it alive until the statement has run.
 void bind_text(sqlite3_stmt* st, int i, std::string_view s) {
@@ -65,6 +94,8 @@ struct ReadingWriter::Impl {
     Statement find_sensor, insert_sensor;
     Statement find_series, insert_series, update_series;
     Statement add_stat;
+    Statement data_version, find_top;
+    Statement insert_many[kMultiRowShift + 1]; // 2^k rows, prepared when first needed
     Statement retain_pick, retain_bound, retain_count, retain_delete, retain_series;
 
     StringMap<std::unique_ptr<DeviceState>> devices;
@@ -73,6 +104,13 @@ struct ReadingWriter::Impl {
     std::vector<SeriesState*> dirty_series;
     std::vector<DeviceState*> dirty_devices;
     StringMap<std::int64_t> stats;
+
+    // Bumped whenever another connection may have changed readings (PRAGMA data_version) or a
+    // batch was rolled back: every SeriesState top is then looked up again before it is trusted.
+    std::uint64_t epoch = 1;
+    std::int64_t last_data_version = -1;
+    std::vector<Buffered> buffered;
+    std::string arena;
 
     bool open = false;
     std::size_t pending = 0;
@@ -114,6 +152,10 @@ struct ReadingWriter::Impl {
             "last_value = CASE WHEN last_ts IS NULL OR ?5 >= last_ts THEN ?6 ELSE last_value END, "
             "last_ts = CASE WHEN last_ts IS NULL OR ?5 >= last_ts THEN ?5 ELSE last_ts END "
             "WHERE id = ?1");
+        data_version = db->prepare("PRAGMA data_version");
+        find_top = db->prepare("SELECT ts, seq FROM readings WHERE series_id = ?1 "
+                               "ORDER BY ts DESC, seq DESC LIMIT 1");
+        buffered.reserve(kMultiRow);
         add_stat = db->prepare("INSERT INTO stats (key, value) VALUES (?1, ?2) "
                                "ON CONFLICT (key) DO UPDATE SET value = value + excluded.value");
         // Retention walks the series whose oldest reading is too old, one batch at a time, on
@@ -135,6 +177,121 @@ struct ReadingWriter::Impl {
         begin.run();
         open = true;
         batch_start = now;
+        // We hold the write lock now: nobody else can change readings until the commit. If
+        // someone did since our last batch, forget what we knew of the series' greatest keys.
+        std::int64_t version = 0;
+        if (data_version.step())
+            version = data_version.column_int(0);
+        data_version.reset();
+        if (version != last_data_version) {
+            last_data_version = version;
+            ++epoch;
+        }
+    }
+
+    // Makes s.top_* current for this epoch (one look-up per series per epoch).
+    void load_top(SeriesState& s) {
+        if (s.top_epoch == epoch)
+            return;
+        find_top.bind(1, s.id);
+        s.top_any = find_top.step();
+        if (s.top_any) {
+            s.top_ts = find_top.column_int(0);
+            s.top_seq = find_top.column_int(1);
+        }
+        find_top.reset();
+        s.top_epoch = epoch;
+    }
+
+    void raise_top(SeriesState& s, core::Millis ts, std::int64_t seq) {
+        if (!s.top_any || key_greater(ts, seq, s.top_ts, s.top_seq)) {
+            s.top_any = true;
+            s.top_ts = ts;
+            s.top_seq = seq;
+        }
+    }
+
+    Statement& many(std::size_t shift) {
+        Statement& st = insert_many[shift];
+        if (st.handle() == nullptr) {
+            std::string sql = "INSERT OR IGNORE INTO readings (series_id, ts, value, seq, score, "
+                              "anomaly, label, extra) VALUES ";
+            for (std::size_t i = 0; i < (std::size_t{1} << shift); ++i)
+                sql += i == 0 ? "(?,?,?,?,?,?,?,?)" : ",(?,?,?,?,?,?,?,?)";
+            st = db->prepare(sql);
+        }
+        return st;
+    }
+
+    // Inserts the buffered readings, 2^k rows a statement. OR IGNORE only because a failing
+    // multi-row INSERT would need a statement journal (several times slower): every row was proved
+    // new under the write lock, so each statement must change as many rows as it has.
+    void flush_buffered() {
+        std::size_t at = 0;
+        while (at < buffered.size()) {
+            std::size_t shift = kMultiRowShift;
+            while ((std::size_t{1} << shift) > buffered.size() - at)
+                --shift;
+            const std::size_t rows = std::size_t{1} << shift;
+            sqlite3_stmt* st = many(shift).handle();
+            int p = 1;
+            for (std::size_t i = at; i < at + rows; ++i, p += kColumns) {
+                const Buffered& b = buffered[i];
+                sqlite3_bind_int64(st, p, b.series_id);
+                sqlite3_bind_int64(st, p + 1, b.ts);
+                sqlite3_bind_double(st, p + 2, b.value);
+                sqlite3_bind_int64(st, p + 3, b.seq);
+                if (b.has_score)
+                    sqlite3_bind_double(st, p + 4, b.score);
+                else
+                    sqlite3_bind_null(st, p + 4);
+                if (b.anomaly >= 0)
+                    sqlite3_bind_int(st, p + 5, b.anomaly);
+                else
+                    sqlite3_bind_null(st, p + 5);
+                if (b.label_len == 0)
+                    sqlite3_bind_null(st, p + 6);
+                else
+                    bind_text(st, p + 6, std::string_view(arena).substr(b.label_at, b.label_len));
+                if (b.extra_len == 0)
+                    sqlite3_bind_null(st, p + 7);
+                else
+                    bind_text(st, p + 7, std::string_view(arena).substr(b.extra_at, b.extra_len));
+            }
+            const int rc = sqlite3_step(st);
+            sqlite3_reset(st);
+            if (rc != SQLITE_DONE)
+                throw_sqlite(db->handle(), rc, "database '" + db->path() + "': insert");
+            if (const int changed = sqlite3_changes(db->handle());
+                changed != static_cast<int>(rows))
+                throw Error(Exit::failure,
+                            "database '" + db->path() +
+                                "': " + std::to_string(rows - static_cast<std::size_t>(changed)) +
+                                " readings changed under the writer (stored by another connection "
+                                "without changing PRAGMA data_version)");
+            at += rows;
+        }
+        buffered.clear();
+        arena.clear();
+    }
+
+    void buffer(const SeriesState& s, const record::Reading& r) {
+        Buffered& b = buffered.emplace_back();
+        b.series_id = s.id;
+        b.ts = r.ts;
+        b.value = r.value;
+        b.seq = *r.seq;
+        b.has_score = r.score.has_value();
+        b.score = r.score.value_or(0);
+        b.anomaly = r.anomaly ? (*r.anomaly ? 1 : 0) : -1;
+        b.label_at = static_cast<std::uint32_t>(arena.size());
+        b.label_len = static_cast<std::uint32_t>(r.label.size());
+        arena += r.label;
+        b.extra_at = static_cast<std::uint32_t>(arena.size());
+        b.extra_len = static_cast<std::uint32_t>(r.extra.size());
+        arena += r.extra;
+        if (buffered.size() == kMultiRow)
+            flush_buffered();
     }
 
     DeviceState& device(std::string_view name, core::Millis ts) {
@@ -198,6 +355,8 @@ struct ReadingWriter::Impl {
                 find_series.reset();
                 insert_series.bind(1, dev.id).bind(2, sensor_id).run();
                 state->id = db->last_insert_rowid();
+                state->top_epoch = epoch; // a new series has no readings yet
+                state->top_any = false;
             }
             it = series.emplace(key, std::move(state)).first;
         }
@@ -220,6 +379,18 @@ struct ReadingWriter::Impl {
     AddResult add(const record::Reading& r, core::Millis now) {
         begin_batch(now);
         SeriesState& s = series_for(r);
+        load_top(s);
+        if (r.seq && (!s.top_any || key_greater(r.ts, *r.seq, s.top_ts, s.top_seq))) {
+            // Past the greatest key of its series: new for sure, into the next multi-row INSERT.
+            raise_top(s, r.ts, *r.seq);
+            buffer(s, r);
+            ++pending;
+            stored(s, r);
+            return AddResult::stored;
+        }
+        // A reading without seq, or one at or before the greatest key (late, or re-delivered):
+        // alone, after the buffered ones (an equal key among them must be stored first).
+        flush_buffered();
         sqlite3_stmt* st = r.seq ? insert_reading.handle() : insert_noseq.handle();
         sqlite3_bind_int64(st, 1, s.id);
         sqlite3_bind_int64(st, 2, r.ts);
@@ -251,6 +422,14 @@ struct ReadingWriter::Impl {
             ++batch_duplicates;
             return AddResult::duplicate;
         }
+        // A seqless reading is stored at (ts, -k) with k >= 1: (ts, -1) bounds it from above.
+        raise_top(s, r.ts, r.seq.value_or(-1));
+        stored(s, r);
+        return AddResult::stored;
+    }
+
+    // The running counts of a reading just stored (or buffered).
+    void stored(SeriesState& s, const record::Reading& r) {
         ++batch_stored;
         if (!s.dirty) {
             s.dirty = true;
@@ -275,7 +454,6 @@ struct ReadingWriter::Impl {
         dev.last_seen = std::max(dev.last_seen, r.ts);
         if (!r.location.empty() && r.location != dev.location)
             dev.location = r.location;
-        return AddResult::stored;
     }
 
     void set_status(std::string_view name, std::string_view status, core::Millis ts,
@@ -295,6 +473,7 @@ struct ReadingWriter::Impl {
             begin.run(); // only stats pending (e.g. rejected lines)
             open = true;
         }
+        flush_buffered();
         for (SeriesState* s : dirty_series) {
             update_series.bind(1, s->id)
                 .bind(2, s->count)
@@ -408,6 +587,9 @@ struct ReadingWriter::Impl {
         open = false;
         pending = 0;
         batch_stored = batch_duplicates = 0;
+        buffered.clear();
+        arena.clear();
+        ++epoch;
         dirty_series.clear();
         dirty_devices.clear();
         last_series = nullptr;
@@ -429,12 +611,22 @@ ReadingWriter::~ReadingWriter() {
 }
 
 AddResult ReadingWriter::add(const record::Reading& r, core::Millis now) {
-    return m_impl->add(r, now);
+    try {
+        return m_impl->add(r, now);
+    } catch (...) { // e.g. a full disk: the whole batch is gone, the writer usable again
+        m_impl->rollback_quietly();
+        throw;
+    }
 }
 
 void ReadingWriter::set_status(std::string_view device, std::string_view status, core::Millis ts,
                                core::Millis now) {
-    m_impl->set_status(device, status, ts, now);
+    try {
+        m_impl->set_status(device, status, ts, now);
+    } catch (...) {
+        m_impl->rollback_quietly();
+        throw;
+    }
 }
 
 void ReadingWriter::add_stat(std::string_view key, std::int64_t delta) {
@@ -471,7 +663,12 @@ void ReadingWriter::commit() {
 }
 
 bool ReadingWriter::retain(core::Millis now) {
-    return m_impl->retain_step(now);
+    try {
+        return m_impl->retain_step(now);
+    } catch (...) {
+        m_impl->rollback_quietly();
+        throw;
+    }
 }
 
 const WriterCounters& ReadingWriter::counters() const noexcept {

@@ -4,7 +4,8 @@
 // Device, sensor and series ids are interned in memory; the dashboard's running counts (series
 // count/first/last, devices.last_seen, stats) are updated in the same transaction as the rows.
 // Idempotent: a re-delivered reading with the same (series, ts, seq) is counted as a duplicate and
-// not stored twice; a reading without seq is always stored.
+// not stored twice, also when another connection stored it (two writers on one file, --share); a
+// reading without seq is always stored.
 //
 // Times passed in are the caller's monotonic clock (batching) or the wall clock (retention), so the
 // policy is testable without sleeping.
@@ -20,7 +21,7 @@
 namespace iots::store {
 
 struct WriterOptions {
-    std::size_t batch_size = 10000;       // commit when this many readings are pending
+    std::size_t batch_size = 100000;      // commit when this many readings are pending
     core::Millis batch_ms = 100;          // ... or when the oldest pending one is this old
     core::Millis retain_ms = 0;           // > 0: delete readings older than now - retain_ms
     std::size_t retain_batch = 5000;      // rows deleted per retention transaction
@@ -46,7 +47,12 @@ public:
     ReadingWriter& operator=(const ReadingWriter&) = delete;
 
     // Inserts into the open batch, beginning one if needed (now: monotonic ms, starts the batch's
-    // age). The reading must be valid (record::Parser or record::validate).
+    // age). The reading must be valid (record::Parser or record::validate). A reading with seq
+    // whose key is past the greatest key of its series (as this connection knows it, checked
+    // against other writers by PRAGMA data_version at each BEGIN) is new for sure: it waits for a
+    // multi-row INSERT of up to 64 such rows, run when full, before any other statement of the
+    // batch, or at commit. Any other reading (without seq, late, or re-delivered) is inserted
+    // alone at once. On an error (Error, 74 on a full disk) the whole open batch is rolled back.
     AddResult add(const record::Reading& r, core::Millis now);
     // devices.status/status_ts ("online"/"offline" from iotshield/status/<device>), batched too.
     void set_status(std::string_view device, std::string_view status, core::Millis ts,
