@@ -78,11 +78,11 @@ int detect_main(cli::Context& ctx) {
         if (strict || (max_bad > 0 && n.bad > max_bad))
             throw Error(Exit::bad_input, where + ": " + why);
     };
-    // One scored reading; `where` names the input position for diagnostics.
-    auto handle = [&](std::string_view text, const std::string& where) {
+    // One scored reading; where() names the input position for diagnostics (built only then).
+    auto handle = [&](std::string_view text, const auto& where) {
         ++n.read;
         if (!parser.parse(text, r))
-            return reject(where, parser.error());
+            return reject(where(), parser.error());
         const detect::Verdict v = detector.annotate(r);
         if (writer)
             writer->write(r);
@@ -103,7 +103,7 @@ int detect_main(cli::Context& ctx) {
         client->on_message([&](const mqtt::Message& m) {
             const std::lock_guard lock(mu);
             if (!core::stop_requested())
-                handle(m.payload, "topic " + m.topic);
+                handle(m.payload, [&] { return "topic " + m.topic; });
         });
         client->connect();
         client->subscribe(broker.topic_prefix + "/sensors/#", broker.qos);
@@ -121,20 +121,23 @@ int detect_main(cli::Context& ctx) {
         // at once, and a backlog is written in large blocks.
         ctx.out.set_flush_each_line(false);
         core::LineReader reader(0);
+        const auto where = [&] { return "line " + std::to_string(reader.line_number()); };
         while (!core::stop_requested()) {
             const auto st = reader.next();
             if (st == core::LineReader::Status::end)
                 break;
             if (st == core::LineReader::Status::line)
-                handle(reader.line(), "line " + std::to_string(reader.line_number()));
+                handle(reader.line(), where);
             else if (st == core::LineReader::Status::too_long)
-                ++n.read, reject("line " + std::to_string(reader.line_number()), "line too long");
-            if (!reader.buffered()) {
+                ++n.read, reject(where(), "line too long");
+            const bool pause = !reader.buffered();
+            if (pause) {
                 ctx.out.flush();
                 if (writer)
                     writer->commit();
             }
-            if (core::take_counters_request())
+            // SIGUSR1 is looked for at every pause and every 1024 lines of a backlog.
+            if ((pause || (reader.line_number() & 1023U) == 0) && core::take_counters_request())
                 ctx.log.info("read {}, anomalies {}, rejected {}", n.read, n.anomalies, n.bad);
         }
     }

@@ -5,6 +5,7 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include <array>
 #include <atomic>
 #include <cmath>
 #include <cstdlib>
@@ -107,6 +108,43 @@ BOOST_AUTO_TEST_CASE(flat_tree_equals_a_plain_recursive_reference) {
             sum += path(t * f.nodes_per_tree(), 0, X.colptr(j), path);
         const double expected = std::exp2(-(sum / f.trees()) / average_path_length(256));
         BOOST_TEST(std::fabs(f.score(X.colptr(j)) - expected) < 1e-12);
+    }
+}
+
+BOOST_AUTO_TEST_CASE(scoring_layout_gives_exactly_the_reference_sum) {
+    // Level-by-level walking over groups of trees must not change a single bit: the reference
+    // adds the leaves four trees at a time, then one by one (the documented order). 130 trees
+    // (more than one group of 128, not a multiple of 4), depth 9, 7 features, points far out.
+    std::mt19937_64 rng(12);
+    std::normal_distribution<double> g(0.0, 1.0);
+    arma::mat X(7, 2000);
+    for (arma::uword j = 0; j < X.n_cols; ++j)
+        for (arma::uword i = 0; i < X.n_rows; ++i)
+            X(i, j) = g(rng) * static_cast<double>(i + 1);
+    const Forest f = Forest::train(X, ForestParams{130, 300, 9, 5});
+    const auto& v = f.values();
+    const auto& s = f.splits();
+    auto leaf = [&](std::size_t base, const double* x) {
+        std::size_t node = 0;
+        while (s[base + node] != Forest::kLeaf)
+            node = 2 * node + (static_cast<float>(x[s[base + node]]) >= v[base + node] ? 2 : 1);
+        return static_cast<double>(v[base + node]);
+    };
+    std::uniform_real_distribution<double> far(-50.0, 50.0);
+    for (int j = 0; j < 300; ++j) {
+        std::array<double, 7> x{};
+        for (auto& e : x)
+            e = j < 150 ? X(static_cast<arma::uword>(&e - x.data()), static_cast<arma::uword>(j))
+                        : far(rng);
+        double sum = 0;
+        std::uint32_t t = 0;
+        const std::size_t n = f.nodes_per_tree();
+        for (; t + 4 <= f.trees(); t += 4)
+            sum += leaf(t * n, x.data()) + leaf((t + 1) * n, x.data()) +
+                   leaf((t + 2) * n, x.data()) + leaf((t + 3) * n, x.data());
+        for (; t < f.trees(); ++t)
+            sum += leaf(t * n, x.data());
+        BOOST_TEST(f.mean_path(x.data()) == sum / 130.0);
     }
 }
 

@@ -4,6 +4,8 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstdint>
 #include <random>
@@ -31,6 +33,50 @@ BOOST_AUTO_TEST_CASE(series_state_fits_in_4_kib) {
     // The whole per-series entry of the detector, not only the statistics.
     BOOST_TEST(sizeof(SeriesState) < 4096U);
     BOOST_TEST(sizeof(Detector::Series) < 4096U);
+}
+
+BOOST_AUTO_TEST_CASE(median_and_mad_of_sorted_values_equal_nth_element) {
+    // Continuous and heavily quantised values (ties, MAD 0), every window size up to kWindow.
+    std::mt19937_64 rng(21);
+    std::normal_distribution<double> g(0.0, 1.0);
+    for (int round = 0; round < 400; ++round) {
+        const std::size_t n = 1 + static_cast<std::size_t>(round) % kWindow;
+        std::vector<double> v(n);
+        for (auto& x : v)
+            x = round % 3 == 0 ? std::round(g(rng)) : round % 3 == 1 ? g(rng) * 1e-3 : 20 + g(rng);
+        std::vector<double> ref = v;
+        const auto mid = static_cast<std::ptrdiff_t>(n / 2);
+        std::nth_element(ref.begin(), ref.begin() + mid, ref.end());
+        const double median = ref[static_cast<std::size_t>(mid)];
+        for (auto& x : ref)
+            x = std::fabs(x - median);
+        std::nth_element(ref.begin(), ref.begin() + mid, ref.end());
+        std::sort(v.begin(), v.end());
+        const auto [m, mad] = median_mad_sorted(v.data(), n);
+        BOOST_TEST(m == median);
+        BOOST_TEST(mad == ref[static_cast<std::size_t>(mid)]);
+    }
+}
+
+BOOST_AUTO_TEST_CASE(sorted_ring_stays_the_sorted_ring) {
+    // A ring of 16 replaced in order, against sorting the ring itself after every step.
+    std::mt19937_64 rng(22);
+    std::uniform_int_distribution<std::int64_t> pick(0, 9); // many ties
+    std::array<std::int64_t, 16> ring{}, sorted{};
+    std::uint32_t filled = 0, head = 0;
+    for (int i = 0; i < 2000; ++i) {
+        const std::int64_t x = pick(rng) * 1000;
+        if (filled == ring.size())
+            detail::sorted_replace(sorted, filled, ring[head], x);
+        else
+            detail::sorted_insert(sorted, filled, x);
+        ring[head] = x;
+        head = (head + 1) % ring.size();
+        filled = std::min<std::uint32_t>(filled + 1, 16);
+        std::array<std::int64_t, 16> ref = ring;
+        std::sort(ref.begin(), ref.begin() + filled);
+        BOOST_TEST(std::equal(ref.begin(), ref.begin() + filled, sorted.begin()));
+    }
 }
 
 BOOST_AUTO_TEST_CASE(flame_and_gas_flag_from_the_first_reading_without_a_model) {

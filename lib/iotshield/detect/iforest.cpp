@@ -182,9 +182,9 @@ void Forest::compact() {
             const std::size_t i = order[k];
             // A leaf links to itself through the sink feature (always -inf, never >= its path
             // length), so scoring can take exactly `depth` steps per tree without a branch.
-            Node n{v[i], (static_cast<std::uint32_t>(k) << 8) | kSink};
-            if (s[i] != kLeaf) {
-                n.link = (static_cast<std::uint32_t>(order.size()) << 8) | s[i];
+            Node n{v[i], kSink};
+            if (s[i] != kLeaf) { // the left child's slot is order.size(), this node's k
+                n.link = (static_cast<std::uint32_t>(order.size() - k) << 8) | s[i];
                 order.push_back(2 * i + 1);
                 order.push_back(2 * i + 2);
             }
@@ -199,33 +199,30 @@ double Forest::mean_path(const double* x) const noexcept {
         xf[i] = static_cast<float>(x[i]);
     xf[kSink] = -std::numeric_limits<float>::infinity();
     const Node* nodes = m_nodes_compact.data();
-    const auto step = [&](const Node* tree, const Node* n) {
-        return tree + (n->link >> 8) + static_cast<std::size_t>(xf[n->link & 0xFFU] >= n->value);
-    };
+    // Level by level across a group of trees: the loads of one level are independent of each
+    // other, so a forest that is not in cache (iots-detect with many series, each with its own
+    // forest) costs about `depth` memory latencies per group rather than per tree or four.
+    constexpr std::uint32_t kBlock = 128;
+    std::array<std::uint32_t, kBlock> at{};
     double sum = 0;
-    std::uint32_t t = 0;
-    // Four trees in lockstep: independent chains of loads overlap their cache misses.
-    for (; t + 4 <= m_trees; t += 4) {
-        const Node* t0 = nodes + m_tree_start[t];
-        const Node* t1 = nodes + m_tree_start[t + 1];
-        const Node* t2 = nodes + m_tree_start[t + 2];
-        const Node* t3 = nodes + m_tree_start[t + 3];
-        const Node *a = t0, *b = t1, *c = t2, *d = t3;
-        for (std::uint32_t k = 0; k < m_depth; ++k) {
-            a = step(t0, a);
-            b = step(t1, b);
-            c = step(t2, c);
-            d = step(t3, d);
-        }
-        sum += static_cast<double>(a->value) + static_cast<double>(b->value) +
-               static_cast<double>(c->value) + static_cast<double>(d->value);
-    }
-    for (; t < m_trees; ++t) {
-        const Node* tree = nodes + m_tree_start[t];
-        const Node* n = tree;
+    for (std::uint32_t t0 = 0; t0 < m_trees; t0 += kBlock) {
+        const std::uint32_t nb = std::min(kBlock, m_trees - t0);
+        for (std::uint32_t i = 0; i < nb; ++i)
+            at[i] = m_tree_start[t0 + i];
         for (std::uint32_t k = 0; k < m_depth; ++k)
-            n = step(tree, n);
-        sum += static_cast<double>(n->value);
+            for (std::uint32_t i = 0; i < nb; ++i) {
+                const Node n = nodes[at[i]]; // right child: left + 1
+                at[i] += (n.link >> 8) + static_cast<std::uint32_t>(xf[n.link & 0xFFU] >= n.value);
+            }
+        // The same order of additions as four trees at a time, then one by one.
+        std::uint32_t i = 0;
+        for (; i + 4 <= nb; i += 4)
+            sum += static_cast<double>(nodes[at[i]].value) +
+                   static_cast<double>(nodes[at[i + 1]].value) +
+                   static_cast<double>(nodes[at[i + 2]].value) +
+                   static_cast<double>(nodes[at[i + 3]].value);
+        for (; i < nb; ++i)
+            sum += static_cast<double>(nodes[at[i]].value);
     }
     return sum / static_cast<double>(m_trees);
 }

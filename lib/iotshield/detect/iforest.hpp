@@ -52,9 +52,9 @@ private:
     // keeps), so both describe the same trees.
     struct Node {
         float value;        // split threshold, or the leaf's path length
-        std::uint32_t link; // feature (a sink slot for a leaf) in the low 8 bits; above them the
-                            // index of the left child in this tree (right = left + 1; depth <= 16
-                            // means at most 2^17 nodes)
+        std::uint32_t link; // feature (a sink slot for a leaf) in the low 8 bits; above them how
+                            // many slots after this node its left child is (a leaf: 0, itself;
+                            // right = left + 1; depth <= 16 means at most 2^17 nodes a tree)
     };
     static_assert(sizeof(Node) == 8);
     void compact();

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
+#include <limits>
 #include <numbers>
 
 namespace iots::detect {
@@ -14,6 +16,7 @@ constexpr double kSlow = 1.0 / 2048.0;
 constexpr double kRepeat = 1.0 / 256.0;
 constexpr double kDevClip = 50.0;
 constexpr std::int64_t kDayMs = 86'400'000;
+constexpr double kInf = std::numeric_limits<double>::infinity();
 
 double clip(double v, double lo, double hi) noexcept {
     return std::min(std::max(v, lo), hi);
@@ -50,31 +53,38 @@ SeriesState::SeriesState(record::SensorKind kind) noexcept : m_kind(kind) {
     m_binary = kind == record::SensorKind::flame || kind == record::SensorKind::motion;
 }
 
+std::pair<double, double> median_mad_sorted(const double* v, std::size_t n) noexcept {
+    // The deviations of the values below the median grow leftwards from it, those above
+    // rightwards: the mid-th smallest deviation is found by merging the two runs middle out.
+    const auto mid = static_cast<std::ptrdiff_t>(n / 2);
+    const auto size = static_cast<std::ptrdiff_t>(n);
+    const double median = v[mid];
+    std::ptrdiff_t lo = mid, hi = mid + 1;
+    double mad = 0;
+    for (std::ptrdiff_t k = 0; k <= mid; ++k) {
+        const double dl = lo >= 0 ? std::fabs(v[lo] - median) : kInf;
+        const double dh = hi < size ? std::fabs(v[hi] - median) : kInf;
+        if (dl <= dh) {
+            mad = dl;
+            --lo;
+        } else {
+            mad = dh;
+            ++hi;
+        }
+    }
+    return {median, mad};
+}
+
 std::int64_t SeriesState::typical_interval() const noexcept {
     if (m_interval_filled < 4)
         return 0;
     // The upper quartile of recent intervals: irregular sampling is normal up to its own spread.
-    std::array<std::int64_t, kIntervals> tmp{};
-    const auto n = static_cast<std::ptrdiff_t>(m_interval_filled);
-    std::copy_n(m_intervals.begin(), n, tmp.begin());
-    auto k = (n * 3) / 4;
-    std::nth_element(tmp.begin(), tmp.begin() + k, tmp.begin() + n);
-    return tmp[static_cast<std::size_t>(k)];
+    return m_intervals_sorted[(m_interval_filled * 3) / 4];
 }
 
 void SeriesState::refresh_robust() noexcept {
-    std::array<double, kWindow> tmp{};
-    const auto n = static_cast<std::ptrdiff_t>(m_filled);
-    std::copy_n(m_values.begin(), n, tmp.begin());
-    const auto mid = n / 2;
-    std::nth_element(tmp.begin(), tmp.begin() + mid, tmp.begin() + n);
-    m_median = tmp[static_cast<std::size_t>(mid)];
-    for (std::ptrdiff_t i = 0; i < n; ++i) {
-        const auto u = static_cast<std::size_t>(i);
-        tmp[u] = std::fabs(tmp[u] - m_median);
-    }
-    std::nth_element(tmp.begin(), tmp.begin() + mid, tmp.begin() + n);
-    const double mad = tmp[static_cast<std::size_t>(mid)];
+    const auto [median, mad] = median_mad_sorted(m_values_sorted.data(), m_filled);
+    m_median = median;
     // Quantised or flat series have MAD 0: their own typical step is then the unit of surprise.
     m_scale = std::max({kMadToSigma * mad, m_step, 1e-9 * (1.0 + std::fabs(m_median))});
     m_since_refresh = 0;
@@ -128,6 +138,11 @@ void SeriesState::observe(core::Millis ts, double value, const SafetyLevels& saf
                 out.conditions |= kGap;
         }
         if (dt > 0) {
+            if (m_interval_filled == kIntervals)
+                detail::sorted_replace(m_intervals_sorted, m_interval_filled,
+                                       m_intervals[m_interval_head], dt);
+            else
+                detail::sorted_insert(m_intervals_sorted, m_interval_filled, dt);
             m_intervals[m_interval_head] = dt;
             m_interval_head = (m_interval_head + 1) % kIntervals;
             m_interval_filled = std::min<std::uint32_t>(m_interval_filled + 1, kIntervals);
@@ -217,11 +232,17 @@ void SeriesState::observe(core::Millis ts, double value, const SafetyLevels& saf
         }
         ++m_diffs;
     }
+    if (m_binary) { // no robust z for 0/1 series: nothing to keep in order
+    } else if (m_filled == kWindow) {
+        detail::sorted_replace(m_values_sorted, m_filled, m_values[m_head], value);
+    } else {
+        detail::sorted_insert(m_values_sorted, m_filled, value);
+    }
     m_values[m_head] = value;
     m_times[m_head] = ts;
     m_head = (m_head + 1) % kWindow;
     m_filled = std::min<std::uint32_t>(m_filled + 1, kWindow);
-    if (m_filled < kWindow / 2 || ++m_since_refresh >= 8)
+    if (!m_binary && (m_filled < kWindow / 2 || ++m_since_refresh >= 8))
         refresh_robust();
     m_last_ts = ts;
     m_last_value = value;

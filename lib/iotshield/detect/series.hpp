@@ -8,10 +8,13 @@
 #include "iotshield/detect/params.hpp"
 #include "iotshield/record/sensor.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <string_view>
+#include <utility>
 
 namespace iots::detect {
 
@@ -63,6 +66,43 @@ struct Observation {
     Features features{};
 };
 
+// Median and median absolute deviation of n >= 1 values in ascending order: the same numbers as
+// std::nth_element finds at n / 2 of the values and of their absolute deviations from the median.
+[[nodiscard]] std::pair<double, double> median_mad_sorted(const double* sorted,
+                                                          std::size_t n) noexcept;
+
+namespace detail {
+// `sorted` holds the n values of a ring in ascending order; one of them (`old`) is replaced by
+// `value`, or `value` is added (n < N), keeping the order: two binary searches and one move.
+template <typename T, std::size_t N>
+void sorted_replace(std::array<T, N>& sorted, std::uint32_t n, T old, T value) noexcept {
+    const auto begin = sorted.begin();
+    const auto end = begin + static_cast<std::ptrdiff_t>(n);
+    auto out = std::lower_bound(begin, end, old);
+    if (out == end || !(*out == old)) // NaN (never from a parsed reading): find it by its bits
+        out = std::find_if(begin, end,
+                           [&](const T& x) { return std::memcmp(&x, &old, sizeof(T)) == 0; });
+    if (out == end)
+        out = end - 1;
+    const auto in = std::upper_bound(begin, end, value);
+    if (in <= out) { // [in, out) moves up one
+        std::move_backward(in, out, out + 1);
+        *in = value;
+    } else { // (out, in) moves down one
+        std::move(out + 1, in, out);
+        *(in - 1) = value;
+    }
+}
+
+template <typename T, std::size_t N>
+void sorted_insert(std::array<T, N>& sorted, std::uint32_t n, T value) noexcept {
+    const auto end = sorted.begin() + static_cast<std::ptrdiff_t>(n);
+    const auto in = std::upper_bound(sorted.begin(), end, value);
+    std::move_backward(in, end, end + 1);
+    *in = value;
+}
+} // namespace detail
+
 class SeriesState {
 public:
     explicit SeriesState(record::SensorKind kind = record::SensorKind::other) noexcept;
@@ -82,6 +122,9 @@ private:
     std::array<double, kWindow> m_values{};
     std::array<core::Millis, kWindow> m_times{};
     std::array<std::int64_t, kIntervals> m_intervals{};
+    // The same values and intervals in order, for the median, MAD and quartile without sorting.
+    std::array<double, kWindow> m_values_sorted{};
+    std::array<std::int64_t, kIntervals> m_intervals_sorted{};
     std::uint32_t m_head = 0; // next slot in m_values/m_times
     std::uint32_t m_filled = 0;
     std::uint32_t m_interval_head = 0;
