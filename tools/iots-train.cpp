@@ -53,6 +53,9 @@ int train_main(cli::Context& ctx) {
     app.add_option("--per", scope,
                    "One model per 'series' (device and sensor) or per sensor 'kind'")
         ->check(CLI::IsMember({"series", "kind"}));
+    app.add_flag("--kmeans", opt.kmeans,
+                 "Also train a k-means ensemble per numeric series (Netdata's method; off: it "
+                 "did not win on bench/detect_eval.py)");
     ctx.parse(app);
     opt.forest.depth = static_cast<std::uint32_t>(std::ceil(std::log2(opt.forest.subsample)));
     opt.scope = scope == "kind" ? detect::Scope::kind : detect::Scope::series;
@@ -124,13 +127,21 @@ int train_main(cli::Context& ctx) {
                          g.device.empty() ? "*" : g.device, g.sensor, g.readings, opt.min_rows);
     for (const auto& s : result.model.series) {
         const auto& q = s.score_quantiles;
+        std::string layers;
+        if (!s.activity.empty()) {
+            const auto [lo, hi] =
+                std::minmax_element(s.activity.limit.begin(), s.activity.limit.end());
+            layers += fmt::format(", activity level {:.1f} to {:.1f} events", *lo, *hi);
+        }
+        if (!s.kmeans.empty())
+            layers += fmt::format(", k-means ensemble of {}", s.kmeans.models);
         ctx.log.info(
             "{}/{}: {} rows, threshold {:.3f} (training scores p50 {:.3f} p90 {:.3f} p99 "
             "{:.3f} p99.9 {:.3f} max {:.3f}), z {:.1f}, spike {:.1f}, stuck {}, heat {:g} C, "
-            "{} profile level {:.1f} (training max {:.1f})",
+            "{} profile level {:.1f} (training max {:.1f}){}",
             s.device.empty() ? "*" : s.device, s.sensor, s.rows, s.threshold, q[0], q[1], q[2],
             q[3], q[4], s.levels.z, s.levels.spike, s.levels.stuck_min, s.levels.heat_c,
-            s.profile.binary ? "rate" : "level", s.profile.limit, s.profile_train_max);
+            s.profile.binary ? "rate" : "level", s.profile.limit, s.profile_train_max, layers);
     }
     if (result.model.series.empty())
         throw Error(Exit::bad_input, "no series had enough readings to train a model");

@@ -12,6 +12,16 @@ grep -q "($labelled incident readings left out" "$WORK/train.err" || fail "incid
 head -c 8 "$WORK/a.iotsmodel" | grep -q IOTSMODL || fail "magic"
 assert_eq 600 "$(stat -c %a "$WORK/a.iotsmodel")" "model file mode (owner only)"
 
+# Layers: activity levels for the 0/1 series (flame, motion), and with --kmeans a k-means
+# ensemble for each numeric one (temperature, humidity, gas, light), on both devices.
+assert_eq 4 "$(grep -c 'activity level' "$WORK/train.err")" "activity levels of event series"
+assert_eq 0 "$(grep -c 'k-means' "$WORK/train.err")" "no k-means ensemble by default"
+iots-train --model "$WORK/k.iotsmodel" --kmeans < "$WORK/hist.ndjson" 2> "$WORK/k.err" || fail "train --kmeans exit $?"
+assert_eq 8 "$(grep -c 'k-means ensemble of 3' "$WORK/k.err")" "k-means ensembles of numeric series"
+[ "$(stat -c %s "$WORK/k.iotsmodel")" -gt "$(stat -c %s "$WORK/a.iotsmodel")" ] || fail "--kmeans stored nothing"
+iots-detect --model "$WORK/k.iotsmodel" --anomalies-only < "$WORK/hist.ndjson" > "$WORK/kan" 2>/dev/null
+grep -q '"label":"gas-leak"' "$WORK/kan" || fail "gas leak not flagged with the k-means model"
+
 # A model that detects: the same day's gas leak is flagged.
 iots-detect --model "$WORK/a.iotsmodel" --anomalies-only < "$WORK/hist.ndjson" > "$WORK/an" 2>/dev/null
 grep -q '"label":"gas-leak"' "$WORK/an" || fail "gas leak not flagged"

@@ -88,8 +88,63 @@ BOOST_AUTO_TEST_CASE(round_trip_keeps_every_field_and_every_score) {
     // Encoding is byte-for-byte stable (no padding, no pointers, explicit little-endian).
     BOOST_TEST(encode_model(back) == bytes);
     BOOST_TEST(bytes.substr(0, 8) == "IOTSMODL");
-    BOOST_TEST(static_cast<unsigned char>(bytes[8]) == 2U); // version 2, little-endian u32
+    BOOST_TEST(static_cast<unsigned char>(bytes[8]) == 3U); // version 3, little-endian u32
     BOOST_TEST(bytes[9] == 0);
+}
+
+// Version 3: an event series carries its activity levels, a numeric one its k-means ensemble
+// (when trained with it); both survive the round trip and a damaged one is a clear error.
+Model layered_model() {
+    std::mt19937_64 rng(2);
+    std::normal_distribution<double> g(0.0, 0.2);
+    std::bernoulli_distribution motion(0.1);
+    History t{"dev-2", "temperature", {}, {}}, m{"dev-2", "motion", {}, {}};
+    for (int i = 0; i < 2000; ++i) {
+        t.ts.push_back(1'700'000'000'000 + i * 5000LL);
+        t.values.push_back(20.0 + g(rng));
+        m.ts.push_back(1'700'000'000'000 + i * 5000LL);
+        m.values.push_back(motion(rng) ? 1.0 : 0.0);
+    }
+    TrainOptions o;
+    o.forest.trees = 5;
+    o.kmeans = true;
+    return train({t, m}, o).model;
+}
+
+BOOST_AUTO_TEST_CASE(round_trip_keeps_activity_levels_and_kmeans_ensemble) {
+    const Model m = layered_model();
+    BOOST_REQUIRE(m.series.size() == 2U);
+    const auto& motion = m.series[0].sensor == "motion" ? m.series[0] : m.series[1];
+    const auto& temp = m.series[0].sensor == "motion" ? m.series[1] : m.series[0];
+    BOOST_TEST(!motion.activity.empty());
+    BOOST_TEST(motion.kmeans.empty());
+    BOOST_TEST(temp.activity.empty());
+    BOOST_TEST(!temp.kmeans.empty());
+    const std::string bytes = encode_model(m);
+    const Model back = decode_model(bytes, "x");
+    for (std::size_t i = 0; i < m.series.size(); ++i) {
+        BOOST_TEST(back.series[i].activity.limit == m.series[i].activity.limit);
+        BOOST_TEST(back.series[i].kmeans.models == m.series[i].kmeans.models);
+        BOOST_TEST(back.series[i].kmeans.level == m.series[i].kmeans.level);
+        BOOST_TEST(back.series[i].kmeans.centres == m.series[i].kmeans.centres);
+    }
+    BOOST_TEST(encode_model(back) == bytes);
+}
+
+BOOST_AUTO_TEST_CASE(damaged_layers_are_named) {
+    Model m = layered_model();
+    for (auto& s : m.series) {
+        if (s.kmeans.models != 0)
+            s.kmeans.level[1] = -1.0; // the encoder writes what it is given
+    }
+    BOOST_TEST(contains(load_error(encode_model(m)),
+                        "(dev-2/temperature): k-means level -1 is not positive"));
+    m = layered_model();
+    for (auto& s : m.series)
+        if (!s.activity.empty())
+            s.activity.limit[5] = 0.0f;
+    BOOST_TEST(
+        contains(load_error(encode_model(m)), "(dev-2/motion): activity level 0 is not positive"));
 }
 
 BOOST_AUTO_TEST_CASE(empty_file) {
@@ -105,7 +160,7 @@ BOOST_AUTO_TEST_CASE(wrong_version) {
     put_u32(b, 8, 1);
     fix_crc(b);
     BOOST_TEST(
-        contains(load_error(b), "format version 1 is not supported (this build reads version 2)"));
+        contains(load_error(b), "format version 1 is not supported (this build reads version 3)"));
 }
 
 BOOST_AUTO_TEST_CASE(truncated_anywhere) {

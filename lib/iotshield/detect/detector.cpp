@@ -78,6 +78,23 @@ Verdict Detector::score(core::Millis ts, std::string_view device, std::string_vi
             cond |= kProfile;
         score = std::max(score, ratio_score(ps, s.model->profile.limit));
     }
+    if (s.model != nullptr && obs.in_order && !s.model->activity.empty()) {
+        const double c = s.activity.observe(ts, value);
+        const double level = s.model->activity.limit[profile_bucket(ts)];
+        // Hysteresis as for the profile: back under two thirds of the level ends the event.
+        if (c > level * (s.activity_event ? 2.0 / 3.0 : 1.0))
+            cond |= kActivity;
+        score = std::max(score, ratio_score(c, level));
+    }
+    if (s.model != nullptr && obs.in_order && !s.model->kmeans.empty()) {
+        KmeansPoint x;
+        if (s.kmeans.observe(value, x)) {
+            const double a = s.model->kmeans.agreement(x);
+            if (a > 1.0)
+                cond |= kKmeans;
+            score = std::max(score, ratio_score(a, 1.0));
+        }
+    }
     if (s.model != nullptr && obs.features_valid) {
         const double fs = s.model->forest.score(obs.features.data());
         if (fs > s.model->threshold)
@@ -101,9 +118,11 @@ Verdict Detector::score(core::Millis ts, std::string_view device, std::string_vi
             event = false;
         return false;
     };
-    const std::uint16_t other = cond & static_cast<std::uint16_t>(~(kSafety | kProfile));
+    const std::uint16_t other =
+        cond & static_cast<std::uint16_t>(~(kSafety | kProfile | kActivity));
     bool onset = track(other != 0, s.event, s.quiet);
     onset = track((cond & kProfile) != 0, s.profile_event, s.profile_quiet) || onset;
+    onset = track((cond & kActivity) != 0, s.activity_event, s.activity_quiet) || onset;
     v.anomaly = safety != 0 || onset;
     s.last = v;
     return v;
@@ -118,10 +137,20 @@ Verdict Detector::annotate(record::Reading& r) {
     return v;
 }
 
+std::string_view layer_reason_name(std::size_t bit) noexcept {
+    if (bit < kReasonCount)
+        return reason_name(bit);
+    if (bit == 10)
+        return "activity";
+    if (bit == 11)
+        return "kmeans";
+    return {};
+}
+
 void reason_names(std::uint16_t bits, std::vector<std::string>& out) {
-    for (std::size_t i = 0; i < kReasonCount; ++i)
+    for (std::size_t i = 0; i < kAllReasonCount; ++i)
         if ((bits & (1U << i)) != 0)
-            out.emplace_back(reason_name(i));
+            out.emplace_back(layer_reason_name(i));
 }
 
 } // namespace iots::detect

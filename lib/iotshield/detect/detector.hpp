@@ -23,6 +23,13 @@
 
 namespace iots::detect {
 
+// Reason bits of the layers above the streaming checks (series.hpp has bits 0 to kReasonCount-1).
+enum LayerReason : std::uint16_t {
+    kActivity = 1U << 10, // an event series busier than it ever is at this hour
+    kKmeans = 1U << 11,   // every k-means model of the ensemble finds the recent shape unusual
+};
+inline constexpr std::size_t kAllReasonCount = 12;
+
 struct DetectorOptions {
     SafetyLevels safety;
     StreamLevels stream;
@@ -58,6 +65,11 @@ public:
         // or a stuck sensor inside a long deviation, nor they its onset.
         bool profile_event = false;
         std::uint16_t profile_quiet = 0;
+        // The activity layer of an event series, with its own onsets like the profile's.
+        ActivityState activity;
+        KmeansState kmeans;
+        bool activity_event = false;
+        std::uint16_t activity_quiet = 0;
         Verdict last;
     };
 
@@ -81,6 +93,8 @@ private:
     std::string m_key;
 };
 
+// "zscore", ..., "activity", "kmeans" for bit i (0-based); empty past the last.
+[[nodiscard]] std::string_view layer_reason_name(std::size_t bit) noexcept;
 // Appends the reason names of `bits` to out, in bit order.
 void reason_names(std::uint16_t bits, std::vector<std::string>& out);
 

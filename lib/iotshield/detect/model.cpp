@@ -244,6 +244,11 @@ TrainResult train(std::vector<History> histories, const TrainOptions& options) {
             std::max(held >= 0 ? kHeldOutMargin * held : kProfileMargin * sm.profile_train_max,
                      binary ? kProfileFloorBinary : kProfileFloor);
 
+        if (binary)
+            sm.activity = build_activity(p.ts, p.values, p.member_end);
+        else if (options.kmeans)
+            sm.kmeans = train_kmeans(p.values, p.member_end, q);
+
         const StreamLevels& st = options.stream;
         sm.levels.z = std::max(st.z, 1.1 * quantile(p.z, 1.0 - q));
         sm.levels.spike = std::max(st.spike, 1.1 * quantile(p.spike, 1.0 - q));

@@ -3,7 +3,9 @@
 // user's false-alarm rate, and the streaming levels calibrated on the same normal data. Training
 // is a pure function of the history and the options (seeded, deterministic).
 #include "iotshield/core/time.hpp"
+#include "iotshield/detect/activity.hpp"
 #include "iotshield/detect/iforest.hpp"
+#include "iotshield/detect/kmeans.hpp"
 #include "iotshield/detect/params.hpp"
 #include "iotshield/detect/profile.hpp"
 #include "iotshield/detect/series.hpp"
@@ -36,11 +38,16 @@ struct SeriesModel {
     // maximum of the statistic, for the summary.
     Profile profile;
     double profile_train_max = 0;
+    // Event series only: the most activity seen per hour of the day (activity.hpp).
+    ActivityProfile activity;
+    // Numeric series only: the k-means ensemble on the recent shape (kmeans.hpp).
+    KmeansEnsemble kmeans;
     Forest forest;
 };
 
 struct Model {
-    static constexpr std::uint32_t kFormatVersion = 2; // 2: time-of-day profile per series
+    // 2: time-of-day profile per series; 3: activity levels of event series, k-means ensemble
+    static constexpr std::uint32_t kFormatVersion = 3;
     ForestParams params;
     double false_alarm_rate = 0.1; // false alarms per series and day, per check
     Scope scope = Scope::series;
@@ -68,6 +75,7 @@ struct TrainOptions {
     SafetyLevels safety;
     StreamLevels stream;
     std::size_t min_rows = 64; // fewer feature rows: no forest for that group
+    bool kmeans = false;       // train the k-means ensemble of numeric series (kmeans.hpp)
 };
 
 struct TrainedGroup {

@@ -182,6 +182,17 @@ std::string encode_model(const Model& model) {
             p.f32(v);
         for (float v : s.profile.spread)
             p.f32(v);
+        p.u8(s.activity.empty() ? 0 : 1);
+        if (!s.activity.empty())
+            for (float v : s.activity.limit)
+                p.f32(v);
+        p.u32(s.kmeans.models);
+        for (std::uint32_t m = 0; m < s.kmeans.models; ++m) {
+            for (const auto& c : s.kmeans.centres[m])
+                for (float v : c)
+                    p.f32(v);
+            p.f64(s.kmeans.level[m]);
+        }
         const Forest& f = s.forest;
         p.u32(f.trees());
         p.u32(f.depth());
@@ -299,6 +310,30 @@ Model decode_model(std::string_view bytes, std::string_view name) {
             v = r.f32("profile spread");
             if (!s.profile.binary && !s.profile.empty() && !(v > 0))
                 r.fail(fmt::format("corrupt: {}: profile spread {} is not positive", what, v));
+        }
+        const std::uint8_t has_activity = r.u8("activity flag");
+        if (has_activity > 1)
+            r.fail(fmt::format("corrupt: {}: activity flag {} is neither 0 nor 1", what,
+                               has_activity));
+        if (has_activity == 1)
+            for (float& v : s.activity.limit) {
+                v = r.f32("activity level");
+                if (!(v > 0))
+                    r.fail(fmt::format("corrupt: {}: activity level {} is not positive", what, v));
+            }
+        const std::uint32_t kmodels = r.u32("k-means models");
+        if (kmodels != 0 && kmodels != kKmeansModels)
+            r.fail(fmt::format("corrupt: {}: {} k-means models (this build uses 0 or {})", what,
+                               kmodels, kKmeansModels));
+        s.kmeans.models = kmodels;
+        for (std::uint32_t k = 0; k < kmodels; ++k) {
+            for (auto& c : s.kmeans.centres[k])
+                for (float& v : c)
+                    v = r.f32("k-means centre");
+            s.kmeans.level[k] = r.f64("k-means level");
+            if (!(s.kmeans.level[k] > 0))
+                r.fail(fmt::format("corrupt: {}: k-means level {} is not positive", what,
+                                   s.kmeans.level[k]));
         }
         const std::uint32_t trees = r.u32("forest trees");
         const std::uint32_t depth = r.u32("forest depth");

@@ -1,0 +1,71 @@
+#include "iotshield/detect/activity.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+namespace iots::detect {
+
+namespace {
+constexpr double kMargin = 1.2;
+constexpr double kFloor = 2.0;
+} // namespace
+
+double ActivityState::observe(core::Millis ts, double value) noexcept {
+    if (m_started)
+        m_count *=
+            std::exp(-static_cast<double>(std::max<core::Millis>(ts - m_last, 0)) / kActivityTauMs);
+    m_count += value >= 0.5 ? 1.0 : 0.0;
+    m_last = ts;
+    m_started = true;
+    return m_count;
+}
+
+ActivityProfile build_activity(const std::vector<core::Millis>& ts,
+                               const std::vector<double>& values,
+                               const std::vector<std::size_t>& member_end) {
+    std::array<double, kBuckets> mx{};
+    std::array<bool, kBuckets> seen{};
+    std::size_t from = 0;
+    for (std::size_t end : member_end) {
+        ActivityState st;
+        for (std::size_t i = from; i < end && i < ts.size(); ++i) {
+            const double c = st.observe(ts[i], values[i]);
+            const std::size_t b = profile_bucket(ts[i]);
+            mx[b] = std::max(mx[b], c);
+            seen[b] = true;
+        }
+        from = end;
+    }
+    double overall = 0;
+    for (std::size_t b = 0; b < kBuckets; ++b)
+        overall = std::max(overall, mx[b]);
+    ActivityProfile p;
+    for (std::size_t b = 0; b < kBuckets; ++b) {
+        const std::size_t day = b / 24 * 24, hour = b % 24;
+        double m = 0;
+        bool any = false;
+        for (std::size_t d : {std::size_t{23}, std::size_t{0}, std::size_t{1}}) {
+            const std::size_t nb = day + (hour + d) % 24;
+            if (seen[nb]) {
+                m = std::max(m, mx[nb]);
+                any = true;
+            }
+        }
+        if (!any) { // the same hours of the other day type, else anything
+            const std::size_t other = b < 24 ? 24 : 0;
+            for (std::size_t d : {std::size_t{23}, std::size_t{0}, std::size_t{1}}) {
+                const std::size_t nb = other + (hour + d) % 24;
+                if (seen[nb]) {
+                    m = std::max(m, mx[nb]);
+                    any = true;
+                }
+            }
+        }
+        if (!any)
+            m = overall;
+        p.limit[b] = static_cast<float>(kMargin * m + kFloor);
+    }
+    return p;
+}
+
+} // namespace iots::detect
