@@ -10,7 +10,7 @@ SRC=$(cd "$(dirname "$0")/.." && pwd)
 BIN="$SRC/$BUILD/tools"
 [ -d "$BIN" ] || BIN="$BUILD/tools"
 WORK=$(mktemp -d /tmp/iots-serve-bench.XXXXXX)
-trap '[ -n "${SERVE_PID:-}" ] && kill "$SERVE_PID" 2>/dev/null; rm -rf "$WORK"' EXIT
+trap '[ -n "${SERVE_PID:-}" ] && kill "$SERVE_PID" 2>/dev/null; [ -n "${FLOOR_PID:-}" ] && kill "$FLOOR_PID" 2>/dev/null; rm -rf "$WORK"' EXIT
 DB="$WORK/bench.db"
 
 t0=$(date +%s.%N)
@@ -74,4 +74,14 @@ run_wrk "/api/readings week, points=1000" "$READINGS" 8
 if [ -d "$SRC/tests/browser/node_modules/playwright-core" ]; then
     echo
     node "$SRC/bench/serve_paint.mjs" "http://127.0.0.1:$PORT/"
+    # The floor: a one-heading page from python's http.server, measured the same way.
+    mkdir "$WORK/floor"
+    echo '<!doctype html><html><head><meta charset="utf-8"><title>floor</title></head><body><h1>Hello</h1></body></html>' \
+        > "$WORK/floor/index.html"
+    FLOOR_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+    python3 -m http.server "$FLOOR_PORT" --bind 127.0.0.1 --directory "$WORK/floor" > /dev/null 2>&1 &
+    FLOOR_PID=$!
+    for _ in $(seq 50); do curl -s -o /dev/null "http://127.0.0.1:$FLOOR_PORT/" && break; sleep 0.1; done
+    node "$SRC/bench/serve_paint.mjs" --floor "http://127.0.0.1:$FLOOR_PORT/"
+    kill "$FLOOR_PID"
 fi

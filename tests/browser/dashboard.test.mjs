@@ -56,6 +56,30 @@ try {
   page.on('pageerror', (e) => consoleErrors.push(String(e)));
   page.on('dialog', async (d) => { fail('a dialog opened (script ran from data?): ' + d.message()); await d.dismiss(); });
 
+  // 0. What the first paint shows, before any script runs (scripts refused here): the overview
+  // with the stored counts written in by the server, styled by the page's inline stylesheet,
+  // which the CSP allows by its hash alone (a refused style leaves the header unstyled).
+  step('page before scripts');
+  const bare = await context.newPage();
+  const bareCsp = [];
+  bare.on('console', (m) => { if (/Content.Security.Policy/i.test(m.text())) bareCsp.push(m.text()); });
+  await bare.route(/\.js(\?|$)/, (r) => r.abort());
+  await bare.goto(url, { waitUntil: 'load' });
+  const first = await bare.evaluate(() => ({
+    readings: document.querySelector('#c-readings').textContent,
+    status: document.querySelector('#c-status').textContent,
+    overview: !document.querySelector('#page-overview').hidden,
+    header: getComputedStyle(document.querySelector('header.top')).display,
+    chart: typeof window.Chart,
+  }));
+  if (!/^[0-9,]+$/.test(first.readings) || first.readings === '0') fail('page without scripts shows readings ' + first.readings);
+  if (!/^status: (ok|idle|warning|critical)$/.test(first.status)) fail('page without scripts shows ' + first.status);
+  if (!first.overview) fail('the overview is hidden until a script runs');
+  if (first.header !== 'flex') fail('the inline stylesheet was not applied: header display ' + first.header);
+  if (first.chart !== 'undefined') fail('Chart.js ran without being asked for');
+  if (bareCsp.length) fail('CSP refused something on the page: ' + bareCsp.join(' | '));
+  await bare.close();
+
   // 1. Overview with charts from stored data.
   step('overview');
   await page.goto(url, { waitUntil: 'load' });

@@ -3,6 +3,8 @@
 #define BOOST_TEST_MODULE http_api
 #include "http_fixture.hpp"
 
+#include "iotshield/http/assets.hpp"
+
 #include <boost/test/unit_test.hpp>
 
 #include <atomic>
@@ -253,11 +255,17 @@ BOOST_FIXTURE_TEST_CASE(health_metrics_and_static_files, Served) {
     BOOST_REQUIRE(r);
     BOOST_TEST(r->status == 200);
     BOOST_TEST(r->get_header_value("Content-Type") == "text/html; charset=utf-8");
-    BOOST_TEST(r->body.find("<script src=\"/app.js\"") != std::string::npos);
+    BOOST_TEST(r->body.find("<script src=\"/app.js?v=") != std::string::npos);
     BOOST_TEST(r->body.find("<script>") == std::string::npos); // no inline script
+    // The overview's counts are in the page itself (the fixture's 1,003 readings), escaped.
+    BOOST_TEST(r->body.find(R"(id="c-readings">1,003<)") != std::string::npos);
+    BOOST_TEST(r->body.find("{{") == std::string::npos);
+    BOOST_TEST(r->get_header_value("Cache-Control") == "no-store");
     const auto csp = r->get_header_value("Content-Security-Policy");
     BOOST_TEST(csp.find("default-src 'self'") != std::string::npos);
     BOOST_TEST(csp.find("script-src 'self';") != std::string::npos);
+    // The inlined stylesheet is allowed by its hash alone (test_http_page, serve_page.sh).
+    BOOST_TEST(csp.find("style-src 'self' 'sha256-") != std::string::npos);
     BOOST_TEST(csp.find("unsafe-inline") == std::string::npos);
     BOOST_TEST(r->get_header_value("X-Content-Type-Options") == "nosniff");
     r = cli.Get("/vendor/chart.min.js");
@@ -268,6 +276,58 @@ BOOST_FIXTURE_TEST_CASE(health_metrics_and_static_files, Served) {
     BOOST_TEST(json::parse(r->body)["error"] == "not found");
     BOOST_TEST(cli.Get("/nothing.js")->status == 404);
     BOOST_TEST(cli.Get("/api/stats/summary/")->get_header_value("Content-Security-Policy") == csp);
+}
+
+BOOST_FIXTURE_TEST_CASE(files_are_versioned_cached_and_sent_gzip_compressed_as_built, Served) {
+    const auto* app = iots::http::find_asset("/app.js");
+    BOOST_REQUIRE(app != nullptr);
+    const std::string bytes(reinterpret_cast<const char*>(app->data), app->size);
+    const std::string etag = "\"" + std::string(app->version) + "\"";
+    const httplib::Headers identity{{"Accept-Encoding", "identity"}};
+
+    // Named with its current version (as the page names it): kept for a year.
+    auto r = cli.Get("/app.js?v=" + std::string(app->version), identity);
+    BOOST_REQUIRE(r);
+    BOOST_TEST(r->status == 200);
+    BOOST_TEST(r->get_header_value("Cache-Control") == "public, max-age=31536000, immutable");
+    BOOST_TEST(r->get_header_value("ETag") == etag);
+    BOOST_TEST(!r->has_header("Content-Encoding"));
+    BOOST_TEST(r->body == bytes);
+    // Without it, or with an old one: revalidated, and 304 for the copy the client has.
+    for (const char* path : {"/app.js", "/app.js?v=0123456789abcdef"}) {
+        r = cli.Get(path, identity);
+        BOOST_TEST(r->get_header_value("Cache-Control") == "no-cache", path);
+    }
+    r = cli.Get("/app.js", {{"Accept-Encoding", "identity"}, {"If-None-Match", "\"x\", " + etag}});
+    BOOST_TEST(r->status == 304);
+    BOOST_TEST(r->body.empty());
+    BOOST_TEST(
+        cli.Get("/app.js", {{"Accept-Encoding", "identity"}, {"If-None-Match", "\"x\""}})->status ==
+        200);
+
+    // gzip as compressed at build time, for a client that takes it; nothing compressed per
+    // request for one that lists only br (cpp-httplib's own brotli is what this avoids).
+    httplib::Client raw("127.0.0.1", run.port);
+    raw.set_decompress(false);
+    r = raw.Get("/app.js", {{"Accept-Encoding", "gzip, deflate, br, zstd"}});
+    BOOST_TEST(r->get_header_value("Content-Encoding") == "gzip");
+    BOOST_TEST(r->get_header_value("Vary") == "Accept-Encoding");
+    BOOST_TEST(r->get_header_value("ETag") == "\"" + std::string(app->version) + "-gz\"");
+    BOOST_TEST(r->body == std::string(reinterpret_cast<const char*>(app->gzip), app->gzip_size));
+    BOOST_TEST(r->body.size() < bytes.size());
+    cli.set_decompress(true); // the client inflates it: the same bytes as the file
+    BOOST_TEST(cli.Get("/app.js", {{"Accept-Encoding", "gzip"}})->body == bytes);
+    for (const char* path : {"/app.js", "/", "/api/stats/summary/", "/api/devices/list/"}) {
+        r = raw.Get(path, {{"Accept-Encoding", "br"}});
+        BOOST_REQUIRE_MESSAGE(r, path);
+        BOOST_TEST(r->status == 200, path);
+        BOOST_TEST(!r->has_header("Content-Encoding"), path);
+    }
+    r = raw.Get("/api/readings?device=esp32-livingroom&sensor=temperature&from=" +
+                    std::to_string(fixture::kT0) + "&to=" + std::to_string(fixture::kT0 + 60000000),
+                {{"Accept-Encoding", "gzip, br"}});
+    BOOST_TEST(!r->has_header("Content-Encoding"));
+    BOOST_TEST(json::parse(r->body)["count"] == 1000);
 }
 
 BOOST_FIXTURE_TEST_CASE(openapi_describes_every_route_and_every_route_answers, Served) {

@@ -5,6 +5,7 @@
 #include "iotshield/http/assets.hpp"
 #include "iotshield/http/events.hpp"
 #include "iotshield/http/json.hpp"
+#include "iotshield/http/page.hpp"
 #include "iotshield/http/params.hpp"
 #include "iotshield/record/sensor.hpp"
 #include "iotshield/store/commands.hpp"
@@ -27,10 +28,14 @@ using nlohmann::json;
 
 namespace {
 
-constexpr const char* kCsp =
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; "
-    "frame-ancestors 'none'; form-action 'self'";
+// Self only, no inline script; inline style only the page's own stylesheet, by its hash.
+std::string content_security_policy() {
+    const auto hashes = style_hashes();
+    return "default-src 'self'; script-src 'self'; style-src 'self'" +
+           (hashes.empty() ? std::string() : " " + std::string(hashes)) +
+           "; img-src 'self' data:; connect-src 'self'; font-src 'self'; object-src 'none'; "
+           "base-uri 'none'; frame-ancestors 'none'; form-action 'self'";
+}
 
 const std::vector<std::string_view> kSeverities{"LOW", "MEDIUM", "HIGH", "CRITICAL"};
 const std::vector<std::string_view> kStatuses{"new", "acknowledged", "resolved"};
@@ -88,10 +93,60 @@ std::string random_id() {
     return id;
 }
 
+// The answer's bytes as they are. cpp-httplib 0.11 compresses every text answer it is given with
+// set_content, per request, and prefers brotli at its slowest setting whenever the client lists
+// br, as browsers do: 0.5 s of CPU for chart.min.js, ~10 ms for a chart's JSON. A content
+// provider with a known length is never compressed by it, so every answer goes through here.
+void set_body(httplib::Response& res, std::string body, const char* content_type) {
+    if (body.empty()) {
+        res.set_content(std::string(), content_type);
+        return;
+    }
+    auto owned = std::make_shared<const std::string>(std::move(body));
+    const auto size = owned->size();
+    res.set_content_provider(size, content_type,
+                             [owned = std::move(owned)](std::size_t offset, std::size_t length,
+                                                        httplib::DataSink& sink) {
+                                 return sink.write(owned->data() + offset, length);
+                             });
+}
+
+// Bytes that live as long as the program (the embedded files).
+void set_static_body(httplib::Response& res, const unsigned char* data, std::size_t size,
+                     std::string_view content_type) {
+    res.set_content_provider(
+        size, std::string(content_type),
+        [data](std::size_t offset, std::size_t length, httplib::DataSink& sink) {
+            return sink.write(reinterpret_cast<const char*>(data) + offset, length);
+        });
+}
+
+// If-None-Match lists `etag` (weak comparison, RFC 9110 §13.1.2) or is "*".
+bool none_match(const httplib::Request& req, std::string_view etag) {
+    if (!req.has_header("If-None-Match"))
+        return false;
+    const auto v = req.get_header_value("If-None-Match");
+    std::string_view list = v;
+    while (!list.empty()) {
+        const auto comma = list.find(',');
+        auto item = list.substr(0, comma);
+        list = comma == std::string_view::npos ? std::string_view{} : list.substr(comma + 1);
+        while (!item.empty() && item.front() == ' ')
+            item.remove_prefix(1);
+        while (!item.empty() && item.back() == ' ')
+            item.remove_suffix(1);
+        if (item.starts_with("W/"))
+            item.remove_prefix(2);
+        if (item == "*" || item == etag)
+            return true;
+    }
+    return false;
+}
+
 void send_json(httplib::Response& res, int status, const json& body) {
     res.status = status;
     res.set_header("Cache-Control", "no-store");
-    res.set_content(to_text(body), "application/json");
+    set_body(res, to_text(body), "application/json");
 }
 
 void send_error(httplib::Response& res, int status, const std::string& message,
@@ -158,6 +213,17 @@ struct Server::Impl {
     std::atomic<std::uint64_t> refused{0};
     std::atomic<std::uint64_t> commands_sent{0}, command_acks{0}, command_failures{0};
     std::atomic<std::uint64_t> acks_ignored{0};
+
+    // web/index.html with its {{slots}}; checked once here, so a slot without a value fails at
+    // start, not on a request.
+    const std::string_view page_template = [] {
+        const Asset* a = find_asset("/index.html");
+        if (a == nullptr)
+            throw std::logic_error("web/index.html is not embedded");
+        const std::string_view t(reinterpret_cast<const char*>(a->data), a->size);
+        (void)render_page(t, overview_slots(nullptr));
+        return t;
+    }();
 
     Impl(ServerOptions o, const core::Logger& l, Publisher* p)
         : opt(std::move(o)), log(l), publisher(p), hub(opt.db_path, opt.poll_ms, l) {
@@ -248,7 +314,7 @@ struct Server::Impl {
         });
         svr.set_keep_alive_max_count(10000);
         svr.set_payload_max_length(64 * 1024);
-        svr.set_default_headers({{"Content-Security-Policy", kCsp},
+        svr.set_default_headers({{"Content-Security-Policy", content_security_policy()},
                                  {"X-Content-Type-Options", "nosniff"},
                                  {"Referrer-Policy", "no-referrer"},
                                  {"X-Frame-Options", "DENY"}});
@@ -257,7 +323,8 @@ struct Server::Impl {
                                        : httplib::Server::HandlerResponse::Handled;
         });
         svr.set_error_handler([](const httplib::Request&, httplib::Response& res) {
-            if (res.body.empty())
+            // Answers of ours have a Content-Type (set_body); cpp-httplib's own errors have none.
+            if (!res.has_header("Content-Type"))
                 send_error(res, res.status, res.status == 404 ? "not found" : "request refused");
         });
 
@@ -279,7 +346,7 @@ struct Server::Impl {
         h["/api/health"] = [this](const auto& req, auto& res) { health(req, res); };
         h["/api/openapi.json"] = [](const auto&, auto& res) {
             res.set_header("Cache-Control", "no-cache");
-            res.set_content(openapi_document(), "application/json");
+            set_body(res, openapi_document(), "application/json");
         };
         h["/metrics"] = [this](const auto&, auto& res) { metrics(res); };
         for (const auto& def : route_defs()) {
@@ -292,20 +359,62 @@ struct Server::Impl {
         if (!h.empty())
             throw std::logic_error("handler without a route: " + h.begin()->first);
 
-        svr.Get(R"(/.*)", [](const httplib::Request& req, httplib::Response& res) {
+        svr.Get(R"(/.*)", [this](const httplib::Request& req, httplib::Response& res) {
             if (req.path.starts_with("/api/")) {
                 send_error(res, 404, "not found");
                 return;
             }
-            const Asset* a = find_asset(req.path == "/" ? "/index.html" : req.path);
+            if (req.path == "/" || req.path == "/index.html") {
+                page(res);
+                return;
+            }
+            const Asset* a = find_asset(req.path);
             if (a == nullptr) {
                 send_error(res, 404, "not found");
                 return;
             }
-            res.set_header("Cache-Control", "no-cache");
-            res.set_content(reinterpret_cast<const char*>(a->data), a->size,
-                            std::string(a->content_type));
+            file(req, res, *a);
         });
+    }
+
+    // The page, with the overview's counts written in. It holds data, so it is not stored by
+    // caches, and with --tokens it holds none: the browser has not shown a token yet.
+    void page(httplib::Response& res) {
+        std::optional<json> summary;
+        if (!opt.tokens) {
+            try {
+                summary = json::parse(summary_text());
+            } catch (const std::exception& e) { // the page still loads; app.js reports the error
+                log.warn("GET /: {}", e.what());
+            }
+        }
+        res.set_header("Cache-Control", "no-store");
+        set_body(res, render_page(page_template, overview_slots(summary ? &*summary : nullptr)),
+                 "text/html; charset=utf-8");
+    }
+
+    // An embedded file. The page names each one with ?v=VERSION: asked for with its current
+    // version it can be kept for a year; otherwise it is revalidated (ETag, 304).
+    static void file(const httplib::Request& req, httplib::Response& res, const Asset& a) {
+        const bool gzip = a.gzip != nullptr && req.has_header("Accept-Encoding") &&
+                          accepts_gzip(req.get_header_value("Accept-Encoding"));
+        const std::string etag = "\"" + std::string(a.version) + (gzip ? "-gz\"" : "\"");
+        const bool current = req.has_param("v") && req.get_param_value("v") == a.version;
+        res.set_header("Cache-Control",
+                       current ? "public, max-age=31536000, immutable" : "no-cache");
+        res.set_header("ETag", etag);
+        if (a.gzip != nullptr)
+            res.set_header("Vary", "Accept-Encoding");
+        if (none_match(req, etag)) {
+            res.status = 304;
+            return;
+        }
+        if (gzip) {
+            res.set_header("Content-Encoding", "gzip");
+            set_static_body(res, a.gzip, a.gzip_size, a.content_type);
+        } else {
+            set_static_body(res, a.data, a.size, a.content_type);
+        }
     }
 
     // True: go on to the handler. False: answered here (401/403).
@@ -358,9 +467,15 @@ struct Server::Impl {
 
     // ---- handlers ----
     void summary(const httplib::Request&, httplib::Response& res) {
+        res.status = 200;
+        res.set_header("Cache-Control", "no-store");
+        set_body(res, summary_text(), "application/json");
+    }
+
+    std::string summary_text() {
         // The counts come from counters the writers keep; the JSON is also kept per connection
         // until another connection commits or the clock's second changes (the windows move).
-        auto text = with_queries([&](store::Queries& q) {
+        return with_queries([&](store::Queries& q) {
             const auto now = core::now_millis();
             const auto dv = q.data_version();
             if (q.memo.data_version != dv || q.memo.second != now / 1000) {
@@ -371,9 +486,6 @@ struct Server::Impl {
             }
             return q.memo.text;
         });
-        res.status = 200;
-        res.set_header("Cache-Control", "no-store");
-        res.set_content(std::move(text), "application/json");
     }
 
     void devices(const httplib::Request&, httplib::Response& res) {
@@ -664,7 +776,7 @@ struct Server::Impl {
             log.warn("metrics: {}", e.what());
         }
         res.set_header("Cache-Control", "no-store");
-        res.set_content(out, "text/plain; version=0.0.4; charset=utf-8");
+        set_body(res, std::move(out), "text/plain; version=0.0.4; charset=utf-8");
     }
 
     void handle_ack(std::string_view topic, std::string_view payload) {
