@@ -2,6 +2,9 @@
 // cold loads, each in a fresh browser context (empty cache, no cookies, no storage) of one running
 // browser, after one warm-up load that is not counted. Starting the browser itself is left out:
 // its background work made single cold-start figures vary from 180 to 560 ms for the same page.
+// Headless Chromium also builds its omnibox popup (a WebUI page with its own renderer, 100-400 ms of
+// CPU) into every new window, which no user sees and which took a core from the page under test on
+// a 2-core machine; the --disable-features below turn that off (unknown names are ignored).
 // node bench/serve_paint.mjs URL           the overview (waits for its charts too)
 // node bench/serve_paint.mjs --floor URL   any page, first paint only: the floor of headless
 //                                          Chromium on this machine, for comparison
@@ -22,7 +25,8 @@ const runs = [];
 const browser = await chromium.launch({
   executablePath: '/usr/bin/chromium', headless: true,
   args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    '--disable-background-networking', '--disable-component-update', '--disable-sync',
+    '--disable-features=WebUIOmniboxAimPopup,WebUIOmniboxFullPopup,WebUIOmniboxPopup,PreloadTopChromeWebUI'],
 });
 for (let i = 0; i <= count; i++) {
   const context = await browser.newContext();
