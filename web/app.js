@@ -139,7 +139,7 @@
     $$('#nav a').forEach((a) => a.classList.toggle('on', a.dataset.page === page || (page === 'device' && a.dataset.page === 'devices')));
     const show = (id) => { $('#page-' + id).hidden = false; };
     const run = {
-      overview: () => { show('overview'); return loadOverview(); },
+      overview: () => { show('overview'); $('#ov-body').hidden = false; return loadOverview(); },
       devices: () => { show('devices'); return loadDevices(); },
       device: () => { show('device'); state.ddDevice = decodeURIComponent(arg || ''); return loadDevice(); },
       alerts: () => { show('alerts'); return loadAlerts(); },
