@@ -4,6 +4,7 @@
 // its buffers, so the steady state allocates only for strings that grow.
 #include "iotshield/record/reading.hpp"
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -13,6 +14,9 @@ namespace iots::record {
 struct ParseOptions {
     bool check_ranges = true;  // reject values outside the kind's range (DESIGN §2 table)
     bool accept_legacy = true; // the seed's {"device_id","sensor_type",...,"timestamp"}
+    // Read the plain shape the tools write without simdjson first (same results; off only to
+    // test it against the full parser).
+    bool fast_path = true;
 };
 
 class Parser {
@@ -27,12 +31,15 @@ public:
     // True and fills out; or false with error() set. `out` is cleared first.
     bool parse(std::string_view line, Reading& out);
     [[nodiscard]] const std::string& error() const noexcept { return m_error; }
+    // Lines the fast path accepted (the rest went through simdjson).
+    [[nodiscard]] std::uint64_t fast_lines() const noexcept { return m_fast_lines; }
 
 private:
     struct Impl;
     std::unique_ptr<Impl> m_impl;
     ParseOptions m_options;
     std::string m_error;
+    std::uint64_t m_fast_lines = 0;
 };
 
 // Validates a reading built in code (as the parser would), returning the reason or empty when

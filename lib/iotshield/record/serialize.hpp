@@ -4,6 +4,7 @@
 // round-trip.
 #include "iotshield/record/reading.hpp"
 
+#include <array>
 #include <string>
 #include <string_view>
 
@@ -12,6 +13,23 @@ namespace iots::record {
 // Appends the JSON object (no newline) to out.
 void append_json(const Reading& r, std::string& out);
 [[nodiscard]] std::string to_json(const Reading& r);
+
+// The same text as append_json, for a stream of readings: it writes to memory the caller sized
+// (no intermediate string) and keeps the text of the last timestamp, which a device's readings
+// share.
+class JsonWriter {
+public:
+    // An upper bound of the bytes write(r, ...) writes.
+    [[nodiscard]] static std::size_t max_size(const Reading& r) noexcept;
+    // Writes r's JSON at out (room for max_size(r) bytes) and returns its end.
+    char* write(const Reading& r, char* out) noexcept;
+    void append(const Reading& r, std::string& out);
+
+private:
+    core::Millis m_ts = 0;
+    bool m_have_ts = false;
+    std::array<char, 24> m_ts_text{};
+};
 
 // JSON string escaping (quotes included), valid UTF-8 assumed.
 void append_json_string(std::string_view s, std::string& out);
