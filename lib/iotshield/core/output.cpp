@@ -4,6 +4,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -14,9 +15,9 @@ constexpr std::size_t kBatchBytes = 64 * 1024;
 }
 
 LineWriter::LineWriter(int fd, bool flush_each_line)
-    : m_fd(fd), m_flush_each_line(flush_each_line) {
-    m_buffer.reserve(kBatchBytes + 4096);
-}
+    : m_fd(fd), m_flush_each_line(flush_each_line),
+      m_buffer(std::make_unique_for_overwrite<char[]>(kBatchBytes + 4096)),
+      m_capacity(kBatchBytes + 4096) {}
 
 LineWriter::~LineWriter() {
     try {
@@ -25,23 +26,40 @@ LineWriter::~LineWriter() {
     }
 }
 
-void LineWriter::write_line(std::string_view line) {
-    m_buffer.append(line);
-    m_buffer.push_back('\n');
+char* LineWriter::reserve(std::size_t bytes) {
+    if (m_capacity - m_size < bytes) {
+        const std::size_t capacity = std::max(m_capacity * 2, m_size + bytes);
+        auto grown = std::make_unique_for_overwrite<char[]>(capacity);
+        std::memcpy(grown.get(), m_buffer.get(), m_size);
+        m_buffer = std::move(grown);
+        m_capacity = capacity;
+    }
+    return m_buffer.get() + m_size;
+}
+
+void LineWriter::finish_line() {
     ++m_lines;
-    if (m_flush_each_line || m_buffer.size() >= kBatchBytes)
+    if (m_flush_each_line || m_size >= kBatchBytes)
         flush();
+}
+
+void LineWriter::write_line(std::string_view line) {
+    char* at = reserve(line.size() + 1);
+    std::memcpy(at, line.data(), line.size());
+    at[line.size()] = '\n';
+    m_size += line.size() + 1;
+    finish_line();
 }
 
 void LineWriter::flush() {
     std::size_t done = 0;
-    while (done < m_buffer.size()) {
-        const ssize_t n = ::write(m_fd, m_buffer.data() + done, m_buffer.size() - done);
+    while (done < m_size) {
+        const ssize_t n = ::write(m_fd, m_buffer.get() + done, m_size - done);
         if (n < 0) {
             if (errno == EINTR)
                 continue;
             const int err = errno;
-            m_buffer.clear();
+            m_size = 0;
             if (err == EPIPE)
                 throw OutputClosed();
             throw Error(Exit::io_error,
@@ -49,7 +67,7 @@ void LineWriter::flush() {
         }
         done += static_cast<std::size_t>(n);
     }
-    m_buffer.clear();
+    m_size = 0;
 }
 
 } // namespace iots::core

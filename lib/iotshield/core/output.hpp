@@ -2,6 +2,8 @@
 // stdout for data: one record a line, flushed per record unless batching (STYLE, Pipelines 1 and
 // 3). EPIPE throws OutputClosed (the tool ends quietly, exit 0); any other failed write throws
 // Error(io_error).
+#include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -16,14 +18,27 @@ public:
 
     // Appends line and '\n'; flushes now unless batching (then at 64 KiB or flush()).
     void write_line(std::string_view line);
+    // The same for a line that write(char* at) writes in place, at most max_bytes, returning its
+    // end (no intermediate copy of the text).
+    template <typename Write> void write_line_in_place(std::size_t max_bytes, Write&& write) {
+        char* at = reserve(max_bytes + 1);
+        char* end = write(at);
+        *end++ = '\n';
+        m_size += static_cast<std::size_t>(end - at);
+        finish_line();
+    }
     void flush();
     void set_flush_each_line(bool on) noexcept { m_flush_each_line = on; }
     [[nodiscard]] std::uint64_t lines() const noexcept { return m_lines; }
 
 private:
+    char* reserve(std::size_t bytes); // room for bytes more at the end of the buffer
+    void finish_line();
     int m_fd;
     bool m_flush_each_line;
-    std::string m_buffer;
+    std::unique_ptr<char[]> m_buffer; // not a std::string: growing it must not zero-fill
+    std::size_t m_size = 0;
+    std::size_t m_capacity = 0;
     std::uint64_t m_lines = 0;
 };
 
