@@ -71,6 +71,7 @@ int detect_main(cli::Context& ctx) {
     record::Parser parser;
     record::Reading r;
     std::string json;
+    record::JsonWriter writer_json;
     Counts n;
     auto reject = [&](const std::string& where, const std::string& why) {
         ++n.bad;
@@ -89,10 +90,15 @@ int detect_main(cli::Context& ctx) {
         n.anomalies += v.anomaly ? 1 : 0;
         if (anomalies_only && !v.anomaly)
             return;
+        if (!client) { // straight into the output buffer
+            ctx.out.write_line_in_place(record::JsonWriter::max_size(r),
+                                        [&](char* at) { return writer_json.write(r, at); });
+            return;
+        }
         json.clear();
-        record::append_json(r, json);
+        writer_json.append(r, json);
         ctx.out.write_line(json);
-        if (client && v.anomaly)
+        if (v.anomaly)
             client->publish(mqtt::anomaly_topic(broker.topic_prefix, r.device, r.sensor), json,
                             broker.qos);
     };

@@ -1,6 +1,7 @@
 #include "iotshield/detect/detector.hpp"
 
 #include <algorithm>
+#include <cstring>
 
 namespace iots::detect {
 
@@ -24,11 +25,74 @@ double forest_score(double s, double threshold) noexcept {
 Detector::Detector(DetectorOptions options, const Model* model)
     : m_options(options), m_model(model) {}
 
+namespace {
+// A hash of the pair (not of the joined key: ("a/b", "c") and ("a", "b/c") may differ, and a
+// miss then finds the series by its joined key).
+std::uint64_t mix(std::uint64_t h, std::string_view s) noexcept {
+    constexpr std::uint64_t kMul = 0x9E3779B97F4A7C15;
+    const char* p = s.data();
+    std::size_t n = s.size();
+    for (; n >= 8; p += 8, n -= 8) {
+        std::uint64_t w = 0;
+        std::memcpy(&w, p, sizeof w);
+        h = (h ^ w) * kMul;
+        h ^= h >> 29;
+    }
+    std::uint64_t w = 0;
+    if (n > 0 && s.size() >= 8) { // the last eight bytes, overlapping the previous word
+        std::memcpy(&w, s.data() + s.size() - 8, sizeof w);
+    } else {
+        for (std::size_t i = 0; i < n; ++i)
+            w ^= static_cast<std::uint64_t>(static_cast<unsigned char>(p[i])) << (8 * i);
+    }
+    h = (h ^ w ^ (static_cast<std::uint64_t>(s.size()) << 56)) * kMul;
+    return h ^ (h >> 29);
+}
+
+bool is_joined(const std::string& key, std::string_view device, std::string_view sensor) noexcept {
+    return key.size() == device.size() + 1 + sensor.size() && key[device.size()] == '/' &&
+           std::string_view(key).substr(0, device.size()) == device &&
+           std::string_view(key).substr(device.size() + 1) == sensor;
+}
+} // namespace
+
+void Detector::index(std::uint64_t hash, const std::string& key, Series& series) {
+    if (2 * (m_indexed + 1) > m_index.size()) {
+        std::vector<Slot> old(std::max<std::size_t>(64, 2 * m_index.size()));
+        old.swap(m_index);
+        m_indexed = 0;
+        for (const Slot& slot : old)
+            if (slot.series != nullptr)
+                index(slot.hash, *slot.key, *slot.series);
+    }
+    const std::size_t mask = m_index.size() - 1;
+    std::size_t i = hash & mask;
+    while (m_index[i].series != nullptr)
+        i = (i + 1) & mask;
+    m_index[i] = Slot{hash, &key, &series};
+    ++m_indexed;
+}
+
 Detector::Series& Detector::find_series(std::string_view device, std::string_view sensor) {
+    const std::uint64_t hash = mix(mix(0, device), sensor);
+    if (!m_index.empty()) {
+        const std::size_t mask = m_index.size() - 1;
+        for (std::size_t i = hash & mask; m_index[i].series != nullptr; i = (i + 1) & mask) {
+            const Slot& slot = m_index[i];
+            if (slot.hash == hash && is_joined(*slot.key, device, sensor))
+                return *slot.series;
+        }
+    }
     m_key.assign(device).append(1, '/').append(sensor);
     auto it = m_series.find(std::string_view(m_key));
-    if (it != m_series.end())
-        return *it->second;
+    if (it == m_series.end())
+        it = add_series(device, sensor);
+    index(hash, it->first, *it->second);
+    return *it->second;
+}
+
+Detector::SeriesMap::iterator Detector::add_series(std::string_view device,
+                                                   std::string_view sensor) {
     auto s = std::make_unique<Series>();
     s->state = SeriesState(record::sensor_kind(sensor));
     s->levels.heat_c = m_options.safety.heat_c;
@@ -48,16 +112,15 @@ Detector::Series& Detector::find_series(std::string_view device, std::string_vie
             s->levels.heat_c = std::max(s->levels.heat_c, s->model->levels.heat_c);
         }
     }
-    auto [pos, inserted] = m_series.emplace(m_key, std::move(s));
-    (void)inserted;
-    return *pos->second;
+    return m_series.emplace(m_key, std::move(s)).first;
 }
 
 Verdict Detector::score(core::Millis ts, std::string_view device, std::string_view sensor,
                         double value) {
     Series& s = find_series(device, sensor);
     Observation obs;
-    s.state.observe(ts, value, m_options.safety, m_options.stream, s.levels, obs);
+    s.state.observe(ts, value, m_options.safety, m_options.stream, s.levels, obs,
+                    s.model != nullptr);
     Verdict v;
     const std::uint16_t safety = obs.conditions & kSafety;
     if (obs.duplicate) {
@@ -148,7 +211,7 @@ std::string_view layer_reason_name(std::size_t bit) noexcept {
 }
 
 void reason_names(std::uint16_t bits, std::vector<std::string>& out) {
-    for (std::size_t i = 0; i < kAllReasonCount; ++i)
+    for (std::size_t i = 0; bits >> i != 0 && i < kAllReasonCount; ++i)
         if ((bits & (1U << i)) != 0)
             out.emplace_back(layer_reason_name(i));
 }

@@ -85,12 +85,25 @@ private:
         bool operator()(std::string_view a, std::string_view b) const noexcept { return a == b; }
     };
 
+    using SeriesMap = std::unordered_map<std::string, std::unique_ptr<Series>, Hash, Eq>;
     Series& find_series(std::string_view device, std::string_view sensor);
+    SeriesMap::iterator add_series(std::string_view device, std::string_view sensor); // m_key
+
+    // An index of m_series by (device, sensor) that needs no joined key built per reading: open
+    // addressing, at most half full; a miss falls back to m_series (which owns the series).
+    struct Slot {
+        std::uint64_t hash = 0;
+        const std::string* key = nullptr; // "device/sensor", m_series' own key
+        Series* series = nullptr;
+    };
+    void index(std::uint64_t hash, const std::string& key, Series& series);
 
     DetectorOptions m_options;
     const Model* m_model;
-    std::unordered_map<std::string, std::unique_ptr<Series>, Hash, Eq> m_series;
+    SeriesMap m_series;
     std::string m_key;
+    std::vector<Slot> m_index;
+    std::size_t m_indexed = 0;
 };
 
 // "zscore", ..., "activity", "kmeans" for bit i (0-based); empty past the last.

@@ -103,8 +103,8 @@ int SeriesState::stuck_needed(const StreamLevels& stream, int series_min) const 
 }
 
 void SeriesState::observe(core::Millis ts, double value, const SafetyLevels& safety,
-                          const StreamLevels& stream, const SeriesLevels& levels,
-                          Observation& out) noexcept {
+                          const StreamLevels& stream, const SeriesLevels& levels, Observation& out,
+                          bool features) noexcept {
     out = Observation{};
     using record::SensorKind;
     if (m_kind == SensorKind::flame && value >= 0.5)
@@ -170,17 +170,19 @@ void SeriesState::observe(core::Millis ts, double value, const SafetyLevels& saf
     const double sd = std::sqrt(m_var);
     const double slow_sd = std::sqrt(m_slow_var);
     const double tiny = 1e-9 * (1.0 + std::fabs(m_mean));
-    const auto tod = static_cast<double>(((ts % kDayMs) + kDayMs) % kDayMs) /
-                     static_cast<double>(kDayMs) * 2.0 * std::numbers::pi;
-    // "level" is the value against the slow mean, not the raw value: a forest on raw values
-    // flags every slow drift past the training range (an ageing gas sensor) as isolated.
-    out.features = {value - m_slow_mean,
-                    clip((value - m_mean) / std::max(sd, tiny), -kDevClip, kDevClip),
-                    diff,
-                    sd,
-                    std::sin(tod),
-                    std::cos(tod),
-                    clip((value - m_slow_mean) / std::max(slow_sd, tiny), -kDevClip, kDevClip)};
+    if (features) {
+        const auto tod = static_cast<double>(((ts % kDayMs) + kDayMs) % kDayMs) /
+                         static_cast<double>(kDayMs) * 2.0 * std::numbers::pi;
+        // "level" is the value against the slow mean, not the raw value: a forest on raw values
+        // flags every slow drift past the training range (an ageing gas sensor) as isolated.
+        out.features = {value - m_slow_mean,
+                        clip((value - m_mean) / std::max(sd, tiny), -kDevClip, kDevClip),
+                        diff,
+                        sd,
+                        std::sin(tod),
+                        std::cos(tod),
+                        clip((value - m_slow_mean) / std::max(slow_sd, tiny), -kDevClip, kDevClip)};
+    }
     const auto warm = static_cast<std::uint64_t>(stream.warmup);
     out.features_valid = m_count >= warm;
 

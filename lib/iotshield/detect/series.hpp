@@ -72,19 +72,44 @@ struct Observation {
                                                           std::size_t n) noexcept;
 
 namespace detail {
+// std::lower_bound and std::upper_bound as libstdc++ writes them (the same probes, so the same
+// result for any input, NaN included), with masks in place of the branch on the data: in a
+// reading's window that branch is a coin toss, and its mispredictions cost more than the search.
+template <typename It, typename T> It lower_bound(It first, It last, const T& value) noexcept {
+    std::ptrdiff_t len = last - first;
+    while (len > 0) {
+        const std::ptrdiff_t half = len >> 1;
+        const std::ptrdiff_t go_right = -static_cast<std::ptrdiff_t>(*(first + half) < value);
+        first += (half + 1) & go_right;
+        len = half + ((len - 2 * half - 1) & go_right); // right: len - half - 1; left: half
+    }
+    return first;
+}
+
+template <typename It, typename T> It upper_bound(It first, It last, const T& value) noexcept {
+    std::ptrdiff_t len = last - first;
+    while (len > 0) {
+        const std::ptrdiff_t half = len >> 1;
+        const std::ptrdiff_t go_right = -static_cast<std::ptrdiff_t>(!(value < *(first + half)));
+        first += (half + 1) & go_right;
+        len = half + ((len - 2 * half - 1) & go_right);
+    }
+    return first;
+}
+
 // `sorted` holds the n values of a ring in ascending order; one of them (`old`) is replaced by
 // `value`, or `value` is added (n < N), keeping the order: two binary searches and one move.
 template <typename T, std::size_t N>
 void sorted_replace(std::array<T, N>& sorted, std::uint32_t n, T old, T value) noexcept {
     const auto begin = sorted.begin();
     const auto end = begin + static_cast<std::ptrdiff_t>(n);
-    auto out = std::lower_bound(begin, end, old);
+    auto out = detail::lower_bound(begin, end, old);
     if (out == end || !(*out == old)) // NaN (never from a parsed reading): find it by its bits
         out = std::find_if(begin, end,
                            [&](const T& x) { return std::memcmp(&x, &old, sizeof(T)) == 0; });
     if (out == end)
         out = end - 1;
-    const auto in = std::upper_bound(begin, end, value);
+    const auto in = detail::upper_bound(begin, end, value);
     if (in <= out) { // [in, out) moves up one
         std::move_backward(in, out, out + 1);
         *in = value;
@@ -97,7 +122,7 @@ void sorted_replace(std::array<T, N>& sorted, std::uint32_t n, T old, T value) n
 template <typename T, std::size_t N>
 void sorted_insert(std::array<T, N>& sorted, std::uint32_t n, T value) noexcept {
     const auto end = sorted.begin() + static_cast<std::ptrdiff_t>(n);
-    const auto in = std::upper_bound(sorted.begin(), end, value);
+    const auto in = detail::upper_bound(sorted.begin(), end, value);
     std::move_backward(in, end, end + 1);
     *in = value;
 }
@@ -107,8 +132,10 @@ class SeriesState {
 public:
     explicit SeriesState(record::SensorKind kind = record::SensorKind::other) noexcept;
 
+    // features: fill out.features (only a model scores them; features_valid is set either way).
     void observe(core::Millis ts, double value, const SafetyLevels& safety,
-                 const StreamLevels& stream, const SeriesLevels& levels, Observation& out) noexcept;
+                 const StreamLevels& stream, const SeriesLevels& levels, Observation& out,
+                 bool features = true) noexcept;
 
     [[nodiscard]] record::SensorKind kind() const noexcept { return m_kind; }
     [[nodiscard]] std::uint64_t count() const noexcept { return m_count; }
