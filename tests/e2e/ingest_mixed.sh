@@ -36,8 +36,8 @@ assert_eq "iots-ingest: error: more than 2 bad records (--max-bad-lines)" "$(tai
 assert_eq 3 "$(grep -c warning "$WORK/b.err")" "warnings before stopping"
 
 # --max-line-bytes: a longer line is rejected with its line number, the rest goes on.
-python3 -c 'print("{\"ts\":0,\"device\":\"d\",\"sensor\":\"gas\",\"value\":1,\"pad\":\"" + "x" * 300 + "\"}")
-print("{\"ts\":0,\"device\":\"d\",\"sensor\":\"gas\",\"value\":2}")' > "$WORK/long.ndjson"
+python3 -c 'print("{\"ts\":1761410712000,\"device\":\"d\",\"sensor\":\"gas\",\"value\":1,\"pad\":\"" + "x" * 300 + "\"}")
+print("{\"ts\":1761410712000,\"device\":\"d\",\"sensor\":\"gas\",\"value\":2}")' > "$WORK/long.ndjson"
 iots-ingest --max-line-bytes 200 < "$WORK/long.ndjson" > "$WORK/long.out" 2> "$WORK/long.err"
 assert_eq "iots-ingest: warning: line 1: longer than 200 bytes (--max-line-bytes)" \
     "$(head -n 1 "$WORK/long.err")" "long line message"
