@@ -68,6 +68,9 @@ BOOST_AUTO_TEST_CASE(counters_and_default_topics) {
     c.status = 2;
     BOOST_TEST(iots::ingest::format_counters(c) ==
                "received 10, stored 8, rejected 1, duplicates 1, status 2");
+    c.stamped = 3;
+    BOOST_TEST(iots::ingest::format_counters(c) ==
+               "received 10, stored 8, rejected 1, duplicates 1, status 2, stamped 3");
     const auto t = iots::ingest::default_topics("home");
     BOOST_TEST(t == (std::vector<std::string>{"home/sensors/#", "home/status/#"}));
 }
