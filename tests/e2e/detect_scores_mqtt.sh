@@ -105,7 +105,7 @@ for dev, sen, ts, seq, value, score, anomaly in rows:
             print("stored", (dev, sen, ts, seq, value, score, anomaly), "scored", want)
 assert bad == 0, "%d of %d rows" % (bad, len(rows))
 EOF
-    pass "$name: $TOTAL readings stored and scored, $flagged flagged"
+    pass "$name: $TOTAL readings stored and scored, $flagged flagged;$(grep -o ', stored scores.*' "$WORK/$name-detect.err" | cut -c2-)"
 }
 
 run_case streaming
