@@ -109,21 +109,18 @@ void run_mqtt(const Options& options, Pipeline& pipeline, const core::Logger& lo
     // acknowledgements; what arrives after that is stored too, but acknowledged only by being
     // delivered again (a duplicate) next time.
     queue.close(); // a network thread blocked on the full queue goes on
-    auto drain = [&] {
-        bool any = false;
-        while (queue.pop_all(messages, std::chrono::milliseconds(0))) {
-            for (const auto& m : messages)
-                dispatch.handle(m, monotonic_ms());
-            if (!messages.empty())
-                store_and_acknowledge();
-            any = true;
-        }
-        return any;
+    auto store = [&] {
+        for (const auto& m : messages)
+            dispatch.handle(m, monotonic_ms());
+        store_and_acknowledge();
     };
-    drain();
+    // Once only: a flood must not hold up the stop.
+    if (queue.pop_all(messages, std::chrono::milliseconds(0)))
+        store();
     pipeline.sync();
     client.disconnect();
-    drain();
+    while (queue.pop_all(messages, std::chrono::milliseconds(0)))
+        store();
     pipeline.sync();
 }
 

@@ -378,6 +378,8 @@ struct Client::Impl {
         auto delay = kReconnectDelayMin;
         while (!closing) {
             if (mosquitto_socket(mosq) >= 0) {
+                if (is_connected) // a refused CONNACK keeps the backoff growing
+                    delay = kReconnectDelayMin;
                 const int rc = step(1000, kReadBurst);
                 if (rc == MOSQ_ERR_ERRNO && mosquitto_socket(mosq) >= 0 &&
                     !pause(milliseconds(100)))
@@ -388,13 +390,10 @@ struct Client::Impl {
                 break;
             held_back = 0; // reconnecting discards the queued packets: their PUBACKs never go
             const int rc = mosquitto_reconnect(mosq);
-            if (rc == MOSQ_ERR_SUCCESS) {
-                delay = kReconnectDelayMin;
-            } else {
+            if (rc != MOSQ_ERR_SUCCESS)
                 log.debug("broker {}: {}", address,
                           rc == MOSQ_ERR_ERRNO ? std::strerror(errno) : mosquitto_strerror(rc));
-                delay = std::min(delay * 2, kReconnectDelayMax);
-            }
+            delay = std::min(delay * 2, kReconnectDelayMax);
         }
         const auto until = Clock::now() + milliseconds(1000);
         while (mosquitto_socket(mosq) >= 0 && may_write() && mosquitto_want_write(mosq) &&
