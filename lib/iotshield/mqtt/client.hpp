@@ -51,7 +51,8 @@ public:
     // broker (libmosquitto's PUBACK of a QoS>0 message first among it) while a QoS>0 message
     // received so far has not been released with acknowledge(). A message acknowledged to the
     // broker is then always one the consumer has stored: a crash loses none, the broker delivers
-    // them again. Use subscribe_nowait(): nothing is sent before the consumer releases messages.
+    // them again. QoS 1 only: at QoS 2 libmosquitto sends PUBREC before it hands a message over.
+    // Use subscribe_nowait(): nothing is sent before the consumer releases messages.
     void hold_acknowledgements();
     // Thread-safe: every message up to Message::seq `seq` is safe, its acknowledgement may go.
     void acknowledge(std::uint64_t seq);
