@@ -4,9 +4,9 @@
 set -euo pipefail
 level=${1:-build}
 
-build_pkgs=(g++ cmake make pkg-config libmosquitto-dev libcli11-dev nlohmann-json3-dev
+build_pkgs=(g++ cmake make pkg-config ccache libmosquitto-dev libcli11-dev nlohmann-json3-dev
     libsqlite3-dev libcurl4-openssl-dev libarmadillo-dev libfmt-dev libboost-test-dev
-    libcpp-httplib-dev libsimdjson-dev)
+    libcpp-httplib-dev libsimdjson-dev libssl-dev)
 run_pkgs=(sqlite3 mosquitto mosquitto-clients python3)
 test_pkgs=(openssl chromium procps scdoc)
 

@@ -24,11 +24,32 @@ struct Counts {
     std::uint64_t read = 0, bad = 0, anomalies = 0;
 };
 
+core::Millis monotonic_ms() {
+    using namespace std::chrono;
+    return duration_cast<milliseconds>(steady_clock::now().time_since_epoch()).count();
+}
+
+// End of input: the scores still waiting get the time the other writer (iots-ingest reading the
+// same stream) needs to commit their readings, as long as it keeps committing.
+void drain_scores(store::ScoreWriter& writer) {
+    constexpr core::Millis kQuietMs = 1000;
+    core::Millis last_change = monotonic_ms();
+    while (writer.waiting() > 0 && !core::stop_requested()) {
+        const core::Millis now = monotonic_ms();
+        if (writer.retry(now))
+            last_change = now;
+        writer.commit();
+        if (writer.waiting() == 0 || now - last_change >= kQuietMs)
+            break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+}
+
 int detect_main(cli::Context& ctx) {
     CLI::App app{"Score sensor readings for anomalies: safety thresholds and streaming checks, "
                  "plus an isolation forest given a model from iots-train."};
     cli::init_app(app);
-    std::string model_path, db_path;
+    std::string model_path, db_path, score_wait;
     bool anomalies_only = false, strict = false;
     std::uint64_t max_bad = 0;
     core::BrokerOptions broker;
@@ -37,6 +58,9 @@ int detect_main(cli::Context& ctx) {
                    "Model file written by iots-train (none: streaming checks only)");
     app.add_flag("--anomalies-only", anomalies_only, "Write only readings flagged anomalous");
     cli::add_db_option(app, db_path, "Write score and flag back to stored readings, add anomalies");
+    app.add_option("--score-wait", score_wait,
+                   "With --db: how long a score waits for its reading to be stored by another "
+                   "process, like 60s (default 60s)");
     app.add_option("--gas-ppm", opt.safety.gas_ppm, "Gas alarm level in ppm (default 1500)")
         ->check(CLI::PositiveNumber);
     app.add_option("--heat-c", opt.safety.heat_c, "Heat alarm level in deg C (default 57)");
@@ -49,6 +73,12 @@ int detect_main(cli::Context& ctx) {
     cli::add_broker_options(app, broker, true);
     ctx.parse(app);
     cli::finish_broker_options(broker);
+    store::ScoreOptions score_opt{2000};
+    if (!score_wait.empty()) {
+        if (db_path.empty())
+            throw Error(Exit::usage, "--score-wait needs --db");
+        score_opt.wait_ms = cli::duration_ms("--score-wait", score_wait);
+    }
 
     std::optional<detect::Model> model;
     if (!model_path.empty()) {
@@ -65,7 +95,7 @@ int detect_main(cli::Context& ctx) {
     std::optional<store::ScoreWriter> writer;
     if (!db_path.empty()) {
         db.emplace(db_path, store::OpenOptions{false, false, 5000});
-        writer.emplace(*db, 2000);
+        writer.emplace(*db, score_opt);
     }
     std::unique_ptr<mqtt::Client> client;
     record::Parser parser;
@@ -86,7 +116,7 @@ int detect_main(cli::Context& ctx) {
             return reject(where(), parser.error());
         const detect::Verdict v = detector.annotate(r);
         if (writer)
-            writer->write(r);
+            writer->write(r, monotonic_ms());
         n.anomalies += v.anomaly ? 1 : 0;
         if (anomalies_only && !v.anomaly)
             return;
@@ -117,8 +147,10 @@ int detect_main(cli::Context& ctx) {
             std::this_thread::sleep_for(std::chrono::milliseconds(50));
             const std::lock_guard lock(mu);
             ctx.out.flush();
-            if (writer)
+            if (writer) {
+                writer->retry(monotonic_ms());
                 writer->commit();
+            }
         }
         client->wait_published(2000);
         client->disconnect();
@@ -137,6 +169,8 @@ int detect_main(cli::Context& ctx) {
             else if (st == core::LineReader::Status::too_long)
                 ++n.read, reject(where(), "line too long");
             const bool pause = !reader.buffered();
+            if (writer && (pause || (reader.line_number() & 1023U) == 0))
+                writer->retry(monotonic_ms());
             if (pause) {
                 ctx.out.flush();
                 if (writer)
@@ -148,12 +182,17 @@ int detect_main(cli::Context& ctx) {
         }
     }
     ctx.out.flush();
-    if (writer)
+    if (writer) {
+        if (!client && !core::stop_requested())
+            drain_scores(*writer);
+        writer->finish();
         writer->commit();
+    }
     ctx.log.info("read {}, scored {}, anomalies {}, rejected {}, series {}{}", n.read,
                  n.read - n.bad, n.anomalies, n.bad, detector.series_count(),
-                 writer ? fmt::format(", stored scores {} (not in database {})",
-                                      writer->counts().updated, writer->counts().unmatched)
+                 writer ? fmt::format(", stored scores {} (late {}, not in database {})",
+                                      writer->counts().updated, writer->counts().late,
+                                      writer->counts().unmatched)
                         : std::string());
     return 0;
 }

@@ -2,6 +2,7 @@
 complete -c iots-detect -l model -r -F -d 'Model file from iots-train'
 complete -c iots-detect -l anomalies-only -d 'Write only anomalous readings'
 complete -c iots-detect -l db -r -F -d 'Write scores and anomalies to this database'
+complete -c iots-detect -l score-wait -x -d 'How long a score waits for its reading to be stored (60s)'
 complete -c iots-detect -l gas-ppm -x -d 'Gas alarm level in ppm (1500)'
 complete -c iots-detect -l heat-c -x -d 'Heat alarm level in deg C (57)'
 complete -c iots-detect -l ror -x -d 'Rate-of-rise alarm in deg C/min (8.3)'

@@ -59,17 +59,29 @@ void run_mqtt(const Options& options, Pipeline& pipeline, const core::Logger& lo
         BoundedQueue<mqtt::Message>& q;
         ~CloseOnExit() { q.close(); }
     } close_on_exit{queue};
+    // A QoS>0 message is acknowledged to the broker only once it is committed (and passed on):
+    // a crash loses none, the broker delivers them again and the store counts duplicates.
+    client.hold_acknowledgements();
     client.on_message([&queue](const mqtt::Message& m) { queue.push(m); });
     client.connect();
     const auto filters =
         options.topics.empty() ? default_topics(options.broker.topic_prefix) : options.topics;
+    // Without waiting for the answers: a persistent session's backlog arrives first, and only
+    // this loop drains it.
     for (const auto& filter : filters)
-        client.subscribe(filter, options.broker.qos);
+        client.subscribe_nowait(filter, options.broker.qos);
 
     Dispatcher dispatch(options.broker.topic_prefix, pipeline);
     std::vector<mqtt::Message> messages;
+    // Commits and releases what came so far; the broker sends at most its max_inflight_messages
+    // more meanwhile, so this batches by itself.
+    auto store_and_acknowledge = [&] {
+        pipeline.sync();
+        client.acknowledge(messages.back().seq);
+    };
     while (!core::stop_requested()) {
         pipeline.check();
+        client.check();
         if (core::take_counters_request())
             pipeline.report_counters();
         // Wake up at the batch deadline, and often enough to see a signal or a failure of the
@@ -78,24 +90,38 @@ void run_mqtt(const Options& options, Pipeline& pipeline, const core::Logger& lo
         if (const auto deadline = pipeline.deadline())
             wait = std::clamp<core::Millis>(*deadline - monotonic_ms(), 0, wait);
         if (queue.pop_all(messages, std::chrono::milliseconds(wait))) {
+            bool held = false;
             for (const auto& m : messages) {
                 const core::Millis now = monotonic_ms();
                 dispatch.handle(m, now);
+                held = held || m.qos > 0;
                 if (pipeline.due(now))
                     pipeline.commit();
             }
-            if (queue.empty() && pipeline.pending()) // the stream paused: commit now
+            if (held)
+                store_and_acknowledge();
+            else if (queue.empty() && pipeline.pending()) // the stream paused: commit now
                 pipeline.commit();
         } else if (pipeline.pending()) {
             pipeline.commit();
         }
     }
-    // Stop: no new messages, then store every one already received (and acknowledged).
-    queue.close();
-    client.disconnect();
-    while (queue.pop_all(messages, std::chrono::milliseconds(0)))
+    // Stop: store what was received and release it, so that the DISCONNECT carries its
+    // acknowledgements; what arrives after that is stored too, but acknowledged only by being
+    // delivered again (a duplicate) next time.
+    queue.close(); // a network thread blocked on the full queue goes on
+    auto store = [&] {
         for (const auto& m : messages)
             dispatch.handle(m, monotonic_ms());
+        store_and_acknowledge();
+    };
+    // Once only: a flood must not hold up the stop.
+    if (queue.pop_all(messages, std::chrono::milliseconds(0)))
+        store();
+    pipeline.sync();
+    client.disconnect();
+    while (queue.pop_all(messages, std::chrono::milliseconds(0)))
+        store();
     pipeline.sync();
 }
 

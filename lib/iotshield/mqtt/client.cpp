@@ -4,14 +4,19 @@
 #include "iotshield/core/signals.hpp"
 
 #include <mosquitto.h>
+#include <openssl/ssl.h>
 
 #include <fmt/format.h>
+#include <poll.h>
+#include <pthread.h>
+#include <sys/eventfd.h>
 
 #include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <climits>
 #include <condition_variable>
+#include <csignal>
 #include <cstring>
 #include <mutex>
 #include <thread>
@@ -32,9 +37,13 @@ using std::chrono::milliseconds;
 constexpr std::size_t kMaxPending = 1000;
 // QoS>0 messages on the wire at once; the rest wait in libmosquitto's queue (within kMaxPending).
 constexpr int kMaxInflight = 100;
-// Reconnect backoff of the network thread, in seconds (libmosquitto's unit): 1, 2, 4 ... 10.
-constexpr unsigned kReconnectDelayMin = 1;
-constexpr unsigned kReconnectDelayMax = 10;
+// Reconnect backoff of the network thread: 1, 2, 4, 8, 10, 10 ... s.
+constexpr milliseconds kReconnectDelayMin{1000};
+constexpr milliseconds kReconnectDelayMax{10000};
+// Packets read in one turn of the network loop before it looks at its other work.
+constexpr int kReadBurst = 100;
+// A subscription unanswered this long is worth a warning.
+constexpr auto kSubackPatience = std::chrono::seconds(10);
 // Unknown acknowledgements kept at most (see on_publish): a bound, not a working size.
 constexpr std::size_t kMaxEarlyAcks = 4096;
 
@@ -114,6 +123,12 @@ struct Client::Impl {
     std::unordered_map<int, int> pending;                   // mid -> qos, see kMaxPending
     std::unordered_set<int> early_acks;   // on_publish before publish() recorded the mid
     std::unordered_map<int, bool> suback; // mid -> granted, for subscribe() to wait on
+    struct Unanswered {
+        std::string filter;
+        Clock::time_point since;
+        bool warned = false;
+    };
+    std::unordered_map<int, Unanswered> unanswered; // subscribe_nowait() mids, for check()
 
     std::atomic<bool> is_connected{false};
     std::atomic<bool> loop_running{false};
@@ -124,6 +139,18 @@ struct Client::Impl {
     // Written by the connect() phase only (before the network thread runs).
     int connack_rc = -1;
     std::string last_lib_error;
+
+    // Our own network loop (not mosquitto_loop_start), so that writing can wait: libmosquitto in
+    // threaded mode only queues packets, and they reach the socket in mosquitto_loop_write.
+    std::thread thread;
+    int wake = -1; // eventfd: packets queued or messages released by another thread, or closing
+    bool more_to_read = false; // network thread: the last read stopped at kReadBurst
+    // hold_acknowledgements(): the newest QoS>0 message whose PUBACK libmosquitto has queued
+    // (network thread), and the newest the consumer has released.
+    bool hold = false;
+    std::uint64_t delivered = 0;
+    std::uint64_t held_back = 0;
+    std::atomic<std::uint64_t> released{0};
 
     Impl(const core::BrokerOptions& o, const core::Logger& l) : options(o), log(l) {
         address = fmt::format("{}:{}", options.host, options.port);
@@ -208,6 +235,7 @@ struct Client::Impl {
         {
             std::lock_guard lock(mutex);
             std::erase_if(pending, [](const auto& p) { return p.second == 0; });
+            unanswered.clear(); // the resubscription on reconnect takes over
         }
         changed.notify_all();
         if (rc != 0 && loop_running && !closing)
@@ -239,7 +267,139 @@ struct Client::Impl {
                                static_cast<std::size_t>(m->payloadlen));
         msg.qos = m->qos;
         msg.retain = m->retain;
+        msg.seq = ++delivered;
+        // libmosquitto queued this message's PUBACK (or PUBCOMP) before calling us.
+        if (m->qos > 0)
+            held_back = msg.seq;
         message_handler(msg);
+    }
+
+    // Remembers the subscription (for every reconnect) and sends it now if connected. Returns the
+    // SUBSCRIBE's mid, 0 when nothing was sent.
+    int send_subscribe(const std::string& full, int qos) {
+        if (mosquitto_sub_topic_check(full.c_str()) != MOSQ_ERR_SUCCESS)
+            throw Error(Exit::usage, fmt::format("invalid topic filter '{}'", full));
+        {
+            std::lock_guard lock(mutex);
+            subscriptions.emplace_back(full, qos);
+        }
+        if (!is_connected)
+            return 0; // subscribed on (re)connect
+        int mid = 0;
+        int rc = mosquitto_subscribe(mosq, &mid, full.c_str(), qos);
+        if (rc == MOSQ_ERR_NO_CONN)
+            return 0;
+        if (rc != MOSQ_ERR_SUCCESS)
+            throw Error(Exit::failure, fmt::format("cannot subscribe to '{}' on broker {}: {}",
+                                                   full, address, mosquitto_strerror(rc)));
+        notify();
+        return mid;
+    }
+
+    void notify() const {
+        const std::uint64_t one = 1;
+        [[maybe_unused]] const auto n = ::write(wake, &one, sizeof one);
+    }
+
+    [[nodiscard]] bool may_write() const noexcept { return !hold || released >= held_back; }
+
+    // Reads until the socket has nothing more, at most `burst` packets. Data TLS has already
+    // decrypted is not seen by poll(): read on while SSL_pending says there is some.
+    int read_some(int burst) {
+        more_to_read = false;
+        for (int i = 0; i < burst; ++i) {
+            errno = 0;
+            const int rc = mosquitto_loop_read(mosq, 1);
+            if (rc != MOSQ_ERR_SUCCESS)
+                return rc;
+            if (mosquitto_socket(mosq) < 0)
+                return MOSQ_ERR_SUCCESS;
+            // EAGAIN may be stale (libmosquitto's wake-up pipe fills up): only a hint to stop.
+            if (errno == EAGAIN || errno == EWOULDBLOCK) {
+                auto* ssl = static_cast<SSL*>(mosquitto_ssl_get(mosq));
+                if (ssl == nullptr || SSL_pending(ssl) <= 0)
+                    return MOSQ_ERR_SUCCESS;
+            }
+        }
+        more_to_read = true;
+        return MOSQ_ERR_SUCCESS;
+    }
+
+    // One turn of the network loop: wait up to timeout_ms for the socket or a wake-up, read,
+    // write what may go, keep the connection alive. Returns a libmosquitto code; on a lost
+    // connection libmosquitto has closed the socket and called on_disconnect.
+    int step(int timeout_ms, int burst) {
+        const int sock = mosquitto_socket(mosq);
+        if (sock < 0)
+            return MOSQ_ERR_NO_CONN;
+        pollfd fds[2] = {{sock, POLLIN, 0}, {wake, POLLIN, 0}};
+        if (may_write() && mosquitto_want_write(mosq))
+            fds[0].events |= POLLOUT;
+        const int n = ::poll(fds, 2, more_to_read ? 0 : timeout_ms);
+        if (n < 0 && errno != EINTR)
+            return MOSQ_ERR_ERRNO;
+        if (n > 0 && (fds[1].revents & POLLIN) != 0) {
+            std::uint64_t count = 0;
+            [[maybe_unused]] const auto r = ::read(wake, &count, sizeof count);
+        }
+        // Read whenever the socket stirs: that also drives a TLS handshake in progress.
+        if (more_to_read || (n > 0 && fds[0].revents != 0)) {
+            if (const int rc = read_some(burst); rc != MOSQ_ERR_SUCCESS)
+                return rc;
+        }
+        // Only after reading: what was just read has its PUBACK queued, not yet released.
+        if (mosquitto_socket(mosq) >= 0 && may_write() && mosquitto_want_write(mosq))
+            if (const int rc = mosquitto_loop_write(mosq, 1); rc != MOSQ_ERR_SUCCESS)
+                return rc;
+        if (mosquitto_socket(mosq) < 0)
+            return MOSQ_ERR_SUCCESS;
+        return mosquitto_loop_misc(mosq);
+    }
+
+    // Waits up to `delay`, or until closing. False when closing.
+    bool pause(milliseconds delay) {
+        pollfd fd{wake, POLLIN, 0};
+        const auto until = Clock::now() + delay;
+        while (!closing) {
+            const auto left = std::chrono::duration_cast<milliseconds>(until - Clock::now());
+            if (left.count() <= 0)
+                return true;
+            if (::poll(&fd, 1, static_cast<int>(left.count())) > 0) {
+                std::uint64_t count = 0;
+                [[maybe_unused]] const auto r = ::read(wake, &count, sizeof count);
+            }
+        }
+        return false;
+    }
+
+    // The network thread: the loop, reconnection with backoff, and at the end the DISCONNECT
+    // (and what was queued before it, if it may go).
+    void run() noexcept {
+        auto delay = kReconnectDelayMin;
+        while (!closing) {
+            if (mosquitto_socket(mosq) >= 0) {
+                if (is_connected) // a refused CONNACK keeps the backoff growing
+                    delay = kReconnectDelayMin;
+                const int rc = step(1000, kReadBurst);
+                if (rc == MOSQ_ERR_ERRNO && mosquitto_socket(mosq) >= 0 &&
+                    !pause(milliseconds(100)))
+                    break; // poll() failed: do not spin
+                continue;
+            }
+            if (!pause(delay))
+                break;
+            held_back = 0; // reconnecting discards the queued packets: their PUBACKs never go
+            const int rc = mosquitto_reconnect(mosq);
+            if (rc != MOSQ_ERR_SUCCESS)
+                log.debug("broker {}: {}", address,
+                          rc == MOSQ_ERR_ERRNO ? std::strerror(errno) : mosquitto_strerror(rc));
+            delay = std::min(delay * 2, kReconnectDelayMax);
+        }
+        const auto until = Clock::now() + milliseconds(1000);
+        while (mosquitto_socket(mosq) >= 0 && may_write() && mosquitto_want_write(mosq) &&
+               Clock::now() < until)
+            if (step(100, 1) != MOSQ_ERR_SUCCESS)
+                break;
     }
 
     [[noreturn]] void throw_unavailable(int patience_ms, const std::string& why) const {
@@ -277,7 +437,7 @@ struct Client::Impl {
         auto limit = std::max(deadline, Clock::now() + milliseconds(1000));
         while (connack_rc < 0 && Clock::now() < limit) {
             errno = 0;
-            rc = mosquitto_loop(mosq, 100, 1);
+            rc = step(100, 1); // one packet at a time: nothing past the CONNACK yet
             if (connack_rc >= 0)
                 break;
             if (is_tls_error(rc))
@@ -326,7 +486,10 @@ Client::Client(const core::BrokerOptions& options, const core::Logger& log)
         mosquitto_int_option(d.mosq, MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V311);
         mosquitto_int_option(d.mosq, MOSQ_OPT_TCP_NODELAY, 1);
         mosquitto_int_option(d.mosq, MOSQ_OPT_SEND_MAXIMUM, kMaxInflight);
-        mosquitto_reconnect_delay_set(d.mosq, kReconnectDelayMin, kReconnectDelayMax, true);
+        mosquitto_threaded_set(d.mosq, true); // packets are only queued: run() writes them
+        d.wake = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+        if (d.wake < 0)
+            throw Error(Exit::failure, fmt::format("eventfd: {}", std::strerror(errno)));
         mosquitto_connect_callback_set(d.mosq, &Impl::on_connect_cb);
         mosquitto_disconnect_callback_set(d.mosq, &Impl::on_disconnect_cb);
         mosquitto_publish_callback_set(d.mosq, &Impl::on_publish_cb);
@@ -364,6 +527,8 @@ Client::Client(const core::BrokerOptions& options, const core::Logger& log)
             mosquitto_tls_insecure_set(d.mosq, d.options.insecure);
         }
     } catch (...) {
+        if (d.wake >= 0)
+            ::close(d.wake);
         mosquitto_destroy(d.mosq);
         lib_release();
         throw;
@@ -376,6 +541,7 @@ Client::~Client() {
     } catch (...) { // a destructor must not throw; disconnect() only logs anyway
     }
     mosquitto_destroy(m_impl->mosq);
+    ::close(m_impl->wake);
     lib_release();
 }
 
@@ -388,6 +554,19 @@ void Client::set_will(const Will& will) {
     if (rc != MOSQ_ERR_SUCCESS)
         throw Error(Exit::usage, fmt::format("invalid last will on topic '{}': {}", will.topic,
                                              mosquitto_strerror(rc)));
+}
+
+void Client::hold_acknowledgements() {
+    m_impl->hold = true;
+}
+
+void Client::acknowledge(std::uint64_t seq) {
+    Impl& d = *m_impl;
+    std::uint64_t was = d.released.load();
+    while (was < seq && !d.released.compare_exchange_weak(was, seq)) {
+    }
+    if (was < seq)
+        d.notify();
 }
 
 void Client::on_message(MessageHandler handler) {
@@ -422,12 +601,57 @@ void Client::connect(int patience_ms) {
         delay = std::min(delay * 2, milliseconds(2000));
     }
     d.loop_running = true;
-    int rc = mosquitto_loop_start(d.mosq);
-    if (rc != MOSQ_ERR_SUCCESS) {
+    // SIGINT, SIGTERM and SIGUSR1 must interrupt the tool's own reads (DESIGN §5): the network
+    // thread starts with them blocked, so the kernel never picks it.
+    sigset_t block, old;
+    sigemptyset(&block);
+    for (int sig : {SIGINT, SIGTERM, SIGUSR1, SIGHUP, SIGQUIT, SIGPIPE})
+        sigaddset(&block, sig);
+    pthread_sigmask(SIG_BLOCK, &block, &old);
+    try {
+        d.thread = std::thread([&d] { d.run(); });
+    } catch (const std::system_error& e) {
+        pthread_sigmask(SIG_SETMASK, &old, nullptr);
         d.loop_running = false;
         mosquitto_disconnect(d.mosq);
-        throw Error(Exit::failure, fmt::format("cannot start the MQTT network thread: {}",
-                                               mosquitto_strerror(rc)));
+        throw Error(Exit::failure,
+                    fmt::format("cannot start the MQTT network thread: {}", e.what()));
+    }
+    pthread_sigmask(SIG_SETMASK, &old, nullptr);
+}
+
+void Client::subscribe_nowait(const std::string& filter, int qos) {
+    Impl& d = *m_impl;
+    std::string full =
+        d.options.share_group.empty() ? filter : "$share/" + d.options.share_group + "/" + filter;
+    // A SUBACK handled before this is recorded waits in d.suback for check().
+    if (const int mid = d.send_subscribe(full, qos); mid != 0) {
+        std::lock_guard lock(d.mutex);
+        d.unanswered[mid] = {full, Clock::now()};
+    }
+}
+
+void Client::check() {
+    Impl& d = *m_impl;
+    std::lock_guard lock(d.mutex);
+    for (auto it = d.unanswered.begin(); it != d.unanswered.end();) {
+        auto& [mid, sub] = *it;
+        if (const auto answer = d.suback.find(mid); answer != d.suback.end()) {
+            const bool granted = answer->second;
+            d.suback.erase(answer);
+            if (!granted)
+                throw Error(Exit::permission, fmt::format("broker {} refused the subscription to "
+                                                          "'{}'",
+                                                          d.address, sub.filter));
+            it = d.unanswered.erase(it);
+            continue;
+        }
+        if (!sub.warned && Clock::now() - sub.since > kSubackPatience) {
+            sub.warned = true;
+            d.log.warn("no answer from broker {} to the subscription to '{}' yet", d.address,
+                       sub.filter);
+        }
+        ++it;
     }
 }
 
@@ -435,26 +659,12 @@ void Client::subscribe(const std::string& filter, int qos) {
     Impl& d = *m_impl;
     std::string full =
         d.options.share_group.empty() ? filter : "$share/" + d.options.share_group + "/" + filter;
-    if (mosquitto_sub_topic_check(full.c_str()) != MOSQ_ERR_SUCCESS)
-        throw Error(Exit::usage, fmt::format("invalid topic filter '{}'", full));
-    {
-        std::lock_guard lock(d.mutex);
-        d.subscriptions.emplace_back(full, qos);
-    }
-    if (!d.is_connected)
-        return; // subscribed on (re)connect
-    int mid = 0;
-    int rc = mosquitto_subscribe(d.mosq, &mid, full.c_str(), qos);
-    if (rc == MOSQ_ERR_NO_CONN)
-        return;
-    if (rc != MOSQ_ERR_SUCCESS)
-        throw Error(Exit::failure, fmt::format("cannot subscribe to '{}' on broker {}: {}", full,
-                                               d.address, mosquitto_strerror(rc)));
-    if (t_in_callback)
+    const int mid = d.send_subscribe(full, qos);
+    if (mid == 0 || t_in_callback)
         return;
     // Wait for the SUBACK, so that what is published after subscribe() returns is delivered.
     std::unique_lock lock(d.mutex);
-    bool answered = d.changed.wait_for(lock, std::chrono::seconds(10),
+    bool answered = d.changed.wait_for(lock, kSubackPatience,
                                        [&] { return d.suback.count(mid) != 0 || !d.is_connected; });
     auto it = d.suback.find(mid);
     if (it == d.suback.end()) {
@@ -496,9 +706,13 @@ void Client::publish(std::string_view topic, std::string_view payload, int qos, 
     if (rc != MOSQ_ERR_SUCCESS && rc != MOSQ_ERR_NO_CONN)
         throw Error(Exit::failure, fmt::format("cannot publish to broker {}: {}", d.address,
                                                mosquitto_strerror(rc)));
-    std::lock_guard lock(d.mutex);
-    if (d.early_acks.erase(mid) == 0)
-        d.pending.emplace(mid, qos);
+    {
+        std::lock_guard lock(d.mutex);
+        if (d.early_acks.erase(mid) == 0)
+            d.pending.emplace(mid, qos);
+    }
+    if (!t_in_callback) // the network thread writes after its callbacks anyway
+        d.notify();
 }
 
 bool Client::wait_published(int timeout_ms) {
@@ -514,10 +728,11 @@ void Client::disconnect() {
     Impl& d = *m_impl;
     d.closing = true;
     mosquitto_disconnect(d.mosq); // MOSQ_ERR_NO_CONN when not connected: nothing to do
-    if (d.loop_running) {
-        mosquitto_loop_stop(d.mosq, false);
-        d.loop_running = false;
+    if (d.thread.joinable()) {
+        d.notify();
+        d.thread.join(); // it writes the DISCONNECT if it may, within a second
     }
+    d.loop_running = false;
     d.is_connected = false;
 }
 

@@ -19,6 +19,7 @@ struct Message {
     std::string payload;
     int qos = 0;
     bool retain = false;
+    std::uint64_t seq = 0; // 1, 2, 3 ... in the order the client received them, for acknowledge()
 };
 
 struct Will {
@@ -46,6 +47,15 @@ public:
     Client& operator=(const Client&) = delete;
 
     void set_will(const Will& will); // before connect()
+    // Before connect(), for a consumer that stores what it receives: nothing is written to the
+    // broker (libmosquitto's PUBACK of a QoS>0 message first among it) while a QoS>0 message
+    // received so far has not been released with acknowledge(). A message acknowledged to the
+    // broker is then always one the consumer has stored: a crash loses none, the broker delivers
+    // them again. QoS 1 only: at QoS 2 libmosquitto sends PUBREC before it hands a message over.
+    // Use subscribe_nowait(): nothing is sent before the consumer releases messages.
+    void hold_acknowledgements();
+    // Thread-safe: every message up to Message::seq `seq` is safe, its acknowledgement may go.
+    void acknowledge(std::uint64_t seq);
     // Set handlers before connect(). They run on the network thread: one that blocks stops reading
     // from the broker (TCP back-pressure); publish()/subscribe() inside a handler never block.
     void on_message(MessageHandler handler);  // called on the network thread
@@ -59,6 +69,11 @@ public:
     // answer; `filter` gets $share/GROUP/ when --share is set. A subscription the broker refuses
     // (SUBACK 0x80) throws Error(permission).
     void subscribe(const std::string& filter, int qos);
+    // The same without waiting for the answer: check() reports it.
+    void subscribe_nowait(const std::string& filter, int qos);
+    // Throws Error(permission) once the broker has refused a subscribe_nowait() subscription;
+    // warns once about one still unanswered after 10 s. Cheap: call it from the consumer's loop.
+    void check();
     // Thread-safe. Blocks while too many messages are in flight (back-pressure: at most 1000 not
     // yet acknowledged, or for QoS 0 not yet written). Never blocks on the network thread.
     // QoS>0 while disconnected is queued and sent on reconnect; QoS 0 is counted as dropped.

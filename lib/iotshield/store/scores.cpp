@@ -58,8 +58,8 @@ HistoryCounts read_history(Database& db, const HistoryFilter& filter,
     return counts;
 }
 
-ScoreWriter::ScoreWriter(Database& db, std::size_t batch)
-    : m_db(db), m_batch(batch == 0 ? 1 : batch),
+ScoreWriter::ScoreWriter(Database& db, ScoreOptions options)
+    : m_db(db), m_options(options),
       m_find(
           db.prepare("SELECT se.id FROM series se JOIN devices d ON d.id = se.device_id"
                      " JOIN sensors s ON s.id = se.sensor_id WHERE d.name = ?1 AND s.name = ?2")),
@@ -71,10 +71,19 @@ ScoreWriter::ScoreWriter(Database& db, std::size_t batch)
                      " SELECT d.id, s.id, ?3, ?3 FROM devices d, sensors s"
                      " WHERE d.name = ?1 AND s.name = ?2")),
       m_update(db.prepare("UPDATE readings SET score = ?1, anomaly = ?2"
-                          " WHERE series_id = ?3 AND ts = ?4 AND (?5 IS NULL OR seq = ?5)")),
+                          " WHERE series_id = ?3 AND ts = ?4 AND seq = ?5")),
+      m_update_noseq(db.prepare("UPDATE readings SET score = ?1, anomaly = ?2"
+                                " WHERE series_id = ?3 AND ts = ?4 AND seq < 0 AND value = ?5")),
       m_add_anomaly(db.prepare("INSERT INTO anomalies (series_id, ts, value, score, reasons)"
                                " VALUES (?1, ?2, ?3, ?4, ?5)")),
-      m_count_anomaly(db.prepare("UPDATE series SET anomalies = anomalies + 1 WHERE id = ?1")) {}
+      m_count_anomaly(db.prepare("UPDATE series SET anomalies = anomalies + 1 WHERE id = ?1")),
+      m_data_version(db.prepare("PRAGMA data_version")),
+      m_last_ts(db.prepare("SELECT ts FROM readings WHERE series_id = ?1"
+                           " ORDER BY ts DESC LIMIT 1")) {
+    if (m_options.batch == 0)
+        m_options.batch = 1;
+    m_seen_version = data_version();
+}
 
 ScoreWriter::~ScoreWriter() {
     try {
@@ -112,20 +121,42 @@ std::int64_t ScoreWriter::series_id(const record::Reading& r) {
     throw Error(Exit::failure, "database: cannot create series " + m_key);
 }
 
-void ScoreWriter::write(const record::Reading& r) {
+std::int64_t ScoreWriter::data_version() {
+    const std::int64_t version = m_data_version.step() ? m_data_version.column_int(0) : 0;
+    m_data_version.reset();
+    return version;
+}
+
+void ScoreWriter::begin() {
     if (!m_tx)
         m_tx.emplace(m_db);
+}
+
+bool ScoreWriter::update(const Waiting& w) {
+    Statement& st = w.seq ? m_update : m_update_noseq;
+    st.bind(1, w.score).bind(2, std::int64_t{w.anomaly ? 1 : 0}).bind(3, w.series_id).bind(4, w.ts);
+    if (w.seq)
+        st.bind(5, *w.seq);
+    else
+        st.bind(5, w.value);
+    if (st.run() == 0)
+        return false;
+    ++m_counts.updated;
+    return true;
+}
+
+void ScoreWriter::write(const record::Reading& r, core::Millis now) {
+    begin();
     const std::int64_t id = series_id(r);
     const bool anomaly = r.anomaly.value_or(false);
-    m_update.bind(1, r.score.value_or(0.0))
-        .bind(2, std::int64_t{anomaly ? 1 : 0})
-        .bind(3, id)
-        .bind(4, r.ts)
-        .bind(5, r.seq);
-    if (m_update.run() > 0)
-        ++m_counts.updated;
-    else
-        ++m_counts.unmatched;
+    Waiting w{id, r.ts, r.seq, r.value, r.score.value_or(0.0), anomaly, now};
+    if (!update(w)) {
+        if (m_waiting.size() >= m_options.max_waiting) {
+            m_waiting.pop_front();
+            ++m_counts.unmatched;
+        }
+        m_waiting.push_back(w);
+    }
     if (anomaly) {
         m_reasons.assign(1, '[');
         for (std::size_t i = 0; i < r.reasons.size(); ++i) {
@@ -143,8 +174,55 @@ void ScoreWriter::write(const record::Reading& r) {
         m_count_anomaly.bind(1, id).run();
         ++m_counts.anomalies;
     }
-    if (++m_pending >= m_batch)
+    if (++m_pending >= m_options.batch)
         commit();
+}
+
+// A reading after the newest stored one of its series is not stored (yet): its score is not tried,
+// so a pass costs one look per series plus one UPDATE per score that may match.
+void ScoreWriter::match_waiting() {
+    if (m_waiting.empty())
+        return;
+    begin();
+    std::unordered_map<std::int64_t, std::optional<core::Millis>> newest;
+    auto stored_up_to = [&](std::int64_t id) {
+        auto [it, fresh] = newest.try_emplace(id);
+        if (fresh) {
+            m_last_ts.bind(1, id);
+            if (m_last_ts.step())
+                it->second = m_last_ts.column_int(0);
+            m_last_ts.reset();
+        }
+        return it->second;
+    };
+    std::erase_if(m_waiting, [&](const Waiting& w) {
+        const auto top = stored_up_to(w.series_id);
+        if (!top || w.ts > *top)
+            return false;
+        if (!update(w))
+            return false;
+        ++m_counts.late;
+        return true;
+    });
+}
+
+bool ScoreWriter::retry(core::Millis now) {
+    while (!m_waiting.empty() && now - m_waiting.front().since >= m_options.wait_ms) {
+        m_waiting.pop_front();
+        ++m_counts.unmatched;
+    }
+    const std::int64_t version = data_version();
+    if (version == m_seen_version)
+        return false;
+    m_seen_version = version;
+    match_waiting();
+    return true;
+}
+
+void ScoreWriter::finish() {
+    match_waiting();
+    m_counts.unmatched += m_waiting.size();
+    m_waiting.clear();
 }
 
 void ScoreWriter::commit() {

@@ -6,6 +6,7 @@
 #include "iotshield/store/database.hpp"
 
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <optional>
 #include <string>
@@ -32,38 +33,74 @@ HistoryCounts read_history(Database& db, const HistoryFilter& filter,
                            const std::function<void(const record::Reading&)>& each);
 
 struct ScoreCounts {
-    std::uint64_t updated = 0;   // stored readings that got their score
-    std::uint64_t unmatched = 0; // scored readings not (yet) in the database
+    std::uint64_t updated = 0;   // stored readings that got their score, late ones included
+    std::uint64_t late = 0;      // of those, readings stored only after they were scored
+    std::uint64_t unmatched = 0; // scores given up: their reading was not stored in time
     std::uint64_t anomalies = 0; // rows added to `anomalies`
 };
 
-// Writes score and anomaly onto the stored reading (series, ts and seq when present) and adds a
-// row to `anomalies` per flagged reading, in transactions of up to `batch` readings. A series the
-// database has not seen yet is created, so that its anomalies have somewhere to belong.
+struct ScoreOptions {
+    std::size_t batch = 1000;         // scores per transaction at most
+    core::Millis wait_ms = 60000;     // how long a score waits for its reading to be stored
+    std::size_t max_waiting = 100000; // scores waiting at most; past it the oldest is given up
+};
+
+// Writes score and anomaly onto the stored reading and adds a row to `anomalies` per flagged
+// reading, in transactions of up to `batch` readings. A stored reading is found by series, ts and
+// seq, or without seq by series, ts and value among the rows stored with seq < 0 (schema.hpp). A
+// series the database has not seen yet is created, so that its anomalies have somewhere to belong.
+//
+// Another process (iots-ingest on the same broker) may commit the reading after it was scored: a
+// score that finds no row waits in memory, bounded by max_waiting, and retry() writes it once the
+// reading is there, or gives it up (counts().unmatched) after wait_ms. The `anomalies` row is
+// added at once either way. Times are the caller's monotonic clock in ms.
 class ScoreWriter {
 public:
-    explicit ScoreWriter(Database& db, std::size_t batch = 1000);
+    explicit ScoreWriter(Database& db, ScoreOptions options = {});
     ~ScoreWriter(); // commits what is pending; errors are swallowed here, call commit() to see them
     ScoreWriter(const ScoreWriter&) = delete;
     ScoreWriter& operator=(const ScoreWriter&) = delete;
 
-    void write(const record::Reading& r);
+    void write(const record::Reading& r, core::Millis now);
+    // Gives up the scores older than wait_ms and, when another connection has committed since the
+    // last look (PRAGMA data_version), writes the waiting scores whose reading is now stored.
+    // Returns true when another connection had committed. Leaves a transaction open: commit().
+    bool retry(core::Millis now);
+    // A last look for every waiting score, then gives up the rest. Leaves a transaction open.
+    void finish();
     void commit();
     [[nodiscard]] std::size_t pending() const noexcept { return m_pending; }
+    [[nodiscard]] std::size_t waiting() const noexcept { return m_waiting.size(); }
     [[nodiscard]] const ScoreCounts& counts() const noexcept { return m_counts; }
 
 private:
+    struct Waiting {
+        std::int64_t series_id;
+        core::Millis ts;
+        std::optional<std::int64_t> seq;
+        double value;
+        double score;
+        bool anomaly;
+        core::Millis since;
+    };
+
     std::int64_t series_id(const record::Reading& r);
+    bool update(const Waiting& w);
+    void match_waiting();
+    void begin();
+    std::int64_t data_version();
 
     Database& m_db;
-    std::size_t m_batch;
+    ScoreOptions m_options;
     std::size_t m_pending = 0;
     std::optional<Transaction> m_tx;
-    Statement m_find, m_add_device, m_add_sensor, m_add_series, m_update, m_add_anomaly,
-        m_count_anomaly;
+    Statement m_find, m_add_device, m_add_sensor, m_add_series, m_update, m_update_noseq,
+        m_add_anomaly, m_count_anomaly, m_data_version, m_last_ts;
     std::unordered_map<std::string, std::int64_t> m_ids;
     std::string m_key;
     std::string m_reasons;
+    std::deque<Waiting> m_waiting;   // in the order scored, so the oldest are at the front
+    std::int64_t m_seen_version = 0; // PRAGMA data_version at the last look
     ScoreCounts m_counts;
 };
 
