@@ -3,17 +3,19 @@
 # into an equivalent table (schema v1's key layout: WITHOUT ROWID, primary key (series_id, ts, seq);
 # WAL, synchronous=NORMAL) in the same run. Prints a table; not a test. Usage: bench/ingest_bench.sh [N] [BIN_DIR]
 # Targets (issue 2): >= 300,000 readings/s on one core, and no slower than sqlite3's import.
+# SEQLESS=1: the same readings without seq (as zigbee2mqtt, Tasmota and ESPHome send them).
 set -euo pipefail
 N=${1:-1000000}
+SEQLESS=${SEQLESS:-0}
 BIN=${2:-${IOTS_BIN:-$(dirname "$0")/../build/tools}}
 RUNS=${RUNS:-3}
 W=$(mktemp -d "${TMPDIR:-/tmp}/iots-bench-ingest.XXXXXX")
 trap 'rm -rf "$W"' EXIT
 
 # 20 nodes x 6 sensors every 5 s, shaped like iots-sim's output (seq, unit, location, label).
-python3 - "$N" > "$W/in.ndjson" <<'PY'
+python3 - "$N" "$SEQLESS" > "$W/in.ndjson" <<'PY'
 import sys, random, datetime
-n = int(sys.argv[1]); random.seed(1)
+n = int(sys.argv[1]); seqless = sys.argv[2] == "1"; random.seed(1)
 kinds = [("temperature", "C", 21.0), ("humidity", "%", 45.0), ("gas", "ppm", 400.0),
          ("flame", "0/1", 0), ("motion", "0/1", 0), ("light", "lux", 300.0)]
 rooms = ["kitchen", "livingroom", "bedroom", "hallway", "garage"]
@@ -25,8 +27,9 @@ while i < n:
         for k, u, base in kinds:
             if i >= n: break
             v = base if base == 0 else round(base + random.gauss(0, 1), 2)
+            seq = "" if seqless else f'"seq":{i // 120},'
             out.append(f'{{"ts":"{ts}","device":"esp32-{d:02d}","sensor":"{k}","value":{v},"unit":"{u}",'
-                       f'"seq":{i // 120},"location":"{rooms[d % 5]}","label":"normal"}}\n')
+                       f'{seq}"location":"{rooms[d % 5]}","label":"normal"}}\n')
             i += 1
     if len(out) > 10000:
         sys.stdout.write("".join(out)); out = []
@@ -62,7 +65,8 @@ done
 [ "$(sqlite3 "$W/a.db" 'SELECT count(*) FROM readings')" = "$N" ] || { echo "ingest lost rows" >&2; exit 1; }
 [ "$(sqlite3 "$W/i.db" 'SELECT count(*) FROM readings')" = "$N" ] || { echo "import lost rows" >&2; exit 1; }
 
-printf '%-44s %10s %10s %14s %14s\n' "stdin -> SQLite, $N readings (best of $RUNS)" "wall s" "cpu s" "readings/s" "per cpu s"
+what="$N readings"; [ "$SEQLESS" = 1 ] && what="$N seqless readings"
+printf '%-44s %10s %10s %14s %14s\n' "stdin -> SQLite, $what (best of $RUNS)" "wall s" "cpu s" "readings/s" "per cpu s"
 for k in quiet stdout import; do
     read -r wall cpu < <(best < "$W/$k")
     case $k in

@@ -8,7 +8,7 @@ namespace {
 
 int ingest_main(iots::cli::Context& ctx) {
     iots::ingest::Options o;
-    std::string retain, batch_ms;
+    std::string retain, batch_ms, max_skew;
     std::uint64_t max_bad = 0;
     CLI::App app{"Validate NDJSON readings from stdin or MQTT, store them in SQLite in batches and "
                  "pass the valid ones on to stdout."};
@@ -34,12 +34,20 @@ int ingest_main(iots::cli::Context& ctx) {
     app.add_option("--batch-ms", batch_ms,
                    "Commit a batch when it is this old at most, like 100ms (default 100ms); a "
                    "batch is committed at once when the input pauses and nothing else waits");
+    app.add_option("--max-skew", max_skew,
+                   "A ts more than DURATION ahead of this host's clock (default 1d), or before "
+                   "2000-01-01, is a wrong clock: the reading is rejected (or stamped)");
+    app.add_flag("--stamp-bad-clock", o.clock.stamp,
+                 "Stamp a reading with a wrong clock with the time of receipt instead of "
+                 "rejecting it, marked \"clock\":\"stamped\", the node's ts kept as \"node_ts\"");
     ctx.parse(app);
     iots::cli::finish_broker_options(o.broker);
     if (*max_bad_opt)
         o.max_bad_lines = max_bad;
     if (!retain.empty() && (o.writer.retain_ms = iots::cli::duration_ms("--retain", retain)) <= 0)
         throw iots::Error(iots::Exit::usage, "--retain: must be longer than 0");
+    if (!max_skew.empty())
+        o.clock.max_skew = iots::cli::duration_ms("--max-skew", max_skew);
     if (!batch_ms.empty())
         o.writer.batch_ms = iots::cli::duration_ms("--batch-ms", batch_ms);
     if (!o.topics.empty() && !o.broker.enabled())

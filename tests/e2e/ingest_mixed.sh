@@ -1,14 +1,15 @@
-# A file with a known mix of good and bad lines: exact counts, exact messages, exit codes.
+# A file with a known mix of good and bad lines: exact counts, exact messages, exit codes. Two
+# duplicates: a reading with seq, and one without (the same device, sensor, ts and value).
 . "$(dirname "$0")/lib.sh"
 D="$IOTS_TEST_DATA/ingest"
 
 iots-ingest --db "$WORK/m.db" < "$D/mixed.ndjson" > "$WORK/m.out" 2> "$WORK/m.err" || fail "exit $?"
 diff -u "$D/mixed.expected-stderr" "$WORK/m.err" || fail "stderr differs from the golden file"
 diff -u "$D/mixed.expected-stdout" "$WORK/m.out" || fail "stdout differs from the golden file"
-assert_eq 5 "$(db_count "$WORK/m.db" readings)" "rows stored"
+assert_eq 4 "$(db_count "$WORK/m.db" readings)" "rows stored"
 assert_eq 6 "$(sqlite3 "$WORK/m.db" "SELECT value FROM stats WHERE key = 'rejected_readings'")" \
     "rejected_readings stat"
-assert_eq 1 "$(sqlite3 "$WORK/m.db" "SELECT value FROM stats WHERE key = 'duplicate_readings'")" \
+assert_eq 2 "$(sqlite3 "$WORK/m.db" "SELECT value FROM stats WHERE key = 'duplicate_readings'")" \
     "duplicate_readings stat"
 assert_eq '"rssi":-61' "$(sqlite3 "$WORK/m.db" "SELECT DISTINCT extra FROM readings WHERE extra IS NOT NULL")" \
     "unknown fields kept"
@@ -35,8 +36,8 @@ assert_eq "iots-ingest: error: more than 2 bad records (--max-bad-lines)" "$(tai
 assert_eq 3 "$(grep -c warning "$WORK/b.err")" "warnings before stopping"
 
 # --max-line-bytes: a longer line is rejected with its line number, the rest goes on.
-python3 -c 'print("{\"ts\":0,\"device\":\"d\",\"sensor\":\"gas\",\"value\":1,\"pad\":\"" + "x" * 300 + "\"}")
-print("{\"ts\":0,\"device\":\"d\",\"sensor\":\"gas\",\"value\":2}")' > "$WORK/long.ndjson"
+python3 -c 'print("{\"ts\":1761410712000,\"device\":\"d\",\"sensor\":\"gas\",\"value\":1,\"pad\":\"" + "x" * 300 + "\"}")
+print("{\"ts\":1761410712000,\"device\":\"d\",\"sensor\":\"gas\",\"value\":2}")' > "$WORK/long.ndjson"
 iots-ingest --max-line-bytes 200 < "$WORK/long.ndjson" > "$WORK/long.out" 2> "$WORK/long.err"
 assert_eq "iots-ingest: warning: line 1: longer than 200 bytes (--max-line-bytes)" \
     "$(head -n 1 "$WORK/long.err")" "long line message"

@@ -77,3 +77,15 @@ BOOST_AUTO_TEST_CASE(rejected_durations) {
         }
     }
 }
+
+BOOST_AUTO_TEST_CASE(formatted_in_the_largest_exact_unit_and_parsed_back) {
+    using iots::core::format_duration;
+    BOOST_TEST(format_duration(86400000) == "1d");
+    BOOST_TEST(format_duration(2 * 604800000LL) == "2w");
+    BOOST_TEST(format_duration(5400000) == "90m"); // 1.5 h: not whole hours
+    BOOST_TEST(format_duration(3600000) == "1h");
+    BOOST_TEST(format_duration(1500) == "1500ms");
+    BOOST_TEST(format_duration(0) == "0ms");
+    for (const std::int64_t ms : {0LL, 1LL, 999LL, 1000LL, 61000LL, 86400001LL, 604800000LL})
+        BOOST_TEST(parse_duration(format_duration(ms)) == std::optional<std::int64_t>(ms));
+}

@@ -68,6 +68,9 @@ BOOST_AUTO_TEST_CASE(counters_and_default_topics) {
     c.status = 2;
     BOOST_TEST(iots::ingest::format_counters(c) ==
                "received 10, stored 8, rejected 1, duplicates 1, status 2");
+    c.stamped = 3;
+    BOOST_TEST(iots::ingest::format_counters(c) ==
+               "received 10, stored 8, rejected 1, duplicates 1, status 2, stamped 3");
     const auto t = iots::ingest::default_topics("home");
     BOOST_TEST(t == (std::vector<std::string>{"home/sensors/#", "home/status/#"}));
 }
@@ -79,11 +82,11 @@ BOOST_AUTO_TEST_CASE(stdin_lines_are_stored_and_passed_on_after_commit) {
     BOOST_REQUIRE(::pipe(in) == 0);
     BOOST_REQUIRE(::pipe(out) == 0);
     const std::string text =
-        R"({"ts":1000,"device":"d1","sensor":"gas","value":400,"seq":1})"
+        R"({"ts":1761410712000,"device":"d1","sensor":"gas","value":400,"seq":1})"
         "\n"
-        R"({"ts":1000,"device":"d1","sensor":"gas","value":400,"seq":1})" // a duplicate
+        R"({"ts":1761410712000,"device":"d1","sensor":"gas","value":400,"seq":1})" // a duplicate
         "\n\nnope\n"
-        R"({"ts":2000,"device":"d1","sensor":"gas","value":401.5})"
+        R"({"ts":1761410713000,"device":"d1","sensor":"gas","value":401.5})"
         "\n";
     BOOST_REQUIRE(::write(in[1], text.data(), text.size()) == static_cast<ssize_t>(text.size()));
     ::close(in[1]);
@@ -106,9 +109,9 @@ BOOST_AUTO_TEST_CASE(stdin_lines_are_stored_and_passed_on_after_commit) {
     const auto n = ::read(out[0], got.data(), got.size());
     BOOST_REQUIRE(n > 0);
     got.resize(static_cast<std::size_t>(n));
-    BOOST_TEST(got == "{\"ts\":\"1970-01-01T00:00:01.000Z\",\"device\":\"d1\",\"sensor\":\"gas\","
+    BOOST_TEST(got == "{\"ts\":\"2025-10-25T16:45:12.000Z\",\"device\":\"d1\",\"sensor\":\"gas\","
                       "\"value\":400,\"seq\":1}\n"
-                      "{\"ts\":\"1970-01-01T00:00:02.000Z\",\"device\":\"d1\",\"sensor\":\"gas\","
+                      "{\"ts\":\"2025-10-25T16:45:13.000Z\",\"device\":\"d1\",\"sensor\":\"gas\","
                       "\"value\":401.5}\n");
     iots::store::Database db(o.db_path);
     auto st = db.prepare("SELECT count(*), sum(value) FROM readings");
@@ -137,9 +140,13 @@ struct TempDir {
     [[nodiscard]] std::string file(const char* name) const { return (path / name).string(); }
 };
 
+// 2025-10-25T16:45:12Z: a reading's ts must be after 2000 and not ahead of the host's clock.
+constexpr std::int64_t kT0 = 1761410712000;
+
+// A reading at kT0 + ts.
 std::string line(std::int64_t ts, const std::string& device, std::int64_t value,
                  std::optional<std::int64_t> seq) {
-    std::string s = "{\"ts\":" + std::to_string(ts) + ",\"device\":\"" + device +
+    std::string s = "{\"ts\":" + std::to_string(kT0 + ts) + ",\"device\":\"" + device +
                     "\",\"sensor\":\"gas\",\"value\":" + std::to_string(value);
     if (seq)
         s += ",\"seq\":" + std::to_string(*seq);
@@ -238,12 +245,13 @@ BOOST_AUTO_TEST_CASE(many_chunks_keep_their_order_and_drop_duplicates_and_bad_li
         if (batch == 7)
             BOOST_TEST(got.counters.commits >= good / 7);
     }
-    // The same input again: all duplicates or rejected, only the seqless ones stored again.
+    // The same input again: all duplicates or rejected, with seq or without (10 of them).
     iots::ingest::Options o;
     o.db_path = dir.file("b7.db");
     const Run again = run_text(dir, dirty, o, "again");
-    BOOST_TEST(again.counters.stored == 10u);
-    BOOST_TEST(again.counters.duplicates == good - 10 + dups);
+    BOOST_TEST(again.counters.stored == 0u);
+    BOOST_TEST(again.counters.duplicates == good + dups);
+    BOOST_TEST(again.out.empty());
 }
 
 BOOST_AUTO_TEST_CASE(chunk_boundaries_and_status_reach_the_database) {
@@ -258,7 +266,8 @@ BOOST_AUTO_TEST_CASE(chunk_boundaries_and_status_reach_the_database) {
         iots::ingest::Pipeline pipeline(o, log, writer);
         for (std::size_t i = 0; i < n; ++i) {
             const auto l = line(static_cast<std::int64_t>(i), "d", 1, static_cast<std::int64_t>(i));
-            pipeline.reading(std::string_view(l).substr(0, l.size() - 1), {.line = i + 1}, 0);
+            pipeline.reading(std::string_view(l).substr(0, l.size() - 1), {.line = i + 1}, 0,
+                             iots::core::now_millis());
         }
         pipeline.status("d", "offline", {.topic = "iotshield/status/d"}, 12345, 0);
         pipeline.status("d e", "online", {.topic = "iotshield/status/d e"}, 1, 0); // bad name
@@ -358,9 +367,10 @@ BOOST_AUTO_TEST_CASE(strict_commits_and_passes_on_what_came_before_the_bad_recor
     iots::ingest::Options o;
     o.db_path = dir.file("s.db");
     o.strict = true;
-    const std::string text = line(1000, "d", 1, 1) + line(2000, "d", 2, 2) +
-                             "{\"ts\":3000,\"device\":\"d\",\"sensor\":\"gas\",\"value\":null}\n" +
-                             line(4000, "d", 4, 4);
+    const std::string text =
+        line(1000, "d", 1, 1) + line(2000, "d", 2, 2) +
+        "{\"ts\":1761410715000,\"device\":\"d\",\"sensor\":\"gas\",\"value\":null}\n" +
+        line(4000, "d", 4, 4);
     int code = 0;
     try {
         run_text(dir, text, o, "strict");
@@ -371,4 +381,78 @@ BOOST_AUTO_TEST_CASE(strict_commits_and_passes_on_what_came_before_the_bad_recor
     BOOST_TEST(scalar(o.db_path, "SELECT count(*) FROM readings") == 2);
     const std::string out = slurp(dir.file("strict") + ".out");
     BOOST_TEST(std::count(out.begin(), out.end(), '\n') == 2);
+}
+
+BOOST_AUTO_TEST_CASE(a_seqless_file_ingested_twice_is_all_duplicates_the_second_time) {
+    TempDir dir;
+    // 93 readings without seq (zigbee2mqtt, Tasmota, ESPHome), two values at some ms.
+    std::string text;
+    for (std::int64_t i = 0; i < 93; ++i)
+        text += line(1000 * (i / 2), "dev" + std::to_string(i % 3), i, std::nullopt);
+    iots::ingest::Options o;
+    o.db_path = dir.file("twice.db");
+    const Run first = run_text(dir, text, o, "first");
+    BOOST_TEST(first.counters.stored == 93u);
+    BOOST_TEST(first.counters.duplicates == 0u);
+    const Run second = run_text(dir, text, o, "second");
+    BOOST_TEST(second.counters.received == 93u);
+    BOOST_TEST(second.counters.stored == 0u);
+    BOOST_TEST(second.counters.duplicates == 93u);
+    BOOST_TEST(second.out.empty()); // a duplicate is not passed on
+    BOOST_TEST(scalar(o.db_path, "SELECT count(*) FROM readings") == 93);
+}
+
+BOOST_AUTO_TEST_CASE(a_wrong_clock_is_rejected_or_stamped_on_receipt) {
+    TempDir dir;
+    const std::int64_t now = iots::core::now_millis(), hour = 3600000, day = 24 * hour;
+    auto at = [](std::int64_t ts, int value) {
+        return "{\"ts\":" + std::to_string(ts) +
+               ",\"device\":\"d\",\"sensor\":\"gas\",\"value\":" + std::to_string(value) + "}\n";
+    };
+    const std::string text = at(-5, 1) +            // never synced
+                             at(946684799000, 2) +  // 1999-12-31T23:59:59Z
+                             at(now + 2 * day, 3) + // a broken clock
+                             at(now + hour, 4) +    // within the skew
+                             at(946684800000, 5) +  // 2000-01-01: the first good
+                             R"({"ts":5,"device":"d","sensor":"gas","value":6,"clock":"rtc"})"
+                             "\n"; // already marked: cannot be stamped
+    for (const bool with_db : {true, false}) {
+        iots::ingest::Options o;
+        if (with_db)
+            o.db_path = dir.file("clock.db");
+        const Run r = run_text(dir, text, o, "reject");
+        BOOST_TEST(r.counters.received == 6u);
+        BOOST_TEST(r.counters.rejected == 4u);
+        BOOST_TEST(r.counters.stored == 2u);
+        BOOST_TEST(r.counters.stamped == 0u);
+        BOOST_TEST(std::count(r.out.begin(), r.out.end(), '\n') == 2);
+        BOOST_TEST(r.out.find("\"value\":4") != std::string::npos);
+        BOOST_TEST(r.out.find("\"value\":5") != std::string::npos);
+    }
+    BOOST_TEST(scalar(dir.file("clock.db"), "SELECT value FROM stats WHERE key = "
+                                            "'rejected_readings'") == 4);
+    // --max-skew 3d takes the one 2 days ahead.
+    iots::ingest::Options skew;
+    skew.clock.max_skew = 3 * day;
+    BOOST_TEST(run_text(dir, text, skew, "skew").counters.stored == 3u);
+    // --stamp-bad-clock: stored at the time of receipt, marked, the node's ts kept.
+    iots::ingest::Options stamp;
+    stamp.db_path = dir.file("stamp.db");
+    stamp.clock.stamp = true;
+    const std::int64_t before = iots::core::now_millis();
+    const Run s = run_text(dir, text, stamp, "stamp");
+    const std::int64_t after = iots::core::now_millis();
+    BOOST_TEST(s.counters.stored == 5u);
+    BOOST_TEST(s.counters.stamped == 3u);
+    BOOST_TEST(s.counters.rejected == 1u); // the one that already had "clock"
+    BOOST_TEST(s.out.find(R"("value":1,"clock":"stamped","node_ts":"1969-12-31T23:59:59.995Z"})") !=
+               std::string::npos);
+    BOOST_TEST(s.out.find(R"("value":2,"clock":"stamped","node_ts":"1999-12-31T23:59:59.000Z"})") !=
+               std::string::npos);
+    BOOST_TEST(scalar(stamp.db_path, "SELECT count(*) FROM readings WHERE extra LIKE "
+                                     "'%\"clock\":\"stamped\"%'") == 3);
+    BOOST_TEST(scalar(stamp.db_path, "SELECT min(ts) FROM readings WHERE extra IS NOT NULL") >=
+               before);
+    BOOST_TEST(scalar(stamp.db_path, "SELECT max(ts) FROM readings WHERE extra IS NOT NULL") <=
+               after);
 }

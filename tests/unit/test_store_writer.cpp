@@ -143,7 +143,7 @@ BOOST_AUTO_TEST_CASE(batches_by_time) {
     BOOST_TEST(w.counters().commits == 2u);
 }
 
-BOOST_AUTO_TEST_CASE(redelivered_readings_are_duplicates_and_seqless_ones_are_kept) {
+BOOST_AUTO_TEST_CASE(redelivered_readings_are_duplicates_with_or_without_seq) {
     TempDir dir;
     Database db(dir.file("d.db"));
     ReadingWriter w(db);
@@ -154,16 +154,102 @@ BOOST_AUTO_TEST_CASE(redelivered_readings_are_duplicates_and_seqless_ones_are_ke
     BOOST_TEST((w.add(reading("d1", "humidity", 1000, 50, 7), 0) == AddResult::duplicate));
     // Same seq at another time is a new reading (the device restarted its counter).
     BOOST_TEST((w.add(reading("d1", "humidity", 5000, 51, 7), 0) == AddResult::stored));
-    // Without seq nothing is ever dropped, even the same ts and value twice.
+    // Without seq a reading is (series, ts, value): the same ts and value twice is one reading.
     BOOST_TEST((w.add(reading("d1", "humidity", 9000, 52), 0) == AddResult::stored));
-    BOOST_TEST((w.add(reading("d1", "humidity", 9000, 52), 0) == AddResult::stored));
+    BOOST_TEST((w.add(reading("d1", "humidity", 9000, 52), 0) == AddResult::duplicate));
     w.commit();
-    BOOST_TEST(w.counters().stored == 4u);
-    BOOST_TEST(w.counters().duplicates == 2u);
-    BOOST_TEST(scalar(db, "SELECT count(*) FROM readings") == 4);
-    BOOST_TEST(scalar(db, "SELECT count FROM series") == 4);
-    BOOST_TEST(scalar(db, "SELECT value FROM stats WHERE key = 'total_readings'") == 4);
-    BOOST_TEST(scalar(db, "SELECT value FROM stats WHERE key = 'duplicate_readings'") == 2);
+    BOOST_TEST(w.counters().stored == 3u);
+    BOOST_TEST(w.counters().duplicates == 3u);
+    BOOST_TEST(scalar(db, "SELECT count(*) FROM readings") == 3);
+    BOOST_TEST(scalar(db, "SELECT count FROM series") == 3);
+    BOOST_TEST(scalar(db, "SELECT value FROM stats WHERE key = 'total_readings'") == 3);
+    BOOST_TEST(scalar(db, "SELECT value FROM stats WHERE key = 'duplicate_readings'") == 3);
+}
+
+BOOST_AUTO_TEST_CASE(a_seqless_reading_is_identified_by_series_ts_and_value) {
+    TempDir dir;
+    Database db(dir.file("sv.db"));
+    ReadingWriter w(db);
+    // In order, so each is past its series' greatest key; then the same again in the batch.
+    BOOST_TEST((w.add(reading("d1", "temperature", 1000, 20.5), 0) == AddResult::stored));
+    BOOST_TEST((w.add(reading("d1", "temperature", 1000, 20.5), 0) == AddResult::duplicate));
+    // Another value at the same ms is another reading.
+    BOOST_TEST((w.add(reading("d1", "temperature", 1000, 20.75), 0) == AddResult::stored));
+    BOOST_TEST((w.add(reading("d1", "temperature", 2000, 20.5), 0) == AddResult::stored));
+    BOOST_TEST((w.add(reading("d1", "temperature", 1000, 20.75), 0) == AddResult::duplicate));
+    w.commit();
+    // Re-delivered after the commit (QoS 1 after a reconnect, a file ingested twice).
+    BOOST_TEST((w.add(reading("d1", "temperature", 1000, 20.5), 0) == AddResult::duplicate));
+    BOOST_TEST((w.add(reading("d1", "temperature", 1000, 20.75), 0) == AddResult::duplicate));
+    BOOST_TEST((w.add(reading("d1", "temperature", 2000, 20.5), 0) == AddResult::duplicate));
+    // A reading with seq is another identity, even at the same ts and value; the seqless one
+    // stays a duplicate beside it.
+    BOOST_TEST((w.add(reading("d1", "temperature", 1000, 20.5, 3), 0) == AddResult::stored));
+    BOOST_TEST((w.add(reading("d1", "temperature", 1000, 20.5), 0) == AddResult::duplicate));
+    // The same ts and value in another series is another reading.
+    BOOST_TEST((w.add(reading("d2", "temperature", 1000, 20.5), 0) == AddResult::stored));
+    BOOST_TEST((w.add(reading("d1", "humidity", 1000, 20.5), 0) == AddResult::stored));
+    w.commit();
+    BOOST_TEST(w.counters().stored == 6u);
+    BOOST_TEST(w.counters().duplicates == 6u);
+    BOOST_TEST(scalar(db, "SELECT count(*) FROM readings") == 6);
+    BOOST_TEST(scalar(db, "SELECT sum(count) FROM series") == 6);
+    BOOST_TEST(scalar(db, "SELECT value FROM stats WHERE key = 'duplicate_readings'") == 6);
+    // The keys: a seqless reading is stored at seq -1, -2, ... in its (series, ts).
+    BOOST_TEST(scalar(db, "SELECT seq FROM readings r JOIN series s ON s.id = r.series_id "
+                          "JOIN devices d ON d.id = s.device_id WHERE d.name = 'd1' AND "
+                          "r.ts = 1000 AND r.value = 20.75") == -2);
+    BOOST_TEST(scalar(db, "SELECT count(*) FROM readings WHERE ts = 1000 AND seq = -1") == 3);
+}
+
+BOOST_AUTO_TEST_CASE(seqless_runs_replayed_are_all_duplicates_whatever_the_batching) {
+    TempDir dir;
+    Database db(dir.file("sr.db"));
+    ReadingWriter w(db, {.batch_size = 1000000, .batch_ms = 1000000});
+    // 3 series, 200 ms each, two values at every 5th ms: runs longer than the multi-row size,
+    // and identical readings inside one batch, some of them still buffered.
+    auto all = [](int i) {
+        std::string device = "d";
+        device += std::to_string(i % 3);
+        return reading(device, "gas", 1000 * (i / 3), 400 + i % 7);
+    };
+    int expected = 0;
+    for (int i = 0; i < 600; ++i) {
+        BOOST_TEST((w.add(all(i), 0) == AddResult::stored));
+        ++expected;
+        if ((i / 3) % 5 == 0) {
+            auto second = all(i);
+            second.value += 0.5;
+            BOOST_TEST((w.add(second, 0) == AddResult::stored));
+            BOOST_TEST((w.add(all(i), 0) == AddResult::duplicate));
+            ++expected;
+        }
+    }
+    w.commit();
+    BOOST_TEST(scalar(db, "SELECT count(*) FROM readings") == expected);
+    BOOST_TEST(scalar(db, "SELECT min(seq) FROM readings") == -2);
+    for (int i = 0; i < 600; ++i)
+        BOOST_TEST((w.add(all(i), 0) == AddResult::duplicate));
+    w.commit();
+    BOOST_TEST(w.counters().stored == static_cast<std::uint64_t>(expected));
+    BOOST_TEST(scalar(db, "SELECT count(*) FROM readings") == expected);
+    BOOST_TEST(scalar(db, "SELECT sum(count) FROM series") == expected);
+}
+
+BOOST_AUTO_TEST_CASE(a_seqless_reading_another_writer_stored_meanwhile_is_a_duplicate) {
+    TempDir dir;
+    const auto path = dir.file("two-seqless.db");
+    Database a(path), b(path);
+    ReadingWriter wa(a), wb(b);
+    wa.add(reading("d1", "gas", 1000, 400), 0);
+    wa.commit(); // wa knows the greatest key of d1/gas: (1000, -1)
+    wb.add(reading("d1", "gas", 2000, 401), 0);
+    wb.commit();
+    BOOST_TEST((wa.add(reading("d1", "gas", 2000, 401), 0) == AddResult::duplicate));
+    BOOST_TEST((wa.add(reading("d1", "gas", 3000, 402), 0) == AddResult::stored));
+    wa.commit();
+    BOOST_TEST(scalar(a, "SELECT count(*) FROM readings") == 3);
+    BOOST_TEST(scalar(a, "SELECT count FROM series") == 3);
 }
 
 BOOST_AUTO_TEST_CASE(seqless_readings_get_distinct_negative_seqs_across_batches) {
@@ -486,13 +572,13 @@ BOOST_AUTO_TEST_CASE(late_readings_and_seqless_ones_between_runs_keep_their_orde
     // Seqless readings sharing a ms get -1, -2, ...: none collided with another.
     BOOST_TEST(scalar(db, "SELECT count(*) FROM readings WHERE seq < 0") == seqless);
     BOOST_TEST(scalar(db, "SELECT min(seq) FROM readings") == -1);
-    // Replaying everything now finds every reading with seq a duplicate, and stores the seqless.
+    // Replaying everything now finds every reading a duplicate, with seq or without.
     const std::string before = rows_of(db, "a", "gas");
     for (int i = 0; i < 200; ++i) {
         const std::int64_t ts = 1000 * (i / 4);
         if (i % 9 == 4)
-            continue;
-        if (i % 13 == 6)
+            BOOST_TEST((w.add(reading("a", "gas", ts, i), 0) == AddResult::duplicate));
+        else if (i % 13 == 6)
             BOOST_TEST(
                 (w.add(reading("a", "gas", ts - 500, i, 100000 + i), 0) == AddResult::duplicate));
         else

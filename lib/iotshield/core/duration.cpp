@@ -37,4 +37,18 @@ std::optional<std::int64_t> parse_duration(std::string_view text) noexcept {
     return static_cast<std::int64_t>(std::llround(ms));
 }
 
+std::string format_duration(std::int64_t ms) {
+    struct Unit {
+        std::int64_t ms;
+        const char* suffix;
+    };
+    static constexpr Unit kUnits[] = {
+        {7 * 86400000LL, "w"}, {86400000, "d"}, {3600000, "h"}, {60000, "m"}, {1000, "s"}};
+    if (ms > 0)
+        for (const auto& u : kUnits)
+            if (ms % u.ms == 0)
+                return std::to_string(ms / u.ms) + u.suffix;
+    return std::to_string(ms) + "ms";
+}
+
 } // namespace iots::core

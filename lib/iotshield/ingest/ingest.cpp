@@ -11,6 +11,8 @@ std::string format_counters(const Counters& c) {
                                 c.stored, c.rejected, c.duplicates);
     if (c.status > 0)
         s += fmt::format(", status {}", c.status);
+    if (c.stamped > 0)
+        s += fmt::format(", stamped {}", c.stamped);
     return s;
 }
 

@@ -4,6 +4,7 @@
 #include "iotshield/core/broker_options.hpp"
 #include "iotshield/core/log.hpp"
 #include "iotshield/core/output.hpp"
+#include "iotshield/record/clock.hpp"
 #include "iotshield/store/reading_writer.hpp"
 
 #include <cstdint>
@@ -22,6 +23,7 @@ struct Options {
     bool quiet = false;                         // nothing on stdout
     bool strict = false;                        // exit 65 at the first rejected record
     std::optional<std::uint64_t> max_bad_lines; // exit 65 when more are rejected
+    record::ClockPolicy clock; // a ts before 2000 or too far ahead: rejected, or stamped
     store::WriterOptions writer;
     std::size_t queue_messages = 1024; // MQTT -> writer thread, bounded (back-pressure)
     int input_fd = 0;
@@ -33,11 +35,12 @@ struct Counters {
     std::uint64_t rejected = 0;   // invalid, with a warning each
     std::uint64_t duplicates = 0; // re-deliveries already stored
     std::uint64_t status = 0;     // device status messages (MQTT)
+    std::uint64_t stamped = 0;    // wrong clocks stamped on receipt (--stamp-bad-clock)
     std::uint64_t commits = 0;    // batches committed (shown with -v)
     std::uint64_t deleted = 0;    // rows removed by --retain (shown with -v)
 };
 
-// "received 10, stored 8, rejected 1, duplicates 1" (and ", status N" when any).
+// "received 10, stored 8, rejected 1, duplicates 1" (and ", status N", ", stamped N" when any).
 [[nodiscard]] std::string format_counters(const Counters& c);
 
 // <prefix>/sensors/# (which covers the seed's <prefix>/sensors/data) and <prefix>/status/#.

@@ -1,4 +1,5 @@
 #include "iotshield/core/signals.hpp"
+#include "iotshield/core/time.hpp"
 #include "iotshield/ingest/bounded_queue.hpp"
 #include "iotshield/ingest/sources.hpp"
 #include "iotshield/mqtt/client.hpp"
@@ -39,7 +40,7 @@ public:
                 origin.topic_sensor = rest.substr(slash + 1);
             }
         }
-        m_pipeline.reading(m.payload, origin, now);
+        m_pipeline.reading(m.payload, origin, now, core::now_millis());
     }
 
 private:

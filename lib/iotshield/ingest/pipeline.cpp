@@ -1,6 +1,7 @@
 #include "iotshield/ingest/pipeline.hpp"
 
 #include "iotshield/core/error.hpp"
+#include "iotshield/record/clock.hpp"
 #include "iotshield/record/sensor.hpp"
 #include "iotshield/record/serialize.hpp"
 
@@ -341,16 +342,36 @@ void Pipeline::reject(const Origin& origin, std::string_view reason) {
     }
 }
 
-void Pipeline::reading(std::string_view text, const Origin& origin, core::Millis now) {
+bool Pipeline::accept(record::Reading& r, const Origin& origin, core::Millis wall) {
+    if (!origin.topic_device.empty() &&
+        (r.device != origin.topic_device || r.sensor != origin.topic_sensor)) {
+        reject(origin, fmt::format("device \"{}\" and sensor \"{}\" do not match the topic",
+                                   r.device, r.sensor));
+        return false;
+    }
+    auto clock = record::judge_clock(r.ts, wall, m_options.clock);
+    if (clock.action == record::ClockAction::accept)
+        return true;
+    if (clock.action == record::ClockAction::stamp) {
+        const std::string why = record::stamp_on_receipt(r, wall);
+        if (why.empty()) {
+            ++m_counters.stamped;
+            return true;
+        }
+        clock.reason += ", " + why;
+    }
+    reject(origin, clock.reason);
+    return false;
+}
+
+void Pipeline::reading(std::string_view text, const Origin& origin, core::Millis now,
+                       core::Millis wall) {
     ++m_counters.received;
     if (!m_store) {
         if (!m_parser.parse(text, m_reading))
             return reject(origin, m_parser.error());
-        if (!origin.topic_device.empty() &&
-            (m_reading.device != origin.topic_device || m_reading.sensor != origin.topic_sensor))
-            return reject(origin,
-                          fmt::format("device \"{}\" and sensor \"{}\" do not match the topic",
-                                      m_reading.device, m_reading.sensor));
+        if (!accept(m_reading, origin, wall))
+            return;
         ++m_counters.stored; // nothing to store: counted as accepted
         if (m_options.quiet)
             return;
@@ -366,10 +387,8 @@ void Pipeline::reading(std::string_view text, const Origin& origin, core::Millis
     Entry& e = c.entries[c.size];
     if (!m_parser.parse(text, e.reading))
         return reject(origin, m_parser.error());
-    if (!origin.topic_device.empty() &&
-        (e.reading.device != origin.topic_device || e.reading.sensor != origin.topic_sensor))
-        return reject(origin, fmt::format("device \"{}\" and sensor \"{}\" do not match the topic",
-                                          e.reading.device, e.reading.sensor));
+    if (!accept(e.reading, origin, wall))
+        return;
     e.kind = Entry::Kind::reading;
     if (!m_options.quiet)
         record::append_json(e.reading, c.text);

@@ -47,10 +47,11 @@ public:
     Pipeline(const Pipeline&) = delete;
     Pipeline& operator=(const Pipeline&) = delete;
 
-    // One reading's text. Throws Error(bad_input) under --strict or past --max-bad-lines, after
-    // committing what came before. May wait for room (back-pressure); rethrows a failure of the
-    // store thread.
-    void reading(std::string_view text, const Origin& origin, core::Millis now);
+    // One reading's text, received at wall (the host's clock, epoch ms: its ts is judged against
+    // it, and a wrong clock is stamped with it). Throws Error(bad_input) under --strict or past
+    // --max-bad-lines, after committing what came before. May wait for room (back-pressure);
+    // rethrows a failure of the store thread.
+    void reading(std::string_view text, const Origin& origin, core::Millis now, core::Millis wall);
     // A line longer than --max-line-bytes (already skipped by the reader).
     void too_long(const Origin& origin);
     // <prefix>/status/<device> with payload online/offline.
@@ -83,6 +84,8 @@ private:
     struct Store;
     struct Chunk;
     void reject(const Origin& origin, std::string_view reason);
+    // The topic and the clock checks of a parsed reading; false when it was rejected.
+    bool accept(record::Reading& r, const Origin& origin, core::Millis wall);
     Chunk& chunk();
     void hand_over(bool flush, bool sync);
 

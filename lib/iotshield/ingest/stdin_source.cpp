@@ -3,6 +3,7 @@
 #include "iotshield/core/error.hpp"
 #include "iotshield/core/line_reader.hpp"
 #include "iotshield/core/signals.hpp"
+#include "iotshield/core/time.hpp"
 
 #include <poll.h>
 
@@ -52,7 +53,7 @@ void run_stdin(const Options& options, Pipeline& pipeline) {
         if (status == core::LineReader::Status::too_long)
             pipeline.too_long(origin);
         else if (reader.line().find_first_not_of(" \t") != std::string_view::npos)
-            pipeline.reading(reader.line(), origin, now); // blank lines are skipped
+            pipeline.reading(reader.line(), origin, now, core::now_millis()); // blank: skipped
         if (pipeline.due(now))
             pipeline.commit();
     }

@@ -131,10 +131,12 @@ struct ReadingWriter::Impl {
         insert_reading = db->prepare(
             "INSERT OR IGNORE INTO readings (series_id, ts, value, seq, score, anomaly, label, "
             "extra) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
-        insert_noseq =
-            db->prepare(std::string("INSERT INTO readings (series_id, ts, value, seq, "
-                                    "score, anomaly, label, extra) VALUES (?1, ?2, ?3, ") +
-                        kNoSeqSql + ", ?5, ?6, ?7, ?8)");
+        // A seqless reading is (series, ts, value): stored unless one with that value is among
+        // the seqless rows at its (series_id, ts), a short range of the primary key.
+        insert_noseq = db->prepare(
+            std::string("INSERT INTO readings (series_id, ts, value, seq, score, anomaly, label, "
+                        "extra) SELECT ?1, ?2, ?3, ") +
+            kNoSeqSql + ", ?5, ?6, ?7, ?8 WHERE NOT EXISTS (" + kSameNoSeqSql + ")");
         find_device = db->prepare("SELECT id FROM devices WHERE name = ?1");
         insert_device = db->prepare("INSERT INTO devices (name, first_seen) VALUES (?1, ?2)");
         update_device =
@@ -275,12 +277,12 @@ struct ReadingWriter::Impl {
         arena.clear();
     }
 
-    void buffer(const SeriesState& s, const record::Reading& r) {
+    void buffer(const SeriesState& s, const record::Reading& r, std::int64_t seq) {
         Buffered& b = buffered.emplace_back();
         b.series_id = s.id;
         b.ts = r.ts;
         b.value = r.value;
-        b.seq = *r.seq;
+        b.seq = seq;
         b.has_score = r.score.has_value();
         b.score = r.score.value_or(0);
         b.anomaly = r.anomaly ? (*r.anomaly ? 1 : 0) : -1;
@@ -380,16 +382,21 @@ struct ReadingWriter::Impl {
         begin_batch(now);
         SeriesState& s = series_for(r);
         load_top(s);
-        if (r.seq && (!s.top_any || key_greater(r.ts, *r.seq, s.top_ts, s.top_seq))) {
-            // Past the greatest key of its series: new for sure, into the next multi-row INSERT.
-            raise_top(s, r.ts, *r.seq);
-            buffer(s, r);
+        // Past the greatest key of its series: new for sure, into the next multi-row INSERT. A
+        // seqless reading must be past its ts (a row at that ms may hold the same value); it is
+        // then the first seqless one there, seq -1.
+        if (r.seq ? !s.top_any || key_greater(r.ts, *r.seq, s.top_ts, s.top_seq)
+                  : !s.top_any || r.ts > s.top_ts) {
+            const std::int64_t seq = r.seq.value_or(-1);
+            raise_top(s, r.ts, seq);
+            buffer(s, r, seq);
             ++pending;
             stored(s, r);
             return AddResult::stored;
         }
-        // A reading without seq, or one at or before the greatest key (late, or re-delivered):
-        // alone, after the buffered ones (an equal key among them must be stored first).
+        // A reading at or before the greatest key of its series (late, re-delivered, or seqless
+        // at the same ms): alone, after the buffered ones (an equal key among them must be stored
+        // first).
         flush_buffered();
         sqlite3_stmt* st = r.seq ? insert_reading.handle() : insert_noseq.handle();
         sqlite3_bind_int64(st, 1, s.id);

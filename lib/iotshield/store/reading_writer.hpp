@@ -3,9 +3,9 @@
 // readings and is committed by count, by age (batch_ms) or when the caller sees the stream pause.
 // Device, sensor and series ids are interned in memory; the dashboard's running counts (series
 // count/first/last, devices.last_seen, stats) are updated in the same transaction as the rows.
-// Idempotent: a re-delivered reading with the same (series, ts, seq) is counted as a duplicate and
-// not stored twice, also when another connection stored it (two writers on one file, --share); a
-// reading without seq is always stored.
+// Idempotent (DESIGN §2, Identity): a re-delivered reading with the same (series, ts, seq), or
+// without seq the same (series, ts, value), is counted as a duplicate and not stored twice, also
+// when another connection stored it (two writers on one file, --share).
 //
 // Times passed in are the caller's monotonic clock (batching) or the wall clock (retention), so the
 // policy is testable without sleeping.
@@ -47,12 +47,13 @@ public:
     ReadingWriter& operator=(const ReadingWriter&) = delete;
 
     // Inserts into the open batch, beginning one if needed (now: monotonic ms, starts the batch's
-    // age). The reading must be valid (record::Parser or record::validate). A reading with seq
-    // whose key is past the greatest key of its series (as this connection knows it, checked
-    // against other writers by PRAGMA data_version at each BEGIN) is new for sure: it waits for a
-    // multi-row INSERT of up to 64 such rows, run when full, before any other statement of the
-    // batch, or at commit. Any other reading (without seq, late, or re-delivered) is inserted
-    // alone at once. On an error (Error, 74 on a full disk) the whole open batch is rolled back.
+    // age). The reading must be valid (record::Parser or record::validate). A reading whose key
+    // is past the greatest key of its series (as this connection knows it, checked against other
+    // writers by PRAGMA data_version at each BEGIN; without seq: past its ts) is new for sure: it
+    // waits for a multi-row INSERT of up to 64 such rows, run when full, before any other
+    // statement of the batch, or at commit. Any other reading (late, re-delivered, or seqless at
+    // a ms already used) is inserted alone at once. On an error (Error, 74 on a full disk) the
+    // whole open batch is rolled back.
     AddResult add(const record::Reading& r, core::Millis now);
     // devices.status/status_ts ("online"/"offline" from iotshield/status/<device>), batched too.
     void set_status(std::string_view device, std::string_view status, core::Millis ts,

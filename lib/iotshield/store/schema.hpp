@@ -10,10 +10,12 @@
 //          PRIMARY KEY(series_id, ts, seq) WITHOUT ROWID
 //                     -- one B-tree: an insert touches only it, and one series over a time range
 //                     -- is one contiguous range scan. A re-delivered reading (same series, ts and
-//                     -- seq) is a duplicate. seq < 0 means "no seq": such a reading is stored as
+//                     -- seq) is a duplicate. seq < 0 means "no seq": such a reading is (series,
+//                     -- ts, value) (DESIGN §2): it is a duplicate when a row with seq < 0 and the
+//                     -- same value is at its series and ms (kSameNoSeqSql), else it is stored as
 //                     -- -1, -2, ... (one less than the least negative seq already at that series
-//                     -- and ms, see kNoSeqSql), so it never conflicts. Readers map seq < 0 to
-//                     none.
+//                     -- and ms, see kNoSeqSql), in arrival order. So a seqless reading is found
+//                     -- again by (series_id, ts, seq < 0, value). Readers map seq < 0 to none.
 //                     -- There is no row id: the live stream follows (series_id, ts, seq).
 //   anomalies(id, series_id, ts, value, score, reasons JSON)  -- flagged readings, for the pages
 //   alerts(id TEXT PK, ts, updated_ts, device, sensor, severity, title, description, suggestion,
@@ -34,5 +36,9 @@ namespace iots::store {
 // one less than the least negative seq already stored at that series and ms (-1 for the first).
 inline constexpr const char* kNoSeqSql =
     "(SELECT coalesce(min(seq), 0) - 1 FROM readings WHERE series_id = ?1 AND ts = ?2 AND seq < 0)";
+// The stored row of a reading without seq, for a statement whose ?1 is series_id, ?2 ts and ?3
+// value (at most one: a second one would have been a duplicate).
+inline constexpr const char* kSameNoSeqSql =
+    "SELECT 1 FROM readings WHERE series_id = ?1 AND ts = ?2 AND seq < 0 AND value = ?3";
 
 } // namespace iots::store
