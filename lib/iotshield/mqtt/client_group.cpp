@@ -580,14 +580,20 @@ std::size_t ClientGroup::add(const MemberOptions& member) {
                     fmt::format("cannot create an MQTT client: {}", std::strerror(errno)));
     try {
         configure(m->mosq, d.options);
-        mosquitto_threaded_set(m->mosq, true); // packets are queued; our loop writes them
+        // Packets are queued and our loop writes them. Hazard: libmosquitto still writes a byte per
+        // packet into its internal socket pair, which only its own loop reads and the API does not
+        // expose; the kernel stops that queue at the pair's buffer (about 100 KB per member).
+        mosquitto_threaded_set(m->mosq, true);
         mosquitto_int_option(m->mosq, MOSQ_OPT_SEND_MAXIMUM, kMaxInflight);
         mosquitto_connect_callback_set(m->mosq, &Impl::on_connect_cb);
         mosquitto_disconnect_callback_set(m->mosq, &Impl::on_disconnect_cb);
         mosquitto_publish_callback_set(m->mosq, &Impl::on_publish_cb);
         mosquitto_message_callback_set(m->mosq, &Impl::on_message_cb);
         mosquitto_subscribe_callback_set(m->mosq, &Impl::on_subscribe_cb);
-        mosquitto_log_callback_set(m->mosq, &Impl::on_log_cb);
+        // With a log callback libmosquitto formats a line for every packet (a malloc and a
+        // vsnprintf each): only where its text is worth it, a TLS failure's reason or -v.
+        if (d.options.tls() || d.log.enabled(core::Level::debug))
+            mosquitto_log_callback_set(m->mosq, &Impl::on_log_cb);
         if (member.will) {
             const Will& w = *member.will;
             if (w.payload.size() > INT_MAX)

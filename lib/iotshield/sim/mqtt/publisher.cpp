@@ -15,9 +15,16 @@ struct MqttOutput::Impl {
     bool closed = true; // nothing to close before connect()
 
     Impl(const core::BrokerOptions& o, const core::Logger& l) : options(o), log(l), group(o, l) {}
-    std::size_t member(std::string_view device) const {
-        const auto it = index.find(std::string(device));
-        return it == index.end() ? 0 : it->second;
+    std::string last_device; // a node's readings come together: one lookup for all of them
+    std::size_t last_member = 0;
+
+    std::size_t member(std::string_view device) {
+        if (device != last_device) {
+            const auto it = index.find(std::string(device));
+            last_member = it == index.end() ? 0 : it->second;
+            last_device = device;
+        }
+        return last_member;
     }
 };
 
