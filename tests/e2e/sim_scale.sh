@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # iots-sim with 1,000 nodes on one broker (issue 10): every node its own connection (past select()'s
 # 1,024 descriptors), exactly --count readings, every node's retained status offline after a clean
-# stop; the open-file limit raised, or reported when it cannot be; SIGTERM while connecting to a
-# broker that never answers, and SIGTERM with a frozen broker, both end the process (the bounds
-# below are hang checks, not timings).
+# stop; the open-file limit raised, or reported when it cannot be; a command answered by the last
+# node; SIGTERM while connecting to a broker that never answers, and SIGTERM with a frozen broker,
+# both end the process (the bounds below are hang checks, not timings).
 . "$(dirname "$0")/lib.sh"
 start_broker
 
@@ -71,16 +71,28 @@ rc=$?
 set -e
 assert_eq 0 "$rc" "exit status after SIGTERM while connecting"
 
-# All 1,000 nodes online, then the broker freezes (no acknowledgement, no DISCONNECT answered):
+# All 1,000 nodes online with actuators; the last node (its socket well past descriptor 1,024)
+# answers a command. Then the broker freezes (no acknowledgement, no DISCONNECT answered):
 # SIGTERM still ends the process, with 69 since the "offline" statuses were never acknowledged.
-background iots-sim --devices 1000 --realtime --topic-prefix frozen -h 127.0.0.1 \
-    -p "$BROKER_PORT" 2> "$WORK/frozen.err"
+background iots-sim --devices 1000 --realtime --actuators --topic-prefix frozen -h 127.0.0.1 \
+    -p "$BROKER_PORT" 2> "$WORK/frozen.err" > /dev/null
 pid=$LAST_PID
 all_online() {
     [ "$(mosquitto_sub -p "$BROKER_PORT" -t 'frozen/status/#' -v -C 1000 -W 2 2>/dev/null |
         grep -c ' online$')" = 1000 ]
 }
 wait_until 60 all_online || fail "the 1000 nodes did not all come online"
+last=$(iots-sim --devices 1000 --count 6000 | tail -n 1 | python3 -c '
+import json, sys
+print(json.loads(sys.stdin.read())["device"])')
+background mosquitto_sub -p "$BROKER_PORT" -t "frozen/control/$last/ack" -q 1 -C 1 -W 20 \
+    > "$WORK/ack"
+sub=$LAST_PID
+sleep 0.5
+mosquitto_pub -p "$BROKER_PORT" -q 1 -t "frozen/control/$last" \
+    -m '{"kind":"command","id":"late-1","actuator":"fan","action":"on"}'
+wait "$sub" || fail "no acknowledgement from $last"
+grep -q '"id":"late-1".*"status":"done"' "$WORK/ack" || fail "acknowledgement: $(cat "$WORK/ack")"
 kill -STOP "$BROKER_PID"
 kill -TERM "$pid"
 wait_until 20 ended || { kill -CONT "$BROKER_PID"; fail "iots-sim still runs 20 s after SIGTERM"; }
@@ -90,4 +102,4 @@ wait "$pid"
 rc=$?
 set -e
 assert_eq 69 "$rc" "exit status after SIGTERM with a frozen broker"
-pass "1000 nodes: exact count, 1000 offline statuses, SIGTERM while connecting and when frozen"
+pass "1000 nodes: exact count, offline statuses, file limit, a command, SIGTERM while connecting and frozen"
