@@ -2,6 +2,7 @@
 
 #include "iotshield/core/error.hpp"
 #include "iotshield/core/signals.hpp"
+#include "iotshield/mqtt/handle.hpp"
 
 #include <mosquitto.h>
 #include <openssl/ssl.h>
@@ -29,6 +30,7 @@ namespace iots::mqtt {
 
 namespace {
 
+using namespace detail;
 using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
 
@@ -47,21 +49,6 @@ constexpr auto kSubackPatience = std::chrono::seconds(10);
 // Unknown acknowledgements kept at most (see on_publish): a bound, not a working size.
 constexpr std::size_t kMaxEarlyAcks = 4096;
 
-// mosquitto_lib_init/cleanup are process-wide and not thread-safe: one count under one lock.
-std::mutex g_lib_mutex;
-int g_lib_users = 0;
-
-void lib_acquire() {
-    std::lock_guard lock(g_lib_mutex);
-    if (g_lib_users++ == 0)
-        mosquitto_lib_init();
-}
-void lib_release() {
-    std::lock_guard lock(g_lib_mutex);
-    if (--g_lib_users == 0)
-        mosquitto_lib_cleanup();
-}
-
 // True on the network thread while it runs one of our callbacks: blocking there would deadlock,
 // since the same thread delivers the acknowledgements we would wait for.
 thread_local bool t_in_callback = false;
@@ -73,38 +60,6 @@ struct CallbackScope {
     CallbackScope(const CallbackScope&) = delete;
     CallbackScope& operator=(const CallbackScope&) = delete;
 };
-
-std::string format_seconds(int ms) {
-    if (ms % 1000 == 0)
-        return fmt::format("{}", ms / 1000);
-    return fmt::format("{:.1f}", ms / 1000.0);
-}
-
-// CONNACK codes of MQTT 3.1.1 (1-5) and MQTT 5 (128+) that mean "you may not".
-bool is_auth_refusal(int rc) {
-    return rc == 4 || rc == 5 || rc == 134 || rc == 135 || rc == 138 || rc == 140;
-}
-
-bool is_tls_error(int rc) {
-    return rc == MOSQ_ERR_TLS || rc == MOSQ_ERR_TLS_HANDSHAKE;
-}
-
-// "Connection Refused: not authorised." -> "not authorised"
-std::string connack_reason(int rc) {
-    std::string s = mosquitto_connack_string(rc);
-    if (auto colon = s.find(": "); colon != std::string::npos)
-        s.erase(0, colon + 2);
-    if (!s.empty() && s.back() == '.')
-        s.pop_back();
-    return s;
-}
-
-// "OpenSSL Error[0]: error:0A000086:SSL routines::certificate verify failed" -> the last part.
-std::string tls_reason(const std::string& log_line) {
-    if (auto at = log_line.rfind("::"); at != std::string::npos)
-        return log_line.substr(at + 2);
-    return log_line;
-}
 
 } // namespace
 
@@ -456,7 +411,7 @@ struct Client::Impl {
                         fmt::format("broker {} refused the connection: {}{}", address,
                                     connack_reason(connack_rc),
                                     options.username.empty() ? " (no user name given)" : ""));
-        if (connack_rc == 2 || connack_rc == 133)
+        if (is_id_rejected(connack_rc))
             throw Error(Exit::usage, fmt::format("broker {} rejected the client id '{}'", address,
                                                  options.client_id));
         return connack_reason(connack_rc); // e.g. server unavailable: retry
@@ -483,8 +438,7 @@ Client::Client(const core::BrokerOptions& options, const core::Logger& log)
     }
     // From here the destructor of m_impl's owner does not run if we throw: clean up by hand.
     try {
-        mosquitto_int_option(d.mosq, MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V311);
-        mosquitto_int_option(d.mosq, MOSQ_OPT_TCP_NODELAY, 1);
+        configure(d.mosq, d.options);
         mosquitto_int_option(d.mosq, MOSQ_OPT_SEND_MAXIMUM, kMaxInflight);
         mosquitto_threaded_set(d.mosq, true); // packets are only queued: run() writes them
         d.wake = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -496,36 +450,6 @@ Client::Client(const core::BrokerOptions& options, const core::Logger& log)
         mosquitto_message_callback_set(d.mosq, &Impl::on_message_cb);
         mosquitto_subscribe_callback_set(d.mosq, &Impl::on_subscribe_cb);
         mosquitto_log_callback_set(d.mosq, &Impl::on_log_cb);
-
-        if (!d.options.username.empty() || !d.options.password.empty()) {
-            const char* user = d.options.username.empty() ? nullptr : d.options.username.c_str();
-            const char* pass = d.options.password.empty() ? nullptr : d.options.password.c_str();
-            if (mosquitto_username_pw_set(d.mosq, user, pass) != MOSQ_ERR_SUCCESS)
-                throw Error(Exit::usage, "a password needs a user name (-u)");
-        }
-
-        if (d.options.tls() || !d.options.certfile.empty() || !d.options.keyfile.empty()) {
-            auto readable = [](const std::string& what, const std::string& path) {
-                if (!path.empty() && ::access(path.c_str(), R_OK) != 0)
-                    throw Error(Exit::no_input, fmt::format("cannot read {} '{}': {}", what, path,
-                                                            std::strerror(errno)));
-            };
-            readable("CA file", d.options.cafile);
-            readable("CA directory", d.options.capath);
-            readable("certificate", d.options.certfile);
-            readable("key", d.options.keyfile);
-            if (!d.options.tls())
-                throw Error(Exit::usage, "--cert/--key need --cafile or --capath");
-            if (d.options.certfile.empty() != d.options.keyfile.empty())
-                throw Error(Exit::usage, "--cert and --key go together");
-            auto opt = [](const std::string& s) { return s.empty() ? nullptr : s.c_str(); };
-            int rc = mosquitto_tls_set(d.mosq, opt(d.options.cafile), opt(d.options.capath),
-                                       opt(d.options.certfile), opt(d.options.keyfile), nullptr);
-            if (rc != MOSQ_ERR_SUCCESS)
-                throw Error(Exit::config,
-                            fmt::format("TLS settings rejected: {}", mosquitto_strerror(rc)));
-            mosquitto_tls_insecure_set(d.mosq, d.options.insecure);
-        }
     } catch (...) {
         if (d.wake >= 0)
             ::close(d.wake);
