@@ -28,6 +28,7 @@ alert.
 
 Usage: bench/soak.py [--bin build/tools] [--pub build/bench/bench_mqtt_pub] [--devices 1000]
        [--duration 600] [--interval 1] [--streams 50] [--probe-every 2] [--warmup 15] [--keep]
+       [--one-writer]   (iots-detect and iots-alert without --db: iots-ingest the only writer)
 """
 import argparse
 import json
@@ -410,7 +411,12 @@ def main():
                            if not st["closed"][i] and st["last"][i] > t1 - 20)
         events = sorted(st["events"])
         probes.finish()
-        procs["iots-sim"].wait(timeout=a.duration + 60)
+        try:
+            procs["iots-sim"].wait(timeout=max(30.0, t_sim + a.duration + 30 - time.time()))
+        except subprocess.TimeoutExpired:
+            tail = open(os.path.join(tmp, "iots-sim.err")).read()[-1500:]
+            raise SystemExit(f"soak: error: iots-sim did not stop 30 s after its --duration "
+                             f"({a.devices} devices):\n{tail}") from None
         # Drain: until the stored count stops moving for 3 s.
         last, since = -1, time.time()
         while time.time() - since < 3:
@@ -428,6 +434,8 @@ def main():
         broker.terminate()
         broker.wait()
     finally:
+        if sys.exc_info()[0] is not None:
+            print(f"soak: the tools' output is kept in {tmp}", file=sys.stderr)
         for p in reversed(list(procs.values())):  # the simulator first, the broker last
             if p.poll() is None:
                 p.kill()
@@ -472,7 +480,7 @@ def main():
 
     res = {
         "devices": a.devices, "sensors": 6, "interval_s": a.interval, "duration_s": a.duration,
-        "window_s": round(window, 1), "streams": a.streams,
+        "window_s": round(window, 1), "streams": a.streams, "one_writer": a.one_writer,
         "published": published_sim,
         "published_probes": len(probes.sent), "stored": stored_sim, "stored_probes": stored_probes,
         "lost": lost_sim + lost_probes, "seq_gaps": gaps, "duplicates": duplicates,
@@ -499,7 +507,7 @@ def main():
     # --- table -----------------------------------------------------------------------------------
     print(f"soak: {a.devices} devices x 6 sensors, a reading each {a.interval:g} s, {a.duration:g} s "
           f"(measured window {window:.0f} s after {a.warmup:g} s of warm-up); {a.streams} live "
-          f"streams and a dashboard open")
+          f"streams and a dashboard open" + ("; iots-ingest the only writer (--one-writer)" if a.one_writer else ""))
     print(f"readings: published {published_sim} + {len(probes.sent)} probes, stored {stored_sim} + "
           f"{stored_probes}, lost {res['lost']} (seq gaps {gaps}), duplicates {duplicates}, "
           f"rejected {rejected}; {rate:.0f} readings/s stored in the window")
