@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # iots-detect and iots-train speed, memory per series, beside scikit-learn's IsolationForest on the
 # same feature matrix. Prints a table. Usage: bench/detect_speed.sh BUILD_DIR [READINGS]
-# Needs python3-sklearn (Debian) for the comparison rows.
+# python3-sklearn (Debian), where installed, for the comparison rows.
 set -euo pipefail
 BUILD=$(cd "${1:?usage: detect_speed.sh BUILD_DIR [READINGS]}" && pwd)
 N=${2:-1000000}
@@ -63,6 +63,9 @@ rss() { /usr/bin/time -f %M "$BIN/iots-detect" --quiet-log < "$W/$1.ndjson" 2>&1
 few=$(rss few); many=$(rss many)
 per_series=$(( (many - few) * 1024 / (20000 - 20) ))
 
+# scikit-learn where installed (python3-sklearn); its rows say so when it is not.
+sk="- - -"
+if /usr/bin/python3 -c 'import sklearn' 2>/dev/null; then
 sk=$(/usr/bin/python3 - "$W/X.csv" <<'PY'
 import sys, time
 import numpy as np
@@ -79,7 +82,9 @@ single_ms = (time.perf_counter() - t0) / 200 * 1000
 print(f"{best_fit * 1000:.1f} {batch:.0f} {single_ms:.2f}")
 PY
 )
+fi
 read -r sk_fit sk_batch sk_single <<< "$sk"
+[ "$sk_fit" = - ] && sk_fit="not installed"
 
 printf '%-58s %14s %14s\n' "measure (one core)" "IoTShield" "target"
 printf '%-58s %14s %14s\n' "iots-detect readings/s, no model (NDJSON in and out)" "$no_model" ">= 1000000"

@@ -3,6 +3,7 @@
 # requests/s and latency percentiles for the overview's summary and for one week of one sensor
 # through /api/readings?points=1000, and the overview's first contentful paint in headless Chromium.
 # Usage: bench/serve_bench.sh [BUILD_DIR] [READINGS]   (needs wrk, sqlite3, chromium, node)
+# Environment: WRK_SECONDS (10) per wrk run, RUNS (11) page loads for the first paint.
 set -euo pipefail
 BUILD=${1:-build-serve}
 N=${2:-10000000}
@@ -57,7 +58,7 @@ echo "one week request alone: $(printf '%.1f' "$(echo "$single * 1000" | bc)") m
 
 run_wrk() { # name url connections
     local out
-    out=$(wrk -t2 -c"$3" -d10s --latency "$2")
+    out=$(wrk -t2 -c"$3" -d"${WRK_SECONDS:-10}s" --latency "$2")
     local rps p50 p99
     rps=$(awk '/Requests\/sec/ {print $2}' <<< "$out")
     p50=$(awk '$1 == "50%" {print $2}' <<< "$out")

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages IoTShield needs that are missing. Idempotent and quiet when all is
-# there. Usage: scripts/deps.sh [build|run|test]   (each level includes the ones before it)
+# there. Usage: scripts/deps.sh [build|run|test|bench]   (each level includes the ones before it)
 set -euo pipefail
 level=${1:-build}
 
@@ -9,13 +9,16 @@ build_pkgs=(g++ cmake make pkg-config ccache libmosquitto-dev libcli11-dev nlohm
     libcpp-httplib-dev libsimdjson-dev libssl-dev)
 run_pkgs=(sqlite3 mosquitto mosquitto-clients python3)
 test_pkgs=(openssl chromium procps scdoc)
+# bench/run: wrk loads iots-serve; /usr/bin/time measures CPU and peak memory.
+bench_pkgs=(wrk time bc curl)
 
 pkgs=("${build_pkgs[@]}")
 case "$level" in
 build) ;;
 run) pkgs+=("${run_pkgs[@]}") ;;
 test) pkgs+=("${run_pkgs[@]}" "${test_pkgs[@]}") ;;
-*) echo "usage: $0 [build|run|test]" >&2; exit 2 ;;
+bench) pkgs+=("${run_pkgs[@]}" "${test_pkgs[@]}" "${bench_pkgs[@]}") ;;
+*) echo "usage: $0 [build|run|test|bench]" >&2; exit 2 ;;
 esac
 
 missing=()
@@ -23,7 +26,7 @@ for p in "${pkgs[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 # The browser test drives Chromium with playwright-core from npm: Node.js from Debian unless present.
-if [ "$level" = test ] && ! command -v npm >/dev/null 2>&1; then
+if { [ "$level" = test ] || [ "$level" = bench ]; } && ! command -v npm >/dev/null 2>&1; then
     missing+=(nodejs npm)
 fi
 [ ${#missing[@]} -eq 0 ] && exit 0

@@ -1,0 +1,544 @@
+#!/usr/bin/env python3
+"""Soak: the whole home at full size for a long while. Not a test (never run by ctest).
+
+--devices simulated nodes (1,000) x 6 sensors x one reading per --interval (1 s) for --duration
+(10 min), published by iots-sim --realtime at QoS 1 to a private mosquitto (the recommended
+examples/mosquitto/iotshield.conf on a free loopback port, without persistence), through the
+deployment the README shows:
+
+    iots-ingest -h -q 1 -c -i soak-ingest --db DB --quiet
+    iots-detect -h --db DB > /dev/null
+    iots-alert  -h --db DB > /dev/null
+    iots-serve  -h --db DB --threads 64
+
+with --streams (50) Server-Sent-Event clients on /api/stream and one dashboard (the requests the
+overview makes: its summary every second, devices, recent readings and a chart every 10 s).
+
+Every --probe-every seconds a probe publishes a flame reading (value 1: CRITICAL) of a fresh
+device soak-probe-K with the current time; its latency is from the write of its line to the
+publisher until its alert arrives on iotshield/alerts/#. The same subscriber receives the
+reading itself from the broker: that hop is the floor.
+
+Prints: readings published, stored, lost (must be 0) and duplicates; each tool's resident memory
+at rest, at the start of the measured window and at its end, and its peak; publish -> alert p50 /
+p99; CPU per 1,000 readings/s for each tool over the window (the first --warmup seconds of load
+are left out); what the live streams received. --json FILE also writes the figures as JSON
+(bench/run reads it). Exit status 1 when a reading was lost, a stream closed, or a probe got no
+alert.
+
+Usage: bench/soak.py [--bin build/tools] [--pub build/bench/bench_mqtt_pub] [--devices 1000]
+       [--duration 600] [--interval 1] [--streams 50] [--probe-every 2] [--warmup 15] [--keep]
+       [--one-writer]   (iots-detect and iots-alert without --db: iots-ingest the only writer)
+"""
+import argparse
+import json
+import multiprocessing
+import os
+import re
+import resource
+import selectors
+import shutil
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.request
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SRC = os.path.dirname(HERE)
+TICK = os.sysconf("SC_CLK_TCK")
+PAGE_KIB = os.sysconf("SC_PAGE_SIZE") // 1024
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    p = s.getsockname()[1]
+    s.close()
+    return p
+
+
+def wait_for(cond, limit, what):
+    end = time.time() + limit
+    while time.time() < end:
+        try:
+            if cond():
+                return
+        except OSError:
+            pass
+        time.sleep(0.05)
+    raise SystemExit(f"soak: error: {what} (waited {limit} s)")
+
+
+def port_open(port):
+    socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+    return True
+
+
+def pct(xs, p):
+    xs = sorted(xs)
+    return xs[min(len(xs) - 1, int(round(p / 100 * (len(xs) - 1))))] if xs else float("nan")
+
+
+def proc_status(pid):
+    """(rss KiB, peak rss KiB) from /proc/PID/status."""
+    rss = hwm = 0
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                rss = int(line.split()[1])
+            elif line.startswith("VmHWM:"):
+                hwm = int(line.split()[1])
+    return rss, hwm
+
+
+def cpu_seconds(pid):
+    """utime + stime of PID (all its threads), seconds, from /proc/PID/stat."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICK  # fields 14 and 15 of stat(5)
+
+
+class Streams:
+    """N Server-Sent-Event clients on one selector thread; counts the events each receives."""
+
+    def __init__(self, port, n):
+        self.port, self.n = port, n
+        self.sel = selectors.DefaultSelector()
+        self.events = [0] * n
+        self.last = [0.0] * n
+        self.closed = [False] * n
+        self.stop = threading.Event()
+        for i in range(n):
+            s = socket.create_connection(("127.0.0.1", port))
+            s.sendall(b"GET /api/stream HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n\r\n")
+            s.setblocking(False)
+            self.sel.register(s, selectors.EVENT_READ, i)
+        self.thread = threading.Thread(target=self.run, daemon=True)
+        self.thread.start()
+
+    def run(self):
+        while not self.stop.is_set():
+            for key, _ in self.sel.select(timeout=0.5):
+                i = key.data
+                try:
+                    data = key.fileobj.recv(1 << 16)
+                except BlockingIOError:
+                    continue
+                except OSError:
+                    data = b""
+                if not data:
+                    self.closed[i] = True
+                    self.sel.unregister(key.fileobj)
+                    key.fileobj.close()
+                    continue
+                self.events[i] += data.count(b"\nevent: ") + data.startswith(b"event: ")
+                self.last[i] = time.time()
+
+    def close(self):
+        self.stop.set()
+        self.thread.join()
+        for key in list(self.sel.get_map().values()):
+            key.fileobj.close()
+
+
+class Dashboard:
+    """The requests one open overview makes: its summary every second, the rest every 10 s."""
+
+    def __init__(self, port, device):
+        self.base = f"http://127.0.0.1:{port}"
+        self.device = device
+        self.requests = self.failures = 0
+        self.failed = {}  # path -> the last error
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self.run, daemon=True)
+        self.thread.start()
+
+    def get(self, path):
+        try:
+            with urllib.request.urlopen(self.base + path, timeout=10) as r:
+                r.read()
+            self.requests += 1
+        except urllib.error.HTTPError as e:
+            if e.code == 404 and path.startswith("/api/readings"):
+                self.requests += 1  # the device has sent nothing yet: an answer all the same
+            else:
+                self.failures += 1
+                self.failed[path.split("?")[0]] = str(e)[:200]
+        except OSError as e:
+            self.failures += 1
+            self.failed[path.split("?")[0]] = str(e)[:200]
+
+    def run(self):
+        k = 0
+        while not self.stop.is_set():
+            if k % 10 == 0:
+                now = int(time.time() * 1000)
+                for path in ("/", "/api/devices/list/", "/api/sensors/recent/?limit=12",
+                             "/api/alerts/list/?status=new&limit=8",
+                             f"/api/readings?device={self.device}&sensor=temperature"
+                             f"&from={now - 3600_000}&to={now}&points=300"):
+                    self.get(path)
+            self.get("/api/stats/summary/")
+            k += 1
+            self.stop.wait(1.0)
+
+    def close(self):
+        self.stop.set()
+        self.thread.join()
+
+
+def clients_main(http, n, device, status_path, stop):
+    """The streams and the dashboard, in a process of their own: the probes' timing thread must
+    not wait for the interpreter lock behind 50 busy sockets."""
+    streams = Streams(http, n)
+    dashboard = Dashboard(http, device)
+
+    def report():
+        t = time.time()
+        with open(status_path + ".tmp", "w") as f:
+            json.dump({"events": streams.events, "closed": streams.closed, "last": streams.last,
+                       "now": t, "requests": dashboard.requests, "failures": dashboard.failures,
+                       "failed": dashboard.failed}, f)
+        os.replace(status_path + ".tmp", status_path)
+
+    while not stop.wait(1.0):
+        report()
+    dashboard.close()
+    streams.close()
+    report()
+
+
+class Probes:
+    """CRITICAL readings of fresh devices, timed from publish to their alert on the broker."""
+
+    def __init__(self, a, port, pub):
+        self.every = a.probe_every
+        self.sent, self.floor, self.alert = {}, {}, {}
+        b = ["-h", "127.0.0.1", "-p", str(port)]
+        self.sub = subprocess.Popen(["mosquitto_sub", *b, "-q", "1", "-v", "-t", "iotshield/alerts/#",
+                                     "-t", "iotshield/sensors/data"], stdout=subprocess.PIPE,
+                                    stderr=subprocess.DEVNULL, bufsize=0)
+        if pub:
+            cmd = [pub, "127.0.0.1", str(port), "1", "iotshield/sensors/data"]
+        else:
+            cmd = ["mosquitto_pub", *b, "-q", "1", "-t", "iotshield/sensors/data", "-l"]
+        self.pub = subprocess.Popen(cmd, stdin=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        self.reader = threading.Thread(target=self.read, daemon=True)
+        self.reader.start()
+        self.stop = threading.Event()
+        self.thread = None
+
+    def read(self):
+        buf, fd = b"", self.sub.stdout.fileno()
+        pat = re.compile(rb'"device":"soak-probe-(\d+)"')
+        while True:
+            chunk = os.read(fd, 65536)
+            if not chunk:
+                return
+            now = time.perf_counter()
+            buf += chunk
+            *lines, buf = buf.split(b"\n")
+            for ln in lines:
+                m = pat.search(ln)
+                if not m:
+                    continue
+                k = int(m.group(1))
+                if ln.startswith(b"iotshield/alerts/"):
+                    if b'"event":"open"' in ln:
+                        self.alert.setdefault(k, now)
+                else:
+                    self.floor.setdefault(k, now)
+
+    def start(self):
+        self.thread = threading.Thread(target=self.run, daemon=True)
+        self.thread.start()
+
+    def run(self):
+        k = 0
+        while not self.stop.wait(self.every):
+            k += 1
+            rec = {"ts": int(time.time() * 1000), "device": f"soak-probe-{k}", "sensor": "flame",
+                   "value": 1, "unit": "0/1", "seq": 1}
+            line = (json.dumps(rec, separators=(",", ":")) + "\n").encode()
+            self.sent[k] = time.perf_counter()
+            self.pub.stdin.write(line)
+            self.pub.stdin.flush()
+
+    def finish(self):
+        self.stop.set()
+        if self.thread:
+            self.thread.join()
+        self.pub.stdin.close()
+        self.pub.wait()
+
+    def close(self):
+        self.sub.terminate()
+        self.sub.wait()
+
+
+def start_broker(tmp):
+    port = free_port()
+    conf = open(os.path.join(SRC, "examples", "mosquitto", "iotshield.conf")).read()
+    conf = conf.replace("listener 1883 127.0.0.1", f"listener {port} 127.0.0.1")
+    conf = conf.replace("persistence true", "persistence false")
+    conf += f"\nlog_dest file {tmp}/mosquitto.log\n" + ("user root\n" if os.getuid() == 0 else "")
+    path = os.path.join(tmp, "mosquitto.conf")
+    with open(path, "w") as f:
+        f.write(conf)
+    proc = subprocess.Popen(["mosquitto", "-c", path], stdout=subprocess.DEVNULL,
+                            stderr=open(os.path.join(tmp, "mosquitto.err"), "w"))
+    wait_for(lambda: port_open(port), 10, "mosquitto did not start")
+    return proc, port
+
+
+def stat(db, key):
+    con = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=10)
+    try:
+        row = con.execute("SELECT value FROM stats WHERE key = ?", (key,)).fetchone()
+        return int(row[0]) if row else 0
+    finally:
+        con.close()
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--bin", default=os.path.join(SRC, "build", "tools"), help="the built tools")
+    ap.add_argument("--pub", default=None,
+                    help="bench_mqtt_pub, the probes' publisher (else mosquitto_pub -l)")
+    ap.add_argument("--devices", type=int, default=1000)
+    ap.add_argument("--duration", type=float, default=600, help="seconds of simulated load")
+    ap.add_argument("--interval", type=float, default=1, help="seconds between a sensor's readings")
+    ap.add_argument("--streams", type=int, default=50, help="live streams on /api/stream")
+    ap.add_argument("--probe-every", type=float, default=2, help="seconds between probes")
+    ap.add_argument("--warmup", type=float, default=15,
+                    help="seconds of load before the measured window (nodes connecting)")
+    ap.add_argument("--one-writer", action="store_true",
+                    help="iots-detect and iots-alert without --db: iots-ingest alone writes")
+    ap.add_argument("--json", help="also write the figures to this file")
+    ap.add_argument("--keep", action="store_true", help="keep the work directory")
+    a = ap.parse_args()
+    if a.warmup >= a.duration:
+        raise SystemExit("soak: error: --warmup must be shorter than --duration")
+    tool = lambda name: os.path.join(a.bin, name)
+    for name in ("iots-sim", "iots-ingest", "iots-detect", "iots-alert", "iots-serve"):
+        if not os.access(tool(name), os.X_OK):
+            raise SystemExit(f"soak: error: {tool(name)} not found (build it, or give --bin)")
+    # A connection each node, the broker one each: lift the open-files limit to its maximum.
+    _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+    tmp = tempfile.mkdtemp(prefix="iots-soak-")
+    db = os.path.join(tmp, "home.db")
+    procs, names = {}, []
+    clients = probes = None
+    stop_clients = multiprocessing.Event()
+    status_path = os.path.join(tmp, "clients.json")
+    devnull = subprocess.DEVNULL
+
+    def spawn(name, cmd, **kw):
+        err = open(os.path.join(tmp, f"{name}.err"), "w")
+        procs[name] = subprocess.Popen(cmd, stdout=kw.pop("stdout", devnull), stderr=err, **kw)
+        names.append(name)
+
+    try:
+        broker, port = start_broker(tmp)
+        procs["mosquitto"] = broker
+        names.append("mosquitto")
+        b = ["-h", "127.0.0.1", "-p", str(port)]
+        # The schema first, so the other tools find the database.
+        subprocess.run([tool("iots-ingest"), "--db", db, "--quiet", "--quiet-log"], stdin=devnull,
+                       check=True)
+        spawn("iots-ingest", [tool("iots-ingest"), *b, "-q", "1", "-c", "-i", "soak-ingest",
+                              "--db", db, "--quiet"])
+        writes = [] if a.one_writer else ["--db", db]
+        spawn("iots-detect", [tool("iots-detect"), *b, *writes])
+        spawn("iots-alert", [tool("iots-alert"), *b, *writes])
+        http = free_port()
+        spawn("iots-serve", [tool("iots-serve"), *b, "--db", db, "--listen", f"127.0.0.1:{http}",
+                             "--threads", str(max(16, a.streams + 14)), "--quiet-log"])
+
+        def healthy():
+            with urllib.request.urlopen(f"http://127.0.0.1:{http}/api/health", timeout=1) as r:
+                return json.load(r)
+        wait_for(lambda: healthy()["status"] == "ok", 20, "iots-serve did not answer")
+        clients = multiprocessing.Process(target=clients_main, daemon=True, args=(
+            http, a.streams, "esp32-livingroom", status_path, stop_clients))
+        clients.start()
+        wait_for(lambda: healthy()["stream_clients"] >= a.streams, 20,
+                 f"iots-serve did not hold {a.streams} live streams")
+        probes = Probes(a, port, a.pub)
+        time.sleep(1.0)  # subscriptions in place
+        at_rest = {n: proc_status(procs[n].pid)[0] for n in names}
+
+        interval_ms = max(100, int(round(a.interval * 1000)))
+        spawn("iots-sim", [tool("iots-sim"), *b, "-q", "1", "--devices", str(a.devices),
+                           "--interval", f"{interval_ms}ms", "--realtime",
+                           "--duration", f"{int(round(a.duration))}s"])
+        t_sim = time.time()
+        probes.start()
+        def check_alive():
+            for n, p in procs.items():
+                if p.poll() is not None:
+                    err = os.path.join(tmp, f"{n}.err")
+                    tail = open(err).read()[-1500:] if os.path.exists(err) else ""
+                    raise SystemExit(f"soak: error: {n} exited with {p.returncode} "
+                                     f"{time.time() - t_sim:.0f} s into the load:\n{tail}")
+        time.sleep(a.warmup)
+        check_alive()
+        t0 = time.time()
+        start = {n: (proc_status(procs[n].pid)[0], cpu_seconds(procs[n].pid)) for n in names}
+        stored0 = stat(db, "total_readings")
+        # The window ends a little before the simulator does (it stops on its own).
+        end_at = t_sim + a.duration - min(2.0, (a.duration - a.warmup) / 10)
+        rss_max = {n: start[n][0] for n in names}
+        while time.time() < end_at:
+            time.sleep(min(5.0, max(0.0, end_at - time.time())))
+            check_alive()
+            for n in names:
+                rss_max[n] = max(rss_max[n], proc_status(procs[n].pid)[0])
+        t1 = time.time()
+        end = {n: proc_status(procs[n].pid) + (cpu_seconds(procs[n].pid),) for n in names}
+        stored1 = stat(db, "total_readings")
+        time.sleep(1.5)  # the clients' next report
+        st = json.load(open(status_path))
+        open_streams = sum(1 for i in range(a.streams)
+                           if not st["closed"][i] and st["last"][i] > t1 - 20)
+        events = sorted(st["events"])
+        probes.finish()
+        try:
+            procs["iots-sim"].wait(timeout=max(30.0, t_sim + a.duration + 30 - time.time()))
+        except subprocess.TimeoutExpired:
+            tail = open(os.path.join(tmp, "iots-sim.err")).read()[-1500:]
+            raise SystemExit(f"soak: error: iots-sim did not stop 30 s after its --duration "
+                             f"({a.devices} devices):\n{tail}") from None
+        # Drain: until the stored count stops moving for 3 s.
+        last, since = -1, time.time()
+        while time.time() - since < 3:
+            n_now = stat(db, "total_readings")
+            if n_now != last:
+                last, since = n_now, time.time()
+            time.sleep(0.2)
+        stop_clients.set()
+        clients.join(timeout=10)
+        st = json.load(open(status_path))
+        for n in ("iots-serve", "iots-alert", "iots-detect", "iots-ingest"):
+            procs[n].send_signal(signal.SIGTERM)
+            procs[n].wait(timeout=30)
+        probes.close()
+        broker.terminate()
+        broker.wait()
+    finally:
+        if sys.exc_info()[0] is not None:
+            print(f"soak: the tools' output is kept in {tmp}", file=sys.stderr)
+        for p in reversed(list(procs.values())):  # the simulator first, the broker last
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+        if probes:
+            for p in (probes.pub, probes.sub):
+                if p.poll() is None:
+                    p.kill()
+        stop_clients.set()
+        if clients and clients.is_alive():
+            clients.kill()
+
+    # --- counts ----------------------------------------------------------------------------------
+    # What the simulator sends for these options (its output does not depend on the start time).
+    gen = subprocess.Popen([tool("iots-sim"), "--devices", str(a.devices), "--interval",
+                            f"{interval_ms}ms", "--duration", f"{int(round(a.duration))}s"],
+                           stdout=subprocess.PIPE)
+    published_sim = sum(chunk.count(b"\n") for chunk in iter(lambda: gen.stdout.read(1 << 20), b""))
+    gen.wait()
+    con = sqlite3.connect(db)
+    stored_sim = con.execute(
+        "SELECT count(*) FROM readings r JOIN series s ON s.id = r.series_id "
+        "JOIN devices d ON d.id = s.device_id WHERE d.name NOT LIKE 'soak-probe-%'").fetchone()[0]
+    # Gaps in each node's seq (one counter a node, from 0, over its six sensors).
+    gaps = con.execute(
+        "SELECT coalesce(sum(hi + 1 - n), 0) FROM (SELECT max(r.seq) AS hi, count(*) AS n "
+        "FROM readings r JOIN series s ON s.id = r.series_id JOIN devices d ON d.id = s.device_id "
+        "WHERE d.name NOT LIKE 'soak-probe-%' GROUP BY d.id)").fetchone()[0]
+    stored_probes = con.execute(
+        "SELECT count(*) FROM readings r JOIN series s ON s.id = r.series_id "
+        "JOIN devices d ON d.id = s.device_id WHERE d.name LIKE 'soak-probe-%'").fetchone()[0]
+    con.close()
+    duplicates = stat(db, "duplicate_readings")
+    rejected = stat(db, "rejected_readings")
+    lost_sim = published_sim - stored_sim
+    lost_probes = len(probes.sent) - stored_probes
+    window = t1 - t0
+    rate = (stored1 - stored0) / window
+    lat = [(probes.alert[k] - probes.sent[k]) * 1000 for k in probes.sent if k in probes.alert]
+    floor = [(probes.floor[k] - probes.sent[k]) * 1000 for k in probes.sent if k in probes.floor]
+    missing_alerts = len(probes.sent) - len(lat)
+
+    res = {
+        "devices": a.devices, "sensors": 6, "interval_s": a.interval, "duration_s": a.duration,
+        "window_s": round(window, 1), "streams": a.streams, "one_writer": a.one_writer,
+        "published": published_sim,
+        "published_probes": len(probes.sent), "stored": stored_sim, "stored_probes": stored_probes,
+        "lost": lost_sim + lost_probes, "seq_gaps": gaps, "duplicates": duplicates,
+        "rejected": rejected, "readings_per_s": round(rate, 1),
+        "alert_p50_ms": round(pct(lat, 50), 2), "alert_p99_ms": round(pct(lat, 99), 2),
+        "alert_max_ms": round(max(lat), 2) if lat else None, "probes_without_alert": missing_alerts,
+        "floor_p50_ms": round(pct(floor, 50), 2), "floor_p99_ms": round(pct(floor, 99), 2),
+        "streams_open_at_end": open_streams, "stream_events_min": events[0] if events else 0,
+        "stream_events_max": events[-1] if events else 0,
+        "dashboard_requests": st["requests"], "dashboard_failures": st["failures"],
+        "tools": {},
+    }
+    for n in names:
+        cpu = (end[n][2] - start[n][1]) / window  # cores busy
+        res["tools"][n] = {
+            "rss_rest_mib": round(at_rest.get(n, 0) / 1024, 1) if n in at_rest else None,
+            "rss_start_mib": round(start[n][0] / 1024, 1), "rss_end_mib": round(end[n][0] / 1024, 1),
+            "rss_max_mib": round(max(rss_max[n], end[n][0]) / 1024, 1),
+            "rss_peak_mib": round(end[n][1] / 1024, 1),
+            "cpu_pct": round(100 * cpu, 1),
+            "cpu_pct_per_1k": round(100 * cpu / (rate / 1000), 2) if rate > 0 else None,
+        }
+
+    # --- table -----------------------------------------------------------------------------------
+    print(f"soak: {a.devices} devices x 6 sensors, a reading each {a.interval:g} s, {a.duration:g} s "
+          f"(measured window {window:.0f} s after {a.warmup:g} s of warm-up); {a.streams} live "
+          f"streams and a dashboard open" + ("; iots-ingest the only writer (--one-writer)" if a.one_writer else ""))
+    print(f"readings: published {published_sim} + {len(probes.sent)} probes, stored {stored_sim} + "
+          f"{stored_probes}, lost {res['lost']} (seq gaps {gaps}), duplicates {duplicates}, "
+          f"rejected {rejected}; {rate:.0f} readings/s stored in the window")
+    print(f"publish -> alert ({len(lat)} of {len(probes.sent)} probes): p50 {res['alert_p50_ms']} ms, "
+          f"p99 {res['alert_p99_ms']} ms, max {res['alert_max_ms']} ms; floor (the reading back "
+          f"from the broker) p50 {res['floor_p50_ms']} ms, p99 {res['floor_p99_ms']} ms")
+    print(f"live streams: {open_streams}/{a.streams} open and receiving at the end, "
+          f"{res['stream_events_min']}-{res['stream_events_max']} events each; dashboard "
+          f"{st['requests']} requests, {st['failures']} failed"
+          + "".join(f"\n  {p}: {e}" for p, e in st["failed"].items()))
+    print()
+    print(f"{'tool':<12} {'RSS rest':>9} {'start':>8} {'end':>8} {'max':>8} {'peak':>8} "
+          f"{'CPU %':>7} {'CPU % per 1k/s':>15}")
+    for n in names:
+        t = res["tools"][n]
+        rest = f"{t['rss_rest_mib']:.1f}" if t["rss_rest_mib"] is not None else "-"
+        per = f"{t['cpu_pct_per_1k']:.2f}" if t["cpu_pct_per_1k"] is not None else "-"
+        print(f"{n:<12} {rest:>9} {t['rss_start_mib']:>8.1f} {t['rss_end_mib']:>8.1f} "
+              f"{t['rss_max_mib']:>8.1f} {t['rss_peak_mib']:>8.1f} {t['cpu_pct']:>7.1f} {per:>15}")
+    print("  RSS in MiB (rest: before the load; start/end: the measured window; max: sampled every "
+          "5 s; peak: VmHWM); CPU: % of one core over the window; iots-sim is the load")
+    if a.json:
+        with open(a.json, "w") as f:
+            json.dump(res, f, indent=1)
+    if a.keep:
+        print(f"files in {tmp}")
+    else:
+        shutil.rmtree(tmp, ignore_errors=True)
+    ok = res["lost"] == 0 and open_streams == a.streams and missing_alerts == 0
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
