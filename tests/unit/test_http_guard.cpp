@@ -5,6 +5,8 @@
 #define BOOST_TEST_MODULE http_guard
 #include "http_fixture.hpp"
 
+#include "iotshield/http/guard.hpp"
+#include "iotshield/http/printable.hpp"
 #include "iotshield/store/queries.hpp"
 
 #include <boost/test/unit_test.hpp>
@@ -290,4 +292,73 @@ BOOST_AUTO_TEST_CASE(live_streams_are_capped_per_client_address_and_in_total) {
     BOOST_TEST(open_from("127.0.0.2") == 200);
     BOOST_TEST(open_from("127.0.0.3") == 503); // three in all
     BOOST_TEST(ask(run.port, get("/api/health", self)) == 200);
+}
+
+BOOST_AUTO_TEST_CASE(host_names_origins_and_media_types) {
+    using iots::http::host_name;
+    BOOST_TEST(host_name("LocalHost:8080").value() == "localhost");
+    BOOST_TEST(host_name("localhost.").value() == "localhost");
+    BOOST_TEST(host_name("[::1]:80").value() == "::1");
+    BOOST_TEST(!host_name(""));
+    BOOST_TEST(!host_name("a b"));
+    BOOST_TEST(!host_name("evil.example:"));
+    BOOST_TEST(!host_name("evil.example:99999"));
+    BOOST_TEST(!host_name("::1")); // a v6 address needs brackets
+    BOOST_TEST(!host_name("user@evil.example"));
+    const iots::http::HostAllowList hosts({"Pi.Local"}, "192.168.1.5");
+    BOOST_TEST(hosts.allows("pi.local", "127.0.0.1"));
+    BOOST_TEST(hosts.allows("192.168.1.5", "127.0.0.1"));    // the --listen address
+    BOOST_TEST(hosts.allows("10.0.0.7", "::ffff:10.0.0.7")); // the address it came in on
+    BOOST_TEST(hosts.allows("127.9.9.9", "127.0.0.1"));
+    BOOST_TEST(!hosts.allows("10.0.0.8", "10.0.0.7"));
+    BOOST_TEST(!hosts.allows("127.0.0.1.evil.example", "127.0.0.1"));
+    BOOST_TEST(!iots::http::HostAllowList({}, "0.0.0.0").allows("0.0.0.0", "127.0.0.1"));
+
+    using iots::http::same_origin;
+    BOOST_TEST(same_origin("http://127.0.0.1:8080", "127.0.0.1:8080"));
+    BOOST_TEST(same_origin("https://home.example", "home.example"));
+    BOOST_TEST(same_origin("http://home.example:80", "HOME.example"));
+    BOOST_TEST(!same_origin("http://home.example:8080", "home.example"));
+    BOOST_TEST(!same_origin("http://evil.example", "127.0.0.1:8080"));
+    BOOST_TEST(!same_origin("null", "127.0.0.1:8080"));
+    BOOST_TEST(!same_origin("http://127.0.0.1:8080/", "127.0.0.1:8080"));
+    BOOST_TEST(!same_origin("file://127.0.0.1:8080", "127.0.0.1:8080"));
+
+    BOOST_TEST(iots::http::is_json_media_type("Application/JSON; charset=utf-8"));
+    BOOST_TEST(!iots::http::is_json_media_type("text/plain"));
+    BOOST_TEST(!iots::http::is_json_media_type("application/json-patch+json"));
+    BOOST_TEST(!iots::http::is_json_media_type(""));
+    BOOST_TEST(iots::http::own_fetch_site("same-origin"));
+    BOOST_TEST(iots::http::own_fetch_site("none"));
+    BOOST_TEST(!iots::http::own_fetch_site("same-site"));
+}
+
+BOOST_AUTO_TEST_CASE(framing_refuses_what_two_parsers_could_read_differently) {
+    using iots::http::framing;
+    BOOST_TEST(!framing({}, {}).has_body);
+    BOOST_TEST(!framing({"0"}, {}).has_body);
+    BOOST_TEST(framing({"12"}, {}).has_body);
+    BOOST_TEST(framing({}, {"Chunked"}).has_body);
+    BOOST_TEST(framing({}, {}).refused.empty());
+    for (const auto& f : {framing({"1", "1"}, {}), framing({"+1"}, {}), framing({"0x10"}, {}),
+                          framing({""}, {}), framing({"1"}, {"chunked"}),
+                          framing({}, {"gzip, chunked"}), framing({}, {"chunked", "chunked"})})
+        BOOST_TEST(!f.refused.empty());
+}
+
+BOOST_AUTO_TEST_CASE(logged_text_cannot_forge_a_line_or_reach_the_terminal) {
+    using iots::http::printable;
+    BOOST_TEST(printable("x\niots-serve: error: forged\x1b[2J") ==
+               "x\\niots-serve: error: forged\\x1b[2J");
+    BOOST_TEST(printable("a\r\tb\\") == "a\\r\\tb\\\\");
+    BOOST_TEST(printable("del\x7f") == "del\\x7f");
+    BOOST_TEST(printable("c1 \xc2\x9b"
+                         "31m") == "c1 \\u009b31m"); // CSI as a C1 control
+    BOOST_TEST(printable("raw \x9b"
+                         "31m") == "raw \\x9b31m"); // not UTF-8
+    BOOST_TEST(printable("K\xc3\xbc"
+                         "che \xe2\x82\xac \xf0\x9f\x94\xa5") ==
+               "K\xc3\xbc"
+               "che \xe2\x82\xac \xf0\x9f\x94\xa5");            // UTF-8 text kept
+    BOOST_TEST(printable("\xed\xa0\x80") == "\\xed\\xa0\\x80"); // a surrogate is not UTF-8
 }
