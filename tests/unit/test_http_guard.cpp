@@ -205,7 +205,7 @@ BOOST_AUTO_TEST_CASE(a_refused_request_with_a_body_ends_its_connection) {
         {"POST /api/control/send/ HTTP/1.1\r\nHost: " + self +
              "\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n" +
              fmt::format("{:x}\r\n{}\r\n0\r\n\r\n", smuggled.size(), smuggled),
-         403},
+         411},
         // Framing two parsers could read differently.
         {"POST /api/alerts/a-gas/ack HTTP/1.1\r\nHost: " + self +
              "\r\nContent-Type: application/json\r\nContent-Length: 0\r\nContent-Length: " +
@@ -361,4 +361,41 @@ BOOST_AUTO_TEST_CASE(logged_text_cannot_forge_a_line_or_reach_the_terminal) {
                "K\xc3\xbc"
                "che \xe2\x82\xac \xf0\x9f\x94\xa5");            // UTF-8 text kept
     BOOST_TEST(printable("\xed\xa0\x80") == "\\xed\\xa0\\x80"); // a surrogate is not UTF-8
+}
+
+BOOST_AUTO_TEST_CASE(a_request_larger_than_its_budget_is_not_read_into_memory) {
+    Home home;
+    auto o = home.options();
+    o.allow_control = true;
+    fixture::Running run(o);
+    const auto self = "127.0.0.1:" + std::to_string(run.port);
+    // A chunked body is held to no limit by cpp-httplib 0.11: 4 MiB of it is refused unread.
+    {
+        fixture::Raw raw(run.port);
+        raw.send("POST /api/control/send/ HTTP/1.1\r\nHost: " + self +
+                 "\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n");
+        const std::string chunk =
+            fmt::format("{:x}\r\n{}\r\n", 64 * 1024, std::string(64 * 1024, ' '));
+        for (int i = 0; i < 64; ++i)
+            raw.send(chunk);
+        raw.send("0\r\n\r\n");
+        const auto all = raw.until_closed();
+        BOOST_TEST(fixture::status_of(all) == 411, all.substr(0, 200));
+        BOOST_TEST(fixture::responses_in(all) == 1);
+        BOOST_TEST(raw.closed);
+    }
+    // Nor is the number of header lines: 2,000 lines of 4 KiB (8 MiB) end the connection at the
+    // request's budget.
+    {
+        fixture::Raw raw(run.port);
+        std::string req = "GET /api/health HTTP/1.1\r\nHost: " + self + "\r\n";
+        for (int i = 0; i < 2000; ++i)
+            req += fmt::format("X-Filler-{}: {}\r\n", i, std::string(4096, 'b'));
+        raw.send(req + "\r\n");
+        const auto all = raw.until_closed();
+        BOOST_TEST(fixture::status_of(all) == 400, all.substr(0, 200));
+        BOOST_TEST(fixture::responses_in(all) == 1);
+        BOOST_TEST(raw.closed);
+    }
+    BOOST_TEST(ask(run.port, get("/api/health", self)) == 200);
 }

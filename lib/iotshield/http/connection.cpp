@@ -57,24 +57,23 @@ public:
         char b = 0;
         return ::recv(m_fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) > 0;
     }
+    // Bytes one request may take, head and body: cpp-httplib 0.11 bounds neither the number of
+    // header lines nor a chunked body, and keeps both in memory.
+    void set_budget(std::size_t bytes) noexcept {
+        m_budget = bytes;
+        m_exhausted = false;
+    }
+    [[nodiscard]] bool exhausted() const noexcept { return m_exhausted; }
+
     ssize_t read(char* ptr, size_t size) override {
-        if (m_off < m_len) {
-            const auto n = std::min(size, m_len - m_off);
-            std::memcpy(ptr, m_buf.data() + m_off, n);
-            m_off += n;
-            return static_cast<ssize_t>(n);
-        }
-        if (!is_readable())
+        if (m_budget == 0) {
+            m_exhausted = true;
             return -1;
-        if (size >= m_buf.size())
-            return recv_some(ptr, size);
-        const auto n = recv_some(m_buf.data(), m_buf.size());
-        if (n <= 0)
-            return n;
-        m_len = static_cast<std::size_t>(n);
-        m_off = std::min(size, m_len);
-        std::memcpy(ptr, m_buf.data(), m_off);
-        return static_cast<ssize_t>(m_off);
+        }
+        const auto n = read_some(ptr, std::min(size, m_budget));
+        if (n > 0)
+            m_budget -= static_cast<std::size_t>(n);
+        return n;
     }
     ssize_t write(const char* ptr, size_t size) override {
         if (!ready(m_fd, POLLOUT, m_write_ms))
@@ -100,6 +99,26 @@ public:
     socket_t socket() const override { return m_fd; }
 
 private:
+    // Through the buffer.
+    ssize_t read_some(char* ptr, size_t size) {
+        if (m_off < m_len) {
+            const auto n = std::min(size, m_len - m_off);
+            std::memcpy(ptr, m_buf.data() + m_off, n);
+            m_off += n;
+            return static_cast<ssize_t>(n);
+        }
+        if (!is_readable())
+            return -1;
+        if (size >= m_buf.size())
+            return recv_some(ptr, size);
+        const auto n = recv_some(m_buf.data(), m_buf.size());
+        if (n <= 0)
+            return n;
+        m_len = static_cast<std::size_t>(n);
+        m_off = std::min(size, m_len);
+        std::memcpy(ptr, m_buf.data(), m_off);
+        return static_cast<ssize_t>(m_off);
+    }
     ssize_t recv_some(char* ptr, std::size_t size) const {
         ssize_t n = 0;
         do {
@@ -114,7 +133,11 @@ private:
     std::array<char, 4096> m_buf{};
     std::size_t m_off = 0;
     std::size_t m_len = 0;
+    std::size_t m_budget = 0;
+    bool m_exhausted = false;
 };
+
+constexpr std::size_t kRequestBudget = 256 * 1024; // head and body; bodies are at most 64 KiB
 
 } // namespace
 
@@ -134,6 +157,7 @@ bool GuardedServer::process_and_close_socket(socket_t sock) {
         if (!next || svr_sock_ == INVALID_SOCKET)
             break;
         bool closed = false;
+        strm.set_budget(kRequestBudget);
         ok = process_request(strm, left == 1, closed, [&](httplib::Request& req) {
             if (must_close && must_close(req)) {
                 close_after = true;
@@ -141,6 +165,8 @@ bool GuardedServer::process_and_close_socket(socket_t sock) {
                 req.headers.emplace("Connection", "close");
             }
         });
+        if (strm.exhausted())
+            close_after = true; // the rest of that request is still unread
         if (!ok || closed)
             break;
     }
@@ -149,10 +175,10 @@ bool GuardedServer::process_and_close_socket(socket_t sock) {
         // moment, so closing with unread bytes does not reset the connection before the client
         // has read the answer. Bounded in time and size.
         ::shutdown(sock, SHUT_WR);
-        std::array<char, 4096> drop{};
+        std::array<char, 16384> drop{};
         const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(1);
-        for (std::size_t total = 0;
-             total < 1024 * 1024 && std::chrono::steady_clock::now() < until;) {
+        for (std::size_t total = 0; total < 16 * 1024 * 1024 && svr_sock_ != INVALID_SOCKET &&
+                                    std::chrono::steady_clock::now() < until;) {
             if (!ready(sock, POLLIN, 100))
                 continue;
             const auto n = ::recv(sock, drop.data(), drop.size(), 0);

@@ -203,6 +203,7 @@ Framing framing(const std::vector<std::string>& content_lengths,
             return f;
         }
         f.has_body = true;
+        f.chunked = true;
         return f;
     }
     if (!content_lengths.empty()) {

@@ -44,6 +44,7 @@ private:
 // digits, a coding other than chunked, both headers).
 struct Framing {
     bool has_body = false;
+    bool chunked = false;
     std::string refused; // empty: acceptable
 };
 [[nodiscard]] Framing framing(const std::vector<std::string>& content_lengths,

@@ -476,6 +476,9 @@ struct Server::Impl {
             return Refusal{400, "bad request: " + f.refused};
         if (f.has_body && !post)
             return Refusal{400, "bad request: a " + req.method + " request has no body"};
+        // cpp-httplib 0.11 holds a chunked body to no length limit; the API's bodies are small.
+        if (f.chunked)
+            return Refusal{411, "send the body with a Content-Length, not chunked"};
         // The name the request was sent to (DNS rebinding).
         const auto host_values = header_values(req, "Host");
         if (host_values.size() != 1)
