@@ -181,6 +181,13 @@ BOOST_AUTO_TEST_CASE(a_page_of_another_site_cannot_post) {
         ask(run.port, post("/api/control/send/", self,
                            "Origin: http://" + self + "\r\nContent-Type: application/json\r\n",
                            kCommand)) == 503);
+    // The OpenAPI document says so.
+    auto cli = run.client();
+    const auto doc = fixture::body(cli.Get("/api/openapi.json"));
+    const auto& send = doc["paths"]["/api/control/send/"]["post"]["responses"];
+    BOOST_TEST(send.contains("415"));
+    BOOST_TEST(send.contains("421"));
+    BOOST_TEST(doc["paths"]["/api/stream"]["get"]["responses"].contains("503"));
     // A script: no Origin, JSON.
     BOOST_TEST(ask(run.port, post("/api/alerts/a-old/ack", self,
                                   "Content-Type: application/json\r\n", "")) == 409);
