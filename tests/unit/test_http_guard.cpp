@@ -213,6 +213,8 @@ BOOST_AUTO_TEST_CASE(a_refused_request_with_a_body_ends_its_connection) {
              "\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n" +
              fmt::format("{:x}\r\n{}\r\n0\r\n\r\n", smuggled.size(), smuggled),
          411},
+        // A head cpp-httplib cannot parse: what follows it is not read as a request either.
+        {"BREW /pot HTTP/1.1\r\nHost: " + self + "\r\n\r\n" + smuggled, 400},
         // Framing two parsers could read differently.
         {"POST /api/alerts/a-gas/ack HTTP/1.1\r\nHost: " + self +
              "\r\nContent-Type: application/json\r\nContent-Length: 0\r\nContent-Length: " +
@@ -234,7 +236,8 @@ BOOST_AUTO_TEST_CASE(a_refused_request_with_a_body_ends_its_connection) {
         BOOST_TEST(fixture::status_of(all) == status, bytes);
         BOOST_TEST(fixture::responses_in(all) == 1, all);
         BOOST_TEST(raw.closed, bytes);
-        BOOST_TEST(all.find("Connection: close\r\n") != std::string::npos, all);
+        if (!bytes.starts_with("BREW")) // cpp-httplib's own 400 is written before the decision
+            BOOST_TEST(all.find("Connection: close\r\n") != std::string::npos, all);
     }
     BOOST_TEST(home.alert_status("a-fire") == "new");
     BOOST_TEST(home.alert_status("a-gas") == "acknowledged");

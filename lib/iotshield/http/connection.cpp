@@ -157,16 +157,20 @@ bool GuardedServer::process_and_close_socket(socket_t sock) {
         if (!next || svr_sock_ == INVALID_SOCKET)
             break;
         bool closed = false;
+        bool parsed = false; // cpp-httplib calls the hook only for a head it could parse
         strm.set_budget(kRequestBudget);
         ok = process_request(strm, left == 1, closed, [&](httplib::Request& req) {
+            parsed = true;
             if (must_close && must_close(req)) {
                 close_after = true;
                 req.headers.erase("Connection"); // so the answer says "Connection: close"
                 req.headers.emplace("Connection", "close");
             }
         });
-        if (strm.exhausted())
-            close_after = true; // the rest of that request is still unread
+        // After a head it could not parse (400, 414) or a request past its budget, the bytes that
+        // follow are the rest of that request, not a next one.
+        if (!parsed || strm.exhausted())
+            close_after = true;
         if (!ok || closed)
             break;
     }
