@@ -5,6 +5,7 @@
 #include "iotshield/core/signals.hpp"
 #include "iotshield/http/control_mqtt.hpp"
 #include "iotshield/http/params.hpp"
+#include "iotshield/http/printable.hpp"
 #include "iotshield/http/server.hpp"
 
 #include <chrono>
@@ -25,12 +26,23 @@ int serve_main(iots::cli::Context& ctx) {
     app.add_option("--tokens", tokens_file,
                    "File of 'token scope' lines (scope read or control): every API call then "
                    "needs a bearer token, and clients other than loopback are served");
+    app.add_option("--allow-host", o.allowed_hosts,
+                   "Also answer requests sent to this host name or address (repeatable); "
+                   "loopback's and the --listen address are always answered")
+        ->take_all();
     app.add_flag("--allow-control", o.allow_control,
                  "Without --tokens, let loopback clients send actuator commands");
     app.add_option("--threads", o.threads,
                    "Worker threads; each open live stream holds one "
                    "(default 16)")
         ->check(CLI::Range(2, 256));
+    app.add_option("--max-streams", o.max_streams,
+                   "Live streams open at once, in all (default half the --threads; below "
+                   "--threads)")
+        ->check(CLI::Range(1, 255));
+    app.add_option("--max-streams-per-client", o.max_streams_per_client,
+                   "Live streams open at once from one client address (default 4)")
+        ->check(CLI::Range(1, 255));
     app.add_option("--poll", poll, "How often the live stream looks for new rows (default 250ms)");
     iots::cli::add_broker_options(app, broker);
     ctx.parse(app);
@@ -54,7 +66,7 @@ int serve_main(iots::cli::Context& ctx) {
         control->start(server, 10000);
     const bool v6 = o.host.find(':') != std::string::npos;
     ctx.log.info("serving http://{}{}{}:{}/ from {}{}", v6 ? "[" : "", o.host, v6 ? "]" : "", port,
-                 o.db_path,
+                 iots::http::printable(o.db_path),
                  o.tokens ? " (bearer tokens required)"
                           : (o.allow_control && control ? " (control on)" : ""));
     std::thread watcher([&server] { // SIGINT/SIGTERM: close the listener and the open streams

@@ -39,7 +39,8 @@
   async function api(path, options = {}) {
     const headers = Object.assign({ Accept: 'application/json' }, options.headers || {});
     if (token) headers.Authorization = 'Bearer ' + token;
-    if (options.body) headers['Content-Type'] = 'application/json';
+    // Every POST says JSON, body or not: iots-serve refuses one that does not (cross-site forms).
+    if (options.body || options.method === 'POST') headers['Content-Type'] = 'application/json';
     const res = await fetch(path, Object.assign({}, options, { headers }));
     if (res.status === 401) { showLogin(); throw new AuthError('token required'); }
     const body = await res.json().catch(() => ({}));

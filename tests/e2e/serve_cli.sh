@@ -13,14 +13,21 @@ expect_exit() { # code what command...
 }
 
 iots-serve --help > "$WORK/help" || fail "--help"
-for o in --db --listen --tokens --allow-control --threads --poll; do
+for o in --db --listen --tokens --allow-control --allow-host --threads --max-streams \
+    --max-streams-per-client --poll; do
     grep -q -- "$o" "$WORK/help" || fail "--help lacks $o"
 done
 expect_exit 2 "bad --listen" iots-serve --db "$DB" --listen 127.0.0.1:http
 expect_exit 2 "v6 without brackets" iots-serve --db "$DB" --listen ::1:8080
 expect_exit 2 "bad --poll" iots-serve --db "$DB" --poll 1ms
+expect_exit 2 "--max-streams not below --threads" iots-serve --db "$DB" --threads 4 --max-streams 4
 expect_exit 66 "missing tokens file" iots-serve --db "$DB" --tokens "$WORK/none"
+printf '0123456789abcdef0123 read\n' > "$WORK/tokens"
+chmod 644 "$WORK/tokens"
+expect_exit 77 "tokens file others may read" iots-serve --db "$DB" --tokens "$WORK/tokens"
+grep -q "is open to others (mode 0644): chmod 600" "$WORK/err" || fail "tokens mode: $(cat "$WORK/err")"
 printf 'short read\n' > "$WORK/tokens"
+chmod 600 "$WORK/tokens"
 expect_exit 78 "bad tokens file" iots-serve --db "$DB" --tokens "$WORK/tokens"
 grep -q "line 1: token shorter than 16 characters" "$WORK/err" || fail "tokens error: $(cat "$WORK/err")"
 expect_exit 66 "unopenable database" iots-serve --db "$WORK/no/such/dir/home.db" --listen 127.0.0.1:0

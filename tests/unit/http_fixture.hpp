@@ -9,11 +9,19 @@
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <cstdlib>
 #include <filesystem>
 #include <string>
+#include <string_view>
 #include <thread>
-#include <unistd.h>
+#include <utility>
 
 namespace fixture {
 
@@ -185,6 +193,94 @@ private:
     std::unique_ptr<iots::http::Server> m_server;
     std::thread m_thread;
 };
+
+// A raw TCP connection to the server, for what httplib::Client will not send (a foreign Host, a
+// body on a GET, a second request inside a first one's body) and to see every byte that comes
+// back. `from` is the source address: any of 127.0.0.0/8 is a different loopback client.
+class Raw {
+public:
+    explicit Raw(int port, const char* from = "127.0.0.1") {
+        m_fd = ::socket(AF_INET, SOCK_STREAM, 0);
+        if (m_fd < 0)
+            throw std::runtime_error("socket() failed");
+        timeval tv{};
+        tv.tv_sec = 8; // only reached when the server never answers: the test then fails
+        ::setsockopt(m_fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+        sockaddr_in src{};
+        src.sin_family = AF_INET;
+        ::inet_pton(AF_INET, from, &src.sin_addr);
+        if (::bind(m_fd, reinterpret_cast<sockaddr*>(&src), sizeof src) != 0)
+            throw std::runtime_error(std::string("cannot bind ") + from);
+        sockaddr_in dst{};
+        dst.sin_family = AF_INET;
+        dst.sin_port = htons(static_cast<std::uint16_t>(port));
+        ::inet_pton(AF_INET, "127.0.0.1", &dst.sin_addr);
+        if (::connect(m_fd, reinterpret_cast<sockaddr*>(&dst), sizeof dst) != 0)
+            throw std::runtime_error("cannot connect");
+    }
+    ~Raw() { ::close(m_fd); }
+    Raw(const Raw&) = delete;
+    Raw& operator=(const Raw&) = delete;
+
+    void send(std::string_view bytes) {
+        while (!bytes.empty()) {
+            const auto n = ::send(m_fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+            if (n <= 0)
+                return; // the server closed: what it answered is still to be read
+            bytes.remove_prefix(static_cast<std::size_t>(n));
+        }
+    }
+    // The next response's status line and headers ("" if the connection ended first or nothing
+    // came in 8 s); what follows stays for the next call.
+    std::string head() {
+        for (;;) {
+            if (const auto end = m_buf.find("\r\n\r\n"); end != std::string::npos) {
+                auto h = m_buf.substr(0, end + 4);
+                m_buf.erase(0, end + 4);
+                return h;
+            }
+            if (!fill())
+                return {};
+        }
+    }
+    // Everything until the server closes the connection; `closed` says whether it did (false:
+    // still open after 8 s of silence).
+    std::string until_closed() {
+        while (fill()) {
+        }
+        return std::exchange(m_buf, {});
+    }
+    bool closed = false;
+
+private:
+    bool fill() {
+        char chunk[4096];
+        const auto n = ::recv(m_fd, chunk, sizeof chunk, 0);
+        if (n <= 0) {
+            closed = n == 0 || errno == ECONNRESET;
+            return false;
+        }
+        m_buf.append(chunk, static_cast<std::size_t>(n));
+        return true;
+    }
+    int m_fd = -1;
+    std::string m_buf;
+};
+
+// "HTTP/1.1 421 Misdirected Request\r\n..." -> 421; 0 for no answer.
+inline int status_of(std::string_view head) {
+    if (!head.starts_with("HTTP/1.") || head.size() < 12)
+        return 0;
+    return std::stoi(std::string(head.substr(9, 3)));
+}
+
+// How many responses a byte stream holds (status lines; a body may end without a newline).
+inline int responses_in(std::string_view bytes) {
+    int n = 0;
+    for (std::size_t at = 0; (at = bytes.find("HTTP/1.1 ", at)) != std::string_view::npos; ++at)
+        ++n;
+    return n;
+}
 
 inline nlohmann::json body(const httplib::Result& r) {
     if (!r)

@@ -8,6 +8,8 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include <fstream>
+
 using iots::http::Scope;
 using iots::http::Tokens;
 using nlohmann::json;
@@ -47,6 +49,24 @@ BOOST_AUTO_TEST_CASE(tokens_file_errors_name_the_line) {
     BOOST_TEST(config_error("# nothing\n", "has no tokens") == 78);
     BOOST_CHECK_EXCEPTION((void)Tokens::load("/nonexistent/tokens"), iots::Error,
                           [](const iots::Error& e) { return e.code() == iots::Exit::no_input; });
+}
+
+BOOST_AUTO_TEST_CASE(a_tokens_file_others_may_read_is_refused) {
+    const auto dir = fixture::temp_dir();
+    const auto path = dir + "/tokens";
+    std::ofstream(path) << kControl << " control\n";
+    for (const auto mode : {0644, 0640, 0604, 0620, 0602}) {
+        std::filesystem::permissions(path, static_cast<std::filesystem::perms>(mode));
+        BOOST_CHECK_EXCEPTION((void)Tokens::load(path), iots::Error, [&](const iots::Error& e) {
+            BOOST_TEST(std::string(e.what()).find("chmod 600") != std::string::npos, e.what());
+            return e.code() == iots::Exit::permission;
+        });
+    }
+    for (const auto mode : {0600, 0400}) {
+        std::filesystem::permissions(path, static_cast<std::filesystem::perms>(mode));
+        BOOST_TEST((Tokens::load(path).scope_of(kControl) == Scope::control));
+    }
+    std::filesystem::remove_all(dir);
 }
 
 BOOST_AUTO_TEST_CASE(bearer_header_and_loopback_addresses) {

@@ -2,6 +2,8 @@
 
 #include "iotshield/core/error.hpp"
 
+#include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -27,6 +29,15 @@ Tokens Tokens::load(const std::string& path) {
     std::ifstream in(path, std::ios::binary);
     if (!in)
         throw Error(Exit::no_input, "cannot read tokens file '" + path + "'");
+    // Tokens are passwords: a file others may read (or replace) is refused, as ssh refuses a key.
+    namespace fs = std::filesystem;
+    const auto perms = fs::status(path).permissions();
+    if ((perms & (fs::perms::group_all | fs::perms::others_all)) != fs::perms::none) {
+        char mode[8];
+        std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(perms & fs::perms::mask));
+        throw Error(Exit::permission, "tokens file '" + path + "' is open to others (mode " + mode +
+                                          "): chmod 600 '" + path + "'");
+    }
     std::ostringstream text;
     text << in.rdbuf();
     return parse(text.str(), path);

@@ -13,7 +13,8 @@ enum class Scope { none = 0, read = 1, control = 2 };
 class Tokens {
 public:
     Tokens() = default;
-    // Throws Error(no_input) if unreadable, Error(config) naming the line for a bad line.
+    // Throws Error(no_input) if unreadable, Error(permission) if its mode lets anyone but its
+    // owner read or write it, Error(config) naming the line for a bad line.
     static Tokens load(const std::string& path);
     // Parses the text of a tokens file; `origin` names it in errors.
     static Tokens parse(std::string_view text, const std::string& origin);

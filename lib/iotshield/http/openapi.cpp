@@ -118,7 +118,8 @@ json details(const std::string& method, const std::string& path) {
                     "Bearer token, for EventSource clients that cannot send headers")}},
                 {"responses",
                  {{"200", ok("Events named reading, anomaly, alert and command; data is JSON",
-                             json{{"type", "string"}}, "text/event-stream")}}}};
+                             json{{"type", "string"}}, "text/event-stream")},
+                  {"503", error_response("Too many live streams open; see Retry-After")}}}};
     if (key == "GET /api/health")
         return {{"responses",
                  {{"200", ok("Healthy", json{{"type", "object"}})},
@@ -232,7 +233,15 @@ std::string openapi_document() {
             auto& responses = op["responses"];
             responses["400"] = error_response("A bad parameter, named in the answer");
             responses["401"] = error_response("A bearer token is required (--tokens)");
-            responses["403"] = error_response("Not allowed for this client or token");
+            responses["403"] = error_response(
+                r.method == "POST" ? "Not allowed for this client or token, or sent by a page of "
+                                     "another origin (Origin, Sec-Fetch-Site)"
+                                   : "Not allowed for this client or token");
+            responses["421"] = error_response("Sent to a host name this server does not answer");
+            if (r.method == "POST") {
+                responses["411"] = error_response("A chunked body: send a Content-Length");
+                responses["415"] = error_response("The body is not sent as application/json");
+            }
             std::string m = r.method;
             for (auto& c : m)
                 c = static_cast<char>(c - 'A' + 'a');

@@ -3,10 +3,14 @@
 #include "iotshield/core/error.hpp"
 #include "iotshield/core/time.hpp"
 #include "iotshield/http/assets.hpp"
+#include "iotshield/http/connection.hpp"
 #include "iotshield/http/events.hpp"
+#include "iotshield/http/guard.hpp"
 #include "iotshield/http/json.hpp"
 #include "iotshield/http/page.hpp"
 #include "iotshield/http/params.hpp"
+#include "iotshield/http/printable.hpp"
+#include "iotshield/http/stream_slots.hpp"
 #include "iotshield/record/sensor.hpp"
 #include "iotshield/store/commands.hpp"
 #include "iotshield/store/queries.hpp"
@@ -178,6 +182,33 @@ std::string label(std::string_view v) {
     return out;
 }
 
+// Every value of a header (cpp-httplib keeps repeated headers as separate entries).
+std::vector<std::string> header_values(const httplib::Request& req, const char* name) {
+    std::vector<std::string> v;
+    const auto [first, last] = req.headers.equal_range(name);
+    for (auto it = first; it != last; ++it)
+        v.push_back(it->second);
+    return v;
+}
+
+// Why a request is not served: answered before routing, and its connection closed after.
+struct Refusal {
+    int status;
+    std::string message;
+    bool bearer_challenge = false; // 401: WWW-Authenticate
+};
+
+int resolved_max_streams(const ServerOptions& o) {
+    const int n = o.max_streams > 0 ? o.max_streams : std::max(1, o.threads / 2);
+    if (n >= o.threads)
+        throw Error(Exit::usage, "--max-streams " + std::to_string(n) +
+                                     ": must be below --threads (" + std::to_string(o.threads) +
+                                     "), so a worker is left for other requests");
+    if (o.max_streams_per_client < 1)
+        throw Error(Exit::usage, "--max-streams-per-client: must be at least 1");
+    return n;
+}
+
 } // namespace
 
 const std::vector<RouteInfo>& routes() {
@@ -196,8 +227,10 @@ struct Server::Impl {
     ServerOptions opt;
     const core::Logger& log;
     Publisher* publisher;
-    httplib::Server svr;
+    GuardedServer svr;
     EventHub hub;
+    HostAllowList hosts;
+    StreamSlots slots;
     std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
 
     // Read-only connections, one per worker at most, created on demand.
@@ -213,6 +246,7 @@ struct Server::Impl {
     std::atomic<std::uint64_t> refused{0};
     std::atomic<std::uint64_t> commands_sent{0}, command_acks{0}, command_failures{0};
     std::atomic<std::uint64_t> acks_ignored{0};
+    std::atomic<std::uint64_t> streams_refused{0};
 
     // web/index.html with its {{slots}}; checked once here, so a slot without a value fails at
     // start, not on a request.
@@ -226,7 +260,9 @@ struct Server::Impl {
     }();
 
     Impl(ServerOptions o, const core::Logger& l, Publisher* p)
-        : opt(std::move(o)), log(l), publisher(p), hub(opt.db_path, opt.poll_ms, l) {
+        : opt(std::move(o)), log(l), publisher(p), hub(opt.db_path, opt.poll_ms, l),
+          hosts(opt.allowed_hosts, opt.host),
+          slots(resolved_max_streams(opt), opt.max_streams_per_client) {
         // The writer connection creates and migrates the file if needed, so the readers can open.
         writer = std::make_unique<store::Commands>(opt.db_path);
         release(std::make_unique<store::Queries>(opt.db_path)); // fails early on a bad file
@@ -282,10 +318,12 @@ struct Server::Impl {
             } catch (const BadParam& e) {
                 send_error(res, 400, e.what(), e.parameter());
             } catch (const Error& e) {
-                log.warn("{} {}: {}", req.method, req.path, e.what());
+                log.warn("{} {}: {}", printable(req.method), printable(req.path),
+                         printable(e.what()));
                 send_error(res, e.code() == Exit::unavailable ? 503 : 500, e.what());
             } catch (const std::exception& e) {
-                log.warn("{} {}: {}", req.method, req.path, e.what());
+                log.warn("{} {}: {}", printable(req.method), printable(req.path),
+                         printable(e.what()));
                 send_error(res, 500, "internal error");
             }
             const double s =
@@ -318,9 +356,20 @@ struct Server::Impl {
                                  {"X-Content-Type-Options", "nosniff"},
                                  {"Referrer-Policy", "no-referrer"},
                                  {"X-Frame-Options", "DENY"}});
+        // A refused request is answered before its body is read, so its connection ends after
+        // the answer; so does a live stream's (it ends only when the client or the server goes).
+        svr.must_close = [this](const httplib::Request& req) {
+            return req.path == "/api/stream" || refusal(req).has_value();
+        };
         svr.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
-            return authorize(req, res) ? httplib::Server::HandlerResponse::Unhandled
-                                       : httplib::Server::HandlerResponse::Handled;
+            auto r = refusal(req);
+            if (!r)
+                return httplib::Server::HandlerResponse::Unhandled;
+            ++refused;
+            if (r->bearer_challenge)
+                res.set_header("WWW-Authenticate", "Bearer realm=\"iotshield\"");
+            send_error(res, r->status, r->message);
+            return httplib::Server::HandlerResponse::Handled;
         });
         svr.set_error_handler([](const httplib::Request&, httplib::Response& res) {
             // Answers of ours have a Content-Type (set_body); cpp-httplib's own errors have none.
@@ -385,7 +434,7 @@ struct Server::Impl {
             try {
                 summary = json::parse(summary_text());
             } catch (const std::exception& e) { // the page still loads; app.js reports the error
-                log.warn("GET /: {}", e.what());
+                log.warn("GET /: {}", printable(e.what()));
             }
         }
         res.set_header("Cache-Control", "no-store");
@@ -417,29 +466,67 @@ struct Server::Impl {
         }
     }
 
-    // True: go on to the handler. False: answered here (401/403).
-    bool authorize(const httplib::Request& req, httplib::Response& res) {
+    // Why the request is refused before routing, if it is. Reads only the request's head.
+    std::optional<Refusal> refusal(const httplib::Request& req) const {
+        const bool post = req.method == "POST";
+        // Framing first: a body two parsers could delimit differently is never served.
+        const auto f =
+            framing(header_values(req, "Content-Length"), header_values(req, "Transfer-Encoding"));
+        if (!f.refused.empty())
+            return Refusal{400, "bad request: " + f.refused};
+        if (f.has_body && !post)
+            return Refusal{400, "bad request: a " + req.method + " request has no body"};
+        // cpp-httplib 0.11 holds a chunked body to no length limit; the API's bodies are small.
+        if (f.chunked)
+            return Refusal{411, "send the body with a Content-Length, not chunked"};
+        // The name the request was sent to (DNS rebinding).
+        const auto host_values = header_values(req, "Host");
+        if (host_values.size() != 1)
+            return Refusal{400, "bad request: one Host header is required"};
+        const auto name = host_name(host_values.front());
+        if (!name)
+            return Refusal{400, "bad request: malformed Host header"};
+        if (!hosts.allows(*name, req.local_addr))
+            return Refusal{421, "this server does not answer to the name '" + *name +
+                                    "'; start iots-serve with --allow-host " + *name +
+                                    " if it should"};
+        if (auto r = access(req))
+            return r;
+        if (!post)
+            return std::nullopt;
+        // A request that changes something comes from the dashboard itself or from no page at
+        // all (curl, a script): browsers send Origin and Sec-Fetch-Site with every POST, and a
+        // page of another site can send only text/plain, form or multipart bodies without a
+        // preflight, which is never answered.
+        if (req.has_header("Origin") &&
+            !same_origin(req.get_header_value("Origin"), host_values.front()))
+            return Refusal{403, "cross-origin request refused: Origin " +
+                                    req.get_header_value("Origin") +
+                                    " is not this dashboard's own"};
+        if (req.has_header("Sec-Fetch-Site") &&
+            !own_fetch_site(req.get_header_value("Sec-Fetch-Site")))
+            return Refusal{403, "cross-site request refused (Sec-Fetch-Site: " +
+                                    req.get_header_value("Sec-Fetch-Site") + ")"};
+        if (!is_json_media_type(req.get_header_value("Content-Type")))
+            return Refusal{415, "the body must be sent as Content-Type: application/json"};
+        return std::nullopt;
+    }
+
+    // Who may ask: loopback without tokens, a token of the right scope with them.
+    std::optional<Refusal> access(const httplib::Request& req) const {
         const bool api = req.path.starts_with("/api/") || req.path == "/metrics";
         const bool post = req.method == "POST";
         if (!opt.tokens) {
-            if (!is_loopback(req.remote_addr)) {
-                ++refused;
-                send_error(res, 403,
-                           "only loopback clients are served without --tokens; start iots-serve "
-                           "with --tokens FILE to serve others");
-                return false;
-            }
-            if (post && req.path == "/api/control/send/" && !opt.allow_control) {
-                ++refused;
-                send_error(res, 403,
-                           "control is off: start iots-serve with --allow-control, or with "
-                           "--tokens and a control token");
-                return false;
-            }
-            return true;
+            if (!is_loopback(req.remote_addr))
+                return Refusal{403, "only loopback clients are served without --tokens; start "
+                                    "iots-serve with --tokens FILE to serve others"};
+            if (post && req.path == "/api/control/send/" && !opt.allow_control)
+                return Refusal{403, "control is off: start iots-serve with --allow-control, or "
+                                    "with --tokens and a control token"};
+            return std::nullopt;
         }
         if (!api)
-            return true; // the dashboard's files hold no data; it asks for a token
+            return std::nullopt; // the dashboard's files hold no data; it asks for a token
         std::optional<std::string_view> token;
         std::string presented; // owns what `token` views
         if (req.has_header("Authorization")) {
@@ -451,18 +538,11 @@ struct Server::Impl {
             token = presented;
         }
         const Scope scope = token ? opt.tokens->scope_of(*token) : Scope::none;
-        if (scope == Scope::none) {
-            ++refused;
-            res.set_header("WWW-Authenticate", "Bearer realm=\"iotshield\"");
-            send_error(res, 401, token ? "unknown token" : "a bearer token is required");
-            return false;
-        }
-        if (post && scope != Scope::control) {
-            ++refused;
-            send_error(res, 403, "this token has the read scope; this call needs a control token");
-            return false;
-        }
-        return true;
+        if (scope == Scope::none)
+            return Refusal{401, token ? "unknown token" : "a bearer token is required", true};
+        if (post && scope != Scope::control)
+            return Refusal{403, "this token has the read scope; this call needs a control token"};
+        return std::nullopt;
     }
 
     // ---- handlers ----
@@ -668,6 +748,16 @@ struct Server::Impl {
             } catch (const std::exception&) { // NOLINT(bugprone-empty-catch): start from now
             }
         }
+        const std::string client = req.remote_addr;
+        if (!slots.take(client)) {
+            ++streams_refused;
+            res.set_header("Retry-After", "10");
+            send_error(res, 503,
+                       fmt::format("too many live streams open (at most {} in all, {} from one "
+                                   "address); try again later",
+                                   slots.total_limit(), slots.per_client_limit()));
+            return;
+        }
         res.set_header("Cache-Control", "no-store");
         res.set_header("X-Accel-Buffering", "no");
         ++hub.clients;
@@ -695,7 +785,10 @@ struct Server::Impl {
                 }
                 return sink.write(out.data(), out.size());
             },
-            [this](bool) { --hub.clients; });
+            [this, client](bool) {
+                --hub.clients;
+                slots.give_back(client);
+            });
     }
 
     void health(const httplib::Request&, httplib::Response& res) {
@@ -714,6 +807,8 @@ struct Server::Impl {
         j["control"] = publisher != nullptr && (opt.tokens || opt.allow_control);
         j["auth"] = opt.tokens ? "tokens" : "loopback";
         j["stream_clients"] = hub.clients.load();
+        j["stream_limit"] = slots.total_limit();
+        j["stream_limit_per_client"] = slots.per_client_limit();
         j["uptime_s"] = std::chrono::duration_cast<std::chrono::seconds>(
                             std::chrono::steady_clock::now() - started)
                             .count();
@@ -743,7 +838,8 @@ struct Server::Impl {
         const auto gauge = [&](const char* name, const char* help, std::int64_t v) {
             out += fmt::format("# HELP {0} {1}\n# TYPE {0} gauge\n{0} {2}\n", name, help, v);
         };
-        counter("iots_serve_refused_total", "Requests refused by access control.", refused);
+        counter("iots_serve_refused_total",
+                "Requests refused before routing (access, host, origin, framing).", refused);
         counter("iots_serve_commands_sent_total", "Commands published to actuators.",
                 commands_sent);
         counter("iots_serve_command_acks_total", "Command answers recorded.", command_acks);
@@ -753,6 +849,8 @@ struct Server::Impl {
         counter("iots_serve_stream_poll_errors_total", "Failed polls of the live stream.",
                 hub.poll_errors);
         gauge("iots_serve_stream_clients", "Open Server-Sent Events streams.", hub.clients);
+        counter("iots_serve_streams_refused_total",
+                "Live streams refused because the cap was reached.", streams_refused);
         try {
             const auto s = with_queries([&](store::Queries& q) {
                 return q.summary(core::now_millis(), opt.active_window_ms, opt.recent_window_ms);
@@ -773,7 +871,7 @@ struct Server::Impl {
                 out +=
                     "iots_alerts_open{severity=\"" + label(sev) + "\"} " + std::to_string(n) + "\n";
         } catch (const std::exception& e) {
-            log.warn("metrics: {}", e.what());
+            log.warn("metrics: {}", printable(e.what()));
         }
         res.set_header("Cache-Control", "no-store");
         set_body(res, std::move(out), "text/plain; version=0.0.4; charset=utf-8");
@@ -790,14 +888,15 @@ struct Server::Impl {
             !j.contains("status") || !j["status"].is_string()) {
             ++acks_ignored;
             log.warn("control: ignored an answer on {}: expected {{\"id\":...,\"status\":...}}",
-                     topic);
+                     printable(topic));
             return;
         }
         const auto id = j["id"].get<std::string>();
         auto status = j["status"].get<std::string>();
         if (status != "done" && status != "failed") {
             ++acks_ignored;
-            log.warn("control: ignored an answer on {}: status must be done or failed", topic);
+            log.warn("control: ignored an answer on {}: status must be done or failed",
+                     printable(topic));
             return;
         }
         try {
@@ -809,7 +908,7 @@ struct Server::Impl {
                 if (!row || row->device != device) {
                     ++acks_ignored;
                     log.warn("control: ignored an answer on {}: no command {} for this device",
-                             topic, id);
+                             printable(topic), printable(id));
                     return;
                 }
                 row = writer->record_ack(id, status, core::now_millis());
@@ -819,7 +918,7 @@ struct Server::Impl {
                 hub.publish("command", to_text(command_json(*row)));
             }
         } catch (const std::exception& e) {
-            log.warn("control: recording the answer to {}: {}", id, e.what());
+            log.warn("control: recording the answer to {}: {}", printable(id), printable(e.what()));
         }
     }
 };
