@@ -14,6 +14,9 @@
 #include <condition_variable>
 #include <cstring>
 #include <mutex>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
 #include <thread>
 #include <unistd.h>
 #include <unordered_map>
@@ -119,6 +122,7 @@ struct Client::Impl {
     std::atomic<bool> loop_running{false};
     std::atomic<bool> ever_connected{false};
     std::atomic<bool> closing{false};
+    std::atomic<bool> sent_since_ack{false}; // see ack_now()
     std::atomic<std::uint64_t> received{0}, published{0}, reconnects{0}, dropped{0};
 
     // Written by the connect() phase only (before the network thread runs).
@@ -228,8 +232,24 @@ struct Client::Impl {
         changed.notify_all();
     }
 
+    // A client that publishes soon after it receives (iots-detect: an anomaly per flagged
+    // reading) puts its socket in Linux's "pingpong" mode, where received data is acknowledged
+    // only by the delayed-ACK timer (up to 40 ms). A broker without set_tcp_nodelay (mosquitto's
+    // default) holds every further message to us until that ACK comes (Nagle): the next fire alarm
+    // waits for a kernel timer. Asking for a quick ACK leaves that mode and acknowledges now; one
+    // setsockopt per message received after a publish, none for a client that only receives.
+    void ack_now() {
+        if (!sent_since_ack.exchange(false, std::memory_order_relaxed))
+            return;
+        const int fd = mosquitto_socket(mosq);
+        const int one = 1;
+        if (fd >= 0)
+            ::setsockopt(fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof one);
+    }
+
     void handle_message(const mosquitto_message* m) {
         ++received;
+        ack_now();
         if (!message_handler)
             return;
         Message msg;
@@ -496,6 +516,7 @@ void Client::publish(std::string_view topic, std::string_view payload, int qos, 
     if (rc != MOSQ_ERR_SUCCESS && rc != MOSQ_ERR_NO_CONN)
         throw Error(Exit::failure, fmt::format("cannot publish to broker {}: {}", d.address,
                                                mosquitto_strerror(rc)));
+    d.sent_since_ack.store(true, std::memory_order_relaxed);
     std::lock_guard lock(d.mutex);
     if (d.early_acks.erase(mid) == 0)
         d.pending.emplace(mid, qos);
