@@ -451,10 +451,11 @@ void Client::connect(int patience_ms) {
     }
 }
 
-void Client::subscribe(const std::string& filter, int qos) {
+void Client::subscribe(const std::string& filter, int qos, bool shared) {
     Impl& d = *m_impl;
-    std::string full =
-        d.options.share_group.empty() ? filter : "$share/" + d.options.share_group + "/" + filter;
+    std::string full = d.options.share_group.empty() || !shared
+                           ? filter
+                           : "$share/" + d.options.share_group + "/" + filter;
     if (mosquitto_sub_topic_check(full.c_str()) != MOSQ_ERR_SUCCESS)
         throw Error(Exit::usage, fmt::format("invalid topic filter '{}'", full));
     {

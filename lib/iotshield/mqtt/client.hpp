@@ -58,9 +58,10 @@ public:
     // (and Error(usage) for a rejected client id); SIGINT/SIGTERM while waiting: ExitRequest(0).
     void connect(int patience_ms = 10000);
     // Subscribes now and again after every reconnect, and waits (up to 10 s) for the broker's
-    // answer; `filter` gets $share/GROUP/ when --share is set. A subscription the broker refuses
-    // (SUBACK 0x80) throws Error(permission).
-    void subscribe(const std::string& filter, int qos);
+    // answer; `filter` gets $share/GROUP/ when --share is set, unless `shared` is false (every
+    // member of the group then receives it). A subscription the broker refuses (SUBACK 0x80)
+    // throws Error(permission).
+    void subscribe(const std::string& filter, int qos, bool shared = true);
     // Thread-safe. Blocks while too many messages are in flight (back-pressure: at most 1000 not
     // yet acknowledged, or for QoS 0 not yet written). Never blocks on the network thread.
     // QoS>0 while disconnected is queued and sent on reconnect; QoS 0 is counted as dropped.
