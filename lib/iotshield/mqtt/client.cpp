@@ -122,7 +122,7 @@ struct Client::Impl {
     std::atomic<bool> loop_running{false};
     std::atomic<bool> ever_connected{false};
     std::atomic<bool> closing{false};
-    std::atomic<bool> sent_since_ack{false}; // see ack_now()
+    std::atomic<bool> subscribed{false}; // see ack_now()
     std::atomic<std::uint64_t> received{0}, published{0}, reconnects{0}, dropped{0};
 
     // Written by the connect() phase only (before the network thread runs).
@@ -220,6 +220,7 @@ struct Client::Impl {
 
     void handle_publish(int mid) {
         ++published;
+        ack_now();
         {
             std::lock_guard lock(mutex);
             if (pending.erase(mid) == 0) {
@@ -236,10 +237,11 @@ struct Client::Impl {
     // reading) puts its socket in Linux's "pingpong" mode, where received data is acknowledged
     // only by the delayed-ACK timer (up to 40 ms). A broker without set_tcp_nodelay (mosquitto's
     // default) holds every further message to us until that ACK comes (Nagle): the next fire alarm
-    // waits for a kernel timer. Asking for a quick ACK leaves that mode and acknowledges now; one
-    // setsockopt per message received after a publish, none for a client that only receives.
+    // waits for a kernel timer. Asking for a quick ACK right after each publish is written (QoS 0)
+    // or acknowledged (QoS 1, 2) leaves that mode. Only in a client that subscribed: a pure
+    // publisher receives nothing to acknowledge.
     void ack_now() {
-        if (!sent_since_ack.exchange(false, std::memory_order_relaxed))
+        if (!subscribed.load(std::memory_order_relaxed))
             return;
         const int fd = mosquitto_socket(mosq);
         const int one = 1;
@@ -249,7 +251,6 @@ struct Client::Impl {
 
     void handle_message(const mosquitto_message* m) {
         ++received;
-        ack_now();
         if (!message_handler)
             return;
         Message msg;
@@ -462,6 +463,7 @@ void Client::subscribe(const std::string& filter, int qos, bool shared) {
         std::lock_guard lock(d.mutex);
         d.subscriptions.emplace_back(full, qos);
     }
+    d.subscribed = true;
     if (!d.is_connected)
         return; // subscribed on (re)connect
     int mid = 0;
@@ -517,7 +519,6 @@ void Client::publish(std::string_view topic, std::string_view payload, int qos, 
     if (rc != MOSQ_ERR_SUCCESS && rc != MOSQ_ERR_NO_CONN)
         throw Error(Exit::failure, fmt::format("cannot publish to broker {}: {}", d.address,
                                                mosquitto_strerror(rc)));
-    d.sent_since_ack.store(true, std::memory_order_relaxed);
     std::lock_guard lock(d.mutex);
     if (d.early_acks.erase(mid) == 0)
         d.pending.emplace(mid, qos);

@@ -2,7 +2,7 @@
 // RAII over libmosquitto: the only place its C API is used (STYLE, Layout). Connection errors map
 // to exit codes (DESIGN §5): unreachable broker after retries 69, refused credentials or TLS 77.
 // TCP_NODELAY is set on the socket: Nagle would add 20-40 ms to every small message. A client that
-// publishes also asks for a quick ACK of what it receives next, so that a broker without
+// subscribes asks for a quick ACK after each of its publishes, so that a broker without
 // set_tcp_nodelay does not hold messages to it until the delayed-ACK timer (see ack_now()).
 #include "iotshield/core/broker_options.hpp"
 #include "iotshield/core/log.hpp"
