@@ -1,13 +1,27 @@
 #include "iotshield/store/checkpointer.hpp"
 
+#include <pthread.h>
 #include <sqlite3.h>
+
+#include <csignal>
 
 namespace iots::store {
 
 Checkpointer::Checkpointer(Database& writer, int pages) : m_writer(writer), m_pages(pages) {
     if (writer.path().empty() || writer.path() == ":memory:")
         return;
-    m_thread = std::thread([this] { run(); });
+    // With every signal blocked, so that SIGINT, SIGTERM and SIGUSR1 go to a thread whose read or
+    // poll they must interrupt (DESIGN §5), never to this one.
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, &old);
+    try {
+        m_thread = std::thread([this] { run(); });
+    } catch (...) {
+        pthread_sigmask(SIG_SETMASK, &old, nullptr);
+        throw;
+    }
+    pthread_sigmask(SIG_SETMASK, &old, nullptr);
     sqlite3_wal_hook(m_writer.handle(), &Checkpointer::on_commit, this);
 }
 
