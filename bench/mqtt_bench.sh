@@ -3,6 +3,7 @@
 #
 #   bench/mqtt_bench.sh [N]            N readings per run (default 100000)
 #   IOTS_BIN=build-x/tools bench/mqtt_bench.sh
+#   MEMBERS=2 bench/mqtt_bench.sh      parts 2-3 with 2 iots-ingest in one --share group, one file
 #
 # 1. The broker's own ceiling: mosquitto_sub -C N receiving N readings that bench_mqtt_pub (one
 #    message per stdin line, like mosquitto_pub -l) publishes, at QoS 0 and 1.
@@ -42,8 +43,11 @@ PUB=$(find_pub)
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/iots-mqtt-bench.XXXXXX")
 BROKER_PID=""
 INGEST_PID=""
+MEMBERS=${MEMBERS:-1}
+MEMBER_PIDS=()
 cleanup() {
     [ -n "$INGEST_PID" ] && kill "$INGEST_PID" 2>/dev/null || true
+    for p in "${MEMBER_PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
     [ -n "$BROKER_PID" ] && kill "$BROKER_PID" 2>/dev/null || true
     wait 2>/dev/null || true
     rm -rf "$WORK"
@@ -123,16 +127,36 @@ db_rows() { sqlite3 "$1" "SELECT count(*) FROM readings" 2>/dev/null || echo 0; 
 has_rows() { [ "$(db_rows "$1")" -ge 1 ]; }
 start_ingest() { # qos db
     rm -f "$2" "$2"-wal "$2"-shm
-    "$INGEST" -h 127.0.0.1 -p "$PORT" -q "$1" --db "$2" --quiet > /dev/null 2>"$WORK/ingest.err" &
+    local share=()
+    [ "$MEMBERS" -le 1 ] || share=(--share bench)
+    "$INGEST" -h 127.0.0.1 -p "$PORT" -q "$1" --db "$2" "${share[@]}" --quiet > /dev/null \
+        2>"$WORK/ingest.err" &
     INGEST_PID=$!
-    wait_for 20 has_rows "$2" || {
+    local m
+    for ((m = 2; m <= MEMBERS; m++)); do # the other members of the group, on the same file
+        "$INGEST" -h 127.0.0.1 -p "$PORT" -q "$1" --db "$2" "${share[@]}" --quiet > /dev/null \
+            2>>"$WORK/ingest.err" &
+        MEMBER_PIDS+=($!)
+    done
+    wait_for 20 has_ready "$2" || {
         echo "mqtt_bench: error: iots-ingest did not store the ready reading" >&2
         cat "$WORK/ingest.err" >&2; exit 1; }
+    [ "$MEMBERS" -le 1 ] || sleep 1 # the other members subscribed too
+}
+# A shared subscription gets no retained message: the members are sent the ready reading again.
+has_ready() { # db
+    has_rows "$1" && return
+    [ "$MEMBERS" -le 1 ] ||
+        mosquitto_pub -h 127.0.0.1 -p "$PORT" -q 1 -t iotshield/sensors/bench-ready/temperature \
+            -m "$READY"
+    return 1
 }
 stop_ingest() {
-    kill -TERM "$INGEST_PID" 2>/dev/null || true
-    wait "$INGEST_PID" 2>/dev/null || true
+    local p
+    for p in "$INGEST_PID" "${MEMBER_PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+    for p in "$INGEST_PID" "${MEMBER_PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
     INGEST_PID=""
+    MEMBER_PIDS=()
 }
 # Rows until N+1 (the ready reading), or no progress for 10 s. Sets ROWS and T_END.
 wait_rows() { # db
@@ -172,8 +196,8 @@ if [ -n "$INGEST" ]; then
 fi
 
 # --- table -----------------------------------------------------------------------------------------
-printf '\nMQTT benchmark: %d readings per run, mosquitto %s, %s cores\n\n' "$N" \
-    "$(mosquitto -h 2>/dev/null | awk 'NR==1 {print $3}')" "$(nproc)"
+printf '\nMQTT benchmark: %d readings per run, mosquitto %s, %s cores, %s iots-ingest\n\n' "$N" \
+    "$(mosquitto -h 2>/dev/null | awk 'NR==1 {print $3}')" "$(nproc)" "$MEMBERS"
 printf '%-44s %12s %8s %10s\n' "path" "readings/s" "lost" "vs ceiling"
 for q in 0 1; do
     printf '%-44s %12s %8s %10s\n' "publisher -> mosquitto_sub -C N, QoS $q" \

@@ -39,7 +39,8 @@ def main():
             "JOIN devices d ON d.id = s.device_id WHERE r.ts >= ? AND d.name = ?"
         )
         while not done.is_set():
-            rows = con.execute(q, (last, device)).fetchall()
+            # A second back: members of a --share group commit out of ts order (MEMBERS=2).
+            rows = con.execute(q, (last - 1000, device)).fetchall()
             now = time.perf_counter()
             fresh = False
             for ts, seq in rows:

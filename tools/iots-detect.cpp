@@ -9,6 +9,7 @@
 #include "iotshield/mqtt/client.hpp"
 #include "iotshield/record/parser.hpp"
 #include "iotshield/record/serialize.hpp"
+#include "iotshield/store/checkpointer.hpp"
 #include "iotshield/store/scores.hpp"
 
 #include <chrono>
@@ -93,9 +94,11 @@ int detect_main(cli::Context& ctx) {
     detect::Detector detector(opt, model ? &*model : nullptr);
     std::optional<store::Database> db;
     std::optional<store::ScoreWriter> writer;
+    std::optional<store::Checkpointer> checkpointer; // not in a commit the MQTT input waits for
     if (!db_path.empty()) {
         db.emplace(db_path, store::OpenOptions{false, false, 5000});
         writer.emplace(*db, score_opt);
+        checkpointer.emplace(*db);
     }
     std::unique_ptr<mqtt::Client> client;
     record::Parser parser;

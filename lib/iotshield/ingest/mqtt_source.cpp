@@ -67,9 +67,13 @@ void run_mqtt(const Options& options, Pipeline& pipeline, const core::Logger& lo
     const auto filters =
         options.topics.empty() ? default_topics(options.broker.topic_prefix) : options.topics;
     // Without waiting for the answers: a persistent session's backlog arrives first, and only
-    // this loop drains it.
+    // this loop drains it. Under --share, readings are split over the group but every member takes
+    // every status: it is its database's devices.status (with separate databases, a member that
+    // missed a node's offline will would keep it online), and a shared subscription gets no
+    // retained messages.
+    const std::string status_topics = options.broker.topic_prefix + "/status/";
     for (const auto& filter : filters)
-        client.subscribe_nowait(filter, options.broker.qos);
+        client.subscribe_nowait(filter, options.broker.qos, !filter.starts_with(status_topics));
 
     Dispatcher dispatch(options.broker.topic_prefix, pipeline);
     std::vector<mqtt::Message> messages;

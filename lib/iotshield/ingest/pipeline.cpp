@@ -4,6 +4,7 @@
 #include "iotshield/record/clock.hpp"
 #include "iotshield/record/sensor.hpp"
 #include "iotshield/record/serialize.hpp"
+#include "iotshield/store/checkpointer.hpp"
 
 #include <fmt/format.h>
 #include <pthread.h>
@@ -84,6 +85,7 @@ struct Pipeline::Store {
     core::LineWriter& out;
     store::Database db;
     store::ReadingWriter writer;
+    store::Checkpointer checkpointer; // not in the commit that releases the records to stdout
     std::string held; // stored records wait here for their commit, each '\n'-terminated
     bool behind = false;
 
@@ -102,7 +104,7 @@ struct Pipeline::Store {
     std::thread thread;
 
     Store(const Options& o, core::LineWriter& output)
-        : options(o), out(output), db(o.db_path), writer(db, o.writer) {
+        : options(o), out(output), db(o.db_path), writer(db, o.writer), checkpointer(db) {
         pool.reserve(kChunks);
         for (std::size_t i = 0; i < kChunks; ++i) {
             pool.push_back(std::make_unique<Chunk>());

@@ -20,6 +20,9 @@
 #include <csignal>
 #include <cstring>
 #include <mutex>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
 #include <thread>
 #include <unistd.h>
 #include <unordered_map>
@@ -89,6 +92,7 @@ struct Client::Impl {
     std::atomic<bool> loop_running{false};
     std::atomic<bool> ever_connected{false};
     std::atomic<bool> closing{false};
+    std::atomic<bool> subscribed{false}; // see ack_now()
     std::atomic<std::uint64_t> received{0}, published{0}, reconnects{0}, dropped{0};
 
     // Written by the connect() phase only (before the network thread runs).
@@ -199,6 +203,7 @@ struct Client::Impl {
 
     void handle_publish(int mid) {
         ++published;
+        ack_now();
         {
             std::lock_guard lock(mutex);
             if (pending.erase(mid) == 0) {
@@ -209,6 +214,22 @@ struct Client::Impl {
             }
         }
         changed.notify_all();
+    }
+
+    // A client that publishes soon after it receives (iots-detect: an anomaly per flagged
+    // reading) puts its socket in Linux's "pingpong" mode, where received data is acknowledged
+    // only by the delayed-ACK timer (up to 40 ms). A broker without set_tcp_nodelay (mosquitto's
+    // default) holds every further message to us until that ACK comes (Nagle): the next fire alarm
+    // waits for a kernel timer. Asking for a quick ACK right after each publish is written (QoS 0)
+    // or acknowledged (QoS 1, 2) leaves that mode. Only in a client that subscribed: a pure
+    // publisher receives nothing to acknowledge.
+    void ack_now() {
+        if (!subscribed.load(std::memory_order_relaxed))
+            return;
+        const int fd = mosquitto_socket(mosq);
+        const int one = 1;
+        if (fd >= 0)
+            ::setsockopt(fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof one);
     }
 
     void handle_message(const mosquitto_message* m) {
@@ -231,6 +252,13 @@ struct Client::Impl {
 
     // Remembers the subscription (for every reconnect) and sends it now if connected. Returns the
     // SUBSCRIBE's mid, 0 when nothing was sent.
+    // $share/GROUP/filter under --share, unless every member must receive it.
+    [[nodiscard]] std::string full_filter(const std::string& filter, bool shared) const {
+        return options.share_group.empty() || !shared
+                   ? filter
+                   : "$share/" + options.share_group + "/" + filter;
+    }
+
     int send_subscribe(const std::string& full, int qos) {
         if (mosquitto_sub_topic_check(full.c_str()) != MOSQ_ERR_SUCCESS)
             throw Error(Exit::usage, fmt::format("invalid topic filter '{}'", full));
@@ -238,6 +266,7 @@ struct Client::Impl {
             std::lock_guard lock(mutex);
             subscriptions.emplace_back(full, qos);
         }
+        subscribed = true;
         if (!is_connected)
             return 0; // subscribed on (re)connect
         int mid = 0;
@@ -544,10 +573,9 @@ void Client::connect(int patience_ms) {
     pthread_sigmask(SIG_SETMASK, &old, nullptr);
 }
 
-void Client::subscribe_nowait(const std::string& filter, int qos) {
+void Client::subscribe_nowait(const std::string& filter, int qos, bool shared) {
     Impl& d = *m_impl;
-    std::string full =
-        d.options.share_group.empty() ? filter : "$share/" + d.options.share_group + "/" + filter;
+    const std::string full = d.full_filter(filter, shared);
     // A SUBACK handled before this is recorded waits in d.suback for check().
     if (const int mid = d.send_subscribe(full, qos); mid != 0) {
         std::lock_guard lock(d.mutex);
@@ -579,11 +607,9 @@ void Client::check() {
     }
 }
 
-void Client::subscribe(const std::string& filter, int qos) {
+void Client::subscribe(const std::string& filter, int qos, bool shared) {
     Impl& d = *m_impl;
-    std::string full =
-        d.options.share_group.empty() ? filter : "$share/" + d.options.share_group + "/" + filter;
-    const int mid = d.send_subscribe(full, qos);
+    const int mid = d.send_subscribe(d.full_filter(filter, shared), qos);
     if (mid == 0 || t_in_callback)
         return;
     // Wait for the SUBACK, so that what is published after subscribe() returns is delivered.

@@ -1,7 +1,9 @@
 #pragma once
 // RAII over libmosquitto: the only place its C API is used (STYLE, Layout). Connection errors map
 // to exit codes (DESIGN §5): unreachable broker after retries 69, refused credentials or TLS 77.
-// TCP_NODELAY is set on the socket: Nagle would add 20-40 ms to every small message.
+// TCP_NODELAY is set on the socket: Nagle would add 20-40 ms to every small message. A client that
+// subscribes asks for a quick ACK after each of its publishes, so that a broker without
+// set_tcp_nodelay does not hold messages to it until the delayed-ACK timer (see ack_now()).
 #include "iotshield/core/broker_options.hpp"
 #include "iotshield/core/log.hpp"
 
@@ -66,11 +68,12 @@ public:
     // (and Error(usage) for a rejected client id); SIGINT/SIGTERM while waiting: ExitRequest(0).
     void connect(int patience_ms = 10000);
     // Subscribes now and again after every reconnect, and waits (up to 10 s) for the broker's
-    // answer; `filter` gets $share/GROUP/ when --share is set. A subscription the broker refuses
-    // (SUBACK 0x80) throws Error(permission).
-    void subscribe(const std::string& filter, int qos);
+    // answer; `filter` gets $share/GROUP/ when --share is set, unless `shared` is false (every
+    // member of the group then receives it). A subscription the broker refuses (SUBACK 0x80)
+    // throws Error(permission).
+    void subscribe(const std::string& filter, int qos, bool shared = true);
     // The same without waiting for the answer: check() reports it.
-    void subscribe_nowait(const std::string& filter, int qos);
+    void subscribe_nowait(const std::string& filter, int qos, bool shared = true);
     // Throws Error(permission) once the broker has refused a subscribe_nowait() subscription;
     // warns once about one still unanswered after 10 s. Cheap: call it from the consumer's loop.
     void check();

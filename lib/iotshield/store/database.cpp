@@ -7,9 +7,11 @@
 #include <sys/stat.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <fcntl.h>
 #include <string>
+#include <thread>
 #include <unistd.h>
 #include <utility>
 
@@ -160,6 +162,18 @@ void create_private_file(const std::string& path) {
 }
 // Process-wide, before the first connection: no memory statistics (they take a global mutex on
 // every malloc). Fails harmlessly (SQLITE_MISUSE) if SQLite was initialised elsewhere first.
+// Switching a new file to WAL takes an exclusive lock, and SQLite answers SQLITE_BUSY at once,
+// without the busy handler, while another connection opening the same file holds a shared lock
+// (two members of a --share group started together): retry within the busy timeout.
+int set_wal(sqlite3* db, int timeout_ms) {
+    const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+    for (;;) {
+        const int rc = sqlite3_exec(db, "PRAGMA journal_mode=WAL", nullptr, nullptr, nullptr);
+        if ((rc & 0xff) != SQLITE_BUSY || std::chrono::steady_clock::now() >= until)
+            return rc;
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+}
 void configure_sqlite() {
     static const bool done = [] {
         sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
@@ -193,7 +207,8 @@ Database::Database(const std::string& path, OpenOptions options) : m_path(path) 
     sqlite3_extended_result_codes(m_db, 1);
     try {
         if (!options.read_only) {
-            exec("PRAGMA journal_mode=WAL");
+            if (const int wal = set_wal(m_db, options.busy_timeout_ms); wal != SQLITE_OK)
+                throw_sqlite(m_db, wal, "database '" + path + "'");
             exec("PRAGMA synchronous=NORMAL");
         }
         exec("PRAGMA foreign_keys=ON");
@@ -209,9 +224,13 @@ Database::Database(const std::string& path, OpenOptions options) : m_path(path) 
                                                 std::to_string(version) +
                                                 "); open it once with a writing tool to migrate");
             Transaction tx(*this);
-            for (int v = version; v < latest; ++v)
+            // Read again under the write lock: another writer opening the same new file (two
+            // members of a --share group) may have migrated it since.
+            const int current = schema_version();
+            for (int v = current; v < latest; ++v)
                 exec(migrations()[static_cast<std::size_t>(v)]);
-            exec("PRAGMA user_version=" + std::to_string(latest));
+            if (current < latest)
+                exec("PRAGMA user_version=" + std::to_string(latest));
             tx.commit();
         }
     } catch (...) {

@@ -1,0 +1,90 @@
+#include "iotshield/store/checkpointer.hpp"
+
+#include <pthread.h>
+#include <sqlite3.h>
+
+#include <csignal>
+
+namespace iots::store {
+
+Checkpointer::Checkpointer(Database& writer, int pages) : m_writer(writer), m_pages(pages) {
+    if (writer.path().empty() || writer.path() == ":memory:")
+        return;
+    // With every signal blocked, so that SIGINT, SIGTERM and SIGUSR1 go to a thread whose read or
+    // poll they must interrupt (DESIGN §5), never to this one.
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, &old);
+    try {
+        m_thread = std::thread([this] { run(); });
+    } catch (...) {
+        pthread_sigmask(SIG_SETMASK, &old, nullptr);
+        throw;
+    }
+    pthread_sigmask(SIG_SETMASK, &old, nullptr);
+    sqlite3_wal_hook(m_writer.handle(), &Checkpointer::on_commit, this);
+}
+
+Checkpointer::~Checkpointer() {
+    if (!m_thread.joinable())
+        return;
+    sqlite3_wal_autocheckpoint(m_writer.handle(), m_pages); // SQLite's own hook again
+    {
+        std::lock_guard lock(m_mutex);
+        m_stop = true;
+    }
+    m_changed.notify_all();
+    m_thread.join();
+}
+
+// On the writer's thread, after each commit: never blocks on the checkpoint.
+int Checkpointer::on_commit(void* self, sqlite3*, const char*, int pages) {
+    auto* c = static_cast<Checkpointer*>(self);
+    if (pages < c->m_pages)
+        return SQLITE_OK;
+    {
+        std::lock_guard lock(c->m_mutex);
+        c->m_due = true;
+    }
+    c->m_changed.notify_all();
+    return SQLITE_OK;
+}
+
+void Checkpointer::run() {
+    // Its own connection: a checkpoint on the writer's would run on the writer's thread.
+    sqlite3* db = nullptr;
+    const bool open =
+        sqlite3_open_v2(m_writer.path().c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
+                        nullptr) == SQLITE_OK;
+    std::unique_lock lock(m_mutex);
+    for (;;) {
+        m_changed.wait(lock, [this] { return m_due || m_stop; });
+        if (m_stop)
+            break;
+        m_due = false;
+        m_busy = true;
+        lock.unlock();
+        // PASSIVE: copies what no reader still needs, without waiting for anyone; what it leaves
+        // is taken by the next one. Failures (a busy file) are retried at the next threshold.
+        if (open)
+            sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+        lock.lock();
+        m_busy = false;
+        ++m_done;
+        m_changed.notify_all();
+    }
+    lock.unlock();
+    sqlite3_close_v2(db);
+}
+
+std::uint64_t Checkpointer::checkpoints() const {
+    std::lock_guard lock(m_mutex);
+    return m_done;
+}
+
+void Checkpointer::wait_idle() {
+    std::unique_lock lock(m_mutex);
+    m_changed.wait(lock, [this] { return (!m_due && !m_busy) || !m_thread.joinable(); });
+}
+
+} // namespace iots::store

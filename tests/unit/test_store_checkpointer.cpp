@@ -1,0 +1,71 @@
+// store::Checkpointer (issue 10): a writer's commits no longer run the WAL checkpoint themselves
+// (SQLite's automatic one copies pages back and fsyncs inside the COMMIT that crosses 1000 pages,
+// holding iots-ingest's committed records off stdout); the checkpointer's thread runs it instead.
+#define BOOST_TEST_MODULE store_checkpointer
+#include "iotshield/store/checkpointer.hpp"
+#include "iotshield/store/database.hpp"
+
+#include <boost/test/unit_test.hpp>
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <string>
+
+namespace fs = std::filesystem;
+using iots::store::Checkpointer;
+using iots::store::Database;
+
+namespace {
+
+struct TempFile {
+    fs::path dir = fs::temp_directory_path() / ("iots-ckpt-" + std::to_string(::getpid()));
+    TempFile() { fs::create_directories(dir); }
+    ~TempFile() { fs::remove_all(dir); }
+    [[nodiscard]] std::string db() const { return (dir / "w.db").string(); }
+    [[nodiscard]] std::uintmax_t wal_pages() const {
+        return fs::file_size(dir / "w.db-wal") / 4096;
+    }
+};
+
+// `commits` transactions of one 4000-byte row each: at least one WAL page apiece.
+void write(Database& db, int commits) {
+    db.exec("CREATE TABLE IF NOT EXISTS t (x BLOB)");
+    for (int i = 0; i < commits; ++i)
+        db.exec("INSERT INTO t VALUES (randomblob(4000))");
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(commits_do_not_checkpoint_on_the_writers_connection) {
+    TempFile f;
+    Database db(f.db());
+    // A threshold the test never reaches: only the writer's own automatic checkpoint could run.
+    Checkpointer checkpointer(db, 1000000);
+    write(db, 1500);
+    // SQLite's automatic checkpoint at 1000 pages would have restarted the WAL from its start.
+    BOOST_TEST(f.wal_pages() > 1400U);
+    BOOST_TEST(checkpointer.checkpoints() == 0U);
+}
+
+BOOST_AUTO_TEST_CASE(the_checkpointer_thread_checkpoints_past_its_threshold) {
+    TempFile f;
+    Database db(f.db());
+    Checkpointer checkpointer(db, 50);
+    write(db, 200);
+    checkpointer.wait_idle();
+    BOOST_TEST(checkpointer.checkpoints() >= 1U);
+    // What was checkpointed is in the database file itself: a new connection reads every row.
+    Database reader(f.db());
+    auto st = reader.prepare("SELECT count(*) FROM t");
+    BOOST_TEST_REQUIRE(st.step());
+    BOOST_TEST(st.column_int(0) == 200);
+}
+
+BOOST_AUTO_TEST_CASE(an_in_memory_database_needs_none) {
+    Database db(":memory:");
+    Checkpointer checkpointer(db, 1);
+    write(db, 10);
+    checkpointer.wait_idle();
+    BOOST_TEST(checkpointer.checkpoints() == 0U);
+}
