@@ -609,7 +609,8 @@ void Client::check() {
 
 void Client::subscribe(const std::string& filter, int qos, bool shared) {
     Impl& d = *m_impl;
-    const int mid = d.send_subscribe(d.full_filter(filter, shared), qos);
+    const std::string full = d.full_filter(filter, shared);
+    const int mid = d.send_subscribe(full, qos);
     if (mid == 0 || t_in_callback)
         return;
     // Wait for the SUBACK, so that what is published after subscribe() returns is delivered.
