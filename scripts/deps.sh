@@ -6,7 +6,7 @@ level=${1:-build}
 
 build_pkgs=(g++ cmake make pkg-config ccache libmosquitto-dev libcli11-dev nlohmann-json3-dev
     libsqlite3-dev libcurl4-openssl-dev libarmadillo-dev libfmt-dev libboost-test-dev
-    libcpp-httplib-dev libsimdjson-dev libssl-dev)
+    libboost-dev libcpp-httplib-dev libsimdjson-dev libssl-dev)
 run_pkgs=(sqlite3 mosquitto mosquitto-clients python3)
 test_pkgs=(openssl chromium procps scdoc)
 # bench/run: wrk loads iots-serve; /usr/bin/time measures CPU and peak memory.

@@ -33,16 +33,20 @@ int serve_main(iots::cli::Context& ctx) {
     app.add_flag("--allow-control", o.allow_control,
                  "Without --tokens, let loopback clients send actuator commands");
     app.add_option("--threads", o.threads,
-                   "Worker threads; each open live stream holds one "
-                   "(default 16)")
-        ->check(CLI::Range(2, 256));
-    app.add_option("--max-streams", o.max_streams,
-                   "Live streams open at once, in all (default half the --threads; below "
-                   "--threads)")
-        ->check(CLI::Range(1, 255));
+                   "Worker threads that answer requests; the sockets and live streams are all "
+                   "served by one more (default 4)")
+        ->check(CLI::Range(1, 256));
+    app.add_option("--max-streams", o.max_streams, "Live streams open at once, in all (default 64)")
+        ->check(CLI::Range(1, 100000));
     app.add_option("--max-streams-per-client", o.max_streams_per_client,
                    "Live streams open at once from one client address (default 4)")
-        ->check(CLI::Range(1, 255));
+        ->check(CLI::Range(1, 100000));
+    app.add_option("--max-connections", o.max_connections,
+                   "Connections open at once, in all; more are closed unanswered (default 512)")
+        ->check(CLI::Range(1, 100000));
+    app.add_option("--max-connections-per-client", o.max_connections_per_client,
+                   "Connections open at once from one client address (default 64)")
+        ->check(CLI::Range(1, 100000));
     app.add_option("--poll", poll, "How often the live stream looks for new rows (default 250ms)");
     iots::cli::add_broker_options(app, broker);
     ctx.parse(app);

@@ -6,6 +6,8 @@ complete -c iots-serve -l allow-control -d 'Let loopback clients send actuator c
 complete -c iots-serve -l threads -x -d 'Worker threads'
 complete -c iots-serve -l max-streams -x -d 'Live streams open at once, in all'
 complete -c iots-serve -l max-streams-per-client -x -d 'Live streams open at once from one address'
+complete -c iots-serve -l max-connections -x -d 'Connections open at once, in all'
+complete -c iots-serve -l max-connections-per-client -x -d 'Connections open at once from one address'
 complete -c iots-serve -l allow-host -x -a '(__fish_print_hostnames)' -d 'Also answer requests sent to this host name'
 complete -c iots-serve -l poll -x -d 'How often the live stream looks for new rows'
 complete -c iots-serve -s h -l host -x -a '(__fish_print_hostnames)' -d 'MQTT broker host'

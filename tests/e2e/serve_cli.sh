@@ -14,13 +14,14 @@ expect_exit() { # code what command...
 
 iots-serve --help > "$WORK/help" || fail "--help"
 for o in --db --listen --tokens --allow-control --allow-host --threads --max-streams \
-    --max-streams-per-client --poll; do
+    --max-streams-per-client --max-connections --max-connections-per-client --poll; do
     grep -q -- "$o" "$WORK/help" || fail "--help lacks $o"
 done
 expect_exit 2 "bad --listen" iots-serve --db "$DB" --listen 127.0.0.1:http
 expect_exit 2 "v6 without brackets" iots-serve --db "$DB" --listen ::1:8080
 expect_exit 2 "bad --poll" iots-serve --db "$DB" --poll 1ms
-expect_exit 2 "--max-streams not below --threads" iots-serve --db "$DB" --threads 4 --max-streams 4
+expect_exit 2 "--max-streams 0" iots-serve --db "$DB" --max-streams 0
+expect_exit 2 "--max-connections 0" iots-serve --db "$DB" --max-connections 0
 expect_exit 66 "missing tokens file" iots-serve --db "$DB" --tokens "$WORK/none"
 printf '0123456789abcdef0123 read\n' > "$WORK/tokens"
 chmod 644 "$WORK/tokens"

@@ -222,13 +222,15 @@ public:
     Raw(const Raw&) = delete;
     Raw& operator=(const Raw&) = delete;
 
-    void send(std::string_view bytes) {
+    // False once the server has closed: what it answered is still to be read.
+    bool send(std::string_view bytes) {
         while (!bytes.empty()) {
             const auto n = ::send(m_fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
             if (n <= 0)
-                return; // the server closed: what it answered is still to be read
+                return false;
             bytes.remove_prefix(static_cast<std::size_t>(n));
         }
+        return true;
     }
     // The next response's status line and headers ("" if the connection ended first or nothing
     // came in 8 s); what follows stays for the next call.
@@ -249,6 +251,13 @@ public:
         while (fill()) {
         }
         return std::exchange(m_buf, {});
+    }
+    // Reads until what came holds `needle` (true), the connection ends or 8 s pass in silence.
+    bool until(std::string_view needle) {
+        while (m_buf.find(needle) == std::string::npos)
+            if (!fill())
+                return false;
+        return true;
     }
     bool closed = false;
 

@@ -37,6 +37,8 @@ void EventHub::publish(std::string type, std::string data) {
         m_ring.push_back(Event{++m_seq, std::move(type), std::move(data)});
         while (m_ring.size() > kRing)
             m_ring.pop_front();
+        if (m_on_publish)
+            m_on_publish();
     }
     m_cv.notify_all();
 }
@@ -46,17 +48,20 @@ std::uint64_t EventHub::last_seq() const {
     return m_seq;
 }
 
-std::vector<Event> EventHub::wait(std::uint64_t after, int timeout_ms) {
-    std::unique_lock lock(m_mutex);
-    m_cv.wait_for(lock, std::chrono::milliseconds(timeout_ms),
-                  [&] { return m_stop.load() || m_seq > after; });
+std::vector<Event> EventHub::since(std::uint64_t after) const {
+    std::lock_guard lock(m_mutex);
     std::vector<Event> out;
-    if (m_stop)
+    if (m_stop || after >= m_seq)
         return out;
     for (const auto& e : m_ring)
         if (e.seq > after)
             out.push_back(e);
     return out;
+}
+
+void EventHub::set_on_publish(std::function<void()> f) {
+    std::lock_guard lock(m_mutex);
+    m_on_publish = std::move(f);
 }
 
 void EventHub::run() {

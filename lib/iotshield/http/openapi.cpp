@@ -238,9 +238,11 @@ std::string openapi_document() {
                                      "another origin (Origin, Sec-Fetch-Site)"
                                    : "Not allowed for this client or token");
             responses["421"] = error_response("Sent to a host name this server does not answer");
+            responses["431"] = error_response("The request line and headers pass 16 KiB");
             if (r.method == "POST") {
-                responses["411"] = error_response("A chunked body: send a Content-Length");
-                responses["415"] = error_response("The body is not sent as application/json");
+                responses["413"] = error_response("The body passes 64 KiB");
+                responses["415"] =
+                    error_response("The body is not sent as application/json, or is compressed");
             }
             std::string m = r.method;
             for (auto& c : m)

@@ -3,10 +3,11 @@
 #include "iotshield/core/error.hpp"
 #include "iotshield/core/time.hpp"
 #include "iotshield/http/assets.hpp"
-#include "iotshield/http/connection.hpp"
 #include "iotshield/http/events.hpp"
 #include "iotshield/http/guard.hpp"
 #include "iotshield/http/json.hpp"
+#include "iotshield/http/listener.hpp"
+#include "iotshield/http/message.hpp"
 #include "iotshield/http/page.hpp"
 #include "iotshield/http/params.hpp"
 #include "iotshield/http/printable.hpp"
@@ -15,16 +16,13 @@
 #include "iotshield/store/commands.hpp"
 #include "iotshield/store/queries.hpp"
 
-#include <httplib.h>
-
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <map>
 #include <mutex>
 #include <random>
-
-#include <sys/socket.h>
+#include <regex>
 
 namespace iots::http {
 
@@ -46,7 +44,8 @@ const std::vector<std::string_view> kStatuses{"new", "acknowledged", "resolved"}
 const std::vector<std::string_view> kActuators{"fan", "valve", "buzzer", "relay"};
 const std::vector<std::string_view> kActions{"on", "off", "open", "close", "toggle"};
 
-// The API's routes: the regex registered with cpp-httplib and the path the OpenAPI document uses.
+// The API's routes: the regex a request's path is matched against and the path the OpenAPI document
+// uses.
 struct RouteDef {
     const char* method;
     const char* regex;
@@ -97,36 +96,20 @@ std::string random_id() {
     return id;
 }
 
-// The answer's bytes as they are. cpp-httplib 0.11 compresses every text answer it is given with
-// set_content, per request, and prefers brotli at its slowest setting whenever the client lists
-// br, as browsers do: 0.5 s of CPU for chart.min.js, ~10 ms for a chart's JSON. A content
-// provider with a known length is never compressed by it, so every answer goes through here.
-void set_body(httplib::Response& res, std::string body, const char* content_type) {
-    if (body.empty()) {
-        res.set_content(std::string(), content_type);
-        return;
-    }
-    auto owned = std::make_shared<const std::string>(std::move(body));
-    const auto size = owned->size();
-    res.set_content_provider(size, content_type,
-                             [owned = std::move(owned)](std::size_t offset, std::size_t length,
-                                                        httplib::DataSink& sink) {
-                                 return sink.write(owned->data() + offset, length);
-                             });
+void set_body(Response& res, std::string body, std::string_view content_type) {
+    res.body = std::move(body);
+    res.set_header("Content-Type", std::string(content_type));
 }
 
 // Bytes that live as long as the program (the embedded files).
-void set_static_body(httplib::Response& res, const unsigned char* data, std::size_t size,
+void set_static_body(Response& res, const unsigned char* data, std::size_t size,
                      std::string_view content_type) {
-    res.set_content_provider(
-        size, std::string(content_type),
-        [data](std::size_t offset, std::size_t length, httplib::DataSink& sink) {
-            return sink.write(reinterpret_cast<const char*>(data) + offset, length);
-        });
+    res.fixed_body = std::string_view(reinterpret_cast<const char*>(data), size);
+    res.set_header("Content-Type", std::string(content_type));
 }
 
 // If-None-Match lists `etag` (weak comparison, RFC 9110 §13.1.2) or is "*".
-bool none_match(const httplib::Request& req, std::string_view etag) {
+bool none_match(const Request& req, std::string_view etag) {
     if (!req.has_header("If-None-Match"))
         return false;
     const auto v = req.get_header_value("If-None-Match");
@@ -147,13 +130,13 @@ bool none_match(const httplib::Request& req, std::string_view etag) {
     return false;
 }
 
-void send_json(httplib::Response& res, int status, const json& body) {
+void send_json(Response& res, int status, const json& body) {
     res.status = status;
     res.set_header("Cache-Control", "no-store");
     set_body(res, to_text(body), "application/json");
 }
 
-void send_error(httplib::Response& res, int status, const std::string& message,
+void send_error(Response& res, int status, const std::string& message,
                 const std::string& parameter = {}) {
     json body{{"error", message}};
     if (!parameter.empty())
@@ -161,7 +144,7 @@ void send_error(httplib::Response& res, int status, const std::string& message,
     send_json(res, status, body);
 }
 
-std::optional<std::string> param(const httplib::Request& req, const char* name) {
+std::optional<std::string> param(const Request& req, const char* name) {
     if (!req.has_param(name))
         return std::nullopt;
     return req.get_param_value(name);
@@ -182,15 +165,6 @@ std::string label(std::string_view v) {
     return out;
 }
 
-// Every value of a header (cpp-httplib keeps repeated headers as separate entries).
-std::vector<std::string> header_values(const httplib::Request& req, const char* name) {
-    std::vector<std::string> v;
-    const auto [first, last] = req.headers.equal_range(name);
-    for (auto it = first; it != last; ++it)
-        v.push_back(it->second);
-    return v;
-}
-
 // Why a request is not served: answered before routing, and its connection closed after.
 struct Refusal {
     int status;
@@ -198,15 +172,24 @@ struct Refusal {
     bool bearer_challenge = false; // 401: WWW-Authenticate
 };
 
-int resolved_max_streams(const ServerOptions& o) {
-    const int n = o.max_streams > 0 ? o.max_streams : std::max(1, o.threads / 2);
-    if (n >= o.threads)
-        throw Error(Exit::usage, "--max-streams " + std::to_string(n) +
-                                     ": must be below --threads (" + std::to_string(o.threads) +
-                                     "), so a worker is left for other requests");
+int checked_max_streams(const ServerOptions& o) {
+    if (o.max_streams < 1)
+        throw Error(Exit::usage, "--max-streams: must be at least 1");
     if (o.max_streams_per_client < 1)
         throw Error(Exit::usage, "--max-streams-per-client: must be at least 1");
-    return n;
+    if (o.max_connections < 1 || o.max_connections_per_client < 1)
+        throw Error(Exit::usage, "--max-connections: must be at least 1");
+    return o.max_streams;
+}
+
+// Methods HTTP/1.1 defines: another is a head that is not understood (400, and the connection
+// ends); one of these on a path without it is "not found".
+bool known_method(std::string_view m) {
+    for (const char* k :
+         {"GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH"})
+        if (m == k)
+            return true;
+    return false;
 }
 
 } // namespace
@@ -222,12 +205,16 @@ const std::vector<RouteInfo>& routes() {
 }
 
 struct Server::Impl {
-    using Handler = std::function<void(const httplib::Request&, httplib::Response&)>;
+    using Handler = std::function<void(const Request&, Response&)>;
+    struct Route {
+        std::string method;
+        std::regex path;
+        std::function<void(Request&, Response&)> handler;
+    };
 
     ServerOptions opt;
     const core::Logger& log;
     Publisher* publisher;
-    GuardedServer svr;
     EventHub hub;
     HostAllowList hosts;
     StreamSlots slots;
@@ -247,6 +234,7 @@ struct Server::Impl {
     std::atomic<std::uint64_t> commands_sent{0}, command_acks{0}, command_failures{0};
     std::atomic<std::uint64_t> acks_ignored{0};
     std::atomic<std::uint64_t> streams_refused{0};
+    std::vector<Route> table;
 
     // web/index.html with its {{slots}}; checked once here, so a slot without a value fails at
     // start, not on a request.
@@ -259,14 +247,18 @@ struct Server::Impl {
         return t;
     }();
 
+    // Last: destroyed first, before anything its connections and workers reach.
+    std::unique_ptr<Listener> listener;
+
     Impl(ServerOptions o, const core::Logger& l, Publisher* p)
         : opt(std::move(o)), log(l), publisher(p), hub(opt.db_path, opt.poll_ms, l),
           hosts(opt.allowed_hosts, opt.host),
-          slots(resolved_max_streams(opt), opt.max_streams_per_client) {
+          slots(checked_max_streams(opt), opt.max_streams_per_client) {
         // The writer connection creates and migrates the file if needed, so the readers can open.
         writer = std::make_unique<store::Commands>(opt.db_path);
         release(std::make_unique<store::Queries>(opt.db_path)); // fails early on a bad file
         setup();
+        listener = make_listener();
     }
 
     // ---- the connection pool ----
@@ -310,8 +302,7 @@ struct Server::Impl {
     // ---- routing ----
     void add(const RouteDef& def, Handler h) {
         const std::string route = def.path;
-        auto wrapped = [this, route, h = std::move(h)](const httplib::Request& req,
-                                                       httplib::Response& res) {
+        auto wrapped = [this, route, h = std::move(h)](Request& req, Response& res) {
             const auto t0 = std::chrono::steady_clock::now();
             try {
                 h(req, res);
@@ -332,51 +323,10 @@ struct Server::Impl {
             ++requests[{route, res.status}];
             seconds[route] += s;
         };
-        if (std::string_view(def.method) == "GET")
-            svr.Get(def.regex, wrapped);
-        else
-            svr.Post(def.regex, wrapped);
+        table.push_back({def.method, std::regex(def.regex), std::move(wrapped)});
     }
 
     void setup() {
-        svr.new_task_queue = [n = opt.threads] {
-            return new httplib::ThreadPool(static_cast<std::size_t>(n));
-        };
-        // Nagle off: a small JSON answer must not wait for the client's delayed ACK (~40 ms).
-        svr.set_tcp_nodelay(true);
-        // cpp-httplib's default adds SO_REUSEPORT, which lets a second server bind the same port
-        // silently; keep SO_REUSEADDR only, so a port in use is an error (exit 69).
-        svr.set_socket_options([](int sock) {
-            int yes = 1;
-            ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
-        });
-        svr.set_keep_alive_max_count(10000);
-        svr.set_payload_max_length(64 * 1024);
-        svr.set_default_headers({{"Content-Security-Policy", content_security_policy()},
-                                 {"X-Content-Type-Options", "nosniff"},
-                                 {"Referrer-Policy", "no-referrer"},
-                                 {"X-Frame-Options", "DENY"}});
-        // A refused request is answered before its body is read, so its connection ends after
-        // the answer; so does a live stream's (it ends only when the client or the server goes).
-        svr.must_close = [this](const httplib::Request& req) {
-            return req.path == "/api/stream" || refusal(req).has_value();
-        };
-        svr.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
-            auto r = refusal(req);
-            if (!r)
-                return httplib::Server::HandlerResponse::Unhandled;
-            ++refused;
-            if (r->bearer_challenge)
-                res.set_header("WWW-Authenticate", "Bearer realm=\"iotshield\"");
-            send_error(res, r->status, r->message);
-            return httplib::Server::HandlerResponse::Handled;
-        });
-        svr.set_error_handler([](const httplib::Request&, httplib::Response& res) {
-            // Answers of ours have a Content-Type (set_body); cpp-httplib's own errors have none.
-            if (!res.has_header("Content-Type"))
-                send_error(res, res.status, res.status == 404 ? "not found" : "request refused");
-        });
-
         std::map<std::string, Handler> h;
         h["/api/stats/summary/"] = [this](const auto& req, auto& res) { summary(req, res); };
         h["/api/devices/list/"] = [this](const auto& req, auto& res) { devices(req, res); };
@@ -407,28 +357,76 @@ struct Server::Impl {
         }
         if (!h.empty())
             throw std::logic_error("handler without a route: " + h.begin()->first);
+    }
 
-        svr.Get(R"(/.*)", [this](const httplib::Request& req, httplib::Response& res) {
-            if (req.path.starts_with("/api/")) {
-                send_error(res, 404, "not found");
-                return;
-            }
-            if (req.path == "/" || req.path == "/index.html") {
-                page(res);
-                return;
-            }
-            const Asset* a = find_asset(req.path);
-            if (a == nullptr) {
-                send_error(res, 404, "not found");
-                return;
-            }
-            file(req, res, *a);
-        });
+    // A request that passed the checks: its route's answer. HEAD is answered as GET (the
+    // listener sends the head only).
+    Response handle(Request& req) {
+        Response res;
+        const std::string method = req.method == "HEAD" ? "GET" : req.method;
+        for (const auto& r : table) {
+            std::smatch m;
+            if (r.method != method || !std::regex_match(req.path, m, r.path))
+                continue;
+            req.matches.assign(m.begin(), m.end());
+            r.handler(req, res);
+            return res;
+        }
+        if (method != "GET" || req.path.starts_with("/api/")) {
+            send_error(res, 404, "not found");
+            return res;
+        }
+        if (req.path == "/" || req.path == "/index.html") {
+            page(res);
+            return res;
+        }
+        const Asset* a = find_asset(req.path);
+        if (a == nullptr) {
+            send_error(res, 404, "not found");
+            return res;
+        }
+        file(req, res, *a);
+        return res;
+    }
+
+    // Answered before routing, and the connection closed after: the body is never read.
+    std::optional<Response> screen(const Request& req) {
+        auto r = refusal(req);
+        if (!r)
+            return std::nullopt;
+        ++refused;
+        Response res;
+        if (r->bearer_challenge)
+            res.set_header("WWW-Authenticate", "Bearer realm=\"iotshield\"");
+        send_error(res, r->status, r->message);
+        return res;
+    }
+
+    std::unique_ptr<Listener> make_listener() {
+        ListenerLimits lim;
+        lim.workers = opt.threads;
+        lim.max_connections = opt.max_connections;
+        lim.max_connections_per_client = opt.max_connections_per_client;
+        lim.head_timeout_ms = opt.head_timeout_ms;
+        Listener::Hooks hooks;
+        hooks.screen = [this](const Request& req) { return screen(req); };
+        hooks.handle = [this](Request& req) { return handle(req); };
+        hooks.error = [this](int status, const std::string& message) {
+            ++refused;
+            Response res;
+            send_error(res, status, message);
+            return res;
+        };
+        hooks.default_headers = {{"Content-Security-Policy", content_security_policy()},
+                                 {"X-Content-Type-Options", "nosniff"},
+                                 {"Referrer-Policy", "no-referrer"},
+                                 {"X-Frame-Options", "DENY"}};
+        return std::make_unique<Listener>(lim, std::move(hooks), hub);
     }
 
     // The page, with the overview's counts written in. It holds data, so it is not stored by
     // caches, and with --tokens it holds none: the browser has not shown a token yet.
-    void page(httplib::Response& res) {
+    void page(Response& res) {
         std::optional<json> summary;
         if (!opt.tokens) {
             try {
@@ -444,7 +442,7 @@ struct Server::Impl {
 
     // An embedded file. The page names each one with ?v=VERSION: asked for with its current
     // version it can be kept for a year; otherwise it is revalidated (ETag, 304).
-    static void file(const httplib::Request& req, httplib::Response& res, const Asset& a) {
+    static void file(const Request& req, Response& res, const Asset& a) {
         const bool gzip = a.gzip != nullptr && req.has_header("Accept-Encoding") &&
                           accepts_gzip(req.get_header_value("Accept-Encoding"));
         const std::string etag = "\"" + std::string(a.version) + (gzip ? "-gz\"" : "\"");
@@ -467,20 +465,19 @@ struct Server::Impl {
     }
 
     // Why the request is refused before routing, if it is. Reads only the request's head.
-    std::optional<Refusal> refusal(const httplib::Request& req) const {
+    std::optional<Refusal> refusal(const Request& req) const {
+        if (!known_method(req.method))
+            return Refusal{400, "bad request: unknown method"};
         const bool post = req.method == "POST";
         // Framing first: a body two parsers could delimit differently is never served.
         const auto f =
-            framing(header_values(req, "Content-Length"), header_values(req, "Transfer-Encoding"));
+            framing(req.header_values("Content-Length"), req.header_values("Transfer-Encoding"));
         if (!f.refused.empty())
             return Refusal{400, "bad request: " + f.refused};
         if (f.has_body && !post)
             return Refusal{400, "bad request: a " + req.method + " request has no body"};
-        // cpp-httplib 0.11 holds a chunked body to no length limit; the API's bodies are small.
-        if (f.chunked)
-            return Refusal{411, "send the body with a Content-Length, not chunked"};
         // The name the request was sent to (DNS rebinding).
-        const auto host_values = header_values(req, "Host");
+        const auto host_values = req.header_values("Host");
         if (host_values.size() != 1)
             return Refusal{400, "bad request: one Host header is required"};
         const auto name = host_name(host_values.front());
@@ -509,11 +506,15 @@ struct Server::Impl {
                                     req.get_header_value("Sec-Fetch-Site") + ")"};
         if (!is_json_media_type(req.get_header_value("Content-Type")))
             return Refusal{415, "the body must be sent as Content-Type: application/json"};
+        // A compressed body is never inflated (63 KiB of gzip can hold 62 MiB).
+        for (const auto& coding : req.header_values("Content-Encoding"))
+            if (coding != "identity")
+                return Refusal{415, "the body must be sent uncompressed (no Content-Encoding)"};
         return std::nullopt;
     }
 
     // Who may ask: loopback without tokens, a token of the right scope with them.
-    std::optional<Refusal> access(const httplib::Request& req) const {
+    std::optional<Refusal> access(const Request& req) const {
         const bool api = req.path.starts_with("/api/") || req.path == "/metrics";
         const bool post = req.method == "POST";
         if (!opt.tokens) {
@@ -546,7 +547,7 @@ struct Server::Impl {
     }
 
     // ---- handlers ----
-    void summary(const httplib::Request&, httplib::Response& res) {
+    void summary(const Request&, Response& res) {
         res.status = 200;
         res.set_header("Cache-Control", "no-store");
         set_body(res, summary_text(), "application/json");
@@ -568,7 +569,7 @@ struct Server::Impl {
         });
     }
 
-    void devices(const httplib::Request&, httplib::Response& res) {
+    void devices(const Request&, Response& res) {
         const auto rows = with_queries([](store::Queries& q) { return q.devices(); });
         const auto now = core::now_millis();
         json list = json::array();
@@ -577,7 +578,7 @@ struct Server::Impl {
         send_json(res, 200, json{{"count", list.size()}, {"results", std::move(list)}});
     }
 
-    void recent(const httplib::Request& req, httplib::Response& res) {
+    void recent(const Request& req, Response& res) {
         const auto limit = static_cast<int>(
             param(req, "limit") ? parse_int("limit", *param(req, "limit"), 1, 1000) : 50);
         std::optional<std::string> device;
@@ -591,7 +592,7 @@ struct Server::Impl {
         send_json(res, 200, json{{"count", list.size()}, {"results", std::move(list)}});
     }
 
-    void alerts(const httplib::Request& req, httplib::Response& res) {
+    void alerts(const Request& req, Response& res) {
         store::AlertFilter f;
         f.limit = static_cast<int>(
             param(req, "limit") ? parse_int("limit", *param(req, "limit"), 1, 1000) : 50);
@@ -614,8 +615,7 @@ struct Server::Impl {
         send_json(res, 200, json{{"count", list.size()}, {"results", std::move(list)}});
     }
 
-    void alert_status(const httplib::Request& req, httplib::Response& res,
-                      const std::string& status) {
+    void alert_status(const Request& req, Response& res, const std::string& status) {
         const std::string id = req.matches[1];
         auto current = with_queries([&](store::Queries& q) { return q.alert(id); });
         if (!current) {
@@ -640,7 +640,7 @@ struct Server::Impl {
         send_json(res, 200, j);
     }
 
-    void readings(const httplib::Request& req, httplib::Response& res) {
+    void readings(const Request& req, Response& res) {
         const auto device = param(req, "device");
         if (!device)
             throw BadParam("device", "required");
@@ -671,7 +671,7 @@ struct Server::Impl {
         send_json(res, 200, series_json(*r));
     }
 
-    void commands(const httplib::Request& req, httplib::Response& res) {
+    void commands(const Request& req, Response& res) {
         const auto limit = static_cast<int>(
             param(req, "limit") ? parse_int("limit", *param(req, "limit"), 1, 200) : 20);
         const auto rows = with_queries([&](store::Queries& q) { return q.commands(limit); });
@@ -681,7 +681,7 @@ struct Server::Impl {
         send_json(res, 200, json{{"count", list.size()}, {"results", std::move(list)}});
     }
 
-    void send_command(const httplib::Request& req, httplib::Response& res) {
+    void send_command(const Request& req, Response& res) {
         const auto body = json::parse(req.body, nullptr, false);
         if (body.is_discarded() || !body.is_object())
             throw BadParam("body", "must be a JSON object like "
@@ -739,7 +739,7 @@ struct Server::Impl {
         send_json(res, 202, j);
     }
 
-    void stream(const httplib::Request& req, httplib::Response& res) {
+    void stream(const Request& req, Response& res) {
         std::uint64_t after = hub.last_seq();
         if (req.has_header("Last-Event-ID")) { // resume after a reconnect, if still in the ring
             try {
@@ -760,38 +760,17 @@ struct Server::Impl {
         }
         res.set_header("Cache-Control", "no-store");
         res.set_header("X-Accel-Buffering", "no");
+        res.set_header("Content-Type", "text/event-stream");
         ++hub.clients;
-        auto first = std::make_shared<bool>(true);
-        res.set_chunked_content_provider(
-            "text/event-stream",
-            [this, after, first](std::size_t, httplib::DataSink& sink) mutable {
-                if (*first) {
-                    *first = false;
-                    const std::string hello = "retry: 2000\n: connected\n\n";
-                    return sink.write(hello.data(), hello.size());
-                }
-                const auto events = hub.wait(after, 15000);
-                if (hub.stopping()) {
-                    sink.done();
-                    return false;
-                }
-                std::string out;
-                if (events.empty())
-                    out = ": keep-alive\n\n";
-                for (const auto& e : events) {
-                    out.append("id: ").append(std::to_string(e.seq)).append("\nevent: ");
-                    out.append(e.type).append("\ndata: ").append(e.data).append("\n\n");
-                    after = e.seq;
-                }
-                return sink.write(out.data(), out.size());
-            },
-            [this, client](bool) {
-                --hub.clients;
-                slots.give_back(client);
-            });
+        // Released when the stream ends, whichever side ends it (or if it never starts).
+        std::shared_ptr<void> hold(nullptr, [this, client](void*) {
+            --hub.clients;
+            slots.give_back(client);
+        });
+        res.stream = EventStream{after, "retry: 2000\n: connected\n\n", std::move(hold)};
     }
 
-    void health(const httplib::Request&, httplib::Response& res) {
+    void health(const Request&, Response& res) {
         json j{{"status", "ok"}};
         try {
             j["schema_version"] =
@@ -815,7 +794,7 @@ struct Server::Impl {
         send_json(res, j["status"] == "ok" ? 200 : 503, j);
     }
 
-    void metrics(httplib::Response& res) {
+    void metrics(Response& res) {
         std::string out;
         out += "# HELP iots_serve_requests_total API requests by route and status.\n"
                "# TYPE iots_serve_requests_total counter\n";
@@ -932,30 +911,18 @@ Server::~Server() {
 
 int Server::bind() {
     auto& i = *m_impl;
-    int port = i.opt.port;
-    if (port == 0) {
-        port = i.svr.bind_to_any_port(i.opt.host);
-        if (port < 0)
-            port = 0;
-    } else if (!i.svr.bind_to_port(i.opt.host, port)) {
-        port = 0;
-    }
-    if (port == 0)
-        throw Error(Exit::unavailable, "cannot listen on " + i.opt.host + ":" +
-                                           std::to_string(i.opt.port) +
-                                           " (in use, or not an address of this machine)");
-    i.opt.port = port;
-    return port;
+    i.opt.port = i.listener->bind(i.opt.host, i.opt.port);
+    return i.opt.port;
 }
 
 void Server::run() {
     m_impl->hub.start();
-    m_impl->svr.listen_after_bind();
+    m_impl->listener->run();
 }
 
 void Server::stop() {
-    m_impl->hub.stop(); // ends the open streams first, so the workers can finish
-    m_impl->svr.stop();
+    m_impl->hub.stop();
+    m_impl->listener->stop();
 }
 
 void Server::handle_ack(std::string_view topic, std::string_view payload) {

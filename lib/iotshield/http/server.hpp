@@ -31,12 +31,16 @@ struct ServerOptions {
     int port = 8080; // 0: any free port (tests)
     std::optional<Tokens> tokens;
     bool allow_control = false;
-    int threads = 16; // workers; each open SSE stream holds one
+    int threads = 4; // workers that run the handlers (the sockets are all served by one thread)
     // Host names answered besides loopback's and the listen address (DNS rebinding).
     std::vector<std::string> allowed_hosts;
-    int max_streams = 0;            // open live streams in all; 0: half the workers
+    int max_streams = 64;           // open live streams in all
     int max_streams_per_client = 4; // open live streams from one client address
-    int poll_ms = 250;              // how often the live stream looks for new rows
+    int max_connections = 512;      // open connections in all; more are closed unanswered
+    int max_connections_per_client = 64;
+    int head_timeout_ms = 10000; // a request head not complete this long after the connection
+                                 // opened or its previous answer: the connection is closed
+    int poll_ms = 250;           // how often the live stream looks for new rows
     std::string topic_prefix = "iotshield";
     std::int64_t active_window_ms = 5 * 60 * 1000;  // a device with a reading this recent is active
     std::int64_t recent_window_ms = 60 * 60 * 1000; // "recent anomalies"
