@@ -81,7 +81,10 @@ struct Pipeline::Chunk {
 // The store thread and what it shares with the input thread (under mutex).
 struct Pipeline::Store {
     const Options& options;
+    const core::Logger& log;
     core::LineWriter& out;
+    // Records go to stdout until its reader goes away (EPIPE); storing goes on regardless.
+    bool passing;
     store::Database db;
     store::ReadingWriter writer;
     std::string held; // stored records wait here for their commit, each '\n'-terminated
@@ -101,8 +104,9 @@ struct Pipeline::Store {
     int wake = -1;                   // eventfd, written once on failure
     std::thread thread;
 
-    Store(const Options& o, core::LineWriter& output)
-        : options(o), out(output), db(o.db_path), writer(db, o.writer) {
+    Store(const Options& o, const core::Logger& logger, core::LineWriter& output)
+        : options(o), log(logger), out(output), passing(!o.quiet), db(o.db_path),
+          writer(db, o.writer) {
         pool.reserve(kChunks);
         for (std::size_t i = 0; i < kChunks; ++i) {
             pool.push_back(std::make_unique<Chunk>());
@@ -226,12 +230,11 @@ struct Pipeline::Store {
         // A batch's age counts from when this thread opened it, not from when its first record
         // arrived: behind a backlog older than batch_ms, every batch would be due at once.
         const core::Millis now = monotonic_ms();
-        const bool quiet = options.quiet;
         std::size_t text_at = 0;
         for (std::size_t i = 0; i < c.size; ++i) {
             Entry& e = c.entries[i];
             if (e.kind == Entry::Kind::reading) {
-                if (writer.add(e.reading, now) == store::AddResult::stored && !quiet) {
+                if (writer.add(e.reading, now) == store::AddResult::stored && passing) {
                     held.append(c.text, text_at, e.text_end - text_at);
                     held.push_back('\n');
                 }
@@ -257,18 +260,25 @@ struct Pipeline::Store {
     }
 
     // The committed records, '\n'-terminated, in writes of about kWriteBytes (whole lines), so
-    // that the LineWriter never holds a second copy of a large batch.
+    // that the LineWriter never holds a second copy of a large batch. Storing is ingest's first
+    // job: when the reader of stdout goes away, the records are no longer passed on, and that is
+    // said once.
     void write_held() {
         const std::string_view all(held);
         std::size_t at = 0;
-        while (at < all.size()) {
-            std::size_t end = all.size();
-            if (end - at > kWriteBytes)
-                if (const auto nl = all.rfind('\n', at + kWriteBytes);
-                    nl != std::string_view::npos && nl >= at)
-                    end = nl + 1;
-            out.write_line(all.substr(at, end - at - 1)); // without its '\n': write_line adds it
-            at = end;
+        try {
+            while (at < all.size()) {
+                std::size_t end = all.size();
+                if (end - at > kWriteBytes)
+                    if (const auto nl = all.rfind('\n', at + kWriteBytes);
+                        nl != std::string_view::npos && nl >= at)
+                        end = nl + 1;
+                out.write_line(all.substr(at, end - at - 1)); // write_line adds the '\n'
+                at = end;
+            }
+        } catch (const OutputClosed&) {
+            passing = false;
+            log.warn("stdout closed; storing without passing records on");
         }
         held.clear();
     }
@@ -287,7 +297,7 @@ struct Pipeline::Store {
 Pipeline::Pipeline(const Options& options, const core::Logger& log, core::LineWriter& out)
     : m_options(options), m_log(log), m_out(out) {
     if (!options.db_path.empty())
-        m_store = std::make_unique<Store>(options, out);
+        m_store = std::make_unique<Store>(options, log, out);
     else
         m_held.reserve(1 << 16);
 }
@@ -330,13 +340,11 @@ void Pipeline::reject(const Origin& origin, std::string_view reason) {
         ++m_rejected_unsent; // stats.rejected_readings, with the next commit
     if (m_options.strict) {
         sync();
-        report_counters();
         throw Error(Exit::bad_input, fmt::format("{}: {}", where(origin), reason));
     }
     m_log.warn("{}: {}", where(origin), reason);
     if (m_options.max_bad_lines && m_counters.rejected > *m_options.max_bad_lines) {
         sync();
-        report_counters();
         throw Error(Exit::bad_input, fmt::format("more than {} bad records (--max-bad-lines)",
                                                  *m_options.max_bad_lines));
     }
