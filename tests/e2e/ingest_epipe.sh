@@ -77,4 +77,35 @@ assert_eq 1 "$(grep -c "^$WARN\$" "$WORK/stall.err")" "warnings after the stall"
 assert_eq "iots-ingest: info: received $N, stored $N, rejected 0, duplicates 0" \
     "$(tail -n 1 "$WORK/stall.err")" "counters after the stall"
 echo "stalled at $STALL_ROWS of $N rows, ingest peak ${HWM_KB} kB"
-pass "EPIPE stores everything, a stalled reader holds the pipeline up"
+
+# 4. SIGTERM while the reader stalls: ingest cannot flush to it, so it gives up the output, commits
+# every reading it received, says so and exits 0 (it does not hang in write(2)).
+STALL_WARN="iots-ingest: warning: stdout is not being read; stopping without passing the last records on"
+exec 4<> "$WORK/out.fifo"
+iots-sim --count $N --seed 6 > "$WORK/sim.fifo" 2> "$WORK/sim2.err" 4<&- &
+SIM=$!
+BG_PIDS+=("$SIM")
+iots-ingest --db "$WORK/term.db" < "$WORK/sim.fifo" > "$WORK/out.fifo" 2> "$WORK/term.err" 4<&- &
+INGEST=$!
+BG_PIDS+=("$INGEST")
+rows() { db_count "$WORK/term.db" readings 2>/dev/null || echo 0; }
+LAST=-1
+wait_until 60 stalled || fail "ingest never stalled: $(rows) rows"
+kill -TERM "$INGEST"
+gone() { ! kill -0 "$INGEST" 2>/dev/null; }
+if ! wait_until 30 gone; then
+    kill -KILL "$INGEST" # the cleanup's SIGTERM would not end it either
+    fail "ingest did not stop on SIGTERM with a stalled reader: $(cat "$WORK/term.err")"
+fi
+rc=0
+wait "$INGEST" || rc=$?
+assert_eq 0 "$rc" "ingest exit after SIGTERM with a stalled reader"
+received=$(sed -n 's/^iots-ingest: info: received \([0-9]*\), stored \([0-9]*\), rejected 0, duplicates 0$/\1 \2/p' "$WORK/term.err")
+[ -n "$received" ] || fail "no counters after SIGTERM: $(cat "$WORK/term.err")"
+read -r received stored <<< "$received"
+assert_eq "$received" "$stored" "stored = received after SIGTERM"
+assert_eq "$received" "$(rows)" "rows = received after SIGTERM"
+assert_eq 1 "$(grep -c "^$STALL_WARN\$" "$WORK/term.err")" "stalled-stdout warnings"
+exec 4<&-
+wait "$SIM" 2>/dev/null || true
+pass "EPIPE stores everything, a stalled reader holds the pipeline up, SIGTERM ends a stall"

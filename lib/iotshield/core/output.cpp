@@ -53,11 +53,19 @@ void LineWriter::write_line(std::string_view line) {
 
 void LineWriter::flush() {
     std::size_t done = 0;
+    const auto give_up = [this] {
+        if (m_give_up == nullptr || !m_give_up->load())
+            return;
+        m_size = 0;
+        throw OutputStalled();
+    };
     while (done < m_size) {
         const ssize_t n = ::write(m_fd, m_buffer.get() + done, m_size - done);
         if (n < 0) {
-            if (errno == EINTR)
+            if (errno == EINTR) {
+                give_up();
                 continue;
+            }
             const int err = errno;
             m_size = 0;
             if (err == EPIPE)
@@ -66,6 +74,8 @@ void LineWriter::flush() {
                         std::string("write to standard output failed: ") + std::strerror(err));
         }
         done += static_cast<std::size_t>(n);
+        if (done < m_size) // a pipe writes in part only when a signal came
+            give_up();
     }
     m_size = 0;
 }

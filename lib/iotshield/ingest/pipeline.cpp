@@ -1,6 +1,7 @@
 #include "iotshield/ingest/pipeline.hpp"
 
 #include "iotshield/core/error.hpp"
+#include "iotshield/core/signals.hpp"
 #include "iotshield/record/clock.hpp"
 #include "iotshield/record/sensor.hpp"
 #include "iotshield/record/serialize.hpp"
@@ -102,6 +103,11 @@ struct Pipeline::Store {
     std::atomic<bool> failed{false};
     store::WriterCounters committed; // a copy after each commit, for the counters
     int wake = -1;                   // eventfd, written once on failure
+    // A stop while the reader of stdout does not read: the input thread sets give_up_output and
+    // interrupts the store thread's write (see wait()), which then drops what it could not write.
+    std::atomic<bool> give_up_output{false};
+    std::atomic<bool> writing{false};      // the store thread is in write_held()
+    std::atomic<std::uint64_t> written{0}; // writes done, to tell a slow reader from a stalled one
     std::thread thread;
 
     Store(const Options& o, const core::Logger& logger, core::LineWriter& output)
@@ -114,6 +120,7 @@ struct Pipeline::Store {
         }
         if (!o.quiet)
             held.reserve(kMaxHeldBytes + kWriteBytes); // touched (resident) only as it fills
+        out.give_up_when(&give_up_output);
         wake = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
         if (wake < 0)
             throw Error(Exit::failure, std::string("eventfd: ") + std::strerror(errno));
@@ -141,12 +148,28 @@ struct Pipeline::Store {
         }
         work.notify_all();
         thread.join();
+        out.give_up_when(nullptr);
         ::close(wake);
     }
     Store(const Store&) = delete;
     Store& operator=(const Store&) = delete;
 
     [[nodiscard]] bool retention() const noexcept { return options.writer.retain_ms > 0; }
+
+    // The input thread waits for pred (under lock). Once a stop was asked (SIGINT, SIGTERM), a
+    // store thread that has written nothing to stdout for 200 ms is stuck on a reader that stopped
+    // reading: it is told to give its output up, so that it commits and the tool can end.
+    template <typename Pred> void wait(std::unique_lock<std::mutex>& lock, Pred pred) {
+        std::uint64_t seen = written.load();
+        while (!room.wait_for(lock, std::chrono::milliseconds(200), pred)) {
+            const std::uint64_t now = written.load();
+            if (core::stop_requested() && writing.load() && now == seen) {
+                give_up_output = true;
+                pthread_kill(thread.native_handle(), core::interrupt_signal());
+            }
+            seen = now;
+        }
+    }
 
     void run() noexcept {
         try {
@@ -266,6 +289,7 @@ struct Pipeline::Store {
     void write_held() {
         const std::string_view all(held);
         std::size_t at = 0;
+        writing = true;
         try {
             while (at < all.size()) {
                 std::size_t end = all.size();
@@ -274,12 +298,17 @@ struct Pipeline::Store {
                         nl != std::string_view::npos && nl >= at)
                         end = nl + 1;
                 out.write_line(all.substr(at, end - at - 1)); // write_line adds the '\n'
+                written.fetch_add(1);
                 at = end;
             }
+        } catch (const OutputStalled&) {
+            passing = false;
+            log.warn("stdout is not being read; stopping without passing the last records on");
         } catch (const OutputClosed&) {
             passing = false;
             log.warn("stdout closed; storing without passing records on");
         }
+        writing = false;
         held.clear();
     }
 
@@ -309,7 +338,7 @@ Pipeline::Chunk& Pipeline::chunk() {
         return *m_chunk;
     Store& s = *m_store;
     std::unique_lock lock(s.mutex);
-    s.room.wait(lock, [&s] { return !s.free.empty() || s.error; });
+    s.wait(lock, [&s] { return !s.free.empty() || s.error; });
     if (s.error)
         std::rethrow_exception(s.error);
     m_chunk = s.free.back();
@@ -481,7 +510,7 @@ void Pipeline::sync() {
     Store& s = *m_store;
     std::unique_lock lock(s.mutex);
     const std::uint64_t ticket = s.syncs_asked;
-    s.room.wait(lock, [&s, ticket] { return s.syncs_done >= ticket || s.error; });
+    s.wait(lock, [&s, ticket] { return s.syncs_done >= ticket || s.error; });
     if (s.error)
         std::rethrow_exception(s.error);
 }
