@@ -1,7 +1,8 @@
 #pragma once
 // stdout for data: one record a line, flushed per record unless batching (STYLE, Pipelines 1 and
 // 3). EPIPE throws OutputClosed (the tool ends quietly, exit 0); any other failed write throws
-// Error(io_error).
+// Error(io_error). A write blocked on a reader that stopped reading, interrupted by SIGINT or
+// SIGTERM, throws OutputStalled once the reader has taken nothing for 200 ms.
 #include <atomic>
 #include <cstdint>
 #include <memory>
