@@ -54,7 +54,8 @@ def worker(k):
     i = k
     while not os.path.exists("ingest.done") or done < 50 or (k == 0 and posts):
         if k == 0 and i % 2 == 1 and posts:
-            req = urllib.request.Request(base + posts.pop(0), data=b"", method="POST")
+            req = urllib.request.Request(base + posts.pop(0), data=b"{}", method="POST",
+                                         headers={"Content-Type": "application/json"})
         else:
             req = urllib.request.Request(base + gets[i % len(gets)])
         i += 1
