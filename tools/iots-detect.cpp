@@ -136,67 +136,84 @@ int detect_main(cli::Context& ctx) {
                             broker.qos);
     };
 
-    if (broker.enabled()) {
-        std::mutex mu;
-        client = std::make_unique<mqtt::Client>(broker, ctx.log);
-        client->on_message([&](const mqtt::Message& m) {
-            const std::lock_guard lock(mu);
-            if (!core::stop_requested())
-                handle(m.payload, [&] { return "topic " + m.topic; });
-        });
-        client->connect();
-        client->subscribe(broker.topic_prefix + "/sensors/#", broker.qos);
-        while (!core::stop_requested()) {
-            std::this_thread::sleep_for(std::chrono::milliseconds(50));
-            const std::lock_guard lock(mu);
-            ctx.out.flush();
-            if (writer) {
-                writer->retry(monotonic_ms());
-                writer->commit();
-            }
-        }
-        client->wait_published(2000);
-        client->disconnect();
-    } else {
-        // Output is flushed whenever the input pauses, not per line: a lone reading still goes out
-        // at once, and a backlog is written in large blocks.
-        ctx.out.set_flush_each_line(false);
-        core::LineReader reader(0);
-        const auto where = [&] { return "line " + std::to_string(reader.line_number()); };
-        while (!core::stop_requested()) {
-            const auto st = reader.next();
-            if (st == core::LineReader::Status::end)
-                break;
-            if (st == core::LineReader::Status::line)
-                handle(reader.line(), where);
-            else if (st == core::LineReader::Status::too_long)
-                ++n.read, reject(where(), "line too long");
-            const bool pause = !reader.buffered();
-            if (writer && (pause || (reader.line_number() & 1023U) == 0))
-                writer->retry(monotonic_ms());
-            if (pause) {
+    const auto run_loop = [&] {
+        if (broker.enabled()) {
+            std::mutex mu;
+            client = std::make_unique<mqtt::Client>(broker, ctx.log);
+            client->on_message([&](const mqtt::Message& m) {
+                const std::lock_guard lock(mu);
+                if (!core::stop_requested())
+                    handle(m.payload, [&] { return "topic " + m.topic; });
+            });
+            client->connect();
+            client->subscribe(broker.topic_prefix + "/sensors/#", broker.qos);
+            while (!core::stop_requested()) {
+                std::this_thread::sleep_for(std::chrono::milliseconds(50));
+                const std::lock_guard lock(mu);
                 ctx.out.flush();
-                if (writer)
+                if (writer) {
+                    writer->retry(monotonic_ms());
                     writer->commit();
+                }
             }
-            // SIGUSR1 is looked for at every pause and every 1024 lines of a backlog.
-            if ((pause || (reader.line_number() & 1023U) == 0) && core::take_counters_request())
-                ctx.log.info("read {}, anomalies {}, rejected {}", n.read, n.anomalies, n.bad);
+            client->wait_published(2000);
+            client->disconnect();
+        } else {
+            // Output is flushed whenever the input pauses, not per line: a lone reading still goes
+            // out at once, and a backlog is written in large blocks.
+            ctx.out.set_flush_each_line(false);
+            core::LineReader reader(0);
+            const auto where = [&] { return "line " + std::to_string(reader.line_number()); };
+            while (!core::stop_requested()) {
+                const auto st = reader.next();
+                if (st == core::LineReader::Status::end)
+                    break;
+                if (st == core::LineReader::Status::line)
+                    handle(reader.line(), where);
+                else if (st == core::LineReader::Status::too_long)
+                    ++n.read, reject(where(), "line too long");
+                const bool pause = !reader.buffered();
+                if (writer && (pause || (reader.line_number() & 1023U) == 0))
+                    writer->retry(monotonic_ms());
+                if (pause) {
+                    ctx.out.flush();
+                    if (writer)
+                        writer->commit();
+                }
+                // SIGUSR1 is looked for at every pause and every 1024 lines of a backlog.
+                if ((pause || (reader.line_number() & 1023U) == 0) && core::take_counters_request())
+                    ctx.log.info("read {}, anomalies {}, rejected {}", n.read, n.anomalies, n.bad);
+            }
         }
+    };
+    const auto report = [&] {
+        ctx.log.info("read {}, scored {}, anomalies {}, rejected {}, series {}{}", n.read,
+                     n.read - n.bad, n.anomalies, n.bad, detector.series_count(),
+                     writer ? fmt::format(", stored scores {} (late {}, not in database {})",
+                                          writer->counts().updated, writer->counts().late,
+                                          writer->counts().unmatched)
+                            : std::string());
+    };
+    try {
+        run_loop();
+        ctx.out.flush();
+        if (writer) {
+            if (!client && !core::stop_requested())
+                drain_scores(*writer);
+            writer->finish();
+            writer->commit();
+        }
+    } catch (const OutputClosed&) {
+        if (writer) { // the reader left: a quiet stop, after committing the scores of what was read
+            writer->finish();
+            writer->commit();
+        }
+        throw;
+    } catch (const Error&) { // a database or input error: what was done before it
+        report();
+        throw;
     }
-    ctx.out.flush();
-    if (writer) {
-        if (!client && !core::stop_requested())
-            drain_scores(*writer);
-        writer->finish();
-        writer->commit();
-    }
-    ctx.log.info("read {}, scored {}, anomalies {}, rejected {}, series {}{}", n.read,
-                 n.read - n.bad, n.anomalies, n.bad, detector.series_count(),
-                 writer ? fmt::format(", stored scores {} (late {}, not in database {})",
-                                      writer->counts().updated, writer->counts().late,
-                                      writer->counts().unmatched)
-                        : std::string());
+    report();
     return 0;
 }
 } // namespace

@@ -1,14 +1,19 @@
 // core::LineWriter: one flushed line per record on a file descriptor; a closed reader (EPIPE) is
-// OutputClosed, any other failed write is Error(io_error) = exit 74.
+// OutputClosed, any other failed write is Error(io_error) = exit 74; a stalled reader is given up
+// (OutputStalled) only when asked.
 #define BOOST_TEST_MODULE core_output
 #include "iotshield/core/error.hpp"
 #include "iotshield/core/output.hpp"
+#include "iotshield/core/signals.hpp"
 
 #include <boost/test/unit_test.hpp>
 
 #include <fcntl.h>
+#include <pthread.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <chrono>
 #include <csignal>
 #include <string>
 #include <thread>
@@ -159,4 +164,57 @@ BOOST_AUTO_TEST_CASE(output_larger_than_the_pipe_is_written_whole) {
     reader.join();
     BOOST_TEST(got.size() == expected.size());
     BOOST_TEST((got == expected));
+}
+
+// A reader that stops reading: a write of 1 MiB into a 64 KiB pipe blocks. Interrupted by
+// core::interrupt_signal() (sent to the writing thread only), it goes on waiting unless told to
+// give up; told to, it throws OutputStalled and drops the rest.
+BOOST_AUTO_TEST_CASE(a_stalled_reader_is_given_up_only_when_asked) {
+    iots::core::install_signal_handlers(); // the no-op handler, without SA_RESTART
+    for (const bool give_up : {false, true}) {
+        Pipe p;
+        std::atomic<bool> flag{false};
+        std::atomic<bool> done{false};
+        bool stalled = false;
+        std::thread writer([&] {
+            LineWriter out(p.fds[1], true);
+            out.give_up_when(&flag);
+            try {
+                out.write_line(std::string(std::size_t{1} << 20, 'x'));
+            } catch (const iots::OutputStalled&) {
+                stalled = true;
+            }
+            out.give_up_when(nullptr);
+            done = true;
+        });
+        // Interrupt it a few times while it waits: the pipe fills at once, nobody reads.
+        for (int i = 0; i < 5; ++i) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+            pthread_kill(writer.native_handle(), iots::core::interrupt_signal());
+        }
+        BOOST_TEST(!done.load()); // interrupted, still waiting for the reader
+        if (give_up) {
+            flag = true;
+            while (!done.load()) {
+                pthread_kill(writer.native_handle(), iots::core::interrupt_signal());
+                std::this_thread::sleep_for(std::chrono::milliseconds(10));
+            }
+            writer.join();
+            BOOST_TEST(stalled);
+        } else {
+            const std::string got = [&] {
+                std::string all;
+                char buf[65536];
+                while (all.size() < (std::size_t{1} << 20) + 1) {
+                    const ssize_t n = ::read(p.fds[0], buf, sizeof buf);
+                    BOOST_TEST_REQUIRE(n > 0);
+                    all.append(buf, static_cast<std::size_t>(n));
+                }
+                return all;
+            }();
+            writer.join();
+            BOOST_TEST(!stalled);
+            BOOST_TEST(got.size() == (std::size_t{1} << 20) + 1); // all of it, and the '\n'
+        }
+    }
 }

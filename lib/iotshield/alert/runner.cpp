@@ -98,12 +98,15 @@ public:
             return;
         for (const Alert& a : m_narrator->take_updates()) {
             const std::string json = to_json(a);
-            m_out.write_line(json);
-            if (m_writer) {
+            const auto store = [&] {
+                if (!m_writer)
+                    return;
                 store::AlertRow row = to_row(a, json);
                 row.updated_ts = core::now_millis();
                 m_writer->update_text(std::move(row));
-            }
+            };
+            write_out(json, store);
+            store();
             publish(a, json);
         }
     }
@@ -179,6 +182,16 @@ public:
     }
 
 private:
+    // Writes an alert to stdout; if its reader has gone, stores it before the tool leaves.
+    template <typename Store> void write_out(const std::string& json, const Store& store) {
+        try {
+            m_out.write_line(json);
+        } catch (const OutputClosed&) {
+            store();
+            throw;
+        }
+    }
+
     bool emit_events() {
         for (const Event& e : m_events) {
             emit(e);
@@ -219,11 +232,15 @@ private:
     void emit(const Event& e) {
         const Alert a = make_alert(e, narrate(e, m_o.tracker.policy, m_o.tracker.quiet_ms));
         const std::string json = to_json(a);
-        // stdout first: the alert must not wait for anything else.
-        m_out.write_line(json);
+        // stdout first: the alert must not wait for anything else. Committed by the writer
+        // thread: a commit never holds the next alert.
+        const auto store = [&] {
+            if (m_writer)
+                m_writer->insert(to_row(a, json), e.kind == EventKind::resolve);
+        };
+        write_out(json, store);
         ++m_alerts_out;
-        if (m_writer) // committed by the writer thread: a commit never holds the next alert
-            m_writer->insert(to_row(a, json), e.kind == EventKind::resolve);
+        store();
         publish(a, json);
         if (m_exec)
             m_exec->run(json, {{"IOTS_ALERT_ID", a.id},
@@ -356,6 +373,17 @@ int run(const RunOptions& o, const core::Logger& log, core::LineWriter& out) {
     int rc = 0;
     try {
         rc = o.broker.enabled() ? run_mqtt(p, o, log) : run_stdin(p);
+    } catch (const OutputClosed&) {
+        // The reader left: a quiet stop, but every alert handed to the database is committed
+        // first, and a failure to do so is an error.
+        try {
+            p.finish();
+        } catch (...) {
+            p.print_counters();
+            throw;
+        }
+        p.print_counters();
+        throw;
     } catch (...) {
         p.finish(true);
         p.print_counters();

@@ -72,6 +72,9 @@ int run_tool(int argc, char** argv, const char* program, ToolMain tool) {
         return rc;
     } catch (const ExitRequest& e) {
         return e.status();
+    } catch (const OutputStalled&) { // stopped by a signal while nobody read stdout
+        ctx.log.warn("stdout is not being read; stopping without writing the rest");
+        return 0;
     } catch (const OutputClosed&) {
         return 0;
     } catch (const Error& e) {

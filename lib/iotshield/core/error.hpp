@@ -33,6 +33,13 @@ public:
     [[nodiscard]] const char* what() const noexcept override { return "output closed"; }
 };
 
+// The reader of stdout stopped reading, and the tool was asked to give its output up (see
+// LineWriter::give_up_when): what was not written is dropped. A kind of OutputClosed.
+class OutputStalled : public OutputClosed {
+public:
+    [[nodiscard]] const char* what() const noexcept override { return "output stalled"; }
+};
+
 // Thrown to leave a tool early with a given status (e.g. after --help was printed).
 class ExitRequest : public std::exception {
 public:

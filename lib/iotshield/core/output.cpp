@@ -1,7 +1,9 @@
 #include "iotshield/core/output.hpp"
 
 #include "iotshield/core/error.hpp"
+#include "iotshield/core/signals.hpp"
 
+#include <poll.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -12,7 +14,9 @@ namespace iots::core {
 
 namespace {
 constexpr std::size_t kBatchBytes = 64 * 1024;
-}
+// A reader that takes nothing for this long after a stop was asked has stopped reading.
+constexpr int kStalledMs = 200;
+} // namespace
 
 LineWriter::LineWriter(int fd, bool flush_each_line)
     : m_fd(fd), m_flush_each_line(flush_each_line),
@@ -53,11 +57,27 @@ void LineWriter::write_line(std::string_view line) {
 
 void LineWriter::flush() {
     std::size_t done = 0;
+    // A signal interrupted the write. Told to, or stopping (SIGINT, SIGTERM) with a reader that
+    // takes nothing more: drop the rest rather than wait for ever. A reader that reads, however
+    // slowly, is waited for.
+    const auto give_up = [this] {
+        bool stalled = m_give_up != nullptr && m_give_up->load();
+        if (!stalled && stop_requested()) {
+            pollfd p{m_fd, POLLOUT, 0};
+            stalled = ::poll(&p, 1, kStalledMs) == 0;
+        }
+        if (!stalled)
+            return;
+        m_size = 0;
+        throw OutputStalled();
+    };
     while (done < m_size) {
         const ssize_t n = ::write(m_fd, m_buffer.get() + done, m_size - done);
         if (n < 0) {
-            if (errno == EINTR)
+            if (errno == EINTR) {
+                give_up();
                 continue;
+            }
             const int err = errno;
             m_size = 0;
             if (err == EPIPE)
@@ -66,6 +86,8 @@ void LineWriter::flush() {
                         std::string("write to standard output failed: ") + std::strerror(err));
         }
         done += static_cast<std::size_t>(n);
+        if (done < m_size) // a pipe writes in part only when a signal came
+            give_up();
     }
     m_size = 0;
 }

@@ -1,7 +1,9 @@
 #pragma once
 // stdout for data: one record a line, flushed per record unless batching (STYLE, Pipelines 1 and
 // 3). EPIPE throws OutputClosed (the tool ends quietly, exit 0); any other failed write throws
-// Error(io_error).
+// Error(io_error). A write blocked on a reader that stopped reading, interrupted by SIGINT or
+// SIGTERM, throws OutputStalled once the reader has taken nothing for 200 ms.
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -29,6 +31,9 @@ public:
     }
     void flush();
     void set_flush_each_line(bool on) noexcept { m_flush_each_line = on; }
+    // A write interrupted by a signal (EINTR, or cut short) while *flag is true drops what is
+    // left and throws OutputStalled, instead of waiting on for a reader that stopped reading.
+    void give_up_when(const std::atomic<bool>* flag) noexcept { m_give_up = flag; }
     [[nodiscard]] std::uint64_t lines() const noexcept { return m_lines; }
 
 private:
@@ -40,6 +45,7 @@ private:
     std::size_t m_size = 0;
     std::size_t m_capacity = 0;
     std::uint64_t m_lines = 0;
+    const std::atomic<bool>* m_give_up = nullptr;
 };
 
 } // namespace iots::core

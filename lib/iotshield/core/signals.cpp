@@ -17,6 +17,7 @@ extern "C" void on_stop(int sig) {
 extern "C" void on_usr1(int /*sig*/) {
     g_usr1.store(true);
 }
+extern "C" void on_interrupt(int /*sig*/) {}
 
 void set_handler(int sig, void (*handler)(int)) {
     struct sigaction sa {};
@@ -31,6 +32,7 @@ void install_signal_handlers() {
     set_handler(SIGINT, on_stop);
     set_handler(SIGTERM, on_stop);
     set_handler(SIGUSR1, on_usr1);
+    set_handler(SIGURG, on_interrupt);
     std::signal(SIGPIPE, SIG_IGN); // every write is checked; EPIPE ends the tool cleanly
 }
 
@@ -42,6 +44,9 @@ void request_stop() noexcept {
 }
 bool take_counters_request() noexcept {
     return g_usr1.exchange(false);
+}
+int interrupt_signal() noexcept {
+    return SIGURG;
 }
 int stop_signal() noexcept {
     return g_stop_signal.load();

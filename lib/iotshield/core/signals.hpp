@@ -12,5 +12,9 @@ void request_stop() noexcept;
 [[nodiscard]] bool take_counters_request() noexcept;
 // Signal number that caused the stop, or 0.
 [[nodiscard]] int stop_signal() noexcept;
+// Sent to one thread (pthread_kill) to interrupt a blocking call of it, a write to a reader that
+// stopped reading, with no other effect: its handler does nothing and does not restart the call.
+// SIGURG: ignored by default, so harmless to a thread or process without the handler.
+[[nodiscard]] int interrupt_signal() noexcept;
 
 } // namespace iots::core

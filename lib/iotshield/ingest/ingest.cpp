@@ -1,5 +1,6 @@
 #include "iotshield/ingest/ingest.hpp"
 
+#include "iotshield/core/error.hpp"
 #include "iotshield/ingest/sources.hpp"
 
 #include <fmt/format.h>
@@ -22,10 +23,15 @@ std::vector<std::string> default_topics(std::string_view prefix) {
 
 int run(const Options& options, const core::Logger& log, core::LineWriter& out) {
     Pipeline pipeline(options, log, out);
-    if (options.broker.enabled())
-        run_mqtt(options, pipeline, log);
-    else
-        run_stdin(options, pipeline);
+    try {
+        if (options.broker.enabled())
+            run_mqtt(options, pipeline, log);
+        else
+            run_stdin(options, pipeline);
+    } catch (const Error&) {
+        pipeline.report_counters(); // what was stored before the error (database, input, 65)
+        throw;
+    }
     pipeline.report_counters();
     return 0;
 }

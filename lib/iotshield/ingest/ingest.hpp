@@ -47,7 +47,9 @@ struct Counters {
 [[nodiscard]] std::vector<std::string> default_topics(std::string_view prefix);
 
 // Runs until the end of the input (stdin) or SIGINT/SIGTERM, commits, prints the counters and
-// returns the exit status. Throws iots::Error for the exit codes of DESIGN §5 (65, 66, 69, 74).
+// returns the exit status. Throws iots::Error for the exit codes of DESIGN §5 (65, 66, 69, 74,
+// 77), after printing the counters of what was stored. When the reader of stdout goes away, it
+// warns once and goes on storing without passing records on.
 int run(const Options& options, const core::Logger& log, core::LineWriter& out);
 
 } // namespace iots::ingest

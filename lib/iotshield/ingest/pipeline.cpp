@@ -1,6 +1,7 @@
 #include "iotshield/ingest/pipeline.hpp"
 
 #include "iotshield/core/error.hpp"
+#include "iotshield/core/signals.hpp"
 #include "iotshield/record/clock.hpp"
 #include "iotshield/record/sensor.hpp"
 #include "iotshield/record/serialize.hpp"
@@ -82,7 +83,10 @@ struct Pipeline::Chunk {
 // The store thread and what it shares with the input thread (under mutex).
 struct Pipeline::Store {
     const Options& options;
+    const core::Logger& log;
     core::LineWriter& out;
+    // Records go to stdout until its reader goes away (EPIPE); storing goes on regardless.
+    bool passing;
     store::Database db;
     store::ReadingWriter writer;
     store::Checkpointer checkpointer; // not in the commit that releases the records to stdout
@@ -101,10 +105,16 @@ struct Pipeline::Store {
     std::atomic<bool> failed{false};
     store::WriterCounters committed; // a copy after each commit, for the counters
     int wake = -1;                   // eventfd, written once on failure
+    // A stop while the reader of stdout does not read: the input thread sets give_up_output and
+    // interrupts the store thread's write (see wait()), which then drops what it could not write.
+    std::atomic<bool> give_up_output{false};
+    std::atomic<bool> writing{false};      // the store thread is in write_held()
+    std::atomic<std::uint64_t> written{0}; // writes done, to tell a slow reader from a stalled one
     std::thread thread;
 
-    Store(const Options& o, core::LineWriter& output)
-        : options(o), out(output), db(o.db_path), writer(db, o.writer), checkpointer(db) {
+    Store(const Options& o, const core::Logger& logger, core::LineWriter& output)
+        : options(o), log(logger), out(output), passing(!o.quiet), db(o.db_path),
+          writer(db, o.writer), checkpointer(db) {
         pool.reserve(kChunks);
         for (std::size_t i = 0; i < kChunks; ++i) {
             pool.push_back(std::make_unique<Chunk>());
@@ -112,6 +122,7 @@ struct Pipeline::Store {
         }
         if (!o.quiet)
             held.reserve(kMaxHeldBytes + kWriteBytes); // touched (resident) only as it fills
+        out.give_up_when(&give_up_output);
         wake = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
         if (wake < 0)
             throw Error(Exit::failure, std::string("eventfd: ") + std::strerror(errno));
@@ -139,12 +150,28 @@ struct Pipeline::Store {
         }
         work.notify_all();
         thread.join();
+        out.give_up_when(nullptr);
         ::close(wake);
     }
     Store(const Store&) = delete;
     Store& operator=(const Store&) = delete;
 
     [[nodiscard]] bool retention() const noexcept { return options.writer.retain_ms > 0; }
+
+    // The input thread waits for pred (under lock). Once a stop was asked (SIGINT, SIGTERM), a
+    // store thread that has written nothing to stdout for 200 ms is stuck on a reader that stopped
+    // reading: it is told to give its output up, so that it commits and the tool can end.
+    template <typename Pred> void wait(std::unique_lock<std::mutex>& lock, Pred pred) {
+        std::uint64_t seen = written.load();
+        while (!room.wait_for(lock, std::chrono::milliseconds(200), pred)) {
+            const std::uint64_t now = written.load();
+            if (core::stop_requested() && writing.load() && now == seen) {
+                give_up_output = true;
+                pthread_kill(thread.native_handle(), core::interrupt_signal());
+            }
+            seen = now;
+        }
+    }
 
     void run() noexcept {
         try {
@@ -228,12 +255,11 @@ struct Pipeline::Store {
         // A batch's age counts from when this thread opened it, not from when its first record
         // arrived: behind a backlog older than batch_ms, every batch would be due at once.
         const core::Millis now = monotonic_ms();
-        const bool quiet = options.quiet;
         std::size_t text_at = 0;
         for (std::size_t i = 0; i < c.size; ++i) {
             Entry& e = c.entries[i];
             if (e.kind == Entry::Kind::reading) {
-                if (writer.add(e.reading, now) == store::AddResult::stored && !quiet) {
+                if (writer.add(e.reading, now) == store::AddResult::stored && passing) {
                     held.append(c.text, text_at, e.text_end - text_at);
                     held.push_back('\n');
                 }
@@ -259,19 +285,32 @@ struct Pipeline::Store {
     }
 
     // The committed records, '\n'-terminated, in writes of about kWriteBytes (whole lines), so
-    // that the LineWriter never holds a second copy of a large batch.
+    // that the LineWriter never holds a second copy of a large batch. Storing is ingest's first
+    // job: when the reader of stdout goes away, the records are no longer passed on, and that is
+    // said once.
     void write_held() {
         const std::string_view all(held);
         std::size_t at = 0;
-        while (at < all.size()) {
-            std::size_t end = all.size();
-            if (end - at > kWriteBytes)
-                if (const auto nl = all.rfind('\n', at + kWriteBytes);
-                    nl != std::string_view::npos && nl >= at)
-                    end = nl + 1;
-            out.write_line(all.substr(at, end - at - 1)); // without its '\n': write_line adds it
-            at = end;
+        writing = true;
+        try {
+            while (at < all.size()) {
+                std::size_t end = all.size();
+                if (end - at > kWriteBytes)
+                    if (const auto nl = all.rfind('\n', at + kWriteBytes);
+                        nl != std::string_view::npos && nl >= at)
+                        end = nl + 1;
+                out.write_line(all.substr(at, end - at - 1)); // write_line adds the '\n'
+                written.fetch_add(1);
+                at = end;
+            }
+        } catch (const OutputStalled&) {
+            passing = false;
+            log.warn("stdout is not being read; stopping without passing the last records on");
+        } catch (const OutputClosed&) {
+            passing = false;
+            log.warn("stdout closed; storing without passing records on");
         }
+        writing = false;
         held.clear();
     }
 
@@ -289,7 +328,7 @@ struct Pipeline::Store {
 Pipeline::Pipeline(const Options& options, const core::Logger& log, core::LineWriter& out)
     : m_options(options), m_log(log), m_out(out) {
     if (!options.db_path.empty())
-        m_store = std::make_unique<Store>(options, out);
+        m_store = std::make_unique<Store>(options, log, out);
     else
         m_held.reserve(1 << 16);
 }
@@ -301,7 +340,7 @@ Pipeline::Chunk& Pipeline::chunk() {
         return *m_chunk;
     Store& s = *m_store;
     std::unique_lock lock(s.mutex);
-    s.room.wait(lock, [&s] { return !s.free.empty() || s.error; });
+    s.wait(lock, [&s] { return !s.free.empty() || s.error; });
     if (s.error)
         std::rethrow_exception(s.error);
     m_chunk = s.free.back();
@@ -332,13 +371,11 @@ void Pipeline::reject(const Origin& origin, std::string_view reason) {
         ++m_rejected_unsent; // stats.rejected_readings, with the next commit
     if (m_options.strict) {
         sync();
-        report_counters();
         throw Error(Exit::bad_input, fmt::format("{}: {}", where(origin), reason));
     }
     m_log.warn("{}: {}", where(origin), reason);
     if (m_options.max_bad_lines && m_counters.rejected > *m_options.max_bad_lines) {
         sync();
-        report_counters();
         throw Error(Exit::bad_input, fmt::format("more than {} bad records (--max-bad-lines)",
                                                  *m_options.max_bad_lines));
     }
@@ -475,7 +512,7 @@ void Pipeline::sync() {
     Store& s = *m_store;
     std::unique_lock lock(s.mutex);
     const std::uint64_t ticket = s.syncs_asked;
-    s.room.wait(lock, [&s, ticket] { return s.syncs_done >= ticket || s.error; });
+    s.wait(lock, [&s, ticket] { return s.syncs_done >= ticket || s.error; });
     if (s.error)
         std::rethrow_exception(s.error);
 }

@@ -10,6 +10,9 @@
 // thread commits when the input paused and nothing else waits (group commit), when the batch is
 // --batch-size readings or --batch-ms old, or when the records it holds for stdout reach
 // kMaxHeldBytes.
+//
+// Storing comes first: when the reader of stdout goes away (EPIPE), the store thread warns once
+// and goes on storing without passing records on; a reader that stalls holds it up.
 #include "iotshield/ingest/ingest.hpp"
 #include "iotshield/record/parser.hpp"
 #include "iotshield/store/database.hpp"

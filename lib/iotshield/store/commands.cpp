@@ -2,7 +2,8 @@
 
 namespace iots::store {
 
-Commands::Commands(const std::string& path) : m_db(path) {
+// Opened even when the file is read-only: the dashboard still reads, and a write says why it fails.
+Commands::Commands(const std::string& path) : m_db(path, OpenOptions{.require_write = false}) {
     m_insert = m_db.prepare("INSERT INTO commands (id, ts, device, actuator, action, status) "
                             "VALUES (?1, ?2, ?3, ?4, ?5, 'sent')");
     m_ack =

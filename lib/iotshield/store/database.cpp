@@ -17,21 +17,29 @@
 
 namespace iots::store {
 
-void throw_sqlite(sqlite3* db, int rc, std::string_view what) {
+void throw_sqlite(std::string_view path, sqlite3* db, int rc, std::string_view what) {
     const int primary = rc & 0xFF;
-    std::string message(what);
+    std::string message(path);
+    message += ": ";
+    message += what;
     message += ": ";
     message += db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
     Exit code = Exit::failure;
     switch (primary) {
-    case SQLITE_CANTOPEN:
+    case SQLITE_CANTOPEN: {
+        const int err = db != nullptr ? sqlite3_system_errno(db) : 0;
+        code = err == EACCES || err == EPERM || err == EROFS ? Exit::permission : Exit::no_input;
+        break;
+    }
     case SQLITE_NOTADB:
         code = Exit::no_input;
         break;
     case SQLITE_IOERR:
     case SQLITE_FULL:
-    case SQLITE_READONLY:
         code = Exit::io_error;
+        break;
+    case SQLITE_READONLY: // the file's mode, owner or file system; or it moved while open
+        code = rc == SQLITE_READONLY_DBMOVED ? Exit::io_error : Exit::permission;
         break;
     case SQLITE_PERM:
     case SQLITE_AUTH:
@@ -49,11 +57,12 @@ void throw_sqlite(sqlite3* db, int rc, std::string_view what) {
 
 // ---- Statement ----
 
-Statement::Statement(sqlite3* db, std::string_view sql) : m_db(db) {
+Statement::Statement(sqlite3* db, std::string path, std::string_view sql)
+    : m_db(db), m_path(std::move(path)) {
     const int rc = sqlite3_prepare_v3(db, sql.data(), static_cast<int>(sql.size()),
                                       SQLITE_PREPARE_PERSISTENT, &m_stmt, nullptr);
     if (rc != SQLITE_OK)
-        throw_sqlite(db, rc, "prepare");
+        throw_sqlite(m_path, db, rc, "prepare");
 }
 
 Statement::~Statement() {
@@ -61,26 +70,28 @@ Statement::~Statement() {
 }
 
 Statement::Statement(Statement&& other) noexcept
-    : m_db(other.m_db), m_stmt(std::exchange(other.m_stmt, nullptr)) {}
+    : m_db(other.m_db), m_stmt(std::exchange(other.m_stmt, nullptr)),
+      m_path(std::move(other.m_path)) {}
 
 Statement& Statement::operator=(Statement&& other) noexcept {
     if (this != &other) {
         sqlite3_finalize(m_stmt);
         m_db = other.m_db;
         m_stmt = std::exchange(other.m_stmt, nullptr);
+        m_path = std::move(other.m_path);
     }
     return *this;
 }
 
 Statement& Statement::bind(int index, std::int64_t v) {
     if (const int rc = sqlite3_bind_int64(m_stmt, index, v); rc != SQLITE_OK)
-        throw_sqlite(m_db, rc, "bind");
+        throw_sqlite(m_path, m_db, rc, "bind");
     return *this;
 }
 
 Statement& Statement::bind(int index, double v) {
     if (const int rc = sqlite3_bind_double(m_stmt, index, v); rc != SQLITE_OK)
-        throw_sqlite(m_db, rc, "bind");
+        throw_sqlite(m_path, m_db, rc, "bind");
     return *this;
 }
 
@@ -88,13 +99,13 @@ Statement& Statement::bind(int index, std::string_view v) {
     if (const int rc = sqlite3_bind_text(m_stmt, index, v.data(), static_cast<int>(v.size()),
                                          SQLITE_TRANSIENT);
         rc != SQLITE_OK)
-        throw_sqlite(m_db, rc, "bind");
+        throw_sqlite(m_path, m_db, rc, "bind");
     return *this;
 }
 
 Statement& Statement::bind_null(int index) {
     if (const int rc = sqlite3_bind_null(m_stmt, index); rc != SQLITE_OK)
-        throw_sqlite(m_db, rc, "bind");
+        throw_sqlite(m_path, m_db, rc, "bind");
     return *this;
 }
 
@@ -105,7 +116,7 @@ bool Statement::step() {
     if (rc == SQLITE_DONE)
         return false;
     sqlite3_reset(m_stmt);
-    throw_sqlite(m_db, rc, "step");
+    throw_sqlite(m_path, m_db, rc, "step");
 }
 
 int Statement::run() {
@@ -157,8 +168,19 @@ void create_private_file(const std::string& path) {
     }
     if (errno == EEXIST)
         return;
-    const Exit code = errno == EACCES || errno == EPERM ? Exit::permission : Exit::no_input;
-    throw Error(code, "cannot create database '" + path + "': " + std::strerror(errno));
+    const Exit code =
+        errno == EACCES || errno == EPERM || errno == EROFS ? Exit::permission : Exit::no_input;
+    throw Error(code, path + ": cannot create: " + std::strerror(errno));
+}
+// What a failed exec() did, for its message: "COMMIT", "PRAGMA journal_mode=WAL"; a long script
+// (a migration) by its first line, shortened.
+std::string sql_name(std::string_view sql) {
+    std::string_view name = sql.substr(0, sql.find('\n'));
+    while (!name.empty() && (name.back() == ' ' || name.back() == ';'))
+        name.remove_suffix(1);
+    if (name.size() > 40)
+        return std::string(name.substr(0, 37)) + "...";
+    return std::string(name);
 }
 // Process-wide, before the first connection: no memory statistics (they take a global mutex on
 // every malloc). Fails harmlessly (SQLITE_MISUSE) if SQLite was initialised elsewhere first.
@@ -188,20 +210,27 @@ Database::Database(const std::string& path, OpenOptions options) : m_path(path) 
     if (!in_memory && options.create && !options.read_only)
         create_private_file(path);
     if (!in_memory && !options.create && ::access(path.c_str(), F_OK) != 0)
-        throw Error(Exit::no_input, "database '" + path + "' does not exist");
+        throw Error(Exit::no_input, path + ": no such database");
     configure_sqlite();
     const int flags =
         (options.read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE) | SQLITE_OPEN_NOMUTEX;
     const int rc = sqlite3_open_v2(in_memory ? ":memory:" : path.c_str(), &m_db, flags, nullptr);
     if (rc != SQLITE_OK) {
-        std::string msg = "cannot open database '" + path + "'";
         sqlite3* db = std::exchange(m_db, nullptr);
         try {
-            throw_sqlite(db, rc, msg);
+            throw_sqlite(path, db, rc, "open");
         } catch (...) {
             sqlite3_close(db);
             throw;
         }
+    }
+    // SQLite opens a file it may not write read-only, and says so only at the first write.
+    if (!in_memory && !options.read_only && options.require_write &&
+        sqlite3_db_readonly(m_db, "main") == 1) {
+        sqlite3_close(m_db);
+        m_db = nullptr;
+        throw Error(Exit::permission, path + ": cannot write: " + sqlite3_errstr(SQLITE_READONLY) +
+                                          " (the file's mode, owner or file system)");
     }
     sqlite3_busy_timeout(m_db, options.busy_timeout_ms);
     sqlite3_extended_result_codes(m_db, 1);
@@ -215,12 +244,11 @@ Database::Database(const std::string& path, OpenOptions options) : m_path(path) 
         const int version = schema_version();
         const int latest = latest_schema_version();
         if (version > latest)
-            throw Error(Exit::no_input, "database '" + path + "' has schema version " +
-                                            std::to_string(version) + ", newer than this tool's " +
-                                            std::to_string(latest));
+            throw Error(Exit::no_input, path + ": schema version " + std::to_string(version) +
+                                            ", newer than this tool's " + std::to_string(latest));
         if (version < latest) {
             if (options.read_only)
-                throw Error(Exit::no_input, "database '" + path + "' has an old schema (version " +
+                throw Error(Exit::no_input, path + ": old schema (version " +
                                                 std::to_string(version) +
                                                 "); open it once with a writing tool to migrate");
             Transaction tx(*this);
@@ -264,15 +292,15 @@ void Database::exec(std::string_view sql) {
     const int rc = sqlite3_exec(m_db, text.c_str(), nullptr, nullptr, &err);
     sqlite3_free(err);
     if (rc != SQLITE_OK)
-        throw_sqlite(m_db, rc, "database '" + m_path + "'");
+        throw_sqlite(m_path, m_db, rc, sql_name(sql));
 }
 
 Statement Database::prepare(std::string_view sql) {
-    return Statement(m_db, sql);
+    return Statement(m_db, m_path, sql);
 }
 
 int Database::schema_version() {
-    Statement st(m_db, "PRAGMA user_version");
+    Statement st(m_db, m_path, "PRAGMA user_version");
     return st.step() ? static_cast<int>(st.column_int(0)) : 0;
 }
 

@@ -1,6 +1,7 @@
 #pragma once
 // RAII over sqlite3 and sqlite3_stmt. The only place SQLite's C API is used; every failure becomes
-// an iots::Error with the exit code of DESIGN §5 (missing file 66, I/O 74, permission 77, else 1).
+// an iots::Error with the exit code of DESIGN §5 (missing file 66, I/O 74, permission 77, else 1)
+// and a message that names the file: "home.db: step: attempt to write a readonly database".
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -14,7 +15,8 @@ namespace iots::store {
 class Statement {
 public:
     Statement() = default;
-    Statement(sqlite3* db, std::string_view sql);
+    // path: the database's file, for messages.
+    Statement(sqlite3* db, std::string path, std::string_view sql);
     ~Statement();
     Statement(Statement&& other) noexcept;
     Statement& operator=(Statement&& other) noexcept;
@@ -47,18 +49,22 @@ public:
 private:
     sqlite3* m_db = nullptr;
     sqlite3_stmt* m_stmt = nullptr;
+    std::string m_path;
 };
 
 struct OpenOptions {
     bool read_only = false;
     bool create = true; // create the file (mode 0600) and the schema if missing
     int busy_timeout_ms = 5000;
+    // Not read_only, and the file cannot be written (its mode, owner or file system): fail at
+    // open with exit 77 rather than at the first write. Off for a tool that mostly reads.
+    bool require_write = true;
 };
 
 class Database {
 public:
     // Opens (or creates) the file, sets WAL and synchronous=NORMAL, and migrates the schema
-    // forward.
+    // forward. Throws Error: 66 missing or not a database, 77 not writable (see OpenOptions).
     explicit Database(const std::string& path, OpenOptions options = {});
     ~Database();
     Database(Database&& other) noexcept;
@@ -92,7 +98,8 @@ private:
     bool m_done = false;
 };
 
-// Maps an SQLite result code to the exit code of DESIGN §5, with the message "what: sqlite says".
-[[noreturn]] void throw_sqlite(sqlite3* db, int rc, std::string_view what);
+// Maps an SQLite result code to the exit code of DESIGN §5, with the message
+// "path: what: sqlite says".
+[[noreturn]] void throw_sqlite(std::string_view path, sqlite3* db, int rc, std::string_view what);
 
 } // namespace iots::store

@@ -263,12 +263,12 @@ struct ReadingWriter::Impl {
             const int rc = sqlite3_step(st);
             sqlite3_reset(st);
             if (rc != SQLITE_DONE)
-                throw_sqlite(db->handle(), rc, "database '" + db->path() + "': insert");
+                throw_sqlite(db->path(), db->handle(), rc, "insert");
             if (const int changed = sqlite3_changes(db->handle());
                 changed != static_cast<int>(rows))
                 throw Error(Exit::failure,
-                            "database '" + db->path() +
-                                "': " + std::to_string(rows - static_cast<std::size_t>(changed)) +
+                            db->path() + ": " +
+                                std::to_string(rows - static_cast<std::size_t>(changed)) +
                                 " readings changed under the writer (stored by another connection "
                                 "without changing PRAGMA data_version)");
             at += rows;
@@ -423,7 +423,7 @@ struct ReadingWriter::Impl {
         const int rc = sqlite3_step(st);
         sqlite3_reset(st);
         if (rc != SQLITE_DONE)
-            throw_sqlite(db->handle(), rc, "database '" + db->path() + "': insert");
+            throw_sqlite(db->path(), db->handle(), rc, "insert");
         ++pending;
         if (sqlite3_changes(db->handle()) == 0) {
             ++batch_duplicates;
