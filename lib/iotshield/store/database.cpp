@@ -237,7 +237,7 @@ Database::Database(const std::string& path, OpenOptions options) : m_path(path) 
     try {
         if (!options.read_only) {
             if (const int wal = set_wal(m_db, options.busy_timeout_ms); wal != SQLITE_OK)
-                throw_sqlite(m_db, wal, "database '" + path + "'");
+                throw_sqlite(path, m_db, wal, "journal_mode=WAL");
             exec("PRAGMA synchronous=NORMAL");
         }
         exec("PRAGMA foreign_keys=ON");
