@@ -16,6 +16,7 @@
 #include <mutex>
 #include <optional>
 #include <thread>
+#include <utility>
 
 namespace {
 using namespace iots;
@@ -94,7 +95,9 @@ int detect_main(cli::Context& ctx) {
     std::optional<store::Database> db;
     std::optional<store::ScoreWriter> writer;
     if (!db_path.empty()) {
-        db.emplace(db_path, store::OpenOptions{false, false, 5000});
+        store::OpenOptions open = store::patient_writer(ctx.log, db_path);
+        open.create = false;
+        db.emplace(db_path, std::move(open));
         writer.emplace(*db, score_opt);
     }
     std::unique_ptr<mqtt::Client> client;
@@ -168,7 +171,9 @@ int detect_main(cli::Context& ctx) {
                 handle(reader.line(), where);
             else if (st == core::LineReader::Status::too_long)
                 ++n.read, reject(where(), "line too long");
-            const bool pause = !reader.buffered();
+            // Before a read that may wait: commit, so that the write lock is never held while
+            // the input pauses (a part of a line buffered is no line).
+            const bool pause = !reader.ready();
             if (writer && (pause || (reader.line_number() & 1023U) == 0))
                 writer->retry(monotonic_ms());
             if (pause) {

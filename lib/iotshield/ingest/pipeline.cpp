@@ -100,8 +100,9 @@ struct Pipeline::Store {
     int wake = -1;                   // eventfd, written once on failure
     std::thread thread;
 
-    Store(const Options& o, core::LineWriter& output)
-        : options(o), out(output), db(o.db_path), writer(db, o.writer) {
+    Store(const Options& o, core::LineWriter& output, const core::Logger& log)
+        : options(o), out(output), db(o.db_path, store::patient_writer(log, o.db_path)),
+          writer(db, o.writer) {
         pool.reserve(kChunks);
         for (std::size_t i = 0; i < kChunks; ++i) {
             pool.push_back(std::make_unique<Chunk>());
@@ -286,7 +287,7 @@ struct Pipeline::Store {
 Pipeline::Pipeline(const Options& options, const core::Logger& log, core::LineWriter& out)
     : m_options(options), m_log(log), m_out(out) {
     if (!options.db_path.empty())
-        m_store = std::make_unique<Store>(options, out);
+        m_store = std::make_unique<Store>(options, out, log);
     else
         m_held.reserve(1 << 16);
 }
