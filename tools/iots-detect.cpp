@@ -154,6 +154,8 @@ int detect_main(cli::Context& ctx) {
                 writer->retry(monotonic_ms());
                 writer->commit();
             }
+            if (core::take_counters_request())
+                ctx.log.info("read {}, anomalies {}, rejected {}", n.read, n.anomalies, n.bad);
         }
         client->wait_published(2000);
         client->disconnect();
