@@ -17,6 +17,7 @@
 #include <mutex>
 #include <optional>
 #include <thread>
+#include <utility>
 
 namespace {
 using namespace iots;
@@ -96,7 +97,9 @@ int detect_main(cli::Context& ctx) {
     std::optional<store::ScoreWriter> writer;
     std::optional<store::Checkpointer> checkpointer; // not in a commit the MQTT input waits for
     if (!db_path.empty()) {
-        db.emplace(db_path, store::OpenOptions{false, false, 5000});
+        store::OpenOptions open = store::patient_writer(ctx.log, db_path);
+        open.create = false;
+        db.emplace(db_path, std::move(open));
         writer.emplace(*db, score_opt);
         checkpointer.emplace(*db);
     }
@@ -155,6 +158,8 @@ int detect_main(cli::Context& ctx) {
                     writer->retry(monotonic_ms());
                     writer->commit();
                 }
+                if (core::take_counters_request())
+                    ctx.log.info("read {}, anomalies {}, rejected {}", n.read, n.anomalies, n.bad);
             }
             client->wait_published(2000);
             client->disconnect();
@@ -172,7 +177,9 @@ int detect_main(cli::Context& ctx) {
                     handle(reader.line(), where);
                 else if (st == core::LineReader::Status::too_long)
                     ++n.read, reject(where(), "line too long");
-                const bool pause = !reader.buffered();
+                // Before a read that may wait: commit, so that the write lock is never held while
+                // the input pauses (a part of a line buffered is no line).
+                const bool pause = !reader.ready();
                 if (writer && (pause || (reader.line_number() & 1023U) == 0))
                     writer->retry(monotonic_ms());
                 if (pause) {

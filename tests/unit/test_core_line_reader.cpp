@@ -180,6 +180,32 @@ BOOST_AUTO_TEST_CASE(buffered_tells_whether_more_input_is_already_read) {
     BOOST_TEST(!reader.buffered());
 }
 
+// A pipe delivers lines cut anywhere: a part of a line buffered, or a part more in the pipe, is
+// no line ready, and a tool that waited for the rest holding a database lock would hold it for as
+// long as its input pauses.
+BOOST_AUTO_TEST_CASE(ready_only_with_a_whole_line_buffered_or_readable) {
+    int fds[2];
+    BOOST_TEST_REQUIRE(::pipe(fds) == 0);
+    BOOST_TEST_REQUIRE(::write(fds[1], "a\nb", 3) == 3);
+    LineReader reader(fds[0]);
+    BOOST_TEST(reader.ready()); // "a\n" read without waiting
+    BOOST_TEST((reader.next() == Status::line));
+    BOOST_TEST(reader.buffered()); // "b"
+    BOOST_TEST(!reader.ready());   // ... is not a line, and the pipe is empty
+    BOOST_TEST_REQUIRE(::write(fds[1], "b", 1) == 1);
+    BOOST_TEST(!reader.ready()); // "bb" read, still no line
+    BOOST_TEST_REQUIRE(::write(fds[1], "\nc\n", 3) == 3);
+    BOOST_TEST(reader.ready());
+    BOOST_TEST((reader.next() == Status::line));
+    BOOST_TEST(reader.line() == "bb");
+    BOOST_TEST(reader.ready()); // "c\n" is buffered
+    BOOST_TEST((reader.next() == Status::line));
+    ::close(fds[1]);
+    BOOST_TEST(reader.ready()); // the end of input is ready too
+    BOOST_TEST((reader.next() == Status::end));
+    ::close(fds[0]);
+}
+
 BOOST_AUTO_TEST_CASE(a_read_error_is_an_io_error) {
     LineReader reader(-1);
     try {

@@ -3,8 +3,10 @@
 // and are written when it is committed, seqless readings are found by value, and the waiting is
 // bounded in time and in number.
 #define BOOST_TEST_MODULE store_scores
+#include "iotshield/core/error.hpp"
 #include "iotshield/store/database.hpp"
 #include "iotshield/store/reading_writer.hpp"
+#include "iotshield/store/schema.hpp"
 #include "iotshield/store/scores.hpp"
 
 #include <boost/test/unit_test.hpp>
@@ -223,4 +225,58 @@ BOOST_AUTO_TEST_CASE(finish_takes_a_last_look_then_gives_up_the_rest) {
     BOOST_TEST(writer.counts().late == 1U);
     BOOST_TEST(writer.counts().unmatched == 1U);
     BOOST_TEST(stored(path, 1000).first == 250);
+}
+
+// QoS 1 may deliver a scored reading twice, also to a restarted iots-detect: one anomalies row,
+// counted once.
+BOOST_AUTO_TEST_CASE(a_redelivered_anomaly_adds_no_second_row) {
+    TempDir dir;
+    const auto path = dir.file("h.db");
+    ingest(path, {reading(1000, 60, 1), reading(2000, 61, 2)});
+    {
+        Database db(path);
+        ScoreWriter writer(db);
+        writer.write(scored(reading(1000, 60, 1), 1.0, true), 0);
+        writer.write(scored(reading(1000, 60, 1), 1.0, true), 0); // in the same batch
+        writer.commit();
+        writer.write(scored(reading(1000, 60, 1), 1.0, true), 0); // in a later one
+        writer.commit();
+        BOOST_TEST(writer.counts().anomalies == 1U);
+    }
+    {
+        Database db(path); // another run of iots-detect, the broker redelivering
+        ScoreWriter writer(db);
+        writer.write(scored(reading(1000, 60, 1), 1.0, true), 0);
+        writer.write(scored(reading(2000, 61, 2), 1.0, true), 0); // a new one still counts
+        writer.commit();
+        BOOST_TEST(writer.counts().anomalies == 1U);
+    }
+    BOOST_TEST(scalar(path, "SELECT count(*) FROM anomalies") == 2);
+    BOOST_TEST(scalar(path, "SELECT count(*) FROM anomalies WHERE ts = 1000") == 1);
+    BOOST_TEST(scalar(path, "SELECT anomalies FROM series") == 2);
+}
+
+// A file written before the anomalies key existed: its duplicate rows are removed once, and the
+// series' count follows.
+BOOST_AUTO_TEST_CASE(the_migration_removes_duplicate_anomalies_of_an_older_file) {
+    TempDir dir;
+    const auto path = dir.file("old.db");
+    {
+        Database db(path);
+        db.exec("DROP INDEX IF EXISTS anomalies_by_key");
+        db.exec("INSERT INTO devices (id, name) VALUES (1, 'node')");
+        db.exec("INSERT INTO sensors (id, name) VALUES (1, 'gas')");
+        db.exec("INSERT INTO series (id, device_id, sensor_id, anomalies) VALUES (1, 1, 1, 4)");
+        db.exec("INSERT INTO anomalies (series_id, ts, value, score) VALUES (1, 1000, 2000, 1),"
+                " (1, 1000, 2000, 1), (1, 1000, 2000, 1), (1, 2000, 2100, 1)");
+        db.exec("PRAGMA user_version=1");
+    }
+    Database db(path);
+    BOOST_TEST(db.schema_version() == iots::store::latest_schema_version());
+    BOOST_TEST(scalar(path, "SELECT count(*) FROM anomalies") == 2);
+    BOOST_TEST(scalar(path, "SELECT min(id) FROM anomalies") == 1); // the first one kept
+    BOOST_TEST(scalar(path, "SELECT anomalies FROM series WHERE id = 1") == 2);
+    BOOST_CHECK_THROW(
+        db.exec("INSERT INTO anomalies (series_id, ts, value, score) VALUES (1, 2000, 2100, 1)"),
+        iots::Error);
 }

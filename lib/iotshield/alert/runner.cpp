@@ -54,7 +54,8 @@ public:
     Pipeline(const RunOptions& o, const core::Logger& log, core::LineWriter& out)
         : m_o(o), m_log(log), m_out(out), m_tracker(o.tracker) {
         if (!o.db_path.empty()) // opened here: a bad path fails at start
-            m_writer = std::make_unique<AlertWriter>(std::make_unique<store::Database>(o.db_path));
+            m_writer = std::make_unique<AlertWriter>(std::make_unique<store::Database>(
+                o.db_path, store::patient_writer(log, o.db_path)));
         if (!o.exec.command.empty())
             m_exec = std::make_unique<ExecRunner>(o.exec, log);
         if (o.narrator != NarratorKind::rules && !o.dry_run)

@@ -2,6 +2,7 @@
 
 #include "iotshield/core/error.hpp"
 
+#include <poll.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -89,6 +90,20 @@ LineReader::Status LineReader::next() {
             m_interrupted = false;
             return Status::interrupted;
         }
+    }
+}
+
+bool LineReader::ready() {
+    for (;;) {
+        if (m_eof || std::memchr(m_buffer.data() + m_begin, '\n', m_end - m_begin) != nullptr)
+            return true;
+        if (m_interrupted || m_end - m_begin > m_max_line + 1) // next() takes it from here
+            return false;
+        pollfd p{m_fd, POLLIN, 0};
+        if (::poll(&p, 1, 0) <= 0) // nothing ready (or a signal: take it as a wait)
+            return false;
+        if (!fill())
+            return true; // the end of input
     }
 }
 

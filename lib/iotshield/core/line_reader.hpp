@@ -23,6 +23,10 @@ public:
     [[nodiscard]] std::uint64_t line_number() const noexcept { return m_line_number; }
     // Bytes left buffered after the current line (a reader can tell whether more input is ready).
     [[nodiscard]] bool buffered() const noexcept { return m_begin < m_end; }
+    // Reads what is ready without waiting; true when next() will not wait. False: the input
+    // paused (a part of a line may be buffered), the moment to commit, flush and release locks.
+    // Throws like next() on a read error.
+    [[nodiscard]] bool ready();
 
 private:
     bool fill(); // false at end of input; throws Error(io_error) on a read error

@@ -113,8 +113,9 @@ struct Pipeline::Store {
     std::thread thread;
 
     Store(const Options& o, const core::Logger& logger, core::LineWriter& output)
-        : options(o), log(logger), out(output), passing(!o.quiet), db(o.db_path),
-          writer(db, o.writer), checkpointer(db) {
+        : options(o), log(logger), out(output), passing(!o.quiet),
+          db(o.db_path, store::patient_writer(logger, o.db_path)), writer(db, o.writer),
+          checkpointer(db) {
         pool.reserve(kChunks);
         for (std::size_t i = 0; i < kChunks; ++i) {
             pool.push_back(std::make_unique<Chunk>());

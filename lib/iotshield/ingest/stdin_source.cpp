@@ -35,9 +35,10 @@ void run_stdin(const Options& options, Pipeline& pipeline) {
         pipeline.check();
         if (core::take_counters_request())
             pipeline.report_counters();
-        if (!reader.buffered()) { // the next read may block
-            // Nothing ready: the stream paused, commit the batch in hand now (latency first).
-            if (pipeline.pending() && !wait_readable(options.input_fd, wake, 0))
+        if (!reader.ready()) { // the next read may block (a part of a line is no line)
+            // Nothing ready: the stream paused, commit the batch in hand now (latency first, and
+            // the write lock is not held while the input waits).
+            if (pipeline.pending())
                 pipeline.commit();
             // Idle: wait for input (a signal interrupts poll; retention runs on the store thread).
             if (!pipeline.pending() && !wait_readable(options.input_fd, wake, -1))

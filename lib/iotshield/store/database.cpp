@@ -1,11 +1,14 @@
 #include "iotshield/store/database.hpp"
 
 #include "iotshield/core/error.hpp"
+#include "iotshield/core/log.hpp"
+#include "iotshield/core/signals.hpp"
 #include "iotshield/store/schema.hpp"
 
 #include <sqlite3.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -158,7 +161,41 @@ std::optional<double> Statement::column_optional_double(int col) const {
 
 // ---- Database ----
 
+struct Database::Busy {
+    int timeout_ms = 0;
+    std::function<bool(int)> on_busy;
+    Clock::time_point since{};
+    int periods = 0;
+};
+
 namespace {
+
+// SQLite calls this while another connection holds the lock (count: 0 at the first call of each
+// wait). It sleeps in short steps: a writer committing back to back leaves the lock free for only
+// 0.2 to 2 ms (begin_immediate), which one long sleep would miss.
+extern "C" int wait_for_lock(void* arg, int count) {
+    auto& busy = *static_cast<Database::Busy*>(arg);
+    const auto now = std::chrono::steady_clock::now();
+    if (count == 0) {
+        busy.since = now;
+        busy.periods = 0;
+    }
+    const auto waited =
+        std::chrono::duration_cast<std::chrono::milliseconds>(now - busy.since).count();
+    if (waited >= static_cast<std::int64_t>(busy.periods + 1) * busy.timeout_ms) {
+        ++busy.periods;
+        try {
+            if (!busy.on_busy || !busy.on_busy(busy.periods))
+                return 0; // SQLITE_BUSY
+        } catch (...) {
+            return 0;
+        }
+    }
+    const int us = count < 5 ? 50 << count : 1000; // 50, 100, 200, 400, 800 us, then 1 ms
+    std::this_thread::sleep_for(std::chrono::microseconds(us));
+    return 1;
+}
+
 void create_private_file(const std::string& path) {
     // Database files hold the home's raw readings: owner-only from the first byte (DESIGN §6).
     const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
@@ -205,7 +242,8 @@ void configure_sqlite() {
 }
 } // namespace
 
-Database::Database(const std::string& path, OpenOptions options) : m_path(path) {
+Database::Database(const std::string& path, OpenOptions options)
+    : m_path(path), m_busy(std::make_unique<Busy>()) {
     const bool in_memory = path == ":memory:" || path.empty();
     if (!in_memory && options.create && !options.read_only)
         create_private_file(path);
@@ -232,7 +270,9 @@ Database::Database(const std::string& path, OpenOptions options) : m_path(path) 
         throw Error(Exit::permission, path + ": cannot write: " + sqlite3_errstr(SQLITE_READONLY) +
                                           " (the file's mode, owner or file system)");
     }
-    sqlite3_busy_timeout(m_db, options.busy_timeout_ms);
+    m_busy->timeout_ms = std::max(options.busy_timeout_ms, 0);
+    m_busy->on_busy = std::move(options.on_busy);
+    sqlite3_busy_handler(m_db, wait_for_lock, m_busy.get());
     sqlite3_extended_result_codes(m_db, 1);
     try {
         if (!options.read_only) {
@@ -274,7 +314,8 @@ Database::~Database() {
 }
 
 Database::Database(Database&& other) noexcept
-    : m_db(std::exchange(other.m_db, nullptr)), m_path(std::move(other.m_path)) {}
+    : m_db(std::exchange(other.m_db, nullptr)), m_path(std::move(other.m_path)),
+      m_busy(std::move(other.m_busy)), m_began(other.m_began), m_committed(other.m_committed) {}
 
 Database& Database::operator=(Database&& other) noexcept {
     if (this != &other) {
@@ -282,6 +323,9 @@ Database& Database::operator=(Database&& other) noexcept {
             sqlite3_close_v2(m_db);
         m_db = std::exchange(other.m_db, nullptr);
         m_path = std::move(other.m_path);
+        m_busy = std::move(other.m_busy);
+        m_began = other.m_began;
+        m_committed = other.m_committed;
     }
     return *this;
 }
@@ -308,10 +352,35 @@ std::int64_t Database::last_insert_rowid() const {
     return sqlite3_last_insert_rowid(m_db);
 }
 
+void Database::begin_immediate() {
+    using std::chrono::microseconds;
+    const auto turn = std::clamp<Clock::duration>((m_committed - m_began) / 16, microseconds(200),
+                                                  microseconds(2000));
+    if (m_committed != Clock::time_point{})
+        std::this_thread::sleep_until(m_committed + turn); // returns at once when it has passed
+    exec("BEGIN IMMEDIATE");
+    m_began = Clock::now();
+}
+
+void Database::commit() {
+    exec("COMMIT");
+    m_committed = Clock::now();
+}
+
+OpenOptions patient_writer(const core::Logger& log, const std::string& path) {
+    OpenOptions options;
+    options.on_busy = [&log, path, seconds = options.busy_timeout_ms / 1000.0](int periods) {
+        if (periods == 1)
+            log.warn("{}: busy for {:g} s (another writer); retrying", path, seconds);
+        return !core::stop_requested();
+    };
+    return options;
+}
+
 // ---- Transaction ----
 
 Transaction::Transaction(Database& db) : m_db(&db) {
-    m_db->exec("BEGIN IMMEDIATE");
+    m_db->begin_immediate();
 }
 
 Transaction::~Transaction() {
@@ -324,7 +393,7 @@ Transaction::~Transaction() {
 }
 
 void Transaction::commit() {
-    m_db->exec("COMMIT");
+    m_db->commit();
     m_done = true;
 }
 

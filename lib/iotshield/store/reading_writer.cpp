@@ -88,7 +88,7 @@ struct ReadingWriter::Impl {
     WriterOptions options;
     WriterCounters counters;
 
-    Statement begin, commit, rollback;
+    Statement rollback;
     Statement insert_reading, insert_noseq;
     Statement find_device, insert_device, update_device, update_status;
     Statement find_sensor, insert_sensor;
@@ -124,8 +124,6 @@ struct ReadingWriter::Impl {
     SeriesState* last_series = nullptr;
 
     Impl(Database& d, WriterOptions o) : db(&d), options(o) {
-        begin = db->prepare("BEGIN IMMEDIATE");
-        commit = db->prepare("COMMIT");
         rollback = db->prepare("ROLLBACK");
         // One B-tree (schema.hpp): the primary key is the only place a reading is written.
         insert_reading = db->prepare(
@@ -176,7 +174,7 @@ struct ReadingWriter::Impl {
     void begin_batch(core::Millis now) {
         if (open)
             return;
-        begin.run();
+        db->begin_immediate();
         open = true;
         batch_start = now;
         // We hold the write lock now: nobody else can change readings until the commit. If
@@ -477,7 +475,7 @@ struct ReadingWriter::Impl {
         if (!open) {
             if (stats.empty())
                 return;
-            begin.run(); // only stats pending (e.g. rejected lines)
+            db->begin_immediate(); // only stats pending (e.g. rejected lines)
             open = true;
         }
         flush_buffered();
@@ -512,7 +510,7 @@ struct ReadingWriter::Impl {
         if (batch_duplicates > 0)
             stats["duplicate_readings"] += static_cast<std::int64_t>(batch_duplicates);
         flush_stats();
-        commit.run();
+        db->commit();
         open = false;
         counters.stored += batch_stored;
         counters.duplicates += batch_duplicates;
@@ -536,12 +534,12 @@ struct ReadingWriter::Impl {
             return false;
         commit_batch();
         const core::Millis cutoff = now - options.retain_ms;
-        begin.run();
+        db->begin_immediate();
         try {
             retain_pick.bind(1, static_cast<std::int64_t>(cutoff));
             if (!retain_pick.step()) {
                 retain_pick.reset();
-                commit.run();
+                db->commit();
                 next_retain = now + options.retain_every_ms;
                 return false;
             }
@@ -577,7 +575,7 @@ struct ReadingWriter::Impl {
             stats["total_readings"] -= n;
             stats["deleted_readings"] += n;
             flush_stats();
-            commit.run();
+            db->commit();
             counters.deleted += static_cast<std::uint64_t>(n);
             return true;
         } catch (...) {

@@ -87,6 +87,19 @@ CREATE TABLE stats (
   value INTEGER NOT NULL
 ) WITHOUT ROWID;
 )sql",
+        // 2, anomalies_by_key (issue 10, db-locking): one anomalies row per flagged reading, so
+        // that a scored reading delivered twice (QoS 1) adds no second row. Duplicates an older
+        // file already has are removed, the first kept, and the series' counts follow.
+        R"sql(
+CREATE TEMP TABLE anomalies_dup AS SELECT id, series_id FROM anomalies
+  WHERE id NOT IN (SELECT min(id) FROM anomalies GROUP BY series_id, ts, value);
+UPDATE series SET anomalies = max(anomalies -
+  (SELECT count(*) FROM anomalies_dup d WHERE d.series_id = series.id), 0)
+  WHERE id IN (SELECT series_id FROM anomalies_dup);
+DELETE FROM anomalies WHERE id IN (SELECT id FROM anomalies_dup);
+DROP TABLE anomalies_dup;
+CREATE UNIQUE INDEX anomalies_by_key ON anomalies (series_id, ts, value);
+)sql",
     };
     return kMigrations;
 }

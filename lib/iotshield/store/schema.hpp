@@ -23,6 +23,8 @@
 //          status new|acknowledged|resolved, json)  -- indexed by ts and by incident
 //   commands(id TEXT PK, ts, device, actuator, action, status sent|done|failed, ack_ts, latency_ms)
 //   stats(key PK, value)                      -- running totals for the dashboard
+// v2 (anomalies_by_key):
+//   anomalies UNIQUE(series_id, ts, value)    -- one row per flagged reading, also redelivered
 #include <string_view>
 #include <vector>
 

@@ -74,8 +74,9 @@ ScoreWriter::ScoreWriter(Database& db, ScoreOptions options)
                           " WHERE series_id = ?3 AND ts = ?4 AND seq = ?5")),
       m_update_noseq(db.prepare("UPDATE readings SET score = ?1, anomaly = ?2"
                                 " WHERE series_id = ?3 AND ts = ?4 AND seq < 0 AND value = ?5")),
-      m_add_anomaly(db.prepare("INSERT INTO anomalies (series_id, ts, value, score, reasons)"
-                               " VALUES (?1, ?2, ?3, ?4, ?5)")),
+      // anomalies_by_key (schema.cpp): a redelivered flagged reading adds no second row.
+      m_add_anomaly(db.prepare("INSERT OR IGNORE INTO anomalies (series_id, ts, value, score,"
+                               " reasons) VALUES (?1, ?2, ?3, ?4, ?5)")),
       m_count_anomaly(db.prepare("UPDATE series SET anomalies = anomalies + 1 WHERE id = ?1")),
       m_data_version(db.prepare("PRAGMA data_version")),
       m_last_ts(db.prepare("SELECT ts FROM readings WHERE series_id = ?1"
@@ -165,14 +166,16 @@ void ScoreWriter::write(const record::Reading& r, core::Millis now) {
             record::append_json_string(r.reasons[i], m_reasons);
         }
         m_reasons += ']';
-        m_add_anomaly.bind(1, id)
-            .bind(2, r.ts)
-            .bind(3, r.value)
-            .bind(4, r.score.value_or(1.0))
-            .bind(5, std::string_view(m_reasons))
-            .run();
-        m_count_anomaly.bind(1, id).run();
-        ++m_counts.anomalies;
+        const int added = m_add_anomaly.bind(1, id)
+                              .bind(2, r.ts)
+                              .bind(3, r.value)
+                              .bind(4, r.score.value_or(1.0))
+                              .bind(5, std::string_view(m_reasons))
+                              .run();
+        if (added > 0) {
+            m_count_anomaly.bind(1, id).run();
+            ++m_counts.anomalies;
+        }
     }
     if (++m_pending >= m_options.batch)
         commit();

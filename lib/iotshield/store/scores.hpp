@@ -36,7 +36,7 @@ struct ScoreCounts {
     std::uint64_t updated = 0;   // stored readings that got their score, late ones included
     std::uint64_t late = 0;      // of those, readings stored only after they were scored
     std::uint64_t unmatched = 0; // scores given up: their reading was not stored in time
-    std::uint64_t anomalies = 0; // rows added to `anomalies`
+    std::uint64_t anomalies = 0; // rows added to `anomalies` (not for one already there)
 };
 
 struct ScoreOptions {
