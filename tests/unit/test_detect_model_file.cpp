@@ -207,6 +207,15 @@ BOOST_AUTO_TEST_CASE(valid_checksum_but_bad_content_is_named) {
         contains(load_error(c), "series 1 (dev-1/temperature): forest node has an invalid split"));
 }
 
+// Found by tests/fuzz/fuzz_model_file (under UBSan): a series whose forest has no nodes made
+// decoding copy zero bytes to a null pointer before refusing it. Training never writes one.
+BOOST_AUTO_TEST_CASE(a_series_with_an_empty_forest_is_refused_cleanly) {
+    Model m = small_model();
+    m.series[0].forest = Forest{};
+    BOOST_TEST(contains(load_error(encode_model(m)),
+                        "corrupt: series 0 (dev-1/humidity): forest parameters out of range"));
+}
+
 // Found by tests/fuzz/fuzz_model_file: the names in a damaged file reached the one-line error
 // message raw, so a newline or an escape sequence in them went to the terminal.
 BOOST_AUTO_TEST_CASE(names_in_a_damaged_file_are_refused_and_never_printed_raw) {

@@ -393,7 +393,8 @@ Model decode_model(std::string_view bytes, std::string_view name) {
         std::vector<float> values(n);
         const auto vbytes = r.raw(n * 4, "forest values");
         if constexpr (std::endian::native == std::endian::little) { // the file's byte order
-            std::memcpy(values.data(), vbytes.data(), n * 4);
+            if (n != 0) // an empty forest: values.data() may be null, even for 0 bytes
+                std::memcpy(values.data(), vbytes.data(), n * 4);
         } else {
             for (std::size_t k = 0; k < n; ++k) {
                 std::uint32_t u = 0;
