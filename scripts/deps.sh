@@ -8,7 +8,8 @@ build_pkgs=(g++ cmake make pkg-config ccache libmosquitto-dev libcli11-dev nlohm
     libsqlite3-dev libcurl4-openssl-dev libarmadillo-dev libfmt-dev libboost-test-dev
     libboost-dev libcpp-httplib-dev libsimdjson-dev libssl-dev)
 run_pkgs=(sqlite3 mosquitto mosquitto-clients python3)
-test_pkgs=(openssl chromium procps scdoc)
+# clang and its runtime (libFuzzer, ASan, UBSan) build the fuzz targets of tests/fuzz.
+test_pkgs=(openssl chromium procps scdoc clang libclang-rt-14-dev)
 # bench/run: wrk loads iots-serve; /usr/bin/time measures CPU and peak memory.
 bench_pkgs=(wrk time bc curl)
 

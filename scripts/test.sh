@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds, and runs the whole test suite twice: as released
-# (RelWithDebInfo) and under AddressSanitizer + UndefinedBehaviorSanitizer.
-# IOTS_SANITIZE=0 skips the second pass (quicker local runs); CI runs both.
+# (RelWithDebInfo) and under AddressSanitizer + UndefinedBehaviorSanitizer, then each fuzz target
+# for FUZZ_SECONDS (default 30; scripts/fuzz.sh).
+# IOTS_SANITIZE=0 skips the second pass and IOTS_FUZZ=0 the fuzzing (quicker local runs); CI runs
+# all three.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh test
@@ -27,4 +29,8 @@ if [ "${IOTS_SANITIZE:-1}" != 0 ]; then
     echo "== tests: ASan + UBSan build" >&2
     export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
     run_suite build-sanitize -DIOTS_SANITIZE=ON -DIOTS_BUILD_BENCH=OFF
+fi
+if [ "${IOTS_FUZZ:-1}" != 0 ]; then
+    echo "== tests: fuzzing (clang, libFuzzer, ASan + UBSan)" >&2
+    scripts/fuzz.sh
 fi

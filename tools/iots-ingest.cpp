@@ -20,7 +20,8 @@ int ingest_main(iots::cli::Context& ctx) {
                    "MQTT topic filter, repeatable; replaces the default <prefix>/sensors/# and "
                    "<prefix>/status/#");
     app.add_option("--max-line-bytes", o.max_line_bytes,
-                   "Longest accepted input line; longer ones are rejected (default 1048576)")
+                   "Longest accepted input line or MQTT payload; longer ones are rejected "
+                   "(default 1048576)")
         ->check(CLI::Range(std::size_t{64}, std::size_t{1} << 30));
     app.add_flag("--quiet", o.quiet, "Do not pass records on to stdout");
     app.add_flag("--strict", o.strict, "Exit with 65 at the first rejected record");

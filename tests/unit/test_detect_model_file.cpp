@@ -4,6 +4,7 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <random>
@@ -204,6 +205,48 @@ BOOST_AUTO_TEST_CASE(valid_checksum_but_bad_content_is_named) {
     fix_crc(c);
     BOOST_TEST(
         contains(load_error(c), "series 1 (dev-1/temperature): forest node has an invalid split"));
+}
+
+// Found by tests/fuzz/fuzz_model_file (under UBSan): a series whose forest has no nodes made
+// decoding copy zero bytes to a null pointer before refusing it. Training never writes one.
+BOOST_AUTO_TEST_CASE(a_series_with_an_empty_forest_is_refused_cleanly) {
+    Model m = small_model();
+    m.series[0].forest = Forest{};
+    BOOST_TEST(contains(load_error(encode_model(m)),
+                        "corrupt: series 0 (dev-1/humidity): forest parameters out of range"));
+}
+
+// Found by tests/fuzz/fuzz_model_file: the names in a damaged file reached the one-line error
+// message raw, so a newline or an escape sequence in them went to the terminal.
+BOOST_AUTO_TEST_CASE(names_in_a_damaged_file_are_refused_and_never_printed_raw) {
+    const auto one_line = [](const std::string& m) {
+        return std::none_of(m.begin(), m.end(),
+                            [](char c) { return static_cast<unsigned char>(c) < 0x20; });
+    };
+    Model m = small_model();
+    m.series[0].device = "dev\x1b[2J\n-1";
+    m.series[0].threshold = 2; // also corrupt, reported after the name
+    std::string msg = load_error(encode_model(m));
+    BOOST_TEST(one_line(msg), msg);
+    BOOST_TEST(
+        contains(msg, "corrupt: series 0: device is not 1-64 characters of A-Z a-z 0-9 _ . -"),
+        msg);
+    m = small_model();
+    m.series[1].sensor = "";
+    msg = load_error(encode_model(m));
+    BOOST_TEST(contains(msg, "corrupt: series 1: sensor is not 1-64 characters"), msg);
+    m = small_model();
+    m.series[1].device = ""; // a per-kind model's series: for every device
+    m.scope = Scope::kind;
+    BOOST_TEST(load_error(encode_model(m)) == "no error");
+
+    // A feature name with a line break, in the message that lists the file's features.
+    std::string b = encode_model(small_model());
+    b[24 + 4] = '\n'; // "level" -> "\nevel"
+    fix_crc(b);
+    msg = load_error(b);
+    BOOST_TEST(contains(msg, "feature list differs from this build's"), msg);
+    BOOST_TEST(one_line(msg), msg);
 }
 
 BOOST_AUTO_TEST_CASE(missing_file_is_exit_66_naming_the_path) {

@@ -283,6 +283,41 @@ BOOST_AUTO_TEST_CASE(device_and_sensor_names_are_validated) {
     });
 }
 
+// location and unit are shown as they are (pages, terminals, sqlite3): no control characters, which
+// could clear a terminal or forge a log line. Any other Unicode is a room name; SQL and HTML are
+// text. Unknown members keep their JSON escapes and are passed through.
+BOOST_AUTO_TEST_CASE(control_characters_in_location_and_unit_are_rejected) {
+    const std::string bad_location = "location: control characters are not allowed";
+    const std::string bad_unit = "unit: control characters are not allowed";
+    check_rows({
+        {with(R"(,"location":"kitchen\u001b[2J")"), bad_location},
+        {with(R"(,"location":"kit\u0000chen")"), bad_location},
+        {with(R"(,"location":"a\nb")"), bad_location},
+        {with(R"(,"location":"a\u007fb")"), bad_location},
+        {with(R"(,"unit":"C\r")"), bad_unit},
+        {with(R"(,"unit":"\t")"), bad_unit},
+        {with(R"(,"location":"K\u00fcche \u2013 '); DROP TABLE readings;--")"), ""},
+        {with(R"(,"location":"<img src=x onerror=alert(1)>")"), ""},
+        {with(R"(,"note":"a\u0000b\u001b[31mc\nd")"), ""},
+    });
+    Parser p;
+    Reading r;
+    BOOST_TEST_REQUIRE(p.parse(with(R"(,"note":"a\u0000b\nc")"), r));
+    BOOST_TEST(r.extra == R"("note":"a\u0000b\nc")");
+}
+
+// An MQTT payload may spread an unknown member over lines; passed on, it must stay one NDJSON line
+// (line breaks and tabs outside strings are only whitespace: inside one they are invalid JSON).
+BOOST_AUTO_TEST_CASE(an_unknown_member_over_several_lines_is_passed_on_as_one_line) {
+    Parser p;
+    Reading r;
+    BOOST_TEST_REQUIRE(p.parse(with(",\"o\":{\n\t\"k\" :\r\n[1,\n2]}"), r));
+    BOOST_TEST(r.extra == R"("o":{  "k" :  [1, 2]})");
+    const std::string json = iots::record::to_json(r);
+    BOOST_TEST(json.find_first_of("\n\r\t") == std::string::npos);
+    check_round_trip(r);
+}
+
 BOOST_AUTO_TEST_CASE(timestamps_in_every_accepted_form) {
     struct TsRow {
         std::string token; // the JSON text of "ts"

@@ -143,7 +143,7 @@ Verdict Detector::score(core::Millis ts, std::string_view device, std::string_vi
     }
     if (s.model != nullptr && obs.in_order && !s.model->activity.empty()) {
         const double c = s.activity.observe(ts, value);
-        const double level = s.model->activity.limit[profile_bucket(ts)];
+        const auto level = static_cast<double>(s.model->activity.limit[profile_bucket(ts)]);
         // Hysteresis as for the profile: back under two thirds of the level ends the event.
         if (c > level * (s.activity_event ? 2.0 / 3.0 : 1.0))
             cond |= kActivity;

@@ -1,6 +1,7 @@
 #include "iotshield/detect/model_file.hpp"
 
 #include "iotshield/core/error.hpp"
+#include "iotshield/record/sensor.hpp"
 
 #include <fmt/format.h>
 
@@ -23,6 +24,7 @@ constexpr std::string_view kMagic = "IOTSMODL";
 constexpr std::size_t kHeader = 20;
 constexpr std::uint32_t kMaxSeries = 1U << 20;
 constexpr std::uint32_t kMaxString = 64;
+constexpr std::string_view kNameRule = "1-64 characters of A-Z a-z 0-9 _ . -";
 
 class Writer {
 public:
@@ -286,9 +288,13 @@ Model decode_model(std::string_view bytes, std::string_view name) {
             features += ',';
         features += r.str("feature name");
     }
-    if (nf != kFeatures || features != join_features())
+    if (nf != kFeatures || features != join_features()) {
+        for (char& c : features)
+            if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f)
+                c = '?';
         r.fail(fmt::format("feature list differs from this build's (model: {}; build: {})",
                            features, join_features()));
+    }
     Model m;
     m.params.trees = r.u32("trees");
     m.params.subsample = r.u32("subsample");
@@ -323,6 +329,12 @@ Model decode_model(std::string_view bytes, std::string_view name) {
         s.interval_ms = r.i64("interval");
         for (double& q : s.score_quantiles)
             q = r.f64("score quantile");
+        // Names are checked before any message shows them: a damaged file must not put a line
+        // break or an escape sequence on the terminal.
+        if (!s.device.empty() && !record::valid_name(s.device))
+            r.fail(fmt::format("corrupt: series {}: device is not {}", i, kNameRule));
+        if (!record::valid_name(s.sensor))
+            r.fail(fmt::format("corrupt: series {}: sensor is not {}", i, kNameRule));
         const std::string what = fmt::format("series {} ({}/{})", i, s.device, s.sensor);
         if (!(s.threshold > 0 && s.threshold <= 1))
             r.fail(fmt::format("corrupt: {}: threshold {} outside (0, 1]", what, s.threshold));
@@ -381,7 +393,8 @@ Model decode_model(std::string_view bytes, std::string_view name) {
         std::vector<float> values(n);
         const auto vbytes = r.raw(n * 4, "forest values");
         if constexpr (std::endian::native == std::endian::little) { // the file's byte order
-            std::memcpy(values.data(), vbytes.data(), n * 4);
+            if (n != 0) // an empty forest: values.data() may be null, even for 0 bytes
+                std::memcpy(values.data(), vbytes.data(), n * 4);
         } else {
             for (std::size_t k = 0; k < n; ++k) {
                 std::uint32_t u = 0;

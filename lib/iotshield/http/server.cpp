@@ -3,6 +3,7 @@
 #include "iotshield/core/error.hpp"
 #include "iotshield/core/time.hpp"
 #include "iotshield/http/assets.hpp"
+#include "iotshield/http/control.hpp"
 #include "iotshield/http/events.hpp"
 #include "iotshield/http/guard.hpp"
 #include "iotshield/http/json.hpp"
@@ -41,8 +42,6 @@ std::string content_security_policy() {
 
 const std::vector<std::string_view> kSeverities{"LOW", "MEDIUM", "HIGH", "CRITICAL"};
 const std::vector<std::string_view> kStatuses{"new", "acknowledged", "resolved"};
-const std::vector<std::string_view> kActuators{"fan", "valve", "buzzer", "relay"};
-const std::vector<std::string_view> kActions{"on", "off", "open", "close", "toggle"};
 
 // The API's routes: the regex a request's path is matched against and the path the OpenAPI document
 // uses.
@@ -682,25 +681,11 @@ struct Server::Impl {
     }
 
     void send_command(const Request& req, Response& res) {
-        const auto body = json::parse(req.body, nullptr, false);
-        if (body.is_discarded() || !body.is_object())
-            throw BadParam("body", "must be a JSON object like "
-                                   "{\"device\":\"esp32-kitchen\",\"actuator\":\"fan\","
-                                   "\"action\":\"on\"}");
-        const auto text = [&](const char* key, const char* alias) -> std::string {
-            for (const char* k : {key, alias}) {
-                if (k == nullptr || !body.contains(k))
-                    continue;
-                if (!body[k].is_string())
-                    throw BadParam(key, "must be a string");
-                return body[k].get<std::string>();
-            }
-            throw BadParam(key, "required");
-        };
+        const auto request = parse_command_request(req.body);
         store::CommandRow c;
-        c.device = parse_name("device", text("device", "device_id"));
-        c.actuator = parse_choice("actuator", text("actuator", nullptr), kActuators);
-        c.action = parse_choice("action", text("action", "command"), kActions);
+        c.device = request.device;
+        c.actuator = request.actuator;
+        c.action = request.action;
         if (publisher == nullptr) {
             send_error(res, 503,
                        "control: no MQTT broker configured (start iots-serve with -h HOST)");
@@ -862,22 +847,15 @@ struct Server::Impl {
         if (!topic.starts_with(head) || !topic.ends_with("/ack"))
             return;
         const auto device = topic.substr(head.size(), topic.size() - head.size() - 4);
-        const auto j = json::parse(payload, nullptr, false);
-        if (j.is_discarded() || !j.is_object() || !j.contains("id") || !j["id"].is_string() ||
-            !j.contains("status") || !j["status"].is_string()) {
+        std::string why;
+        const auto ack = parse_ack(payload, why);
+        if (!ack) {
             ++acks_ignored;
-            log.warn("control: ignored an answer on {}: expected {{\"id\":...,\"status\":...}}",
-                     printable(topic));
+            log.warn("control: ignored an answer on {}: {}", printable(topic), printable(why));
             return;
         }
-        const auto id = j["id"].get<std::string>();
-        auto status = j["status"].get<std::string>();
-        if (status != "done" && status != "failed") {
-            ++acks_ignored;
-            log.warn("control: ignored an answer on {}: status must be done or failed",
-                     printable(topic));
-            return;
-        }
+        const auto& id = ack->id;
+        const auto& status = ack->status;
         try {
             std::optional<store::CommandRow> row;
             {

@@ -19,13 +19,16 @@ std::string_view trim(std::string_view s) {
 
 class Dispatcher {
 public:
-    Dispatcher(std::string_view prefix, Pipeline& pipeline)
+    Dispatcher(std::string_view prefix, std::size_t max_bytes, Pipeline& pipeline)
         : m_sensors(std::string(prefix) + "/sensors/"), m_status(std::string(prefix) + "/status/"),
-          m_pipeline(pipeline) {}
+          m_max_bytes(max_bytes), m_pipeline(pipeline) {}
 
     void handle(const mqtt::Message& m, core::Millis now) {
         std::string_view topic = m.topic;
         Origin origin{.topic = topic};
+        // One limit for a record whichever way it comes: a line or a payload (--max-line-bytes).
+        if (m.payload.size() > m_max_bytes)
+            return m_pipeline.too_long(origin);
         if (topic.starts_with(m_status)) {
             const std::string_view device = topic.substr(m_status.size());
             m_pipeline.status(device, trim(m.payload), origin, core::now_millis(), now);
@@ -45,6 +48,7 @@ public:
 
 private:
     std::string m_sensors, m_status;
+    std::size_t m_max_bytes;
     Pipeline& m_pipeline;
 };
 
@@ -75,7 +79,7 @@ void run_mqtt(const Options& options, Pipeline& pipeline, const core::Logger& lo
     for (const auto& filter : filters)
         client.subscribe_nowait(filter, options.broker.qos, !filter.starts_with(status_topics));
 
-    Dispatcher dispatch(options.broker.topic_prefix, pipeline);
+    Dispatcher dispatch(options.broker.topic_prefix, options.max_line_bytes, pipeline);
     std::vector<mqtt::Message> messages;
     // Commits and releases what came so far; the broker sends at most its max_inflight_messages
     // more meanwhile, so this batches by itself.

@@ -5,6 +5,7 @@
 
 #include <simdjson.h>
 
+#include <algorithm>
 #include <array>
 #include <bit>
 #include <charconv>
@@ -80,6 +81,13 @@ std::string quote_text(std::string_view s, std::size_t max = 40) {
     std::string out;
     append_json_string(s, out);
     return out;
+}
+
+// C0 controls and DEL: text shown as it is (a room, a unit) must not be able to clear a terminal
+// or forge a log line.
+bool has_control(std::string_view s) noexcept {
+    return std::any_of(s.begin(), s.end(),
+                       [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; });
 }
 
 // A member name as it appears in a message: plain when it is printable ASCII, quoted otherwise.
@@ -944,9 +952,13 @@ bool Parser::parse(std::string_view line, Reading& out) {
         } else if (id == Key::unit) {
             if (!get_text(out.unit, 16))
                 return false;
+            if (has_control(out.unit))
+                return fail("unit: control characters are not allowed");
         } else if (id == Key::location) {
             if (!get_text(out.location, kMaxTextField))
                 return false;
+            if (has_control(out.location))
+                return fail("location: control characters are not allowed");
         } else if (id == Key::label) {
             if (!get_text(out.label, 32))
                 return false;
@@ -1014,7 +1026,10 @@ bool Parser::parse(std::string_view line, Reading& out) {
                 out.extra.push_back(',');
             append_json_string(key, out.extra);
             out.extra.push_back(':');
-            out.extra.append(raw);
+            // Whitespace between tokens may hold line breaks (an MQTT payload): passed on, the
+            // record must stay one line. Inside a string they would be invalid JSON.
+            for (const char c : raw)
+                out.extra.push_back(c == '\n' || c == '\r' || c == '\t' ? ' ' : c);
         }
     }
     // The object is complete; anything after it (`{"a":1} {"b":2}`, a stray `}`) is an error. At
@@ -1072,6 +1087,10 @@ std::string validate(const Reading& r, const ParseOptions& options) {
         return fmt::format("label: unknown incident kind {}", quote_text(r.label));
     if (r.score && !(*r.score >= 0 && *r.score <= 1))
         return "score: expected a number from 0 to 1";
+    if (has_control(r.unit))
+        return "unit: control characters are not allowed";
+    if (has_control(r.location))
+        return "location: control characters are not allowed";
     if (!options.check_ranges)
         return {};
     return range_problem(r);
