@@ -136,6 +136,22 @@ BOOST_AUTO_TEST_CASE(gemini_answers) {
             .failure == Failure::malformed));
 }
 
+// Found by fuzz_alert_answer: a finishReason or thought of another JSON type threw
+// nlohmann's type_error out of the parser instead of answering "malformed" or ignoring it.
+BOOST_AUTO_TEST_CASE(gemini_answer_fields_of_another_type_are_not_an_exception) {
+    const std::string text =
+        R"("text":"{\"title\":\"Fire\",\"description\":\"A flame.\",\"suggestion\":\"Leave.\",\"severity\":\"HIGH\"}")";
+    const auto numeric_finish = parse_gemini(R"({"candidates":[{"content":{"parts":[{)" + text +
+                                             R"(}]},"finishReason":0}]})");
+    BOOST_REQUIRE(numeric_finish.answer);
+    BOOST_TEST(numeric_finish.answer->text.title == "Fire");
+    const auto odd_thought = parse_gemini(R"({"candidates":[{"content":{"parts":[{)" + text +
+                                          R"(,"thought":"yes"}]},"finishReason":"STOP"}]})");
+    BOOST_REQUIRE(odd_thought.answer);
+    BOOST_TEST(
+        (parse_gemini(R"({"candidates":[{"finishReason":[1]}]})").failure == Failure::malformed));
+}
+
 BOOST_AUTO_TEST_CASE(openai_answers) {
     const std::string ok =
         R"({"id":"chatcmpl-1","object":"chat.completion","created":1,"model":"llama3.2","choices":[{"index":0,"message":{"role":"assistant","content":"```json\n{\"title\":\"T\",\"description\":\"D\",\"suggestion\":\"S\"}\n```"},"finish_reason":"stop"}]})";

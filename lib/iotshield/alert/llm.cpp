@@ -232,13 +232,17 @@ ParseResult parse_gemini(std::string_view body) {
     const json& c = (*cands)[0];
     if (!c.is_object())
         return fail(Failure::malformed, "candidate is not an object");
-    const std::string finish = c.value("finishReason", std::string());
+    // Fields of another JSON type than documented are ignored, never an exception.
+    std::string finish;
+    if (const auto fr = c.find("finishReason"); fr != c.end() && fr->is_string())
+        finish = fr->get<std::string>();
     std::string text;
     if (const auto content = c.find("content"); content != c.end() && content->is_object()) {
         if (const auto parts = content->find("parts"); parts != content->end() && parts->is_array())
             for (const auto& p : *parts)
                 if (p.is_object() && p.contains("text") && p["text"].is_string() &&
-                    !p.value("thought", false))
+                    !(p.contains("thought") && p["thought"].is_boolean() &&
+                      p["thought"].get<bool>()))
                     text += p["text"].get<std::string>();
     }
     if (finish == "SAFETY" || finish == "RECITATION" || finish == "BLOCKLIST" ||
