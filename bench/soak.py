@@ -9,7 +9,7 @@ deployment the README shows:
     iots-ingest -h -q 1 -c -i soak-ingest --db DB --quiet
     iots-detect -h --db DB > /dev/null
     iots-alert  -h --db DB > /dev/null
-    iots-serve  -h --db DB --threads 64
+    iots-serve  -h --db DB --max-streams-per-client STREAMS+8 (every client is 127.0.0.1)
 
 with --streams (50) Server-Sent-Event clients on /api/stream and one dashboard (the requests the
 overview makes: its summary every second, devices, recent readings and a chart every 10 s).
@@ -361,7 +361,10 @@ def main():
         spawn("iots-alert", [tool("iots-alert"), *b, *writes])
         http = free_port()
         spawn("iots-serve", [tool("iots-serve"), *b, "--db", db, "--listen", f"127.0.0.1:{http}",
-                             "--threads", str(max(16, a.streams + 14)), "--quiet-log"])
+                             # every client here is 127.0.0.1: lift the per-address caps
+                             "--max-streams", str(a.streams + 8),
+                             "--max-streams-per-client", str(a.streams + 8),
+                             "--max-connections-per-client", str(a.streams + 64), "--quiet-log"])
 
         def healthy():
             with urllib.request.urlopen(f"http://127.0.0.1:{http}/api/health", timeout=1) as r:
