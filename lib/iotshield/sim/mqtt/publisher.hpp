@@ -1,11 +1,12 @@
 #pragma once
 // The simulated nodes on MQTT (DESIGN §3): one connection per node, as real ESP32s have, so that
 // each node's status topic gets its own last will; all of them on one network thread
-// (mqtt::ClientGroup), so that 1,000 nodes cost neither 1,000 threads nor select()'s limit. On connect a node publishes a retained "online" on
-// <prefix>/status/<device>; the broker publishes the retained "offline" will if the process dies,
-// and a clean stop publishes "offline" itself before disconnecting. Readings go to
-// <prefix>/sensors/<device>/<sensor> at the -q QoS. With actuators, each node subscribes to
-// <prefix>/control/<device> and answers on <prefix>/control/<device>/ack.
+// (mqtt::ClientGroup), so that 1,000 nodes cost neither 1,000 threads nor select()'s limit. On
+// connect a node publishes a retained "online" on <prefix>/status/<device>; the broker publishes
+// the retained "offline" will if the process dies, and a clean stop publishes "offline" itself
+// before disconnecting. Readings go to <prefix>/sensors/<device>/<sensor> at the -q QoS. With
+// actuators, each node subscribes to <prefix>/control/<device> and answers on
+// <prefix>/control/<device>/ack.
 #include "iotshield/core/broker_options.hpp"
 #include "iotshield/core/log.hpp"
 #include "iotshield/sim/config.hpp"
