@@ -6,7 +6,7 @@ level=${1:-build}
 
 build_pkgs=(g++ cmake make pkg-config ccache libmosquitto-dev libcli11-dev nlohmann-json3-dev
     libsqlite3-dev libcurl4-openssl-dev libarmadillo-dev libfmt-dev libboost-test-dev
-    libboost-dev libcpp-httplib-dev libsimdjson-dev libssl-dev)
+    libboost-dev libcpp-httplib-dev libsimdjson-dev libssl-dev libhowardhinnant-date-dev tzdata)
 run_pkgs=(sqlite3 mosquitto mosquitto-clients python3)
 # clang and its runtime (libFuzzer, ASan, UBSan) build the fuzz targets of tests/fuzz.
 test_pkgs=(openssl chromium procps scdoc clang libclang-rt-14-dev)
