@@ -61,7 +61,7 @@ BOOST_AUTO_TEST_CASE(activity_count_decays_with_time_not_readings) {
 
 BOOST_AUTO_TEST_CASE(activity_levels_follow_the_hours_of_the_day) {
     const History h = pir_history(8);
-    const ActivityProfile p = build_activity(h.ts, h.values, {h.ts.size()});
+    const ActivityProfile p = build_activity(h.ts, h.values, {h.ts.size()}, iots::core::Zone{});
     BOOST_REQUIRE(!p.empty());
     const std::size_t night = profile_bucket(kStart + 3 * kHour);
     const std::size_t evening = profile_bucket(kStart + 20 * kHour);

@@ -89,7 +89,7 @@ BOOST_AUTO_TEST_CASE(round_trip_keeps_every_field_and_every_score) {
     // Encoding is byte-for-byte stable (no padding, no pointers, explicit little-endian).
     BOOST_TEST(encode_model(back) == bytes);
     BOOST_TEST(bytes.substr(0, 8) == "IOTSMODL");
-    BOOST_TEST(static_cast<unsigned char>(bytes[8]) == 3U); // version 3, little-endian u32
+    BOOST_TEST(static_cast<unsigned char>(bytes[8]) == 4U); // version 4, little-endian u32
     BOOST_TEST(bytes[9] == 0);
 }
 
@@ -148,6 +148,52 @@ BOOST_AUTO_TEST_CASE(damaged_layers_are_named) {
         contains(load_error(encode_model(m)), "(dev-2/motion): activity level 0 is not positive"));
 }
 
+// Version 4 records the zone the profiles were learnt in; a version 3 file has none and reads as
+// UTC, which is what its profiles were learnt in.
+namespace {
+// Where the zone string starts: header (20), feature count (4), the names (4 + length each),
+// trees, subsample, depth (12), seed (8), false-alarm rate (8), scope (1), train range (16).
+std::size_t zone_offset() {
+    std::size_t at = 20 + 4;
+    for (auto f : feature_names())
+        at += 4 + f.size();
+    return at + 12 + 8 + 8 + 1 + 16;
+}
+void put_u64(std::string& b, std::size_t at, std::uint64_t v) {
+    for (int i = 0; i < 8; ++i)
+        b[at + static_cast<std::size_t>(i)] = static_cast<char>((v >> (8 * i)) & 0xFF);
+}
+} // namespace
+
+BOOST_AUTO_TEST_CASE(zone_round_trips_and_version_3_reads_as_utc) {
+    Model m = small_model();
+    BOOST_TEST(m.zone == "UTC");
+    m.zone = "Europe/Berlin";
+    const std::string v4 = encode_model(m);
+    BOOST_TEST(decode_model(v4, "x").zone == "Europe/Berlin");
+    const std::size_t at = zone_offset();
+    BOOST_REQUIRE(v4.substr(at, 4 + 13) == std::string("\x0d\0\0\0Europe/Berlin", 4 + 13));
+
+    // The same model as version 3 wrote it: no zone string.
+    std::string v3 = v4.substr(0, at) + v4.substr(at + 4 + 13);
+    put_u32(v3, 8, 3);
+    put_u64(v3, 12, v3.size() - 20 - 4);
+    fix_crc(v3);
+    const Model back = decode_model(v3, "old.iotsmodel");
+    BOOST_TEST(back.zone == "UTC");
+    BOOST_TEST(back.series.size() == m.series.size());
+    BOOST_TEST(back.series[0].forest.values() == m.series[0].forest.values());
+}
+
+BOOST_AUTO_TEST_CASE(a_zone_that_is_no_name_is_corrupt) {
+    Model m = small_model();
+    m.zone = "Europe/Berlin\n";
+    BOOST_TEST(
+        contains(load_error(encode_model(m)), "corrupt: zone is not an IANA time zone name"));
+    m.zone = "";
+    BOOST_TEST(contains(load_error(encode_model(m)), "corrupt: zone"));
+}
+
 BOOST_AUTO_TEST_CASE(empty_file) {
     BOOST_TEST(contains(load_error(""), "empty file"));
 }
@@ -160,8 +206,8 @@ BOOST_AUTO_TEST_CASE(wrong_version) {
     std::string b = encode_model(small_model());
     put_u32(b, 8, 1);
     fix_crc(b);
-    BOOST_TEST(
-        contains(load_error(b), "format version 1 is not supported (this build reads version 3)"));
+    BOOST_TEST(contains(load_error(b),
+                        "format version 1 is not supported (this build reads versions 3 to 4)"));
 }
 
 BOOST_AUTO_TEST_CASE(truncated_anywhere) {

@@ -1,4 +1,5 @@
 #define BOOST_TEST_MODULE detect_profile
+#include "iotshield/core/zone.hpp"
 #include "iotshield/detect/detector.hpp"
 #include "iotshield/detect/model.hpp"
 #include "iotshield/detect/profile.hpp"
@@ -46,7 +47,8 @@ Model trained(int days) {
 }
 } // namespace
 
-BOOST_AUTO_TEST_CASE(buckets_are_utc_hours_with_weekends_apart) {
+BOOST_AUTO_TEST_CASE(buckets_are_local_hours_with_weekends_apart) {
+    // profile_bucket takes a local wall time; in UTC that is the timestamp itself.
     BOOST_TEST(profile_bucket(kMonday) == 0U);
     BOOST_TEST(profile_bucket(kMonday + 13 * kHour + 59 * 60'000) == 13U);
     // Saturday is 5 days after Monday: hour 2 of it is bucket 24 + 2.
@@ -120,4 +122,56 @@ BOOST_AUTO_TEST_CASE(motion_at_a_quiet_hour_is_flagged_but_not_at_a_busy_one) {
                        (e.score(evening + i * kStep, "d", "motion", i % 4 == 3 ? 0 : 1).reasons &
                         kProfile) != 0;
     BOOST_TEST(!evening_flag);
+}
+
+// A household in Europe/Berlin keeps its hours by the wall clock: warm 07-23 h, busy 18-22 h local
+// time. Trained on the two weeks before the autumn change (2025-10-26T01:00Z, CEST +2 to CET +1)
+// and run over the four days around it: in its zone, no profile or activity flag; bucketed in UTC,
+// its whole day moves an hour against the model and the profile flags the morning and the
+// evening (a 3 C step an hour early or late is 30 spreads for an hour).
+namespace {
+constexpr std::int64_t kOct11 = 1'760'140'800'000; // 2025-10-11T00:00:00Z, a Saturday
+
+struct DstRun {
+    int layer_flags = 0; // readings with a profile or activity flag at their onset
+};
+
+DstRun run_across_autumn_change(const char* train_zone, const char* detect_zone) {
+    const iots::core::Zone berlin = iots::core::Zone::named("Europe/Berlin");
+    std::mt19937_64 rng(21);
+    const auto at_home = [&](std::int64_t ts) { return berlin.local(ts); };
+    History t{"d", "temperature", {}, {}}, m{"d", "motion", {}, {}};
+    const std::int64_t cut = kOct11 + 14 * kDay; // 2025-10-25T00:00Z
+    for (std::int64_t ts = kOct11; ts < cut; ts += kStep) {
+        t.ts.push_back(ts);
+        t.values.push_back(room(at_home(ts), rng));
+        m.ts.push_back(ts);
+        m.values.push_back(pir(at_home(ts), rng));
+    }
+    TrainOptions o;
+    o.forest.trees = 10;
+    o.zone = iots::core::Zone::named(train_zone);
+    const Model model = train({t, m}, o).model;
+    BOOST_TEST(model.zone == train_zone);
+    DetectorOptions d_opts;
+    d_opts.zone = iots::core::Zone::named(detect_zone);
+    Detector d(d_opts, &model);
+    DstRun run;
+    for (std::int64_t ts = cut; ts < cut + 4 * kDay; ts += kStep) {
+        for (const char* sensor : {"temperature", "motion"}) {
+            const double x = sensor[0] == 't' ? room(at_home(ts), rng) : pir(at_home(ts), rng);
+            const Verdict v = d.score(ts, "d", sensor, x);
+            if (v.anomaly && ((v.reasons & kProfile) != 0 || (v.reasons & kActivity) != 0))
+                ++run.layer_flags;
+        }
+    }
+    return run;
+}
+} // namespace
+
+BOOST_AUTO_TEST_CASE(a_household_in_its_zone_crosses_the_autumn_change_without_a_flag) {
+    const DstRun local = run_across_autumn_change("Europe/Berlin", "Europe/Berlin");
+    BOOST_TEST(local.layer_flags == 0);
+    const DstRun utc = run_across_autumn_change("UTC", "UTC");
+    BOOST_TEST(utc.layer_flags >= 4); // two on each of the days after the change, at least
 }

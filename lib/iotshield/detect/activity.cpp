@@ -22,7 +22,7 @@ double ActivityState::observe(core::Millis ts, double value) noexcept {
 
 ActivityProfile build_activity(const std::vector<core::Millis>& ts,
                                const std::vector<double>& values,
-                               const std::vector<std::size_t>& member_end) {
+                               const std::vector<std::size_t>& member_end, const core::Zone& zone) {
     std::array<double, kBuckets> mx{};
     std::array<bool, kBuckets> seen{};
     std::size_t from = 0;
@@ -30,7 +30,7 @@ ActivityProfile build_activity(const std::vector<core::Millis>& ts,
         ActivityState st;
         for (std::size_t i = from; i < end && i < ts.size(); ++i) {
             const double c = st.observe(ts[i], values[i]);
-            const std::size_t b = profile_bucket(ts[i]);
+            const std::size_t b = profile_bucket(zone.local(ts[i]));
             mx[b] = std::max(mx[b], c);
             seen[b] = true;
         }

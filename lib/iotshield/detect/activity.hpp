@@ -8,10 +8,11 @@
 // weighted by the time since the previous reading, so sensors that report only on change and
 // periodic ones alike count events per time. A room's occupancy is a mixture (nobody there: no
 // events; somebody there: events at the occupant's rate), which is why the level is the largest
-// count seen per hour of the day and not a rate: a mean rate per hour (the profile's Bernoulli
-// test) is fooled by every normal stretch of occupancy. The hour's level is the maximum over that
-// hour and its two neighbours of the same day type (schedules shift from day to day), times a
-// margin, plus a floor of two events (two stray triggers of a PIR at night are not an alarm).
+// count seen per hour of the home's day and not a rate: a mean rate per hour (the profile's
+// Bernoulli test) is fooled by every normal stretch of occupancy. The hour's level is the maximum
+// over that hour and its two neighbours of the same day type (schedules shift from day to day),
+// times a margin, plus a floor of two events (two stray triggers of a PIR at night are not an
+// alarm).
 #include "iotshield/core/time.hpp"
 #include "iotshield/detect/profile.hpp"
 
@@ -40,9 +41,11 @@ private:
 };
 
 // From sorted, in-order training readings of one event series (members of a group one after
-// another; `member_end` ends each). Buckets with no readings take the largest level of the others.
+// another; `member_end` ends each), bucketed in `zone`. Buckets with no readings take the largest
+// level of the others.
 [[nodiscard]] ActivityProfile build_activity(const std::vector<core::Millis>& ts,
                                              const std::vector<double>& values,
-                                             const std::vector<std::size_t>& member_end);
+                                             const std::vector<std::size_t>& member_end,
+                                             const core::Zone& zone);
 
 } // namespace iots::detect

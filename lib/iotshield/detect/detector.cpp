@@ -118,8 +118,9 @@ Detector::SeriesMap::iterator Detector::add_series(std::string_view device,
 Verdict Detector::score(core::Millis ts, std::string_view device, std::string_view sensor,
                         double value) {
     Series& s = find_series(device, sensor);
+    const core::Millis local = m_options.zone.local(ts);
     Observation obs;
-    s.state.observe(ts, value, m_options.safety, m_options.stream, s.levels, obs,
+    s.state.observe(ts, local, value, m_options.safety, m_options.stream, s.levels, obs,
                     s.model != nullptr);
     Verdict v;
     const std::uint16_t safety = obs.conditions & kSafety;
@@ -134,7 +135,7 @@ Verdict Detector::score(core::Millis ts, std::string_view device, std::string_vi
     if ((cond & kStuck) != 0)
         score = std::max(score, 0.6);
     if (s.model != nullptr && obs.in_order && !s.model->profile.empty()) {
-        const double ps = s.profile.observe(s.model->profile, ts, value);
+        const double ps = s.profile.observe(s.model->profile, ts, local, value);
         // Hysteresis: an event of this slow statistic lasts until it is back under half its
         // level, so one long deviation is one onset however it hovers around the level.
         if (ps > s.model->profile.limit * (s.profile_event ? 0.5 : 1.0))
@@ -143,7 +144,7 @@ Verdict Detector::score(core::Millis ts, std::string_view device, std::string_vi
     }
     if (s.model != nullptr && obs.in_order && !s.model->activity.empty()) {
         const double c = s.activity.observe(ts, value);
-        const auto level = static_cast<double>(s.model->activity.limit[profile_bucket(ts)]);
+        const auto level = static_cast<double>(s.model->activity.limit[profile_bucket(local)]);
         // Hysteresis as for the profile: back under two thirds of the level ends the event.
         if (c > level * (s.activity_event ? 2.0 / 3.0 : 1.0))
             cond |= kActivity;

@@ -9,6 +9,7 @@
 // Score: 1 for a safety threshold; else the largest of the checks' scores, each mapped so that
 // its own level is 0.5 (r / (1 + r) for a ratio r of statistic to level; the forest's score
 // piecewise linearly with its threshold at 0.5).
+#include "iotshield/core/zone.hpp"
 #include "iotshield/detect/model.hpp"
 #include "iotshield/detect/params.hpp"
 #include "iotshield/detect/series.hpp"
@@ -33,6 +34,7 @@ inline constexpr std::size_t kAllReasonCount = 12;
 struct DetectorOptions {
     SafetyLevels safety;
     StreamLevels stream;
+    core::Zone zone;
 };
 
 struct Verdict {

@@ -71,14 +71,15 @@ struct Pass {
     std::uint64_t readings = 0;
 };
 
-void run_pass(History& h, const SafetyLevels& safety, const StreamLevels& stream, Pass& p) {
+void run_pass(History& h, const SafetyLevels& safety, const StreamLevels& stream,
+              const core::Zone& zone, Pass& p) {
     sort_history(h);
     const bool first_member = p.readings == 0;
     SeriesState state(record::sensor_kind(h.sensor));
     const SeriesLevels defaults;
     Observation obs;
     for (std::size_t i = 0; i < h.ts.size(); ++i) {
-        state.observe(h.ts[i], h.values[i], safety, stream, defaults, obs);
+        state.observe(h.ts[i], zone.local(h.ts[i]), h.values[i], safety, stream, defaults, obs);
         ++p.readings;
         if (!obs.in_order || obs.duplicate)
             continue;
@@ -114,14 +115,14 @@ constexpr double kProfileFloor = 4.0;        // an hour-long mean deviation of 4
 constexpr double kProfileFloorBinary = 12.0; // a likelihood ratio of e^12
 
 // Largest statistic over the readings at or after `from_ts` (the state runs over all of them).
-double profile_max(const Profile& profile, const Pass& p,
+double profile_max(const Profile& profile, const Pass& p, const core::Zone& zone,
                    core::Millis from_ts = std::numeric_limits<core::Millis>::min()) {
     double mx = 0;
     std::size_t from = 0;
     for (std::size_t end : p.member_end) {
         ProfileState st;
         for (std::size_t i = from; i < end; ++i) {
-            const double v = st.observe(profile, p.ts[i], p.values[i]);
+            const double v = st.observe(profile, p.ts[i], zone.local(p.ts[i]), p.values[i]);
             if (p.ts[i] >= from_ts)
                 mx = std::max(mx, v);
         }
@@ -134,7 +135,7 @@ double profile_max(const Profile& profile, const Pass& p,
 // part of the history and run over the rest. An in-sample maximum fits the days it was learnt
 // from, includes the first day while the slow level settles, and needed a wide, arbitrary margin.
 // Returns a negative number when the history is too short to hold days out.
-double held_out_max(const Pass& p, bool binary, double interval) {
+double held_out_max(const Pass& p, bool binary, double interval, const core::Zone& zone) {
     const auto span = static_cast<double>(p.last - p.first);
     if (span < 2 * kHeldOutMinMs)
         return -1;
@@ -149,8 +150,8 @@ double held_out_max(const Pass& p, bool binary, double interval) {
     if (ts.size() < 2)
         return -1;
     // Members one after another: build_profile wants each in order; buckets do not care.
-    const Profile fit = build_profile(ts, values, binary, interval);
-    return profile_max(fit, p, cut);
+    const Profile fit = build_profile(ts, values, binary, interval, zone);
+    return profile_max(fit, p, zone, cut);
 }
 } // namespace
 
@@ -171,9 +172,10 @@ const SeriesModel* Model::find(std::string_view device, std::string_view sensor)
     return kind;
 }
 
-arma::mat feature_matrix(History& h, const SafetyLevels& safety, const StreamLevels& stream) {
+arma::mat feature_matrix(History& h, const SafetyLevels& safety, const StreamLevels& stream,
+                         const core::Zone& zone) {
     Pass p;
-    run_pass(h, safety, stream, p);
+    run_pass(h, safety, stream, zone, p);
     arma::mat X(p.columns.data(), kFeatures, p.columns.size() / kFeatures);
     return X;
 }
@@ -186,6 +188,8 @@ TrainResult train(std::vector<History> histories, const TrainOptions& options) {
     model.params = options.forest;
     model.false_alarm_rate = options.false_alarm_rate;
     model.scope = options.scope;
+    model.zone = options.zone.name();
+    const core::Zone& zone = options.zone;
 
     // Group: one per series, or one per sensor name (device left empty).
     std::map<std::pair<std::string, std::string>, std::vector<History*>> groups;
@@ -197,7 +201,7 @@ TrainResult train(std::vector<History> histories, const TrainOptions& options) {
     for (auto& [key, members] : groups) {
         Pass p;
         for (History* h : members)
-            run_pass(*h, options.safety, options.stream, p);
+            run_pass(*h, options.safety, options.stream, zone, p);
         TrainedGroup g{key.first, key.second, p.readings, p.columns.size() / kFeatures, false};
         if (g.rows < std::max<std::size_t>(options.min_rows, 2)) {
             g.skipped = true;
@@ -237,15 +241,15 @@ TrainResult train(std::vector<History> histories, const TrainOptions& options) {
         const bool binary = record::sensor_kind(sm.sensor) == record::SensorKind::flame ||
                             record::sensor_kind(sm.sensor) == record::SensorKind::motion ||
                             is_binary(p.values);
-        sm.profile = build_profile(p.ts, p.values, binary, interval);
-        sm.profile_train_max = profile_max(sm.profile, p);
-        const double held = held_out_max(p, binary, interval);
+        sm.profile = build_profile(p.ts, p.values, binary, interval, zone);
+        sm.profile_train_max = profile_max(sm.profile, p, zone);
+        const double held = held_out_max(p, binary, interval, zone);
         sm.profile.limit =
             std::max(held >= 0 ? kHeldOutMargin * held : kProfileMargin * sm.profile_train_max,
                      binary ? kProfileFloorBinary : kProfileFloor);
 
         if (binary)
-            sm.activity = build_activity(p.ts, p.values, p.member_end);
+            sm.activity = build_activity(p.ts, p.values, p.member_end, zone);
         else if (options.kmeans)
             sm.kmeans = train_kmeans(p.values, p.member_end, q);
 

@@ -3,6 +3,7 @@
 // user's false-alarm rate, and the streaming levels calibrated on the same normal data. Training
 // is a pure function of the history and the options (seeded, deterministic).
 #include "iotshield/core/time.hpp"
+#include "iotshield/core/zone.hpp"
 #include "iotshield/detect/activity.hpp"
 #include "iotshield/detect/iforest.hpp"
 #include "iotshield/detect/kmeans.hpp"
@@ -46,13 +47,16 @@ struct SeriesModel {
 };
 
 struct Model {
-    // 2: time-of-day profile per series; 3: activity levels of event series, k-means ensemble
-    static constexpr std::uint32_t kFormatVersion = 3;
+    // 2: time-of-day profile per series; 3: activity levels of event series, k-means ensemble;
+    // 4: the time zone of the profiles (version 3 files read as UTC)
+    static constexpr std::uint32_t kFormatVersion = 4;
     ForestParams params;
     double false_alarm_rate = 0.1; // false alarms per series and day, per check
     Scope scope = Scope::series;
     core::Millis train_from = 0;
     core::Millis train_to = 0;
+    // The IANA zone the time-of-day features, profiles and activity levels were learnt in.
+    std::string zone = "UTC";
     std::vector<SeriesModel> series;
 
     // The series' own model, else the per-kind model for its sensor, else nullptr.
@@ -76,6 +80,7 @@ struct TrainOptions {
     StreamLevels stream;
     std::size_t min_rows = 64; // fewer feature rows: no forest for that group
     bool kmeans = false;       // train the k-means ensemble of numeric series (kmeans.hpp)
+    core::Zone zone;           // the home's clock: hours and weekends of the profiles
 };
 
 struct TrainedGroup {
@@ -95,6 +100,6 @@ struct TrainResult {
 
 // Feature rows (one column per reading) of one series, as detection computes them. Sorts h.
 [[nodiscard]] arma::mat feature_matrix(History& h, const SafetyLevels& safety,
-                                       const StreamLevels& stream);
+                                       const StreamLevels& stream, const core::Zone& zone = {});
 
 } // namespace iots::detect

@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <array>
 #include <bit>
 #include <cerrno>
@@ -25,6 +26,16 @@ constexpr std::size_t kHeader = 20;
 constexpr std::uint32_t kMaxSeries = 1U << 20;
 constexpr std::uint32_t kMaxString = 64;
 constexpr std::string_view kNameRule = "1-64 characters of A-Z a-z 0-9 _ . -";
+// Version 3 has no zone: its profiles were learnt in UTC.
+constexpr std::uint32_t kFirstVersionRead = 3;
+
+// The characters of tz database names ("America/Argentina/Buenos_Aires", "Etc/GMT+5").
+bool valid_zone_name(std::string_view s) {
+    return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
+        return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+               c == '/' || c == '_' || c == '-' || c == '+' || c == '.';
+    });
+}
 
 class Writer {
 public:
@@ -192,6 +203,7 @@ std::string encode_model(const Model& model) {
     p.u8(static_cast<std::uint8_t>(model.scope));
     p.i64(model.train_from);
     p.i64(model.train_to);
+    p.str(model.zone);
     p.u32(static_cast<std::uint32_t>(model.series.size()));
     for (const auto& s : model.series) {
         p.str(s.device);
@@ -260,9 +272,10 @@ Model decode_model(std::string_view bytes, std::string_view name) {
             fmt::format("truncated: {} bytes, the header alone is {}", bytes.size(), kHeader));
     Reader h(bytes.substr(kMagic.size()), name);
     const std::uint32_t version = h.u32("version");
-    if (version != Model::kFormatVersion)
-        header.fail(fmt::format("format version {} is not supported (this build reads version {})",
-                                version, Model::kFormatVersion));
+    if (version != Model::kFormatVersion && version != kFirstVersionRead)
+        header.fail(fmt::format("format version {} is not supported (this build reads versions {} "
+                                "to {})",
+                                version, kFirstVersionRead, Model::kFormatVersion));
     const std::uint64_t length = h.u64("length");
     const std::uint64_t expected = kHeader + length + 4;
     if (length > bytes.size() || bytes.size() < expected)
@@ -307,6 +320,11 @@ Model decode_model(std::string_view bytes, std::string_view name) {
     m.scope = static_cast<Scope>(scope);
     m.train_from = r.i64("train_from");
     m.train_to = r.i64("train_to");
+    if (version >= 4) {
+        m.zone = r.str("zone");
+        if (!valid_zone_name(m.zone))
+            r.fail("corrupt: zone is not an IANA time zone name");
+    }
     const std::uint32_t count = r.u32("series count");
     if (count > kMaxSeries)
         r.fail(fmt::format("corrupt: series count {} (at most {})", count, kMaxSeries));

@@ -7,8 +7,6 @@
 namespace iots::detect {
 
 namespace {
-constexpr std::int64_t kHourMs = 3'600'000;
-constexpr std::int64_t kDayMs = 86'400'000;
 constexpr double kMadToSigma = 1.4826;
 constexpr double kClip = 8.0;
 constexpr double kMaxWeight = 720.0; // a gap counts as at most one hour-constant of time
@@ -33,23 +31,22 @@ std::pair<double, double> centre_spread(std::vector<double>& v) {
 }
 } // namespace
 
-std::size_t profile_bucket(core::Millis ts) noexcept {
-    const std::int64_t day = ts >= 0 ? ts / kDayMs : (ts - kDayMs + 1) / kDayMs;
-    const std::int64_t in_day = ts - day * kDayMs;
-    // 1970-01-01 was a Thursday: day 0 -> weekday 3 (Monday = 0).
-    const std::int64_t weekday = ((day + 3) % 7 + 7) % 7;
-    const auto hour = static_cast<std::size_t>(in_day / kHourMs);
-    return hour + (weekday >= 5 ? 24 : 0);
+std::size_t profile_bucket(core::Millis local) noexcept {
+    const auto hour = static_cast<std::size_t>(core::local_hour(local));
+    return hour + (core::local_weekday(local) >= 5 ? 24 : 0);
 }
 
 Profile build_profile(const std::vector<core::Millis>& ts, const std::vector<double>& values,
-                      bool binary, double interval_ms) {
+                      bool binary, double interval_ms, const core::Zone& zone) {
     Profile p;
     p.binary = binary;
     p.interval_ms = std::max(interval_ms, 1.0);
+    std::vector<core::Millis> local(ts.size());
+    std::transform(ts.begin(), ts.end(), local.begin(),
+                   [&zone](core::Millis t) { return zone.local(t); });
     std::array<std::vector<double>, kBuckets> by_bucket;
     for (std::size_t i = 0; i < ts.size(); ++i)
-        by_bucket[profile_bucket(ts[i])].push_back(values[i]);
+        by_bucket[profile_bucket(local[i])].push_back(values[i]);
 
     if (binary) {
         // Event rate with half an event of prior per bucket (never exactly 0 or 1).
@@ -103,8 +100,8 @@ Profile build_profile(const std::vector<core::Millis>& ts, const std::vector<dou
     ProfileState st;
     for (std::size_t i = 0; i < ts.size(); ++i) {
         double r = 0;
-        (void)st.observe(p, ts[i], values[i], &r);
-        residuals[profile_bucket(ts[i])].push_back(r);
+        (void)st.observe(p, ts[i], local[i], values[i], &r);
+        residuals[profile_bucket(local[i])].push_back(r);
     }
     for (std::size_t b = 0; b < kBuckets; ++b) {
         std::vector<double> v = pooled(residuals, b);
@@ -118,9 +115,9 @@ Profile build_profile(const std::vector<core::Millis>& ts, const std::vector<dou
     return p;
 }
 
-double ProfileState::observe(const Profile& p, core::Millis ts, double value,
+double ProfileState::observe(const Profile& p, core::Millis ts, core::Millis local, double value,
                              double* residual) noexcept {
-    const std::size_t b = profile_bucket(ts);
+    const std::size_t b = profile_bucket(local);
     if (p.binary) {
         const double p0 = std::clamp(static_cast<double>(p.centre[b]), 1e-4, 0.9);
         const double p1 = std::min(0.95, std::max(4.0 * p0, 0.5));

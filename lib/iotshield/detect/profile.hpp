@@ -1,10 +1,11 @@
 #pragma once
 // The time-of-day profile of one series, learnt at training time and stored in the model: per
-// hour of the day (UTC), weekdays and weekends apart, a robust centre and spread (numeric series)
-// or an event rate (binary series such as motion). Detection follows a CUSUM of the deviation from
-// what this hour normally looks like, so a slow drift (a failed heating) or activity at an hour
-// when the series is normally quiet (motion while the household is away) builds up evidence until
-// it crosses the level calibrated on the training data, and the onset is flagged once.
+// hour of the home's day (local time in its zone, core/zone.hpp), weekdays and weekends apart, a
+// robust centre and spread (numeric series) or an event rate (binary series such as motion).
+// Detection follows a CUSUM of the deviation from what this hour normally looks like, so a slow
+// drift (a failed heating) or activity at an hour when the series is normally quiet (motion while
+// the household is away) builds up evidence until it crosses the level calibrated on the training
+// data, and the onset is flagged once.
 //
 // Numeric: expected value = a slow level (EWMA with a one-day time constant of the reading minus
 // its hour's offset, winsorised at 3 spreads, so drift and level shifts are followed within a day
@@ -16,6 +17,7 @@
 // bucket's rate p0, summed over the last kRateWindow readings (a windowed version of the
 // Bernoulli CUSUM, Reynolds & Stoumbos 1999): bounded, so normal busy stretches cannot pile up.
 #include "iotshield/core/time.hpp"
+#include "iotshield/core/zone.hpp"
 
 #include <array>
 #include <cstddef>
@@ -27,8 +29,8 @@ namespace iots::detect {
 inline constexpr std::size_t kBuckets = 48;    // 24 hours x {Monday-Friday, Saturday-Sunday}
 inline constexpr std::size_t kRateWindow = 24; // readings (two minutes at 5 s)
 
-// Bucket of a timestamp: hour of the UTC day, +24 on Saturdays and Sundays.
-[[nodiscard]] std::size_t profile_bucket(core::Millis ts) noexcept;
+// Bucket of a local wall time (core::Zone::local): its hour, +24 on Saturdays and Sundays.
+[[nodiscard]] std::size_t profile_bucket(core::Millis local) noexcept;
 
 struct Profile {
     bool binary = false;
@@ -42,18 +44,19 @@ struct Profile {
 };
 
 // Centre and spread per bucket from sorted, in-order training readings of one series (buckets
-// with too few readings borrow the pooled hour, then the whole series). Leaves limit at 0: the
-// caller calibrates it by running ProfileState over the same readings.
+// with too few readings borrow the pooled hour, then the whole series), bucketed in `zone`.
+// Leaves limit at 0: the caller calibrates it by running ProfileState over the same readings.
 [[nodiscard]] Profile build_profile(const std::vector<core::Millis>& ts,
                                     const std::vector<double>& values, bool binary,
-                                    double interval_ms);
+                                    double interval_ms, const core::Zone& zone);
 
 // Per-series detection state: fixed size, no allocation.
 class ProfileState {
 public:
-    // Returns the statistic (>= 0) after this in-order reading; `residual`, if given, receives
-    // (x - expected) for numeric series (training uses it for the spreads).
-    double observe(const Profile& p, core::Millis ts, double value,
+    // Returns the statistic (>= 0) after this in-order reading at instant ts, local wall time
+    // `local` (its bucket); `residual`, if given, receives (x - expected) for numeric series
+    // (training uses it for the spreads).
+    double observe(const Profile& p, core::Millis ts, core::Millis local, double value,
                    double* residual = nullptr) noexcept;
     [[nodiscard]] double statistic() const noexcept { return m_sum < 0 ? -m_sum : m_sum; }
 

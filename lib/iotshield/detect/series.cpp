@@ -102,9 +102,9 @@ int SeriesState::stuck_needed(const StreamLevels& stream, int series_min) const 
     return n;
 }
 
-void SeriesState::observe(core::Millis ts, double value, const SafetyLevels& safety,
-                          const StreamLevels& stream, const SeriesLevels& levels, Observation& out,
-                          bool features) noexcept {
+void SeriesState::observe(core::Millis ts, core::Millis local, double value,
+                          const SafetyLevels& safety, const StreamLevels& stream,
+                          const SeriesLevels& levels, Observation& out, bool features) noexcept {
     out = Observation{};
     using record::SensorKind;
     if (m_kind == SensorKind::flame && value >= 0.5)
@@ -171,7 +171,7 @@ void SeriesState::observe(core::Millis ts, double value, const SafetyLevels& saf
     const double slow_sd = std::sqrt(m_slow_var);
     const double tiny = 1e-9 * (1.0 + std::fabs(m_mean));
     if (features) {
-        const auto tod = static_cast<double>(((ts % kDayMs) + kDayMs) % kDayMs) /
+        const auto tod = static_cast<double>(((local % kDayMs) + kDayMs) % kDayMs) /
                          static_cast<double>(kDayMs) * 2.0 * std::numbers::pi;
         // "level" is the value against the slow mean, not the raw value: a forest on raw values
         // flags every slow drift past the training range (an ageing gas sensor) as isolated.

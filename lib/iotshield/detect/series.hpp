@@ -133,7 +133,8 @@ public:
     explicit SeriesState(record::SensorKind kind = record::SensorKind::other) noexcept;
 
     // features: fill out.features (only a model scores them; features_valid is set either way).
-    void observe(core::Millis ts, double value, const SafetyLevels& safety,
+    // `local` is ts as the home's wall time (core::Zone::local): the time-of-day features.
+    void observe(core::Millis ts, core::Millis local, double value, const SafetyLevels& safety,
                  const StreamLevels& stream, const SeriesLevels& levels, Observation& out,
                  bool features = true) noexcept;
 
