@@ -47,11 +47,30 @@ void drain_scores(store::ScoreWriter& writer) {
     }
 }
 
+// The model's profiles were learnt in its zone: that is the default, and another --tz is obeyed
+// with a warning (a household that moved, or a model trained before zones were recorded).
+core::Zone model_zone(const std::string& path, const detect::Model& model, const std::string& tz,
+                      core::Logger& log) {
+    if (tz.empty()) {
+        try {
+            return core::Zone::named(model.zone);
+        } catch (const Error& e) {
+            throw Error(Exit::no_input, fmt::format("model {}: {}", path, e.what()));
+        }
+    }
+    core::Zone zone = cli::tz_zone(tz);
+    if (zone.name() != model.zone)
+        log.warn("--tz {} differs from the time zone of model {} ({}): its daily profiles were "
+                 "learnt in {} hours",
+                 zone.name(), path, model.zone, model.zone);
+    return zone;
+}
+
 int detect_main(cli::Context& ctx) {
     CLI::App app{"Score sensor readings for anomalies: safety thresholds and streaming checks, "
                  "plus an isolation forest given a model from iots-train."};
     cli::init_app(app);
-    std::string model_path, db_path, score_wait;
+    std::string model_path, db_path, score_wait, tz;
     bool anomalies_only = false, strict = false;
     std::uint64_t max_bad = 0;
     core::BrokerOptions broker;
@@ -59,6 +78,9 @@ int detect_main(cli::Context& ctx) {
     app.add_option("--model", model_path,
                    "Model file written by iots-train (none: streaming checks only)");
     app.add_flag("--anomalies-only", anomalies_only, "Write only readings flagged anomalous");
+    cli::add_tz_option(app, tz,
+                       "The home's IANA time zone, like Europe/Berlin, for the daily profiles "
+                       "(default: the model's zone, else $TZ, else UTC)");
     cli::add_db_option(app, db_path, "Write score and flag back to stored readings, add anomalies");
     app.add_option("--score-wait", score_wait,
                    "With --db: how long a score waits for its reading to be stored by another "
@@ -85,12 +107,14 @@ int detect_main(cli::Context& ctx) {
     std::optional<detect::Model> model;
     if (!model_path.empty()) {
         model = detect::load_model(model_path);
-        ctx.log.info("model {}: {} series, trained on {} .. {}", model_path, model->series.size(),
-                     core::format_rfc3339(model->train_from),
-                     core::format_rfc3339(model->train_to));
+        ctx.log.info("model {}: {} series, trained on {} .. {}, time zone {}", model_path,
+                     model->series.size(), core::format_rfc3339(model->train_from),
+                     core::format_rfc3339(model->train_to), model->zone);
+        opt.zone = model_zone(model_path, *model, tz, ctx.log);
     } else {
         ctx.log.info(
             "no model: streaming checks only (safety thresholds, zscore, spike, stuck, gap)");
+        opt.zone = cli::tz_zone(tz);
     }
     detect::Detector detector(opt, model ? &*model : nullptr);
     std::optional<store::Database> db;

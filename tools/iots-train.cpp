@@ -33,7 +33,7 @@ int train_main(cli::Context& ctx) {
     CLI::App app{"Train the anomaly model (isolation forests and calibrated streaming levels) "
                  "from normal history, for iots-detect --model."};
     cli::init_app(app);
-    std::string db_path, model_path, since, until, scope = "series";
+    std::string db_path, model_path, since, until, scope = "series", tz;
     store::HistoryFilter filter;
     detect::TrainOptions opt;
     cli::add_db_option(app, db_path, "Read history from this database (default: NDJSON on stdin)");
@@ -53,12 +53,16 @@ int train_main(cli::Context& ctx) {
     app.add_option("--per", scope,
                    "One model per 'series' (device and sensor) or per sensor 'kind'")
         ->check(CLI::IsMember({"series", "kind"}));
+    cli::add_tz_option(app, tz,
+                       "The home's IANA time zone, like Europe/Berlin: daily profiles are learnt "
+                       "in its hours, daylight saving included (default: $TZ, else UTC)");
     app.add_flag("--kmeans", opt.kmeans,
                  "Also train a k-means ensemble per numeric series (Netdata's method; off: it "
                  "did not win on bench/detect_eval.py)");
     ctx.parse(app);
     opt.forest.depth = static_cast<std::uint32_t>(std::ceil(std::log2(opt.forest.subsample)));
     opt.scope = scope == "kind" ? detect::Scope::kind : detect::Scope::series;
+    opt.zone = cli::tz_zone(tz);
     if (!since.empty())
         filter.since = parse_time("--since", since);
     if (!until.empty())
@@ -148,9 +152,9 @@ int train_main(cli::Context& ctx) {
     detect::save_model(model_path, result.model);
     const auto ms = [](auto d) { return std::chrono::duration<double, std::milli>(d).count(); };
     ctx.log.info("{} models from {} readings ({} incident readings left out, {} rejected); read "
-                 "{:.0f} ms, trained {:.0f} ms; wrote {}",
+                 "{:.0f} ms, trained {:.0f} ms; time zone {}; wrote {}",
                  result.model.series.size(), rows, left_out, bad, ms(t1 - t0), ms(t2 - t1),
-                 model_path);
+                 result.model.zone, model_path);
     return 0;
 }
 } // namespace

@@ -5,6 +5,7 @@ set -euo pipefail
 : "${IOTS_BIN:?run through ctest (IOTS_BIN not set)}"
 : "${IOTS_SRC:?run through ctest (IOTS_SRC not set)}"
 export PATH="$IOTS_BIN:$PATH"
+unset TZ # the tools default to the zone in $TZ: a test that wants one says so
 
 TEST_NAME=$(basename "$0" .sh)
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/iots-e2e-$TEST_NAME.XXXXXX")

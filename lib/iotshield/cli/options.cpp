@@ -87,6 +87,20 @@ CLI::Option* add_db_option(CLI::App& app, std::string& path, const std::string& 
     return app.add_option("--db", path, help + " (env IOTS_DB)")->envname("IOTS_DB");
 }
 
+CLI::Option* add_tz_option(CLI::App& app, std::string& name, const std::string& help) {
+    return app.add_option("--tz", name, help);
+}
+
+core::Zone tz_zone(const std::string& name) {
+    if (name.empty())
+        return core::Zone::from_environment();
+    try {
+        return core::Zone::named(name);
+    } catch (const Error& e) {
+        throw Error(e.code(), std::string("--tz: ") + e.what());
+    }
+}
+
 std::int64_t duration_ms(const std::string& option, const std::string& text) {
     const auto ms = core::parse_duration(text);
     if (!ms)

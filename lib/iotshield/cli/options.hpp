@@ -1,6 +1,7 @@
 #pragma once
 // Option groups shared by several tools, so each flag is spelled and documented once.
 #include "iotshield/core/broker_options.hpp"
+#include "iotshield/core/zone.hpp"
 
 #include <CLI/CLI.hpp>
 
@@ -18,6 +19,11 @@ void finish_broker_options(core::BrokerOptions& options);
 
 // --db FILE, with IOTS_DB as the environment fallback.
 CLI::Option* add_db_option(CLI::App& app, std::string& path, const std::string& help);
+
+// --tz ZONE, the home's IANA time zone (the value stays empty when the option is not given).
+CLI::Option* add_tz_option(CLI::App& app, std::string& name, const std::string& help);
+// After parse: the zone of --tz, else $TZ, else UTC. Throws Error(usage) naming --tz or TZ.
+[[nodiscard]] core::Zone tz_zone(const std::string& name);
 
 // Parses a duration option value ("5s", "14d") into milliseconds; throws Error(usage) naming the
 // option.
