@@ -28,7 +28,7 @@ int sim_main(cli::Context& ctx) {
     sim::Config c;
     int devices = 0;
     std::vector<std::string> names, rooms, incidents;
-    std::string interval = "5s", start, duration, rate;
+    std::string interval = "5s", start, duration, rate, tz;
     std::uint64_t count = 0;
     bool realtime = false, no_labels = false, actuators = false;
     core::BrokerOptions broker;
@@ -51,8 +51,13 @@ int sim_main(cli::Context& ctx) {
                    "Inject KIND@OFFSET[:DURATION][/DEVICE[/SENSOR]], e.g. fire@2h (repeatable)");
     app.add_option("--incident-rate", rate, "Random incidents, e.g. 3/d (per hour h, week w)");
     app.add_flag("--no-labels", no_labels, "Leave out the ground-truth label of each reading");
+    auto* tz_opt = cli::add_tz_option(
+        app, tz,
+        "The household's IANA time zone, like Europe/Berlin: its day follows the local clock, "
+        "daylight saving included (default: $TZ, else UTC)");
     app.add_option("--utc-offset", c.utc_offset_hours,
-                   "Hours the household's clock is ahead of UTC (0)");
+                   "Hours the household's clock is ahead of UTC, a fixed offset instead of --tz")
+        ->excludes(tz_opt);
     app.add_flag("--actuators", actuators,
                  "Answer commands on <prefix>/control/<device> (needs -h)");
     cli::add_broker_options(app, broker);
@@ -62,6 +67,8 @@ int sim_main(cli::Context& ctx) {
     c.devices = sim::make_devices(devices, names, rooms);
     c.interval = cli::duration_ms("--interval", interval);
     c.labels = !no_labels;
+    if (app.count("--utc-offset") == 0)
+        c.zone = cli::tz_zone(tz);
     for (const auto& text : incidents)
         c.incidents.push_back(sim::parse_incident(text));
     if (!rate.empty())

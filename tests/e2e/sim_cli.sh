@@ -36,6 +36,11 @@ iots-sim --duration 2h --incident-rate 6/d --incident fire@30m --seed 7 --utc-of
 cmp -s "$WORK/a" "$WORK/b" || fail "same seed gave different output"
 ! cmp -s "$WORK/a" "$WORK/c" || fail "another seed gave the same output"
 ! cmp -s "$WORK/a" "$WORK/d" || fail "--utc-offset changed nothing"
+# --tz moves it too, and TZ is its default.
+iots-sim --duration 2h --incident-rate 6/d --incident fire@30m --seed 7 --tz Asia/Kolkata > "$WORK/e"
+TZ=Asia/Kolkata iots-sim --duration 2h --incident-rate 6/d --incident fire@30m --seed 7 > "$WORK/f"
+! cmp -s "$WORK/a" "$WORK/e" || fail "--tz changed nothing"
+cmp -s "$WORK/e" "$WORK/f" || fail "TZ is not the default of --tz"
 grep -q '"label":"fire"' "$WORK/a" || fail "--incident fire@30m not labelled"
 
 # Every incident kind on request, labelled.
@@ -54,7 +59,7 @@ grep -q -- "--incident-rate" "$WORK/help" || fail "--help lacks --incident-rate"
 for bad in "--bogus" "--devices 0" "--interval 5x" "--incident smoke@1h" "--incident fire@1h/nobody" \
     "--incident-rate 3" "--start yesterday" "--count 5 --duration 1h" "--utc-offset 20" \
     "--realtime --start 2025-01-01T00:00:00Z" "--actuators" "--device-names a,a" \
-    "--devices 2 --rooms kitchen"; do
+    "--devices 2 --rooms kitchen" "--tz Nowhere/Land" "--tz Europe/Berlin --utc-offset 1"; do
     set +e
     # shellcheck disable=SC2086
     iots-sim $bad --count 1 > "$WORK/out" 2> "$WORK/err"

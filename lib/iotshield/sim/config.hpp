@@ -3,6 +3,7 @@
 // command-line spellings (`fire@2h:10m/esp32-kitchen`, `3/d`, `kitchen,office`). Parsers throw
 // iots::Error(Exit::usage) with a message that names the option and the bad part.
 #include "iotshield/core/time.hpp"
+#include "iotshield/core/zone.hpp"
 
 #include <cstdint>
 #include <optional>
@@ -50,7 +51,11 @@ struct Config {
     std::vector<IncidentSpec> incidents;
     double incidents_per_day = 0; // random incidents, all devices together
     bool labels = true;
-    double utc_offset_hours = 0; // the household's clock: schedule and sun follow local time
+    // The household's clock: its routine follows the wall time of `zone` (daylight saving
+    // included) shifted by utc_offset_hours (iots-sim sets one or the other); the sun and the
+    // outdoor temperature follow the zone's standard time.
+    core::Zone zone;
+    double utc_offset_hours = 0;
 };
 
 // The default start of a simulated (not real-time) run: fixed, so that output is reproducible.

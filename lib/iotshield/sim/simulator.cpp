@@ -289,9 +289,10 @@ struct Simulator::Impl {
     void activate(std::size_t index);
     void step_device(Device& d, core::Millis base_ts);
     [[nodiscard]] DayPlan plan_for(std::int64_t day) const { return make_plan(cfg.seed, day); }
+    std::int32_t standard_offset_s = 0; // the zone's offset without daylight saving
     [[nodiscard]] double local_hours(core::Millis t, std::int64_t& day) const {
-        const auto local =
-            t + static_cast<core::Millis>(std::llround(cfg.utc_offset_hours * kMsPerHour));
+        const auto local = cfg.zone.local(t) + static_cast<core::Millis>(
+                                                   std::llround(cfg.utc_offset_hours * kMsPerHour));
         day = floor_div(local, static_cast<std::int64_t>(kMsPerDay));
         return static_cast<double>(local - day * static_cast<std::int64_t>(kMsPerDay)) / kMsPerHour;
     }
@@ -311,6 +312,11 @@ struct Simulator::Impl {
 Simulator::Impl::Impl(const Config& c)
     : cfg(c), household_rng(mix(c.seed, kTagHousehold)), schedule_rng(mix(c.seed, kTagSchedule)) {
     validate(cfg);
+    // Daylight saving adds to the standard offset in either hemisphere: the smaller of a winter
+    // and a summer offset is the standard one.
+    const auto half_year = static_cast<core::Millis>(182 * kMsPerDay);
+    standard_offset_s =
+        std::min(cfg.zone.offset_s(cfg.start), cfg.zone.offset_s(cfg.start + half_year));
     const std::size_t n = cfg.devices.size();
     hh.weather = 3.0 * household_rng.normal();
     hh.cloud_z = household_rng.normal();
@@ -405,16 +411,18 @@ void Simulator::Impl::update_household(core::Millis t, double dt_h, bool draw) {
                               (p.back >= 0 && std::fabs(hour - p.back) < 0.15));
     hh.wfh_hours = home && p.wfh && hour >= 9 && hour < 17;
 
-    // Season and sun from the fraction of the year (the orbit's phase; good to a day or so).
+    // Season and sun from the fraction of the year (the orbit's phase; good to a day or so). The
+    // sun keeps standard time: under daylight saving it peaks an hour later on the clock.
     const double days = static_cast<double>(day) + hour / 24.0;
+    const double sun_hour = hour - (cfg.zone.offset_s(t) - standard_offset_s) / 3600.0;
     const double gamma = 2 * kPi * std::fmod(days, kYear) / kYear;
     const double coldest = 2 * kPi * 18 / kYear; // about 18 January
     const double season = 10.5 - 9.5 * std::cos(gamma - coldest);
     const double amplitude = 4.5 - 1.5 * std::cos(gamma - coldest);
-    hh.t_out = season + amplitude * std::cos(2 * kPi * (hour - 15) / 24) + hh.weather;
+    hh.t_out = season + amplitude * std::cos(2 * kPi * (sun_hour - 15) / 24) + hh.weather;
     const double cloud = 1.0 / (1.0 + std::exp(-(hh.cloud_z + 0.3)));
     const double decl = -23.44 * kPi / 180 * std::cos(gamma + 2 * kPi * 10 / kYear);
-    const double hour_angle = (hour - 12) * 15 * kPi / 180;
+    const double hour_angle = (sun_hour - 12) * 15 * kPi / 180;
     const double sin_el = std::sin(kLatitude) * std::sin(decl) +
                           std::cos(kLatitude) * std::cos(decl) * std::cos(hour_angle);
     const double el_deg = std::asin(std::clamp(sin_el, -1.0, 1.0)) * 180 / kPi;
