@@ -1,6 +1,7 @@
 # fish completion for iots-detect
 complete -c iots-detect -l model -r -F -d 'Model file from iots-train'
 complete -c iots-detect -l anomalies-only -d 'Write only anomalous readings'
+complete -c iots-detect -l tz -x -a '(string replace /usr/share/zoneinfo/ "" (find /usr/share/zoneinfo \( -path "*/posix" -o -path "*/right" \) -prune -o \( -type f -o -type l \) -name "[A-Z]*" -print))' -d "The home's IANA time zone (the model's, else TZ, else UTC)"
 complete -c iots-detect -l db -r -F -d 'Write scores and anomalies to this database'
 complete -c iots-detect -l score-wait -x -d 'How long a score waits for its reading to be stored (60s)'
 complete -c iots-detect -l gas-ppm -x -d 'Gas alarm level in ppm (1500)'

@@ -11,6 +11,7 @@ complete -c iots-train -l subsample -x -d 'Points per tree (256)'
 complete -c iots-train -l seed -x -d 'Random seed (1)'
 complete -c iots-train -l per -x -a 'series kind' -d 'One model per series or per sensor kind'
 complete -c iots-train -l kmeans -d 'Also train a k-means ensemble per numeric series'
+complete -c iots-train -l tz -x -a '(string replace /usr/share/zoneinfo/ "" (find /usr/share/zoneinfo \( -path "*/posix" -o -path "*/right" \) -prune -o \( -type f -o -type l \) -name "[A-Z]*" -print))' -d "The home's IANA time zone (TZ, else UTC)"
 complete -c iots-train -s v -l verbose -d 'More diagnostics'
 complete -c iots-train -l quiet-log -d 'Only errors on stderr'
 complete -c iots-train -l version -d 'Print the version'
