@@ -281,6 +281,7 @@ struct Simulator::Impl {
     std::uint64_t random_count = 0;
     core::Millis next_random = -1;
     std::vector<const record::Reading*> out;
+    std::int32_t standard_offset_s = 0; // the zone's offset without daylight saving
 
     explicit Impl(const Config& c);
     void begin_tick();
@@ -289,7 +290,6 @@ struct Simulator::Impl {
     void activate(std::size_t index);
     void step_device(Device& d, core::Millis base_ts);
     [[nodiscard]] DayPlan plan_for(std::int64_t day) const { return make_plan(cfg.seed, day); }
-    std::int32_t standard_offset_s = 0; // the zone's offset without daylight saving
     [[nodiscard]] double local_hours(core::Millis t, std::int64_t& day) const {
         const auto local = cfg.zone.local(t) + static_cast<core::Millis>(
                                                    std::llround(cfg.utc_offset_hours * kMsPerHour));
