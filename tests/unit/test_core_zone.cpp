@@ -159,6 +159,11 @@ BOOST_AUTO_TEST_CASE(from_environment_reads_tz) {
     BOOST_TEST(Zone::from_environment().name() == "Australia/Sydney");
     ::setenv("TZ", ":Europe/Berlin", 1);
     BOOST_TEST(Zone::from_environment().name() == "Europe/Berlin");
+    // A path into the tz database (TZ=:/etc/localtime is the common one).
+    ::setenv("TZ", ":/usr/share/zoneinfo/Asia/Kolkata", 1);
+    BOOST_TEST(Zone::from_environment().name() == "Asia/Kolkata");
+    ::setenv("TZ", ":/etc/passwd", 1);
+    BOOST_CHECK_THROW((void)Zone::from_environment(), Error);
     ::setenv("TZ", "CET-1CEST", 1);
     try {
         (void)Zone::from_environment();

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
+#include <filesystem>
 #include <stdexcept>
 
 namespace iots::core {
@@ -14,6 +15,7 @@ namespace iots::core {
 namespace {
 constexpr Millis kMaxSeconds = std::numeric_limits<Millis>::max() / 1000;
 constexpr Millis kMinSeconds = std::numeric_limits<Millis>::min() / 1000;
+constexpr std::string_view kZoneinfo = "/zoneinfo/";
 
 Millis to_millis(date::sys_seconds t) noexcept {
     const Millis s = t.time_since_epoch().count();
@@ -47,6 +49,18 @@ Zone Zone::from_environment() {
     std::string_view name(tz);
     if (name.front() == ':')
         name.remove_prefix(1);
+    std::string resolved;
+    if (!name.empty() && name.front() == '/') { // TZ=:/etc/localtime: the zone that file is
+        std::error_code ec;
+        resolved = std::filesystem::canonical(std::filesystem::path(name), ec).string();
+        const auto at = resolved.find(kZoneinfo);
+        if (ec || at == std::string::npos)
+            throw Error(Exit::usage, "TZ: " + std::string(name) +
+                                         " is not a file of the tz database (" +
+                                         std::string(kZoneinfo) + ")");
+        resolved.erase(0, at + kZoneinfo.size());
+        name = resolved;
+    }
     try {
         return named(name);
     } catch (const Error& e) {

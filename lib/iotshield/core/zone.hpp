@@ -29,7 +29,8 @@ public:
     // "Europe/Berlin", "Australia/Sydney", "UTC". Throws Error(Exit::usage) for an unknown name.
     [[nodiscard]] static Zone named(std::string_view iana);
     // $TZ when set and not empty, else UTC. A leading ':' (POSIX "implementation-defined") is
-    // dropped; anything else that is not an IANA name is Error(Exit::usage).
+    // dropped, and a path (TZ=:/etc/localtime) names the zone of the tz database file it resolves
+    // to; anything else that is not an IANA name is Error(Exit::usage).
     [[nodiscard]] static Zone from_environment();
 
     [[nodiscard]] const std::string& name() const noexcept { return m_name; }
