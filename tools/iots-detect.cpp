@@ -49,21 +49,20 @@ void drain_scores(store::ScoreWriter& writer) {
 
 // The model's profiles were learnt in its zone: that is the default, and another --tz is obeyed
 // with a warning (a household that moved, or a model trained before zones were recorded).
-core::Zone model_zone(const std::string& path, const detect::Model& model, const std::string& tz,
-                      core::Logger& log) {
-    if (tz.empty()) {
+core::Zone model_zone(const std::string& path, const detect::Model& model,
+                      const std::optional<core::Zone>& given, core::Logger& log) {
+    if (!given) {
         try {
             return core::Zone::named(model.zone);
         } catch (const Error& e) {
             throw Error(Exit::no_input, fmt::format("model {}: {}", path, e.what()));
         }
     }
-    core::Zone zone = cli::tz_zone(tz);
-    if (zone.name() != model.zone)
+    if (given->name() != model.zone)
         log.warn("--tz {} differs from the time zone of model {} ({}): its daily profiles were "
                  "learnt in {} hours",
-                 zone.name(), path, model.zone, model.zone);
-    return zone;
+                 given->name(), path, model.zone, model.zone);
+    return *given;
 }
 
 int detect_main(cli::Context& ctx) {
@@ -104,17 +103,21 @@ int detect_main(cli::Context& ctx) {
         score_opt.wait_ms = cli::duration_ms("--score-wait", score_wait);
     }
 
+    std::optional<core::Zone> tz_given;
+    if (!tz.empty())
+        tz_given = cli::tz_zone(tz);
+
     std::optional<detect::Model> model;
     if (!model_path.empty()) {
         model = detect::load_model(model_path);
         ctx.log.info("model {}: {} series, trained on {} .. {}, time zone {}", model_path,
                      model->series.size(), core::format_rfc3339(model->train_from),
                      core::format_rfc3339(model->train_to), model->zone);
-        opt.zone = model_zone(model_path, *model, tz, ctx.log);
+        opt.zone = model_zone(model_path, *model, tz_given, ctx.log);
     } else {
         ctx.log.info(
             "no model: streaming checks only (safety thresholds, zscore, spike, stuck, gap)");
-        opt.zone = cli::tz_zone(tz);
+        opt.zone = tz_given ? *tz_given : core::Zone::from_environment();
     }
     detect::Detector detector(opt, model ? &*model : nullptr);
     std::optional<store::Database> db;

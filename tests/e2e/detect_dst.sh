@@ -60,8 +60,25 @@ iots-detect --model "$WORK/berlin.m" --tz Europe/Berlin --anomalies-only < "$WOR
 cmp -s "$WORK/same.out" "$WORK/berlin.out" || fail "--tz the model's zone differs from no --tz"
 ! grep -q 'warning' "$WORK/same.err" || fail "a warning for the model's own zone"
 
-# An unknown zone is a usage error, from the option and from TZ.
-for cmd in "iots-detect --tz Mars/Olympus_Mons" "iots-train --model $WORK/x.m --tz Mars/Olympus_Mons" \
+# A model whose zone this host's tz database lacks: refused like any unusable model (66).
+python3 -c '
+import sys, zlib
+b = bytearray(open(sys.argv[1], "rb").read())
+at = b.index(b"Europe/Berlin")
+b[at:at + 13] = b"Mars/Olympus_"
+b[-4:] = zlib.crc32(bytes(b[:-4])).to_bytes(4, "little")
+open(sys.argv[2], "wb").write(b)' "$WORK/berlin.m" "$WORK/mars.m"
+set +e
+iots-detect --model "$WORK/mars.m" < /dev/null > /dev/null 2> "$WORK/mars.err"
+rc=$?
+set -e
+assert_eq 66 "$rc" "exit status of a model in an unknown zone"
+grep -q "error: model $WORK/mars.m: unknown time zone: Mars/Olympus_" "$WORK/mars.err" ||
+    fail "$(cat "$WORK/mars.err")"
+
+# An unknown zone is a usage error, from the option (before any model is read) and from TZ.
+for cmd in "iots-detect --tz Mars/Olympus_Mons" "iots-detect --tz Mars/Olympus_Mons --model $WORK/none.m" \
+    "iots-train --model $WORK/x.m --tz Mars/Olympus_Mons" \
     "iots-sim --count 1 --tz Mars/Olympus_Mons"; do
     set +e
     # shellcheck disable=SC2086
