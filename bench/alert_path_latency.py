@@ -103,12 +103,16 @@ def run(topology, a):
     procs = []
     devnull = subprocess.DEVNULL
     if topology == "mqtt":
+        writes = ["--db", os.path.join(tmp, "h.db")] if a.all_db else []
+        if a.all_db:  # the schema first, so that the other writers find the database
+            subprocess.run([tool("iots-ingest"), *writes, "--quiet", "--quiet-log"],
+                           stdin=devnull, check=True)
         procs.append(subprocess.Popen([tool("iots-ingest"), *b, "--db", os.path.join(tmp, "h.db"),
                                        "--quiet", "--quiet-log"], stderr=devnull))
-        procs.append(subprocess.Popen([tool("iots-detect"), *b, "--anomalies-only",
+        procs.append(subprocess.Popen([tool("iots-detect"), *b, "--anomalies-only", *writes,
                                        "--quiet-log"], stdout=devnull, stderr=devnull))
-        procs.append(subprocess.Popen([tool("iots-alert"), *b, "--quiet-log"], stdout=devnull,
-                                      stderr=devnull))
+        procs.append(subprocess.Popen([tool("iots-alert"), *b, *writes, "--quiet-log"],
+                                      stdout=devnull, stderr=devnull))
     else:
         ingest = subprocess.Popen([tool("iots-ingest"), *b, "--db", os.path.join(tmp, "h.db"),
                                    "--quiet-log"], stdout=subprocess.PIPE, stderr=devnull)
@@ -212,6 +216,9 @@ def main():
     ap.add_argument("--broker", choices=["recommended", "default"], default="recommended",
                     help="examples/mosquitto/iotshield.conf, or the same with mosquitto's default "
                          "set_tcp_nodelay false")
+    ap.add_argument("--all-db", action="store_true",
+                    help="mqtt topology: iots-detect and iots-alert also write the database "
+                         "(--db), as in the README's broker deployment and bench/soak.py")
     ap.add_argument("--topology", choices=["mqtt", "pipe", "both"], default="both")
     a = ap.parse_args()
     print(f"publish -> broker -> ingest -> detect -> alert -> broker, {a.rate:.0f} readings/s for "
