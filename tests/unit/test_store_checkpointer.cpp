@@ -69,3 +69,24 @@ BOOST_AUTO_TEST_CASE(an_in_memory_database_needs_none) {
     checkpointer.wait_idle();
     BOOST_TEST(checkpointer.checkpoints() == 0U);
 }
+
+// SQLite (3.40) skips a checkpoint asked of a connection that has not read the database yet: it
+// has not opened the WAL, returns SQLITE_OK and copies nothing. The checkpointer's own connection
+// is such a one: the WAL grew without end (7 GiB in the 3-minute soak at 3,000 readings/s), and
+// its index with it, mapped into every tool on the database.
+BOOST_AUTO_TEST_CASE(checkpoints_copy_pages_into_the_database_file_and_the_wal_restarts) {
+    TempFile f;
+    Database db(f.db());
+    Checkpointer checkpointer(db, 50);
+    std::uintmax_t most = 0;
+    for (int round = 0; round < 10; ++round) {
+        write(db, 200);
+        checkpointer.wait_idle();
+        most = std::max(most, f.wal_pages());
+    }
+    BOOST_TEST(checkpointer.checkpoints() >= 10U);
+    BOOST_TEST(fs::file_size(f.dir / "w.db") >= 2000U * 4000U);
+    // Each round (about 600 pages) starts the WAL again from its beginning: never two rounds'
+    // worth.
+    BOOST_TEST(most < 1200U);
+}

@@ -66,8 +66,13 @@ void Checkpointer::run() {
         lock.unlock();
         // PASSIVE: copies what no reader still needs, without waiting for anyone; what it leaves
         // is taken by the next one. Failures (a busy file) are retried at the next threshold.
-        if (open)
+        // A connection that has not read the database has not opened its WAL: SQLite (3.40)
+        // then returns SQLITE_OK from the checkpoint having copied nothing, and the WAL grows
+        // without end. A read of the schema opens it.
+        if (open) {
+            sqlite3_exec(db, "SELECT 1 FROM sqlite_master LIMIT 1", nullptr, nullptr, nullptr);
             sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+        }
         lock.lock();
         m_busy = false;
         ++m_done;
