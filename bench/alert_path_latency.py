@@ -14,7 +14,9 @@ Two topologies over a real mosquitto on a free loopback port:
   mqtt: iots-ingest -h --db (stores, in parallel), iots-detect -h (publishes anomalies),
         iots-alert -h (anomalies in, alerts out): every tool connected to the broker.
   pipe: iots-ingest -h --db | iots-detect | iots-alert -h ... the last one would read MQTT, so here
-        iots-alert reads the pipe and its stdout goes on to the broker via mosquitto_pub -l:
+        iots-alert reads the pipe and its stdout goes on to the broker via mosquitto_pub -l
+        (--nodelay, like iots-alert's own client; without it most runs showed p99 40-50 ms and a
+        max near 100 ms, by all signs Nagle's algorithm waiting for the broker's delayed ACK):
         the reading passes THROUGH iots-ingest, whose stdout follows its batch commits.
 
 Usage: bench/alert_path_latency.py [--bin build/tools] [--pub build/bench/bench_mqtt_pub]
@@ -120,7 +122,7 @@ def run(topology, a):
                                   stdout=subprocess.PIPE, stderr=devnull)
         alert = subprocess.Popen([tool("iots-alert"), "--quiet-log"], stdin=detect.stdout,
                                  stdout=subprocess.PIPE, stderr=devnull)
-        pub_alerts = subprocess.Popen(["mosquitto_pub", *b, "-t", "iotshield/alerts/pipe", "-l"],
+        pub_alerts = subprocess.Popen(["mosquitto_pub", *b, "--nodelay", "-t", "iotshield/alerts/pipe", "-l"],
                                       stdin=alert.stdout, stderr=devnull)
         ingest.stdout.close()
         detect.stdout.close()
@@ -134,7 +136,7 @@ def run(topology, a):
         pub = subprocess.Popen([a.pub, "127.0.0.1", str(port), "0", "iotshield/sensors/data"],
                                stdin=subprocess.PIPE, stderr=devnull)
     else:
-        pub = subprocess.Popen(["mosquitto_pub", *b, "-t", "iotshield/sensors/data", "-l"],
+        pub = subprocess.Popen(["mosquitto_pub", *b, "--nodelay", "-t", "iotshield/sensors/data", "-l"],
                                stdin=subprocess.PIPE, stderr=devnull)
     sent, floor, anom, got = {}, {}, {}, {}
 
