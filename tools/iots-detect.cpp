@@ -145,15 +145,18 @@ int detect_main(cli::Context& ctx) {
                                         [&](char* at) { return writer_json.write(r, at); });
             return;
         }
-        json.clear();
-        writer_json.append(r, json);
+        const bool out = !anomalies_only || v.anomaly;
+        if (out) {
+            json.clear();
+            writer_json.append(r, json);
+        }
         if (v.anomaly)
             client->publish(mqtt::anomaly_topic(broker.topic_prefix, r.device, r.sensor), json,
                             broker.qos);
         std::unique_lock lock(mu);
         ++n.read;
         n.anomalies += v.anomaly ? 1 : 0;
-        if (!anomalies_only || v.anomaly)
+        if (out)
             ctx.out.write_line(json);
         if (writer) {
             room.wait(lock, [&] { return queued.size() < kMaxQueued || leaving; });
