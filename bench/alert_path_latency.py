@@ -14,7 +14,9 @@ Two topologies over a real mosquitto on a free loopback port:
   mqtt: iots-ingest -h --db (stores, in parallel), iots-detect -h (publishes anomalies),
         iots-alert -h (anomalies in, alerts out): every tool connected to the broker.
   pipe: iots-ingest -h --db | iots-detect | iots-alert -h ... the last one would read MQTT, so here
-        iots-alert reads the pipe and its stdout goes on to the broker via mosquitto_pub -l:
+        iots-alert reads the pipe and its stdout goes on to the broker via mosquitto_pub -l
+        (--nodelay, like iots-alert's own client; without it most runs showed p99 40-50 ms and a
+        max near 100 ms, by all signs Nagle's algorithm waiting for the broker's delayed ACK):
         the reading passes THROUGH iots-ingest, whose stdout follows its batch commits.
 
 Usage: bench/alert_path_latency.py [--bin build/tools] [--pub build/bench/bench_mqtt_pub]
@@ -103,12 +105,16 @@ def run(topology, a):
     procs = []
     devnull = subprocess.DEVNULL
     if topology == "mqtt":
+        writes = ["--db", os.path.join(tmp, "h.db")] if a.all_db else []
+        if a.all_db:  # the schema first, so that the other writers find the database
+            subprocess.run([tool("iots-ingest"), *writes, "--quiet", "--quiet-log"],
+                           stdin=devnull, check=True)
         procs.append(subprocess.Popen([tool("iots-ingest"), *b, "--db", os.path.join(tmp, "h.db"),
                                        "--quiet", "--quiet-log"], stderr=devnull))
-        procs.append(subprocess.Popen([tool("iots-detect"), *b, "--anomalies-only",
+        procs.append(subprocess.Popen([tool("iots-detect"), *b, "--anomalies-only", *writes,
                                        "--quiet-log"], stdout=devnull, stderr=devnull))
-        procs.append(subprocess.Popen([tool("iots-alert"), *b, "--quiet-log"], stdout=devnull,
-                                      stderr=devnull))
+        procs.append(subprocess.Popen([tool("iots-alert"), *b, *writes, "--quiet-log"],
+                                      stdout=devnull, stderr=devnull))
     else:
         ingest = subprocess.Popen([tool("iots-ingest"), *b, "--db", os.path.join(tmp, "h.db"),
                                    "--quiet-log"], stdout=subprocess.PIPE, stderr=devnull)
@@ -116,7 +122,7 @@ def run(topology, a):
                                   stdout=subprocess.PIPE, stderr=devnull)
         alert = subprocess.Popen([tool("iots-alert"), "--quiet-log"], stdin=detect.stdout,
                                  stdout=subprocess.PIPE, stderr=devnull)
-        pub_alerts = subprocess.Popen(["mosquitto_pub", *b, "-t", "iotshield/alerts/pipe", "-l"],
+        pub_alerts = subprocess.Popen(["mosquitto_pub", *b, "--nodelay", "-t", "iotshield/alerts/pipe", "-l"],
                                       stdin=alert.stdout, stderr=devnull)
         ingest.stdout.close()
         detect.stdout.close()
@@ -130,7 +136,7 @@ def run(topology, a):
         pub = subprocess.Popen([a.pub, "127.0.0.1", str(port), "0", "iotshield/sensors/data"],
                                stdin=subprocess.PIPE, stderr=devnull)
     else:
-        pub = subprocess.Popen(["mosquitto_pub", *b, "-t", "iotshield/sensors/data", "-l"],
+        pub = subprocess.Popen(["mosquitto_pub", *b, "--nodelay", "-t", "iotshield/sensors/data", "-l"],
                                stdin=subprocess.PIPE, stderr=devnull)
     sent, floor, anom, got = {}, {}, {}, {}
 
@@ -212,6 +218,9 @@ def main():
     ap.add_argument("--broker", choices=["recommended", "default"], default="recommended",
                     help="examples/mosquitto/iotshield.conf, or the same with mosquitto's default "
                          "set_tcp_nodelay false")
+    ap.add_argument("--all-db", action="store_true",
+                    help="mqtt topology: iots-detect and iots-alert also write the database "
+                         "(--db), as in the README's broker deployment and bench/soak.py")
     ap.add_argument("--topology", choices=["mqtt", "pipe", "both"], default="both")
     a = ap.parse_args()
     print(f"publish -> broker -> ingest -> detect -> alert -> broker, {a.rate:.0f} readings/s for "

@@ -20,7 +20,10 @@ publisher until its alert arrives on iotshield/alerts/#. The same subscriber rec
 reading itself from the broker: that hop is the floor.
 
 Prints: readings published, stored, lost (must be 0) and duplicates; each tool's resident memory
-at rest, at the start of the measured window and at its end, and its peak; publish -> alert p50 /
+at rest, at the start of the measured window and at its end, and its peak; every --sample-every
+seconds (60) its RssAnon (the heap: what a leak grows), RssFile (mapped file pages: iots-serve's
+mmap of the database, the -shm WAL index every tool maps; the kernel's to reclaim) and RssShmem,
+beside the sizes of the database's -wal and -shm files, so that "flat" can be judged; publish -> alert p50 /
 p99; CPU per 1,000 readings/s for each tool over the window (the first --warmup seconds of load
 are left out); what the live streams received. --json FILE also writes the figures as JSON
 (bench/run reads it). Exit status 1 when a reading was lost, a stream closed, or a probe got no
@@ -28,6 +31,7 @@ alert.
 
 Usage: bench/soak.py [--bin build/tools] [--pub build/bench/bench_mqtt_pub] [--devices 1000]
        [--duration 600] [--interval 1] [--streams 50] [--probe-every 2] [--warmup 15] [--keep]
+       [--sample-every 60]
        [--one-writer]   (iots-detect and iots-alert without --db: iots-ingest the only writer)
 """
 import argparse
@@ -87,14 +91,23 @@ def pct(xs, p):
 
 def proc_status(pid):
     """(rss KiB, peak rss KiB) from /proc/PID/status."""
-    rss = hwm = 0
+    m = proc_mem(pid)
+    return m["rss"], m["hwm"]
+
+
+def proc_mem(pid):
+    """KiB from /proc/PID/status: rss = anon (the heap: what a leak grows) + file (mapped file
+    pages, e.g. SQLite's mmap of the database: the kernel's to reclaim) + shmem (SQLite's -shm
+    wal-index, shared by every tool on the database); hwm the peak rss."""
+    keys = {"VmRSS:": "rss", "VmHWM:": "hwm", "RssAnon:": "anon", "RssFile:": "file",
+            "RssShmem:": "shmem"}
+    m = dict.fromkeys(keys.values(), 0)
     with open(f"/proc/{pid}/status") as f:
         for line in f:
-            if line.startswith("VmRSS:"):
-                rss = int(line.split()[1])
-            elif line.startswith("VmHWM:"):
-                hwm = int(line.split()[1])
-    return rss, hwm
+            k = keys.get(line.split(":", 1)[0] + ":")
+            if k:
+                m[k] = int(line.split()[1])
+    return m
 
 
 def cpu_seconds(pid):
@@ -318,6 +331,8 @@ def main():
     ap.add_argument("--probe-every", type=float, default=2, help="seconds between probes")
     ap.add_argument("--warmup", type=float, default=15,
                     help="seconds of load before the measured window (nodes connecting)")
+    ap.add_argument("--sample-every", type=float, default=60,
+                    help="seconds between memory samples in the window (RssAnon, RssFile, RssShmem)")
     ap.add_argument("--one-writer", action="store_true",
                     help="iots-detect and iots-alert without --db: iots-ingest alone writes")
     ap.add_argument("--json", help="also write the figures to this file")
@@ -400,12 +415,22 @@ def main():
         # The window ends a little before the simulator does (it stops on its own).
         end_at = t_sim + a.duration - min(2.0, (a.duration - a.warmup) / 10)
         rss_max = {n: start[n][0] for n in names}
+        def files():  # the database's WAL and its index (-shm), KiB
+            return {x: os.path.getsize(db + x) // 1024 if os.path.exists(db + x) else 0
+                    for x in ("-wal", "-shm")}
+        samples = [(0.0, {n: proc_mem(procs[n].pid) for n in names} | {"db": files()})]
+        next_sample = t0 + a.sample_every
         while time.time() < end_at:
-            time.sleep(min(5.0, max(0.0, end_at - time.time())))
+            time.sleep(min(5.0, max(0.0, end_at - time.time()), max(0.0, next_sample - time.time())))
             check_alive()
+            mem = {n: proc_mem(procs[n].pid) for n in names}
             for n in names:
-                rss_max[n] = max(rss_max[n], proc_status(procs[n].pid)[0])
+                rss_max[n] = max(rss_max[n], mem[n]["rss"])
+            if time.time() >= next_sample:
+                samples.append((time.time() - t0, mem | {"db": files()}))
+                next_sample += a.sample_every
         t1 = time.time()
+        samples.append((t1 - t0, {n: proc_mem(procs[n].pid) for n in names} | {"db": files()}))
         end = {n: proc_status(procs[n].pid) + (cpu_seconds(procs[n].pid),) for n in names}
         stored1 = stat(db, "total_readings")
         time.sleep(1.5)  # the clients' next report
@@ -498,11 +523,22 @@ def main():
     }
     for n in names:
         cpu = (end[n][2] - start[n][1]) / window  # cores busy
+        res["db_files_mib"] = [[round(t, 1), round(m["db"]["-wal"] / 1024, 1),
+                                round(m["db"]["-shm"] / 1024, 1)] for t, m in samples]
         res["tools"][n] = {
             "rss_rest_mib": round(at_rest.get(n, 0) / 1024, 1) if n in at_rest else None,
             "rss_start_mib": round(start[n][0] / 1024, 1), "rss_end_mib": round(end[n][0] / 1024, 1),
             "rss_max_mib": round(max(rss_max[n], end[n][0]) / 1024, 1),
             "rss_peak_mib": round(end[n][1] / 1024, 1),
+            "rss_anon_start_mib": round(samples[0][1][n]["anon"] / 1024, 1),
+            "rss_anon_end_mib": round(samples[-1][1][n]["anon"] / 1024, 1),
+            "rss_file_start_mib": round(samples[0][1][n]["file"] / 1024, 1),
+            "rss_file_end_mib": round(samples[-1][1][n]["file"] / 1024, 1),
+            "rss_shmem_start_mib": round(samples[0][1][n]["shmem"] / 1024, 1),
+            "rss_shmem_end_mib": round(samples[-1][1][n]["shmem"] / 1024, 1),
+            # [seconds into the window, anon, file, shmem] (MiB), every --sample-every s
+            "samples": [[round(t, 1)] + [round(m[n][k] / 1024, 1) for k in ("anon", "file", "shmem")]
+                        for t, m in samples],
             "cpu_pct": round(100 * cpu, 1),
             "cpu_pct_per_1k": round(100 * cpu / (rate / 1000), 2) if rate > 0 else None,
         }
@@ -532,6 +568,17 @@ def main():
               f"{t['rss_max_mib']:>8.1f} {t['rss_peak_mib']:>8.1f} {t['cpu_pct']:>7.1f} {per:>15}")
     print("  RSS in MiB (rest: before the load; start/end: the measured window; max: sampled every "
           "5 s; peak: VmHWM); CPU: % of one core over the window; iots-sim is the load")
+    print()
+    print("resident memory in the window, MiB: anon (heap; a leak grows it) / file (mapped file "
+          "pages) / shmem (SQLite's wal-index)")
+    print(f"{'s':>6} " + " ".join(f"{n.replace('iots-', ''):>20}" for n in names)
+          + f" {'-wal':>8} {'-shm':>6}")
+    for t, m in samples:
+        print(f"{t:6.0f} " + " ".join(
+            f"{m[n]['anon'] / 1024:8.1f}/{m[n]['file'] / 1024:5.1f}/{m[n]['shmem'] / 1024:5.1f}"
+            for n in names) + f" {m['db']['-wal'] / 1024:8.1f} {m['db']['-shm'] / 1024:6.1f}")
+    print("  -wal, -shm: the database's write-ahead log and its index, file sizes in MiB (the index "
+          "is mapped by every tool on the database: its pages count in each one's file RSS)")
     if a.json:
         with open(a.json, "w") as f:
             json.dump(res, f, indent=1)

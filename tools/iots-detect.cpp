@@ -13,11 +13,13 @@
 #include "iotshield/store/scores.hpp"
 
 #include <chrono>
+#include <condition_variable>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <thread>
 #include <utility>
+#include <vector>
 
 namespace {
 using namespace iots;
@@ -142,54 +144,106 @@ int detect_main(cli::Context& ctx) {
         if (strict || (max_bad > 0 && n.bad > max_bad))
             throw Error(Exit::bad_input, where + ": " + why);
     };
+    // MQTT: the network thread scores and publishes; the main loop writes the scores to the
+    // database. A busy database (another writer's transaction, a slow commit) must never hold an
+    // anomaly: it is published before anything waits on SQLite. Past kMaxQueued scores not yet
+    // written the network thread waits (TCP back-pressure): memory stays bounded.
+    constexpr std::size_t kMaxQueued = 20000;
+    std::mutex mu; // ctx.out, n, `queued` while the MQTT client runs
+    std::condition_variable room;
+    std::vector<std::pair<record::Reading, core::Millis>> queued, scoring;
+    bool leaving = false; // under mu: the main loop takes no more scores
     // One scored reading; where() names the input position for diagnostics (built only then).
     auto handle = [&](std::string_view text, const auto& where) {
-        ++n.read;
-        if (!parser.parse(text, r))
+        if (!parser.parse(text, r)) {
+            const std::lock_guard lock(mu);
+            ++n.read;
             return reject(where(), parser.error());
+        }
         const detect::Verdict v = detector.annotate(r);
-        if (writer)
-            writer->write(r, monotonic_ms());
-        n.anomalies += v.anomaly ? 1 : 0;
-        if (anomalies_only && !v.anomaly)
-            return;
-        if (!client) { // straight into the output buffer
+        if (!client) {
+            ++n.read;
+            if (writer)
+                writer->write(r, monotonic_ms());
+            n.anomalies += v.anomaly ? 1 : 0;
+            if (anomalies_only && !v.anomaly)
+                return;
             ctx.out.write_line_in_place(record::JsonWriter::max_size(r),
                                         [&](char* at) { return writer_json.write(r, at); });
             return;
         }
-        json.clear();
-        writer_json.append(r, json);
-        ctx.out.write_line(json);
+        const bool out = !anomalies_only || v.anomaly;
+        if (out) {
+            json.clear();
+            writer_json.append(r, json);
+        }
         if (v.anomaly)
             client->publish(mqtt::anomaly_topic(broker.topic_prefix, r.device, r.sensor), json,
                             broker.qos);
+        std::unique_lock lock(mu);
+        ++n.read;
+        n.anomalies += v.anomaly ? 1 : 0;
+        if (out)
+            ctx.out.write_line(json);
+        if (writer) {
+            room.wait(lock, [&] { return queued.size() < kMaxQueued || leaving; });
+            queued.emplace_back(r, monotonic_ms());
+        }
+    };
+    // Main loop, MQTT: writes the queued scores without holding `mu`.
+    const auto write_queued = [&] {
+        {
+            const std::lock_guard lock(mu);
+            scoring.swap(queued);
+        }
+        room.notify_all();
+        for (const auto& [reading, at] : scoring)
+            writer->write(reading, at);
+        scoring.clear();
     };
 
     const auto run_loop = [&] {
         if (broker.enabled()) {
-            std::mutex mu;
             client = std::make_unique<mqtt::Client>(broker, ctx.log);
             client->on_message([&](const mqtt::Message& m) {
-                const std::lock_guard lock(mu);
                 if (!core::stop_requested())
                     handle(m.payload, [&] { return "topic " + m.topic; });
             });
-            client->connect();
-            client->subscribe(broker.topic_prefix + "/sensors/#", broker.qos);
-            while (!core::stop_requested()) {
-                std::this_thread::sleep_for(std::chrono::milliseconds(50));
-                const std::lock_guard lock(mu);
-                ctx.out.flush();
-                if (writer) {
-                    writer->retry(monotonic_ms());
-                    writer->commit();
+            const auto leave = [&] {
+                {
+                    const std::lock_guard lock(mu);
+                    leaving = true;
                 }
-                if (core::take_counters_request())
-                    ctx.log.info("read {}, anomalies {}, rejected {}", n.read, n.anomalies, n.bad);
+                room.notify_all();
+            };
+            try {
+                client->connect();
+                client->subscribe(broker.topic_prefix + "/sensors/#", broker.qos);
+                while (!core::stop_requested()) {
+                    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+                    {
+                        const std::lock_guard lock(mu);
+                        ctx.out.flush();
+                        if (core::take_counters_request())
+                            ctx.log.info("read {}, anomalies {}, rejected {}", n.read, n.anomalies,
+                                         n.bad);
+                    }
+                    if (writer) {
+                        write_queued();
+                        writer->retry(monotonic_ms());
+                        writer->commit();
+                    }
+                }
+            } catch (...) { // the network thread uses what is on this stack: stop it first
+                leave();
+                client->disconnect();
+                throw;
             }
+            leave();
             client->wait_published(2000);
             client->disconnect();
+            if (writer)
+                write_queued();
         } else {
             // Output is flushed whenever the input pauses, not per line: a lone reading still goes
             // out at once, and a backlog is written in large blocks.

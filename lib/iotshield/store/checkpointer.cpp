@@ -7,6 +7,13 @@
 
 namespace iots::store {
 
+namespace {
+// The WAL is emptied past this many times the checkpoint threshold (1000 pages: 64 MiB of 4 KiB
+// pages), by a checkpoint that holds the writers for at most about kTruncateWaitMs.
+constexpr int kTruncateFactor = 16;
+constexpr int kTruncateWaitMs = 100;
+} // namespace
+
 Checkpointer::Checkpointer(Database& writer, int pages) : m_writer(writer), m_pages(pages) {
     if (writer.path().empty() || writer.path() == ":memory:")
         return;
@@ -56,6 +63,8 @@ void Checkpointer::run() {
     const bool open =
         sqlite3_open_v2(m_writer.path().c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
                         nullptr) == SQLITE_OK;
+    if (open)
+        sqlite3_busy_timeout(db, kTruncateWaitMs);
     std::unique_lock lock(m_mutex);
     for (;;) {
         m_changed.wait(lock, [this] { return m_due || m_stop; });
@@ -66,8 +75,24 @@ void Checkpointer::run() {
         lock.unlock();
         // PASSIVE: copies what no reader still needs, without waiting for anyone; what it leaves
         // is taken by the next one. Failures (a busy file) are retried at the next threshold.
-        if (open)
-            sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+        // A connection that has not read the database has not opened its WAL: SQLite (3.40)
+        // then returns SQLITE_OK from the checkpoint having copied nothing, and the WAL grows
+        // without end. A read of the schema opens it.
+        if (open) {
+            sqlite3_exec(db, "SELECT 1 FROM sqlite_master LIMIT 1", nullptr, nullptr, nullptr);
+            int log = 0;
+            const int rc =
+                sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_PASSIVE, &log, nullptr);
+            // SQLite restarts the WAL from its start only when every frame is checkpointed as a
+            // write transaction begins. Writers that keep committing while the checkpoint runs
+            // (iots-ingest, iots-detect and iots-alert on one file) can keep that from ever
+            // happening: the WAL, and its index mapped into every process, grow without end.
+            // Past kTruncateFactor times the threshold, TRUNCATE takes the write lock between two
+            // commits, waits (at most kTruncateWaitMs) for readers of old frames, and empties it.
+            if (rc == SQLITE_OK && log >= m_pages * kTruncateFactor)
+                sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_TRUNCATE, nullptr,
+                                          nullptr);
+        }
         lock.lock();
         m_busy = false;
         ++m_done;
