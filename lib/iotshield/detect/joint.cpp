@@ -166,7 +166,11 @@ JointStep JointState::close_row(const JointLevels& levels) noexcept {
             const double level = std::log(levels.alpha) - m_raise * std::log(10.0);
             out.scored = true;
             out.log_p = log_f_tail(f, kd, n - kd);
-            out.holds = out.log_p < level * (m_event.active ? levels.hold_exponent : 1.0);
+            const double keep = 1 - 1 / std::max(1.0, levels.evidence_rows);
+            m_evidence = keep * m_evidence + (1 - keep) * std::min(-out.log_p, -2 * level);
+            out.holds = m_event.active ? out.log_p < level * levels.hold_exponent ||
+                                             m_evidence > levels.hold_evidence
+                                       : out.log_p < level;
             const double r = out.log_p / level;
             out.score = r / (1 + r);
             out.event = &m_event;

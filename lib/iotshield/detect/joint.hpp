@@ -47,9 +47,13 @@ struct JointLevels {
     double ridge = 0.05;            // added to the covariance's diagonal, relative to it
     double flagged_weight = 0.1;    // learning weight of a row that holds the condition
     std::uint32_t warmup_rows = 32; // effective rows learnt before the layer speaks
-    // Hysteresis: while an event of the layer lasts, a row holds when its tail probability is
-    // under level^hold_exponent (a long change hovering around the level is one event).
+    // Hysteresis: an event of the layer goes on while a row is under level^hold_exponent or the
+    // recent rows' evidence (-ln p averaged over about evidence_rows rows, each capped at twice
+    // the level's) stays above hold_evidence (normal rows average 1): a changed relation shows
+    // in some rows and not in others (where the channels happen to agree), and is one event.
     double hold_exponent = 0.5;
+    double evidence_rows = 20;
+    double hold_evidence = 3;
     // Calibration to the data's own tails: each onset makes the level this many decades
     // stricter, and it relaxes again by onset_raise * onsets_per_day decades a day (in the
     // device's own row interval), back to alpha at most. Where the Gaussian level is too
@@ -105,6 +109,7 @@ private:
     core::Millis m_row_ts = 0;
     double m_interval = 0; // typical ms between rows (exponentially weighted)
     double m_raise = 0;    // decades the level is above alpha (the calibration)
+    double m_evidence = 0; // recent rows' -ln p (exponentially averaged)
     double m_weight = 0;   // exponentially weighted count of learnt rows
     std::uint32_t m_channels = 0;
     std::uint32_t m_pending = 0; // channels with a value at m_row_ts (bit mask)
