@@ -13,9 +13,10 @@
 // Each channel's deviation is winsorised at `clip` standard deviations before the distance, so a
 // single sensor's jump (a lamp switched on) weighs at most clip^2 unless it breaks its relation to
 // correlated channels: single-series jumps are the streaming checks' job. A row holds the
-// condition when its tail probability is under `alpha`; such rows are learnt with the weight
-// `flagged_weight` only, so a fault in progress is not learnt as normal, while a lasting change
-// still becomes the new normal after a bounded time.
+// condition when its tail probability is under the level (`alpha`, made stricter by the
+// calibration of JointLevels while the data's tails are heavier than a Gaussian's); such rows are
+// learnt with the weight `flagged_weight` only, so a fault in progress is not learnt as normal,
+// while a lasting change still becomes the new normal after a bounded time.
 //
 // Binary sensors (flame, motion) are not channels; a device with fewer than two numeric channels
 // is never scored (single-channel series stay silent). At most kJointChannels channels per
@@ -71,8 +72,8 @@ struct JointEvent {
 // What one reading did to its device's joint layer.
 struct JointStep {
     bool scored = false;         // the reading completed a row that was scored
-    bool holds = false;          // ... and its tail probability is under alpha
-    double score = 0;            // ln p / ln alpha mapped to r / (1 + r): alpha is 0.5
+    bool holds = false;          // ... and its tail probability is under the layer's level
+    double score = 0;            // ln p / ln level mapped to r / (1 + r): the level is 0.5
     double log_p = 0;            // ln of the row's tail probability
     JointEvent* event = nullptr; // the device's onset state, when scored
 };
