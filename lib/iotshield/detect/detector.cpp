@@ -190,9 +190,12 @@ Verdict Detector::score(core::Millis ts, std::string_view device, std::string_vi
     bool onset = track(other != 0, s.event, s.quiet);
     onset = track((cond & kProfile) != 0, s.profile_event, s.profile_quiet) || onset;
     onset = track((cond & kActivity) != 0, s.activity_event, s.activity_quiet) || onset;
-    if (joint.event != nullptr) // a scored row: the device's own event, counted in rows
-        onset = track(joint.holds, joint.event->active, joint.event->quiet) || onset;
+    // A scored row: the device's own event, counted in rows; its onset is not flagged again
+    // where a reading of the row already was.
+    if (joint.event != nullptr && track(joint.holds, joint.event->active, joint.event->quiet))
+        onset = onset || !joint.row_flagged;
     v.anomaly = safety != 0 || onset;
+    m_joint.note_flag(v.anomaly);
     s.last = v;
     return v;
 }

@@ -102,6 +102,8 @@ JointStep JointState::observe(core::Millis ts, std::string_view sensor, double v
         m_interval = m_interval > 0 ? 0.99 * m_interval + 0.01 * step : step;
         out = close_row(levels); // the next ts starts: the previous row is complete
     }
+    if (!m_row_open)
+        m_row_flagged = false;
     m_row_open = true;
     m_row_ts = ts;
     m_row[static_cast<std::size_t>(ch)] = value;
@@ -115,6 +117,7 @@ JointStep JointState::close_row(const JointLevels& levels) noexcept {
     m_row_open = false;
     m_pending = 0;
     JointStep out;
+    out.row_flagged = m_row_flagged;
     if (m_channels < 2)
         return out;
 

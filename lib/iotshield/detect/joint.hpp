@@ -76,6 +76,9 @@ struct JointStep {
     double score = 0;            // ln p / ln level mapped to r / (1 + r): the level is 0.5
     double log_p = 0;            // ln of the row's tail probability
     JointEvent* event = nullptr; // the device's onset state, when scored
+    // Another reading of the row was flagged already (noted before this one): an onset here
+    // would say again what a single series said.
+    bool row_flagged = false;
 };
 
 class JointState {
@@ -85,6 +88,10 @@ public:
     // One reading of the device. Readings older than the row being assembled are ignored.
     JointStep observe(core::Millis ts, std::string_view sensor, double value,
                       const JointLevels& levels) noexcept;
+    // The verdict of the reading just observed (any sensor of the device): whether it flagged.
+    void note_flag(bool anomaly) noexcept {
+        m_row_flagged = m_row_flagged || (anomaly && m_row_open);
+    }
 
     [[nodiscard]] std::size_t channels() const noexcept { return m_channels; }
     // Rows learnt, weighted (the effective history, at most about 1.44 halflives).
@@ -115,6 +122,7 @@ private:
     std::uint32_t m_channels = 0;
     std::uint32_t m_pending = 0; // channels with a value at m_row_ts (bit mask)
     bool m_row_open = false;
+    bool m_row_flagged = false; // a reading of the open row was flagged
     JointEvent m_event;
 };
 

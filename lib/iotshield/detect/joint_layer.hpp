@@ -17,6 +17,11 @@ public:
 
     JointStep observe(core::Millis ts, std::string_view device, std::string_view sensor,
                       double value);
+    // The verdict of the reading last observed.
+    void note_flag(bool anomaly) noexcept {
+        if (m_last != nullptr)
+            m_last->note_flag(anomaly);
+    }
 
     [[nodiscard]] std::size_t device_count() const noexcept { return m_devices.size(); }
     [[nodiscard]] const JointLevels& levels() const noexcept { return m_levels; }
