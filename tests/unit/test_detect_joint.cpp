@@ -226,3 +226,27 @@ BOOST_AUTO_TEST_CASE(heavy_tailed_rows_settle_near_the_target_rate) {
     }
     BOOST_TEST(onsets <= 8);
 }
+
+BOOST_AUTO_TEST_CASE(a_row_already_flagged_is_not_flagged_again) {
+    // A spike on one channel breaks the pair's relation too: the spike check flags it on its own
+    // reading, and the joint condition that holds on the reading completing the row adds no
+    // second flag for the same timestamp.
+    Detector d;
+    int flags = 0;
+    bool joint_held_unflagged = false;
+    for (int i = 0; i < 3100; ++i) {
+        const auto ts = kStart + i * kStep;
+        const double a = normal(static_cast<std::uint64_t>(i));
+        const double b = a + 0.05 * normal(1'000'000 + static_cast<std::uint64_t>(i));
+        const Verdict first = d.score(ts, "pump", "current", i == 3000 ? 40.0 : a);
+        const Verdict last = d.score(ts, "pump", "flow", b);
+        flags += (first.anomaly ? 1 : 0) + (last.anomaly ? 1 : 0);
+        if (i == 3000) {
+            BOOST_TEST(first.anomaly);
+            BOOST_TEST((first.reasons & kJoint) == 0);
+            joint_held_unflagged = (last.reasons & kJoint) != 0 && !last.anomaly;
+        }
+    }
+    BOOST_TEST(joint_held_unflagged);
+    BOOST_TEST(flags == 1);
+}
