@@ -8,6 +8,7 @@
 #include <array>
 #include <cmath>
 #include <cstdint>
+#include <map>
 #include <random>
 #include <string>
 #include <vector>
@@ -263,8 +264,9 @@ BOOST_AUTO_TEST_CASE(reason_names_follow_design_codes) {
 
 BOOST_AUTO_TEST_CASE(many_interleaved_series_keep_their_own_state) {
     // 300 series (the lookup index grows several times), several sensors per device and device
-    // names that share prefixes: a series on a detector of its own must see exactly what it sees
-    // interleaved with all the others.
+    // names that share prefixes: a device on a detector of its own must see exactly what it sees
+    // interleaved with all the others (a device, not a series: the joint layer relates a
+    // device's sensors).
     std::vector<std::pair<std::string, std::string>> names;
     for (int i = 0; i < 100; ++i) {
         names.emplace_back("node-" + std::to_string(i), "temperature");
@@ -272,7 +274,7 @@ BOOST_AUTO_TEST_CASE(many_interleaved_series_keep_their_own_state) {
         names.emplace_back("node-" + std::to_string(i) + ".a", "gas");
     }
     std::mt19937_64 rng(11);
-    std::vector<Detector> alone(names.size());
+    std::map<std::string, Detector> alone;
     Detector together;
     int flagged = 0;
     for (int k = 0; k < 60; ++k)
@@ -280,7 +282,7 @@ BOOST_AUTO_TEST_CASE(many_interleaved_series_keep_their_own_state) {
             // A spike on a few series late on, so that verdicts differ between series.
             const double v = room(rng) + (k == 50 && s % 37 == 0 ? 15.0 : 0.0);
             const auto t = kStart + k * kStep;
-            const Verdict a = alone[s].score(t, names[s].first, names[s].second, v);
+            const Verdict a = alone[names[s].first].score(t, names[s].first, names[s].second, v);
             const Verdict b = together.score(t, names[s].first, names[s].second, v);
             BOOST_TEST(a.score == b.score);
             BOOST_TEST(a.anomaly == b.anomaly);

@@ -23,7 +23,7 @@ double forest_score(double s, double threshold) noexcept {
 } // namespace
 
 Detector::Detector(DetectorOptions options, const Model* model)
-    : m_options(options), m_model(model) {}
+    : m_options(options), m_model(model), m_joint(options.joint) {}
 
 namespace {
 // A hash of the pair (not of the joined key: ("a/b", "c") and ("a", "b/c") may differ, and a
@@ -165,6 +165,10 @@ Verdict Detector::score(core::Millis ts, std::string_view device, std::string_vi
             cond |= kIforest;
         score = std::max(score, forest_score(fs, s.model->threshold));
     }
+    const JointStep joint = m_joint.observe(ts, device, sensor, value);
+    if (joint.holds)
+        cond |= kJoint;
+    score = std::max(score, joint.score);
     if (safety != 0)
         score = 1.0;
     v.score = score;
@@ -183,11 +187,16 @@ Verdict Detector::score(core::Millis ts, std::string_view device, std::string_vi
         return false;
     };
     const std::uint16_t other =
-        cond & static_cast<std::uint16_t>(~(kSafety | kProfile | kActivity));
+        cond & static_cast<std::uint16_t>(~(kSafety | kProfile | kActivity | kJoint));
     bool onset = track(other != 0, s.event, s.quiet);
     onset = track((cond & kProfile) != 0, s.profile_event, s.profile_quiet) || onset;
     onset = track((cond & kActivity) != 0, s.activity_event, s.activity_quiet) || onset;
+    // A scored row: the device's own event, counted in rows; its onset is not flagged again
+    // where a reading of the row already was.
+    if (joint.event != nullptr && track(joint.holds, joint.event->active, joint.event->quiet))
+        onset = onset || !joint.row_flagged;
     v.anomaly = safety != 0 || onset;
+    m_joint.note_flag(v.anomaly);
     s.last = v;
     return v;
 }
@@ -208,6 +217,8 @@ std::string_view layer_reason_name(std::size_t bit) noexcept {
         return "activity";
     if (bit == 11)
         return "kmeans";
+    if (bit == 12)
+        return "joint";
     return {};
 }
 

@@ -10,6 +10,7 @@
 // its own level is 0.5 (r / (1 + r) for a ratio r of statistic to level; the forest's score
 // piecewise linearly with its threshold at 0.5).
 #include "iotshield/core/zone.hpp"
+#include "iotshield/detect/joint_layer.hpp"
 #include "iotshield/detect/model.hpp"
 #include "iotshield/detect/params.hpp"
 #include "iotshield/detect/series.hpp"
@@ -28,13 +29,15 @@ namespace iots::detect {
 enum LayerReason : std::uint16_t {
     kActivity = 1U << 10, // an event series busier than it ever is at this hour
     kKmeans = 1U << 11,   // every k-means model of the ensemble finds the recent shape unusual
+    kJoint = 1U << 12,    // the device's row of numeric sensors breaks their learnt relation
 };
-inline constexpr std::size_t kAllReasonCount = 12;
+inline constexpr std::size_t kAllReasonCount = 13;
 
 struct DetectorOptions {
     SafetyLevels safety;
     StreamLevels stream;
     core::Zone zone;
+    JointLevels joint;
 };
 
 struct Verdict {
@@ -103,12 +106,13 @@ private:
     DetectorOptions m_options;
     const Model* m_model;
     SeriesMap m_series;
+    JointLayer m_joint; // per device, online: needs no model
     std::string m_key;
     std::vector<Slot> m_index;
     std::size_t m_indexed = 0;
 };
 
-// "zscore", ..., "activity", "kmeans" for bit i (0-based); empty past the last.
+// "zscore", ..., "activity", "kmeans", "joint" for bit i (0-based); empty past the last.
 [[nodiscard]] std::string_view layer_reason_name(std::size_t bit) noexcept;
 // Appends the reason names of `bits` to out, in bit order.
 void reason_names(std::uint16_t bits, std::vector<std::string>& out);
