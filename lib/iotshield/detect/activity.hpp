@@ -30,6 +30,8 @@ struct ActivityProfile {
 
 class ActivityState {
 public:
+    static constexpr std::uint32_t kStateVersion = 1; // state file layer (state_file.hpp)
+
     // The decayed event count after this in-order reading.
     double observe(core::Millis ts, double value) noexcept;
 

@@ -36,6 +36,8 @@ struct DetectorOptions {
 };
 
 struct Verdict {
+    static constexpr std::uint32_t kStateVersion = 1; // state file layer (state_file.hpp)
+
     double score = 0;
     bool anomaly = false;
     std::uint16_t reasons = 0; // Reason bits holding at this reading
@@ -74,6 +76,8 @@ public:
     };
 
 private:
+    friend struct StateAccess; // state_file.cpp: saves and restores the series
+
     struct Hash {
         using is_transparent = void;
         std::size_t operator()(std::string_view s) const noexcept {

@@ -51,11 +51,14 @@ struct Profile {
 // Per-series detection state: fixed size, no allocation.
 class ProfileState {
 public:
+    static constexpr std::uint32_t kStateVersion = 1; // state file layer (state_file.hpp)
+
     // Returns the statistic (>= 0) after this in-order reading; `residual`, if given, receives
     // (x - expected) for numeric series (training uses it for the spreads).
     double observe(const Profile& p, core::Millis ts, double value,
                    double* residual = nullptr) noexcept;
     [[nodiscard]] double statistic() const noexcept { return m_sum < 0 ? -m_sum : m_sum; }
+    [[nodiscard]] bool state_valid() const noexcept { return m_head < kRateWindow; }
 
 private:
     std::array<float, kRateWindow> m_llr{};

@@ -82,6 +82,12 @@ std::int64_t SeriesState::typical_interval() const noexcept {
     return m_intervals_sorted[(m_interval_filled * 3) / 4];
 }
 
+bool SeriesState::state_valid() const noexcept {
+    return m_head < kWindow && m_filled <= kWindow && m_interval_head < kIntervals &&
+           m_interval_filled <= kIntervals &&
+           static_cast<unsigned>(m_kind) <= static_cast<unsigned>(record::SensorKind::other);
+}
+
 void SeriesState::refresh_robust() noexcept {
     const auto [median, mad] = median_mad_sorted(m_values_sorted.data(), m_filled);
     m_median = median;
