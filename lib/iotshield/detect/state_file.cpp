@@ -62,6 +62,27 @@ template <auto M> constexpr Layer<typename MemberOf<M>::Owner> raw_layer(std::st
             }};
 }
 
+// An owner that is itself one layer's state (a per-device state kept whole).
+template <class T> constexpr Layer<T> whole_layer(std::string_view tag) {
+    static_assert(std::is_trivially_copyable_v<T>, "a raw layer is saved as its bytes");
+    return {tag,
+            T::kStateVersion,
+            sizeof(T),
+            true,
+            [](const T& o, ByteWriter& w) {
+                w.raw(std::string_view(reinterpret_cast<const char*>(&o), sizeof(T)));
+            },
+            [](T& o, std::string_view bytes) {
+                T t;
+                std::memcpy(static_cast<void*>(&t), bytes.data(), sizeof(T));
+                if constexpr (requires { t.state_valid(); })
+                    if (!t.state_valid())
+                        return false;
+                o = t;
+                return true;
+            }};
+}
+
 using Series = Detector::Series;
 
 // The event flags of Detector::Series, field by field.
@@ -101,9 +122,13 @@ constexpr std::array<Layer<Series>, 6> kSeriesLayers{
     Layer<Series>{"onsets", 1, kOnsetsSize, false, save_onsets, load_onsets},
 };
 
-// Per-device layers: none in this build (a device's chunks are skipped as unknown).
+// Per-device layers: none in this build yet (a device's chunks are skipped as unknown). A
+// per-device state: `Device` becomes its type, its layer goes into kDeviceLayers (e.g.
+// whole_layer<JointState>("joint")), and StateAccess::devices and ::device reach the detector's
+// per-device map.
 struct NoDevice {};
-constexpr std::array<Layer<NoDevice>, 0> kDeviceLayers{};
+using Device = NoDevice;
+constexpr std::array<Layer<Device>, 0> kDeviceLayers{};
 
 template <class Owner, std::size_t N>
 void write_chunks(ByteWriter& w, const Owner& owner, const std::array<Layer<Owner>, N>& layers) {
@@ -180,6 +205,11 @@ struct StateAccess {
             it = d.add_series(device, sensor);
         return *it->second;
     }
+    static std::vector<std::pair<const std::string*, const Device*>> devices(const Detector&) {
+        return {};
+    }
+    // Null: this build keeps nothing for the device (its chunks are read and skipped).
+    static Device* device(Detector&, std::string_view) { return nullptr; }
 };
 
 std::string encode_state(const Detector& detector, core::Millis written_at) {
@@ -195,7 +225,12 @@ std::string encode_state(const Detector& detector, core::Millis written_at) {
         w.str(k.substr(slash + 1));
         write_chunks(w, *s, kSeriesLayers);
     }
-    w.u32(0); // devices
+    const auto devices = StateAccess::devices(detector);
+    w.u32(static_cast<std::uint32_t>(devices.size()));
+    for (const auto& [key, d] : devices) {
+        w.str(*key);
+        write_chunks(w, *d, kDeviceLayers);
+    }
     return frame(kMagic, kStateFormatVersion, w.out());
 }
 
@@ -232,13 +267,14 @@ StateInfo decode_state(std::string_view bytes, std::string_view name, Detector& 
     const std::uint32_t ndevices = r.u32("device count");
     if (ndevices > kMaxCount)
         r.fail(fmt::format("corrupt: device count {} (at most {})", ndevices, kMaxCount));
-    NoDevice none;
+    Device none;
     for (std::uint32_t i = 0; i < ndevices; ++i) {
         const std::string device = r.str("device");
         if (!record::valid_name(device))
             r.fail(fmt::format("corrupt: device {}: not 1-64 characters of A-Z a-z 0-9 _ . -", i));
-        read_chunks(r, none, kDeviceLayers, fmt::format("device {}", device), "devices", native,
-                    notes);
+        Device* d = StateAccess::device(detector, device);
+        read_chunks(r, d != nullptr ? *d : none, kDeviceLayers, fmt::format("device {}", device),
+                    "devices", native, notes);
     }
     if (!r.done())
         r.fail(fmt::format("corrupt: {} unread bytes at the end of the payload", r.left()));
