@@ -17,6 +17,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <sys/stat.h>
 #include <thread>
 #include <utility>
 
@@ -72,6 +73,15 @@ private:
     core::Millis m_last;
     std::uint64_t m_failures = 0;
 };
+
+// The same path, or two names of one existing file.
+bool same_file(const std::string& a, const std::string& b) {
+    struct stat sa {
+    }, sb{};
+    if (::stat(a.c_str(), &sa) != 0 || ::stat(b.c_str(), &sb) != 0)
+        return a == b;
+    return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
 
 // End of input: the scores still waiting get the time the other writer (iots-ingest reading the
 // same stream) needs to commit their readings, as long as it keeps committing.
@@ -135,6 +145,9 @@ int detect_main(cli::Context& ctx) {
             throw Error(Exit::usage, "--state-every needs --state");
         state_every_ms = cli::duration_ms("--state-every", state_every);
     }
+    if (!state_path.empty() && !model_path.empty() && same_file(state_path, model_path))
+        throw Error(Exit::usage, "--state and --model name the same file: the state would "
+                                 "overwrite the model");
 
     std::optional<detect::Model> model;
     if (!model_path.empty()) {

@@ -107,6 +107,11 @@ rc=0
 iots-detect --state-every 1m < /dev/null 2> usage.err || rc=$?
 assert_eq 2 "$rc" "--state-every without --state"
 grep -q -- "--state-every needs --state" usage.err || fail "$(cat usage.err)"
+ln -s m.iotsmodel link.iotsmodel
+rc=0
+iots-detect --model m.iotsmodel --state link.iotsmodel < /dev/null 2> usage.err || rc=$?
+assert_eq 2 "$rc" "--state naming the model file"
+grep -q -- "--state and --model name the same file" usage.err || fail "$(cat usage.err)"
 
 # 6. A state that cannot be written (its temporary file's name is taken by a directory, which
 # stops root too): a warning per attempt, every reading still on stdout, the old file kept.
