@@ -113,7 +113,7 @@ bool load_onsets(Series& s, std::string_view bytes) {
 // The layers of a series, in file order. Adding a layer is one line here (a trivially copyable
 // struct with a kStateVersion, under a new tag); changing a layer's struct means bumping its
 // kStateVersion, so that an older file's chunk is dropped instead of misread.
-constexpr std::array<Layer<Series>, 6> kSeriesLayers{
+constexpr std::array kSeriesLayers{
     raw_layer<&Series::state>("streaming"),
     raw_layer<&Series::profile>("profile"),
     raw_layer<&Series::activity>("activity"),
@@ -121,6 +121,15 @@ constexpr std::array<Layer<Series>, 6> kSeriesLayers{
     raw_layer<&Series::last>("verdict"),
     Layer<Series>{"onsets", 1, kOnsetsSize, false, save_onsets, load_onsets},
 };
+static_assert(
+    [] {
+        for (std::size_t i = 0; i < kSeriesLayers.size(); ++i)
+            for (std::size_t j = 0; j < i; ++j)
+                if (kSeriesLayers[i].tag == kSeriesLayers[j].tag)
+                    return false;
+        return true;
+    }(),
+    "each layer of a series has a tag of its own");
 
 // Per-device layers: none in this build yet (a device's chunks are skipped as unknown). A
 // per-device state: `Device` becomes its type, its layer goes into kDeviceLayers (e.g.
