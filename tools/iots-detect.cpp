@@ -76,8 +76,8 @@ private:
 
 // The same path, or two names of one existing file.
 bool same_file(const std::string& a, const std::string& b) {
-    struct stat sa {
-    }, sb{};
+    struct stat sa {};
+    struct stat sb {};
     if (::stat(a.c_str(), &sa) != 0 || ::stat(b.c_str(), &sb) != 0)
         return a == b;
     return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
