@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # iots-detect --state: a stream scored in two runs with the state carried over gives the output of
 # one run (with and without a model, on a simulated home and on a real NAB series, and after an
-# upgrade that stores a layer differently); damaged and foreign files are refused with exit 66; SIGTERM and the timer write it; a state that cannot be
-# written is a warning that loses no output and keeps the previous file.
+# upgrade that stores a layer differently); damaged and foreign files are refused with exit 66;
+# SIGTERM and the timer write it; a state that cannot be written is a warning that loses no
+# output and keeps the previous file.
 . "$(dirname "$0")/lib.sh"
 cd "$WORK"
 
