@@ -13,6 +13,7 @@
 
 #include <bit>
 #include <cmath>
+#include <cstddef>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -301,6 +302,34 @@ BOOST_AUTO_TEST_CASE(a_layer_holding_an_impossible_state_is_corrupt) {
     BOOST_TEST(contains(load_error(put_together(series)),
                         "corrupt: series room/humidity: layer 'streaming' holds an impossible "
                         "state"));
+}
+
+// Found while writing the fuzz target: a bool of a layer read back with a byte other than 0 or 1
+// (undefined behaviour to load) was accepted; it is refused, as are numbers out of their range.
+BOOST_AUTO_TEST_CASE(a_bool_or_number_out_of_range_in_a_layer_is_corrupt) {
+    Detector d;
+    for (int i = 0; i < 100; ++i)
+        (void)d.score(kStart + i * kStep, "room", "motion", i % 7 == 0 ? 1.0 : 0.0);
+    const auto good = take_apart(encode_state(d, 0));
+    const auto chunk = [](std::vector<SeriesChunks>& s, std::string_view tag) -> std::string& {
+        for (auto& c : s[0].chunks)
+            if (c.tag == tag)
+                return c.bytes;
+        BOOST_FAIL("no chunk " << tag);
+        throw;
+    };
+    auto series = good;
+    chunk(series, "verdict")[offsetof(Verdict, anomaly)] = 2;
+    BOOST_TEST(contains(load_error(put_together(series)),
+                        "series room/motion: layer 'verdict' holds an impossible state"));
+    series = good;
+    const double score = 1.5;
+    std::memcpy(chunk(series, "verdict").data() + offsetof(Verdict, score), &score, sizeof score);
+    BOOST_TEST(contains(load_error(put_together(series)), "layer 'verdict' holds an impossible"));
+    // ActivityState is {double count; Millis last; bool started}: the bool is its 17th byte.
+    series = good;
+    chunk(series, "activity")[16] = 5;
+    BOOST_TEST(contains(load_error(put_together(series)), "layer 'activity' holds an impossible"));
 }
 
 BOOST_AUTO_TEST_CASE(unknown_layers_are_skipped_and_other_versions_start_afresh) {

@@ -14,6 +14,7 @@
 // margin, plus a floor of two events (two stray triggers of a PIR at night are not an alarm).
 #include "iotshield/core/time.hpp"
 #include "iotshield/detect/profile.hpp"
+#include "iotshield/detect/raw_state.hpp"
 
 #include <array>
 #include <vector>
@@ -34,6 +35,7 @@ public:
 
     // The decayed event count after this in-order reading.
     double observe(core::Millis ts, double value) noexcept;
+    [[nodiscard]] bool state_valid() const noexcept { return valid_bool(m_started); }
 
 private:
     double m_count = 0;

@@ -11,6 +11,7 @@
 // piecewise linearly with its threshold at 0.5).
 #include "iotshield/detect/model.hpp"
 #include "iotshield/detect/params.hpp"
+#include "iotshield/detect/raw_state.hpp"
 #include "iotshield/detect/series.hpp"
 #include "iotshield/record/reading.hpp"
 
@@ -41,6 +42,10 @@ struct Verdict {
     double score = 0;
     bool anomaly = false;
     std::uint16_t reasons = 0; // Reason bits holding at this reading
+
+    [[nodiscard]] bool state_valid() const noexcept {
+        return valid_bool(anomaly) && score >= 0 && score <= 1;
+    }
 };
 
 class Detector {

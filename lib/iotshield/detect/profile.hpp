@@ -16,6 +16,7 @@
 // bucket's rate p0, summed over the last kRateWindow readings (a windowed version of the
 // Bernoulli CUSUM, Reynolds & Stoumbos 1999): bounded, so normal busy stretches cannot pile up.
 #include "iotshield/core/time.hpp"
+#include "iotshield/detect/raw_state.hpp"
 
 #include <array>
 #include <cstddef>
@@ -58,7 +59,9 @@ public:
     double observe(const Profile& p, core::Millis ts, double value,
                    double* residual = nullptr) noexcept;
     [[nodiscard]] double statistic() const noexcept { return m_sum < 0 ? -m_sum : m_sum; }
-    [[nodiscard]] bool state_valid() const noexcept { return m_head < kRateWindow; }
+    [[nodiscard]] bool state_valid() const noexcept {
+        return m_head < kRateWindow && valid_bool(m_started);
+    }
 
 private:
     std::array<float, kRateWindow> m_llr{};
