@@ -11,7 +11,6 @@
 #include <bit>
 #include <cstring>
 #include <map>
-#include <span>
 #include <type_traits>
 
 namespace iots::detect {
@@ -38,50 +37,39 @@ template <class O, class T, T O::*M> struct MemberOf<M> {
     using Type = T;
 };
 
-// A member saved as its raw bytes, versioned by its type's kStateVersion and checked on load by
-// its state_valid() when it has one.
+// A trivially copyable state as its raw bytes; on load, checked by its state_valid() when it has
+// one before it replaces `out`.
+template <class T> void save_raw(const T& t, ByteWriter& w) {
+    static_assert(std::is_trivially_copyable_v<T>, "a raw layer is saved as its bytes");
+    w.raw(std::string_view(reinterpret_cast<const char*>(&t), sizeof(T)));
+}
+template <class T> bool load_raw(T& out, std::string_view bytes) {
+    T t;
+    std::memcpy(static_cast<void*>(&t), bytes.data(), sizeof(T));
+    if constexpr (requires { t.state_valid(); })
+        if (!t.state_valid())
+            return false;
+    out = t;
+    return true;
+}
+
+// A member saved as its raw bytes, versioned by its type's kStateVersion.
 template <auto M> constexpr Layer<typename MemberOf<M>::Owner> raw_layer(std::string_view tag) {
     using O = typename MemberOf<M>::Owner;
     using T = typename MemberOf<M>::Type;
-    static_assert(std::is_trivially_copyable_v<T>, "a raw layer is saved as its bytes");
     return {tag,
             T::kStateVersion,
             sizeof(T),
             true,
-            [](const O& o, ByteWriter& w) {
-                w.raw(std::string_view(reinterpret_cast<const char*>(&(o.*M)), sizeof(T)));
-            },
-            [](O& o, std::string_view bytes) {
-                T t;
-                std::memcpy(static_cast<void*>(&t), bytes.data(), sizeof(T));
-                if constexpr (requires { t.state_valid(); })
-                    if (!t.state_valid())
-                        return false;
-                o.*M = t;
-                return true;
-            }};
+            [](const O& o, ByteWriter& w) { save_raw(o.*M, w); },
+            [](O& o, std::string_view bytes) { return load_raw(o.*M, bytes); }};
 }
 
 // An owner that is itself one layer's state (a per-device state kept whole).
 template <class T> constexpr Layer<T> whole_layer(std::string_view tag) {
-    static_assert(std::is_trivially_copyable_v<T>, "a raw layer is saved as its bytes");
-    return {tag,
-            T::kStateVersion,
-            sizeof(T),
-            true,
-            [](const T& o, ByteWriter& w) {
-                w.raw(std::string_view(reinterpret_cast<const char*>(&o), sizeof(T)));
-            },
-            [](T& o, std::string_view bytes) {
-                T t;
-                std::memcpy(static_cast<void*>(&t), bytes.data(), sizeof(T));
-                if constexpr (requires { t.state_valid(); })
-                    if (!t.state_valid())
-                        return false;
-                o = t;
-                return true;
-            }};
+    return {tag, T::kStateVersion, sizeof(T), true, save_raw<T>, load_raw<T>};
 }
+static_assert(whole_layer<Verdict>("verdict").size == sizeof(Verdict)); // compiles before use
 
 using Series = Detector::Series;
 
