@@ -6,6 +6,7 @@
 #include "iotshield/core/signals.hpp"
 #include "iotshield/detect/detector.hpp"
 #include "iotshield/detect/model_file.hpp"
+#include "iotshield/detect/state_file.hpp"
 #include "iotshield/mqtt/client.hpp"
 #include "iotshield/record/parser.hpp"
 #include "iotshield/record/serialize.hpp"
@@ -17,6 +18,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <sys/stat.h>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -31,6 +33,56 @@ struct Counts {
 core::Millis monotonic_ms() {
     using namespace std::chrono;
     return duration_cast<milliseconds>(steady_clock::now().time_since_epoch()).count();
+}
+
+// --state: read at start, written every `every_ms` (0: only at exit) and at exit. A failed write
+// is a warning, counted, and the previous file stays: scoring goes on.
+class StateKeeper {
+public:
+    StateKeeper(const core::Logger& log, std::string path, core::Millis every_ms)
+        : m_log(log), m_path(std::move(path)), m_every(every_ms), m_last(monotonic_ms()) {}
+
+    void load(detect::Detector& detector) const {
+        const auto info = detect::load_state(m_path, detector);
+        if (!info) {
+            m_log.info("state {}: none yet, learning from scratch", m_path);
+            return;
+        }
+        m_log.info("state {}: {} series, written {}", m_path, info->series,
+                   core::format_rfc3339(info->written_at));
+        for (const auto& note : info->notes)
+            m_log.info("state {}: {}", m_path, note);
+    }
+    void tick(const detect::Detector& detector) {
+        if (m_every > 0 && monotonic_ms() - m_last >= m_every)
+            save(detector);
+    }
+    void save(const detect::Detector& detector) {
+        m_last = monotonic_ms();
+        try {
+            detect::save_state(m_path, detector, core::now_millis());
+        } catch (const Error& e) {
+            ++m_failures;
+            m_log.warn("{}; keeping the previous state", e.what());
+        }
+    }
+    [[nodiscard]] std::uint64_t failures() const noexcept { return m_failures; }
+
+private:
+    const core::Logger& m_log;
+    std::string m_path;
+    core::Millis m_every;
+    core::Millis m_last;
+    std::uint64_t m_failures = 0;
+};
+
+// The same path, or two names of one existing file.
+bool same_file(const std::string& a, const std::string& b) {
+    struct stat sa {};
+    struct stat sb {};
+    if (::stat(a.c_str(), &sa) != 0 || ::stat(b.c_str(), &sb) != 0)
+        return a == b;
+    return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
 }
 
 // End of input: the scores still waiting get the time the other writer (iots-ingest reading the
@@ -71,13 +123,18 @@ int detect_main(cli::Context& ctx) {
     CLI::App app{"Score sensor readings for anomalies: safety thresholds and streaming checks, "
                  "plus an isolation forest given a model from iots-train."};
     cli::init_app(app);
-    std::string model_path, db_path, score_wait, tz;
+    std::string model_path, db_path, score_wait, tz, state_path, state_every;
     bool anomalies_only = false, strict = false;
     std::uint64_t max_bad = 0;
     core::BrokerOptions broker;
     detect::DetectorOptions opt;
     app.add_option("--model", model_path,
                    "Model file written by iots-train (none: streaming checks only)");
+    app.add_option("--state", state_path,
+                   "File of what was learnt from the stream: read at start (none: a fresh start), "
+                   "written every --state-every and at exit");
+    app.add_option("--state-every", state_every,
+                   "With --state: how often it is written, like 5m (default 5m; 0: only at exit)");
     app.add_flag("--anomalies-only", anomalies_only, "Write only readings flagged anomalous");
     cli::add_tz_option(app, tz,
                        "The home's IANA time zone, like Europe/Berlin, for the daily profiles "
@@ -109,6 +166,16 @@ int detect_main(cli::Context& ctx) {
     if (!tz.empty())
         tz_given = cli::tz_zone(tz);
 
+    core::Millis state_every_ms = 300'000;
+    if (!state_every.empty()) {
+        if (state_path.empty())
+            throw Error(Exit::usage, "--state-every needs --state");
+        state_every_ms = cli::duration_ms("--state-every", state_every);
+    }
+    if (!state_path.empty() && !model_path.empty() && same_file(state_path, model_path))
+        throw Error(Exit::usage, "--state and --model name the same file: the state would "
+                                 "overwrite the model");
+
     std::optional<detect::Model> model;
     if (!model_path.empty()) {
         model = detect::load_model(model_path);
@@ -122,6 +189,11 @@ int detect_main(cli::Context& ctx) {
         opt.zone = tz_given ? *tz_given : core::Zone::from_environment();
     }
     detect::Detector detector(opt, model ? &*model : nullptr);
+    std::optional<StateKeeper> state;
+    if (!state_path.empty()) {
+        state.emplace(ctx.log, state_path, state_every_ms);
+        state->load(detector);
+    }
     std::optional<store::Database> db;
     std::optional<store::ScoreWriter> writer;
     std::optional<store::Checkpointer> checkpointer; // not in a commit the MQTT input waits for
@@ -205,9 +277,13 @@ int detect_main(cli::Context& ctx) {
     const auto run_loop = [&] {
         if (broker.enabled()) {
             client = std::make_unique<mqtt::Client>(broker, ctx.log);
+            // The detector is the network thread's alone: its state is saved there too.
             client->on_message([&](const mqtt::Message& m) {
-                if (!core::stop_requested())
-                    handle(m.payload, [&] { return "topic " + m.topic; });
+                if (core::stop_requested())
+                    return;
+                handle(m.payload, [&] { return "topic " + m.topic; });
+                if (state)
+                    state->tick(detector);
             });
             const auto leave = [&] {
                 {
@@ -268,19 +344,27 @@ int detect_main(cli::Context& ctx) {
                     if (writer)
                         writer->commit();
                 }
-                // SIGUSR1 is looked for at every pause and every 1024 lines of a backlog.
-                if ((pause || (reader.line_number() & 1023U) == 0) && core::take_counters_request())
-                    ctx.log.info("read {}, anomalies {}, rejected {}", n.read, n.anomalies, n.bad);
+                // SIGUSR1 and the state's timer are looked at every pause and every 1024 lines.
+                if (pause || (reader.line_number() & 1023U) == 0) {
+                    if (core::take_counters_request())
+                        ctx.log.info("read {}, anomalies {}, rejected {}", n.read, n.anomalies,
+                                     n.bad);
+                    if (state)
+                        state->tick(detector);
+                }
             }
         }
     };
     const auto report = [&] {
-        ctx.log.info("read {}, scored {}, anomalies {}, rejected {}, series {}{}", n.read,
+        ctx.log.info("read {}, scored {}, anomalies {}, rejected {}, series {}{}{}", n.read,
                      n.read - n.bad, n.anomalies, n.bad, detector.series_count(),
                      writer ? fmt::format(", stored scores {} (late {}, not in database {})",
                                           writer->counts().updated, writer->counts().late,
                                           writer->counts().unmatched)
-                            : std::string());
+                            : std::string(),
+                     state && state->failures() > 0
+                         ? fmt::format(", state writes failed {}", state->failures())
+                         : std::string());
     };
     try {
         run_loop();
@@ -291,11 +375,15 @@ int detect_main(cli::Context& ctx) {
             writer->finish();
             writer->commit();
         }
+        if (state)
+            state->save(detector);
     } catch (const OutputClosed&) {
         if (writer) { // the reader left: a quiet stop, after committing the scores of what was read
             writer->finish();
             writer->commit();
         }
+        if (state)
+            state->save(detector);
         throw;
     } catch (const Error&) { // a database or input error: what was done before it
         report();

@@ -1,5 +1,7 @@
 # fish completion for iots-detect
 complete -c iots-detect -l model -r -F -d 'Model file from iots-train'
+complete -c iots-detect -l state -r -F -d 'State file: read at start, written on a timer and at exit'
+complete -c iots-detect -l state-every -x -d 'How often the state file is written (5m)'
 complete -c iots-detect -l anomalies-only -d 'Write only anomalous readings'
 complete -c iots-detect -l tz -x -a '(string replace /usr/share/zoneinfo/ "" (find /usr/share/zoneinfo \( -path "*/posix" -o -path "*/right" \) -prune -o \( -type f -o -type l \) -name "[A-Z]*" -print))' -d "The home's IANA time zone (the model's, else TZ, else UTC)"
 complete -c iots-detect -l db -r -F -d 'Write scores and anomalies to this database'

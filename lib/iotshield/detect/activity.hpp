@@ -15,6 +15,7 @@
 // alarm).
 #include "iotshield/core/time.hpp"
 #include "iotshield/detect/profile.hpp"
+#include "iotshield/detect/raw_state.hpp"
 
 #include <array>
 #include <vector>
@@ -31,8 +32,11 @@ struct ActivityProfile {
 
 class ActivityState {
 public:
+    static constexpr std::uint32_t kStateVersion = 1; // state file layer (state_file.hpp)
+
     // The decayed event count after this in-order reading.
     double observe(core::Millis ts, double value) noexcept;
+    [[nodiscard]] bool state_valid() const noexcept { return valid_bool(m_started); }
 
 private:
     double m_count = 0;

@@ -13,6 +13,7 @@
 #include "iotshield/detect/joint_layer.hpp"
 #include "iotshield/detect/model.hpp"
 #include "iotshield/detect/params.hpp"
+#include "iotshield/detect/raw_state.hpp"
 #include "iotshield/detect/series.hpp"
 #include "iotshield/record/reading.hpp"
 
@@ -41,9 +42,15 @@ struct DetectorOptions {
 };
 
 struct Verdict {
+    static constexpr std::uint32_t kStateVersion = 1; // state file layer (state_file.hpp)
+
     double score = 0;
     bool anomaly = false;
     std::uint16_t reasons = 0; // Reason bits holding at this reading
+
+    [[nodiscard]] bool state_valid() const noexcept {
+        return valid_bool(anomaly) && score >= 0 && score <= 1;
+    }
 };
 
 class Detector {
@@ -79,6 +86,8 @@ public:
     };
 
 private:
+    friend struct StateAccess; // state_file.cpp: saves and restores the series
+
     struct Hash {
         using is_transparent = void;
         std::size_t operator()(std::string_view s) const noexcept {

@@ -37,8 +37,13 @@ struct KmeansEnsemble {
 // Per-series state: fixed size, no allocation.
 class KmeansState {
 public:
+    static constexpr std::uint32_t kStateVersion = 1; // state file layer (state_file.hpp)
+
     // Feeds one in-order reading; true when x holds a full feature vector.
     bool observe(double value, KmeansPoint& x) noexcept;
+    [[nodiscard]] bool state_valid() const noexcept {
+        return m_diff_head < kKmeansSmooth && m_head < kKmeansDims;
+    }
 
 private:
     std::array<double, kKmeansSmooth> m_diffs{};

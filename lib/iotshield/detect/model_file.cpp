@@ -1,6 +1,7 @@
 #include "iotshield/detect/model_file.hpp"
 
 #include "iotshield/core/error.hpp"
+#include "iotshield/detect/file_format.hpp"
 #include "iotshield/record/sensor.hpp"
 
 #include <fmt/format.h>
@@ -12,7 +13,6 @@
 #include <cmath>
 #include <cstring>
 #include <fcntl.h>
-#include <memory>
 #include <stdexcept>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -22,9 +22,7 @@ namespace iots::detect {
 
 namespace {
 constexpr std::string_view kMagic = "IOTSMODL";
-constexpr std::size_t kHeader = 20;
 constexpr std::uint32_t kMaxSeries = 1U << 20;
-constexpr std::uint32_t kMaxString = 64;
 constexpr std::string_view kNameRule = "1-64 characters of A-Z a-z 0-9 _ . -";
 // Version 3 has no zone: its profiles were learnt in UTC.
 constexpr std::uint32_t kFirstVersionRead = 3;
@@ -37,95 +35,7 @@ bool valid_zone_name(std::string_view s) {
     });
 }
 
-class Writer {
-public:
-    void u8(std::uint8_t v) { m_out.push_back(static_cast<char>(v)); }
-    void u32(std::uint32_t v) {
-        for (int i = 0; i < 4; ++i)
-            u8(static_cast<std::uint8_t>(v >> (8 * i)));
-    }
-    void u64(std::uint64_t v) {
-        for (int i = 0; i < 8; ++i)
-            u8(static_cast<std::uint8_t>(v >> (8 * i)));
-    }
-    void i64(std::int64_t v) { u64(static_cast<std::uint64_t>(v)); }
-    void f64(double v) { u64(std::bit_cast<std::uint64_t>(v)); }
-    void f32(float v) { u32(std::bit_cast<std::uint32_t>(v)); }
-    void str(std::string_view s) {
-        u32(static_cast<std::uint32_t>(s.size()));
-        m_out.append(s);
-    }
-    std::string& out() { return m_out; }
-
-private:
-    std::string m_out;
-};
-
-class Reader {
-public:
-    Reader(std::string_view bytes, std::string_view name) : m_bytes(bytes), m_name(name) {}
-
-    [[noreturn]] void fail(const std::string& what) const {
-        throw Error(Exit::no_input, fmt::format("model {}: {}", m_name, what));
-    }
-    void need(std::size_t n, std::string_view field) const {
-        if (m_bytes.size() - m_pos < n)
-            fail(fmt::format("corrupt: {} runs past the end of the payload", field));
-    }
-    std::uint8_t u8(std::string_view field) {
-        need(1, field);
-        return static_cast<std::uint8_t>(m_bytes[m_pos++]);
-    }
-    std::uint32_t u32(std::string_view field) {
-        need(4, field);
-        std::uint32_t v = 0;
-        for (int i = 0; i < 4; ++i)
-            v |= static_cast<std::uint32_t>(static_cast<std::uint8_t>(m_bytes[m_pos++])) << (8 * i);
-        return v;
-    }
-    std::uint64_t u64(std::string_view field) {
-        need(8, field);
-        std::uint64_t v = 0;
-        for (int i = 0; i < 8; ++i)
-            v |= static_cast<std::uint64_t>(static_cast<std::uint8_t>(m_bytes[m_pos++])) << (8 * i);
-        return v;
-    }
-    std::int64_t i64(std::string_view field) { return static_cast<std::int64_t>(u64(field)); }
-    double f64(std::string_view field) {
-        const double v = std::bit_cast<double>(u64(field));
-        if (!std::isfinite(v))
-            fail(fmt::format("corrupt: {} is not a finite number", field));
-        return v;
-    }
-    float f32(std::string_view field) {
-        const float v = std::bit_cast<float>(u32(field));
-        if (!std::isfinite(v))
-            fail(fmt::format("corrupt: {} is not a finite number", field));
-        return v;
-    }
-    std::string str(std::string_view field) {
-        const std::uint32_t n = u32(field);
-        if (n > kMaxString)
-            fail(fmt::format("corrupt: {} is {} bytes long (at most {})", field, n, kMaxString));
-        need(n, field);
-        std::string s(m_bytes.substr(m_pos, n));
-        m_pos += n;
-        return s;
-    }
-    std::string_view raw(std::size_t n, std::string_view field) {
-        need(n, field);
-        auto s = m_bytes.substr(m_pos, n);
-        m_pos += n;
-        return s;
-    }
-    [[nodiscard]] bool done() const { return m_pos == m_bytes.size(); }
-    [[nodiscard]] std::size_t left() const { return m_bytes.size() - m_pos; }
-
-private:
-    std::string_view m_bytes;
-    std::string_view m_name;
-    std::size_t m_pos = 0;
-};
+using Writer = ByteWriter;
 
 std::string join_features() {
     std::string s;
@@ -148,47 +58,7 @@ struct Mapping {
     ~Mapping() { ::munmap(addr, length); }
 };
 
-std::string errno_text(int e) {
-    return std::strerror(e);
-}
 } // namespace
-
-std::uint32_t crc32(std::string_view bytes) noexcept {
-    // Slicing by 8 (eight bytes a step, eight tables; the same CRC as bit by bit): a model file is
-    // tens of MB, and its checksum is verified at every start of iots-detect.
-    static const auto kTables = [] {
-        std::array<std::array<std::uint32_t, 256>, 8> t{};
-        for (std::uint32_t i = 0; i < 256; ++i) {
-            std::uint32_t c = i;
-            for (int k = 0; k < 8; ++k)
-                c = (c & 1U) != 0 ? 0xEDB88320U ^ (c >> 1) : c >> 1;
-            t[0][i] = c;
-        }
-        for (std::size_t k = 1; k < 8; ++k)
-            for (std::size_t i = 0; i < 256; ++i)
-                t[k][i] = (t[k - 1][i] >> 8) ^ t[0][t[k - 1][i] & 0xFFU];
-        return t;
-    }();
-    const auto& t = kTables;
-    const char* p = bytes.data();
-    std::size_t n = bytes.size();
-    const auto byte = [](char ch) {
-        return static_cast<std::uint32_t>(static_cast<unsigned char>(ch));
-    };
-    const auto le32 = [&](const char* q) {
-        return byte(q[0]) | byte(q[1]) << 8 | byte(q[2]) << 16 | byte(q[3]) << 24;
-    };
-    std::uint32_t c = 0xFFFFFFFFU;
-    for (; n >= 8; p += 8, n -= 8) {
-        const std::uint32_t lo = c ^ le32(p);
-        const std::uint32_t hi = le32(p + 4);
-        c = t[7][lo & 0xFFU] ^ t[6][(lo >> 8) & 0xFFU] ^ t[5][(lo >> 16) & 0xFFU] ^ t[4][lo >> 24] ^
-            t[3][hi & 0xFFU] ^ t[2][(hi >> 8) & 0xFFU] ^ t[1][(hi >> 16) & 0xFFU] ^ t[0][hi >> 24];
-    }
-    for (; n > 0; ++p, --n)
-        c = t[0][(c ^ byte(*p)) & 0xFFU] ^ (c >> 8);
-    return c ^ 0xFFFFFFFFU;
-}
 
 std::string encode_model(const Model& model) {
     Writer p;
@@ -252,48 +122,14 @@ std::string encode_model(const Model& model) {
         for (std::uint8_t b : f.splits())
             p.u8(b);
     }
-    Writer w;
-    w.out().append(kMagic);
-    w.u32(Model::kFormatVersion);
-    w.u64(p.out().size());
-    w.out().append(p.out());
-    w.u32(crc32(w.out()));
-    return std::move(w.out());
+    return frame(kMagic, Model::kFormatVersion, p.out());
 }
 
 Model decode_model(std::string_view bytes, std::string_view name) {
-    Reader header(bytes, name);
-    if (bytes.empty())
-        header.fail("empty file");
-    if (bytes.size() < kMagic.size() || bytes.substr(0, kMagic.size()) != kMagic)
-        header.fail("not an IoTShield model file (bad magic)");
-    if (bytes.size() < kHeader)
-        header.fail(
-            fmt::format("truncated: {} bytes, the header alone is {}", bytes.size(), kHeader));
-    Reader h(bytes.substr(kMagic.size()), name);
-    const std::uint32_t version = h.u32("version");
-    if (version != Model::kFormatVersion && version != kFirstVersionRead)
-        header.fail(fmt::format("format version {} is not supported (this build reads versions {} "
-                                "to {})",
-                                version, kFirstVersionRead, Model::kFormatVersion));
-    const std::uint64_t length = h.u64("length");
-    const std::uint64_t expected = kHeader + length + 4;
-    if (length > bytes.size() || bytes.size() < expected)
-        header.fail(fmt::format("truncated: {} of {} bytes", bytes.size(),
-                                length > (1ULL << 40) ? 0 : expected));
-    if (bytes.size() > expected)
-        header.fail(
-            fmt::format("{} bytes of trailing data after the checksum", bytes.size() - expected));
-    const auto body = bytes.substr(0, static_cast<std::size_t>(kHeader + length));
-    Reader tail(bytes.substr(body.size()), name);
-    const std::uint32_t stored = tail.u32("checksum");
-    const std::uint32_t computed = crc32(body);
-    if (stored != computed)
-        header.fail(fmt::format("checksum mismatch (stored {:08x}, computed {:08x}): the file is "
-                                "corrupt",
-                                stored, computed));
-
-    Reader r(body.substr(kHeader), name);
+    std::uint32_t version = 0;
+    ByteReader r(unframe(bytes, kMagic, kFirstVersionRead, Model::kFormatVersion, "model", name,
+                         &version),
+                 "model", name);
     const std::uint32_t nf = r.u32("feature count");
     std::string features;
     for (std::uint32_t i = 0; i < nf && i < 64; ++i) {
@@ -440,10 +276,9 @@ Model decode_model(std::string_view bytes, std::string_view name) {
 Model load_model(const std::string& path) {
     const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0)
-        throw Error(Exit::no_input, fmt::format("model {}: {}", path, errno_text(errno)));
+        throw Error(Exit::no_input, fmt::format("model {}: {}", path, std::strerror(errno)));
     // A model is tens of MB: a regular file is mapped (the page cache's own pages, no copy);
-    // anything else is read in place into a buffer of the file's size (no chunk copies, no zero
-    // fill), one byte more showing whether the file grew meanwhile.
+    // anything else is read into a buffer of the file's size.
     struct stat st {};
     const bool have_stat = ::fstat(fd, &st) == 0;
     if (have_stat && S_ISREG(st.st_mode) && st.st_size > 0) {
@@ -455,64 +290,20 @@ Model load_model(const std::string& path) {
             return decode_model(std::string_view(static_cast<const char*>(map), length), path);
         }
     }
-    std::size_t capacity =
-        have_stat && st.st_size > 0 ? static_cast<std::size_t>(st.st_size) + 1 : std::size_t{65536};
-    auto bytes = std::make_unique_for_overwrite<char[]>(capacity);
-    std::size_t size = 0;
-    for (;;) {
-        if (size == capacity) {
-            auto grown = std::make_unique_for_overwrite<char[]>(capacity * 2);
-            std::memcpy(grown.get(), bytes.get(), size);
-            bytes = std::move(grown);
-            capacity *= 2;
-        }
-        const ssize_t n = ::read(fd, bytes.get() + size, capacity - size);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0) {
-            const int e = errno;
-            ::close(fd);
-            throw Error(Exit::no_input, fmt::format("model {}: {}", path, errno_text(e)));
-        }
-        if (n == 0)
-            break;
-        size += static_cast<std::size_t>(n);
+    std::string bytes;
+    try {
+        bytes = read_fd(fd, have_stat && st.st_size > 0 ? static_cast<std::size_t>(st.st_size) : 0,
+                        "model", path);
+    } catch (const Error&) {
+        ::close(fd);
+        throw;
     }
     ::close(fd);
-    return decode_model(std::string_view(bytes.get(), size), path);
+    return decode_model(bytes, path);
 }
 
 void save_model(const std::string& path, const Model& model) {
-    const std::string bytes = encode_model(model);
-    const std::string tmp = path + ".tmp";
-    // Owner-only, like the database: the profiles say at which hours each room is occupied.
-    const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (fd < 0)
-        throw Error(errno == EACCES ? Exit::permission : Exit::io_error,
-                    fmt::format("model {}: {}", tmp, errno_text(errno)));
-    std::size_t done = 0;
-    while (done < bytes.size()) {
-        const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0) {
-            const int e = errno;
-            ::close(fd);
-            ::unlink(tmp.c_str());
-            throw Error(Exit::io_error, fmt::format("model {}: {}", tmp, errno_text(e)));
-        }
-        done += static_cast<std::size_t>(n);
-    }
-    if (::fsync(fd) != 0 || ::close(fd) != 0) {
-        const int e = errno;
-        ::unlink(tmp.c_str());
-        throw Error(Exit::io_error, fmt::format("model {}: {}", tmp, errno_text(e)));
-    }
-    if (::rename(tmp.c_str(), path.c_str()) != 0) {
-        const int e = errno;
-        ::unlink(tmp.c_str());
-        throw Error(Exit::io_error, fmt::format("model {}: {}", path, errno_text(e)));
-    }
+    write_file_atomic(path, encode_model(model), "model");
 }
 
 } // namespace iots::detect

@@ -1,17 +1,13 @@
 #pragma once
 // The model file: a thin byte-level layer, explicit little-endian so a model moves between
-// machines of either byte order.
-//
-//   0  "IOTSMODL"             8 bytes magic
-//   8  format version         u32 (Model::kFormatVersion)
-//  12  payload length L       u64
-//  20  payload                L bytes (feature list, parameters, training range, per-series
-//                             levels, thresholds, score distribution and forests)
-//  20+L CRC-32 (IEEE 802.3)   u32 over bytes [0, 20+L)
+// machines of either byte order. The frame of file_format.hpp with magic "IOTSMODL" and version
+// Model::kFormatVersion around a payload of the feature list, parameters, training range,
+// per-series levels, thresholds, score distribution and forests.
 //
 // Every failure to load is iots::Error(Exit::no_input) whose message names the file and what is
 // wrong ("truncated: 100 of 2321 bytes", "checksum mismatch ...", "format version 9 is not
 // supported ..."); a model is never silently replaced by defaults.
+#include "iotshield/detect/file_format.hpp" // crc32
 #include "iotshield/detect/model.hpp"
 
 #include <cstdint>
@@ -19,8 +15,6 @@
 #include <string_view>
 
 namespace iots::detect {
-
-[[nodiscard]] std::uint32_t crc32(std::string_view bytes) noexcept;
 
 [[nodiscard]] std::string encode_model(const Model& model);
 // `name` is used in error messages (usually the path).

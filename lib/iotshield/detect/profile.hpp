@@ -18,6 +18,7 @@
 // Bernoulli CUSUM, Reynolds & Stoumbos 1999): bounded, so normal busy stretches cannot pile up.
 #include "iotshield/core/time.hpp"
 #include "iotshield/core/zone.hpp"
+#include "iotshield/detect/raw_state.hpp"
 
 #include <array>
 #include <cstddef>
@@ -53,12 +54,17 @@ struct Profile {
 // Per-series detection state: fixed size, no allocation.
 class ProfileState {
 public:
+    static constexpr std::uint32_t kStateVersion = 1; // state file layer (state_file.hpp)
+
     // Returns the statistic (>= 0) after this in-order reading at instant ts, local wall time
     // `local` (its bucket); `residual`, if given, receives (x - expected) for numeric series
     // (training uses it for the spreads).
     double observe(const Profile& p, core::Millis ts, core::Millis local, double value,
                    double* residual = nullptr) noexcept;
     [[nodiscard]] double statistic() const noexcept { return m_sum < 0 ? -m_sum : m_sum; }
+    [[nodiscard]] bool state_valid() const noexcept {
+        return m_head < kRateWindow && valid_bool(m_started);
+    }
 
 private:
     std::array<float, kRateWindow> m_llr{};

@@ -1,5 +1,7 @@
 #include "iotshield/detect/series.hpp"
 
+#include "iotshield/detect/raw_state.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -80,6 +82,14 @@ std::int64_t SeriesState::typical_interval() const noexcept {
         return 0;
     // The upper quartile of recent intervals: irregular sampling is normal up to its own spread.
     return m_intervals_sorted[(m_interval_filled * 3) / 4];
+}
+
+bool SeriesState::state_valid() const noexcept {
+    return m_head < kWindow && m_filled <= kWindow && m_interval_head < kIntervals &&
+           m_interval_filled <= kIntervals &&
+           static_cast<unsigned>(m_kind) <= static_cast<unsigned>(record::SensorKind::other) &&
+           valid_bool(m_binary) && m_run >= 0 && m_run <= (1 << 30) && m_p_repeat >= 0 &&
+           m_p_repeat <= 1;
 }
 
 void SeriesState::refresh_robust() noexcept {

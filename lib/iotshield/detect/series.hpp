@@ -130,6 +130,9 @@ void sorted_insert(std::array<T, N>& sorted, std::uint32_t n, T value) noexcept 
 
 class SeriesState {
 public:
+    // Saved as raw bytes in the state file (state_file.hpp): bump on any change of the members.
+    static constexpr std::uint32_t kStateVersion = 1;
+
     explicit SeriesState(record::SensorKind kind = record::SensorKind::other) noexcept;
 
     // features: fill out.features (only a model scores them; features_valid is set either way).
@@ -142,6 +145,8 @@ public:
     [[nodiscard]] std::uint64_t count() const noexcept { return m_count; }
     // Typical sampling interval in ms (0 until known).
     [[nodiscard]] std::int64_t typical_interval() const noexcept;
+    // Ring positions and the kind within range (a state read back from a file).
+    [[nodiscard]] bool state_valid() const noexcept;
 
 private:
     void refresh_robust() noexcept;
