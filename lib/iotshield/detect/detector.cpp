@@ -1,6 +1,7 @@
 #include "iotshield/detect/detector.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cstring>
 
 namespace iots::detect {
@@ -115,6 +116,28 @@ Detector::SeriesMap::iterator Detector::add_series(std::string_view device,
     return m_series.emplace(m_key, std::move(s)).first;
 }
 
+double Detector::online_layer(Series& s, core::Millis ts, double value, const Observation& obs,
+                              std::uint16_t& cond) noexcept {
+    OnlineInput in;
+    in.ts = ts;
+    in.local = m_options.zone.local(ts);
+    in.value = value;
+    in.z = obs.z;
+    in.spike = obs.spike;
+    in.gap = obs.gap;
+    in.run = obs.run;
+    in.z_valid = in.spike_valid = obs.features_valid;
+    in.gap_valid = obs.gap > 0;
+    in.stuck = (obs.conditions & kStuck) != 0;
+    const OnlineVerdict ov = s.online.observe(in, m_options.online, s.event || s.profile_event);
+    static constexpr std::array<std::uint16_t, kOnlineStats> kBits{
+        kZscore, kSpike, kLevel, kDaily, kVolatility, kGap, kStuck};
+    for (std::size_t i = 0; i < kOnlineStats; ++i)
+        if ((ov.holds & (1U << i)) != 0)
+            cond |= kBits[i];
+    return ov.score;
+}
+
 Verdict Detector::score(core::Millis ts, std::string_view device, std::string_view sensor,
                         double value) {
     Series& s = find_series(device, sensor);
@@ -129,10 +152,13 @@ Verdict Detector::score(core::Millis ts, std::string_view device, std::string_vi
         return v;
     }
     std::uint16_t cond = obs.conditions;
-    double score = std::max({ratio_score(obs.z, s.levels.z), ratio_score(obs.spike, s.levels.spike),
-                             ratio_score(obs.gap, m_options.stream.gap)});
-    if ((cond & kStuck) != 0)
-        score = std::max(score, 0.6);
+    double score = 0;
+    if (obs.in_order) { // calibrated in the online layer instead
+        cond &= static_cast<std::uint16_t>(~(kZscore | kSpike | kGap | kStuck));
+        score = online_layer(s, ts, value, obs, cond);
+    } else {
+        score = ratio_score(obs.z, s.levels.z);
+    }
     if (s.model != nullptr && obs.in_order && !s.model->profile.empty()) {
         const double ps = s.profile.observe(s.model->profile, ts, value);
         // Hysteresis: an event of this slow statistic lasts until it is back under half its
@@ -207,6 +233,12 @@ std::string_view layer_reason_name(std::size_t bit) noexcept {
         return "activity";
     if (bit == 11)
         return "kmeans";
+    if (bit == 12)
+        return "level";
+    if (bit == 13)
+        return "daily";
+    if (bit == 14)
+        return "volatility";
     return {};
 }
 

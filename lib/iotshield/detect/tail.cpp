@@ -1,0 +1,60 @@
+#include "iotshield/detect/tail.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+namespace iots::detect {
+
+void TailCalibrator::refresh() noexcept {
+    // A tail with no peak yet is as thin as one peak at the threshold's own scale: the first
+    // value beyond everything seen is then surprising but not infinitely so.
+    const double peaks = std::max(m_peaks, 1.0);
+    const double excess = m_excess > 0 ? m_excess : peaks * std::max(m_t, 1e-12);
+    m_log_frac = std::log(std::max(m_n, peaks) / peaks);
+    m_inv_mean = peaks / excess;
+}
+
+void TailCalibrator::learn(double s) noexcept {
+    if (!(s >= 0))
+        return;
+    if (m_warm < kTailWarm) {
+        m_first[m_warm++] = static_cast<float>(s);
+        if (m_warm == kTailWarm) {
+            std::array<float, kTailWarm> sorted = m_first;
+            const auto k = static_cast<std::size_t>(kTailQuantile * kTailWarm);
+            std::nth_element(sorted.begin(), sorted.begin() + static_cast<std::ptrdiff_t>(k),
+                             sorted.end());
+            m_t = static_cast<double>(sorted[k]);
+            for (const float f : m_first) {
+                const auto v = static_cast<double>(f);
+                m_n += 1;
+                if (v > m_t) {
+                    m_peaks += 1;
+                    m_excess += v - m_t;
+                }
+            }
+            refresh();
+        }
+        return;
+    }
+    m_n += 1;
+    if (s > m_t) {
+        m_peaks += 1;
+        m_excess += s - m_t;
+        refresh();
+    }
+    if (m_n >= kTailHalve) {
+        m_n *= 0.5;
+        m_peaks *= 0.5;
+        m_excess *= 0.5;
+        refresh();
+    }
+}
+
+double TailCalibrator::surprise(double s) const noexcept {
+    if (!ready() || !(s > m_t))
+        return 0;
+    return m_log_frac + (s - m_t) * m_inv_mean;
+}
+
+} // namespace iots::detect
