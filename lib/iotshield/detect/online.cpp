@@ -69,8 +69,9 @@ OnlineVerdict OnlineState::observe(const OnlineInput& in, const OnlineLevels& le
     valid[6] = in.run > 0;
     m_q = std::clamp(levels.per_day * m_interval / kDayMs, levels.q_min, levels.q_max);
     const double need = std::log(1.0 / m_q);
-    const std::array<double, kOnlineStats> floor{levels.z_floor,   levels.spike_floor,     0, 0, 0,
-                                                 levels.gap_floor, in.stuck ? 0.0 : kNever};
+    const std::array<double, kOnlineStats> floor{
+        levels.z_floor,          levels.spike_floor, levels.z_floor,         levels.z_floor,
+        levels.volatility_floor, levels.gap_floor,   in.stuck ? 0.0 : kNever};
 
     OnlineVerdict v;
     double top = 0;
@@ -80,7 +81,7 @@ OnlineVerdict OnlineState::observe(const OnlineInput& in, const OnlineLevels& le
         const double s = m_tails[i].surprise(stat[i]);
         if (stat[i] > floor[i]) {
             top = std::max(top, s);
-            if (s > need)
+            if (s > need + m_tails[i].log_extremal_index())
                 v.holds = static_cast<std::uint8_t>(v.holds | (1U << i));
         }
         m_tails[i].learn(stat[i]);

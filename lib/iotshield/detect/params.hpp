@@ -65,8 +65,11 @@ struct OnlineLevels {
     // second) from asking the tail for more than its few thousand readings can tell.
     double q_max = 1e-3;
     double q_min = 1e-5;
-    // A deviation is never an anomaly below these, however rare in a quiet series.
+    // A deviation is never an anomaly below these, however rare in a quiet series: 5 spreads
+    // from the median, level or hour's centre; a first difference of 6 typical differences; an
+    // average deviation of 3 spreads over the volatility window.
     double z_floor = 5.0;
+    double volatility_floor = 3.0;
     double spike_floor = 6.0;
     double gap_floor = StreamLevels{}.gap;
 };

@@ -5,6 +5,10 @@
 
 namespace iots::detect {
 
+namespace {
+constexpr double kMinTheta = 1.0 / 64.0;
+} // namespace
+
 void TailCalibrator::refresh() noexcept {
     // A tail with no peak yet is as thin as one peak at the threshold's own scale: the first
     // value beyond everything seen is then surprising but not infinitely so.
@@ -12,6 +16,7 @@ void TailCalibrator::refresh() noexcept {
     const double excess = m_excess > 0 ? m_excess : peaks * std::max(m_t, 1e-12);
     m_log_frac = std::log(std::max(m_n, peaks) / peaks);
     m_inv_mean = peaks / excess;
+    m_log_theta = std::log(std::clamp(std::max(m_clusters, 1.0) / peaks, kMinTheta, 1.0));
 }
 
 void TailCalibrator::learn(double s) noexcept {
@@ -31,7 +36,9 @@ void TailCalibrator::learn(double s) noexcept {
                 if (v > m_t) {
                     m_peaks += 1;
                     m_excess += v - m_t;
+                    m_clusters += m_in_peak ? 0.0 : 1.0;
                 }
+                m_in_peak = v > m_t;
             }
             refresh();
         }
@@ -41,12 +48,15 @@ void TailCalibrator::learn(double s) noexcept {
     if (s > m_t) {
         m_peaks += 1;
         m_excess += s - m_t;
+        m_clusters += m_in_peak ? 0.0 : 1.0;
         refresh();
     }
+    m_in_peak = s > m_t;
     if (m_n >= kTailHalve) {
         m_n *= 0.5;
         m_peaks *= 0.5;
         m_excess *= 0.5;
+        m_clusters *= 0.5;
         refresh();
     }
 }
