@@ -129,6 +129,8 @@ double Detector::online_layer(Series& s, core::Millis ts, double value, const Ob
     in.z_valid = in.spike_valid = obs.features_valid;
     in.gap_valid = obs.gap > 0;
     in.stuck = (obs.conditions & kStuck) != 0;
+    const record::SensorKind kind = s.state.kind();
+    in.binary = kind == record::SensorKind::flame || kind == record::SensorKind::motion;
     const OnlineVerdict ov = s.online.observe(in, m_options.online, s.event || s.profile_event);
     static constexpr std::array<std::uint16_t, kOnlineStats> kBits{
         kZscore, kSpike, kLevel, kDaily, kVolatility, kGap, kStuck};

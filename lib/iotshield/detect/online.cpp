@@ -67,8 +67,11 @@ OnlineVerdict OnlineState::observe(const OnlineInput& in, const OnlineLevels& le
     valid[5] = in.gap_valid;
     stat[6] = static_cast<double>(in.run);
     valid[6] = in.run > 0;
+    if (in.binary) // the activity and profile layers judge the values of 0/1 series
+        valid = {false, false, false, false, false, in.gap_valid, false};
+    // The series' budget per reading, shared by its statistics (Bonferroni).
     m_q = std::clamp(levels.per_day * m_interval / kDayMs, levels.q_min, levels.q_max);
-    const double need = std::log(1.0 / m_q);
+    const double need = std::log(static_cast<double>(kOnlineStats) / m_q);
     const std::array<double, kOnlineStats> floor{
         levels.z_floor,          levels.spike_floor, levels.z_floor,         levels.z_floor,
         levels.volatility_floor, levels.gap_floor,   in.stuck ? 0.0 : kNever};
@@ -78,16 +81,19 @@ OnlineVerdict OnlineState::observe(const OnlineInput& in, const OnlineLevels& le
     for (std::size_t i = 0; i < kOnlineStats; ++i) {
         if (!valid[i])
             continue;
-        const double s = m_tails[i].surprise(stat[i]);
+        const double s = m_tails[i].surprise(stat[i], need + m_tails[i].log_extremal_index());
         if (stat[i] > floor[i]) {
             top = std::max(top, s);
             if (s > need + m_tails[i].log_extremal_index())
                 v.holds = static_cast<std::uint8_t>(v.holds | (1U << i));
         }
-        m_tails[i].learn(stat[i]);
     }
     v.score = std::min(1.0, 0.5 * top / need);
-    learn(in, (v.holds != 0 || event) ? kDown : 1.0, dt);
+    const double weight = (v.holds != 0 || event) ? kDown : 1.0;
+    for (std::size_t i = 0; i < kOnlineStats; ++i)
+        if (valid[i])
+            m_tails[i].learn(stat[i], weight);
+    learn(in, weight, dt);
     return v;
 }
 

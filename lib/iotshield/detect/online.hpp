@@ -47,7 +47,8 @@ struct OnlineInput {
     bool z_valid = false;
     bool spike_valid = false;
     bool gap_valid = false;
-    bool stuck = false; // SeriesState's stuck check holds (the run is long and unlikely)
+    bool stuck = false;  // SeriesState's stuck check holds (the run is long and unlikely)
+    bool binary = false; // a 0/1 series (motion, flame): only its gaps are judged here
 };
 
 struct OnlineVerdict {
