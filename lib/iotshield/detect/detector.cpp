@@ -131,7 +131,14 @@ double Detector::online_layer(Series& s, core::Millis ts, double value, const Ob
     in.stuck = (obs.conditions & kStuck) != 0;
     const record::SensorKind kind = s.state.kind();
     in.binary = kind == record::SensorKind::flame || kind == record::SensorKind::motion;
-    const OnlineVerdict ov = s.online.observe(in, m_options.online, s.event || s.profile_event);
+    // A model's levels (what training saw z and spike reach) may only make the floors stricter.
+    OnlineLevels levels = m_options.online;
+    if (s.model != nullptr) {
+        levels.z_floor = std::max(levels.z_floor, s.levels.z);
+        levels.spike_floor = std::max(levels.spike_floor, s.levels.spike);
+        levels.learn_first_ms = std::max<std::int64_t>(levels.learn_first_ms, 86'400'000);
+    }
+    const OnlineVerdict ov = s.online.observe(in, levels, s.event || s.profile_event);
     static constexpr std::array<std::uint16_t, kOnlineStats> kBits{
         kZscore, kSpike, kLevel, kDaily, kVolatility, kGap, kStuck};
     for (std::size_t i = 0; i < kOnlineStats; ++i)

@@ -88,11 +88,19 @@ OnlineVerdict OnlineState::observe(const OnlineInput& in, const OnlineLevels& le
                 v.holds = static_cast<std::uint8_t>(v.holds | (1U << i));
         }
     }
+    if (in.ts - m_first < levels.learn_first_ms) {
+        v.holds = 0;
+        top = 0;
+    }
     v.score = std::min(1.0, 0.5 * top / need);
     const double weight = (v.holds != 0 || event) ? kDown : 1.0;
-    for (std::size_t i = 0; i < kOnlineStats; ++i)
+    for (std::size_t i = 0; i + 1 < kOnlineStats; ++i)
         if (valid[i])
             m_tails[i].learn(stat[i], weight);
+    // Runs are learnt when they end, one value a run: a growing run must not teach its own tail.
+    if (in.run == 1 && m_run > 0)
+        m_tails[kOnlineStats - 1].learn(static_cast<double>(m_run), weight);
+    m_run = in.run;
     learn(in, weight, dt);
     return v;
 }

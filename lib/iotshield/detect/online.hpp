@@ -11,8 +11,9 @@
 //   daily       |x - centre of this local hour| / its spread: the daily pattern broken
 //   volatility  mean of min(level statistic, 10) over about the last 24 readings: a stretch of
 //               unusual readings, a change of variance or of activity
-//   gap, stuck  SeriesState's gap (interval in typical intervals) and run of identical readings,
-//               so a series that is irregular or repeats itself by nature stays silent
+//   gap, stuck  SeriesState's gap (interval in typical intervals) and run of identical readings
+//               (its tail learns the length of each run that ended), so a series that is
+//               irregular or repeats itself by nature stays silent
 // Each has its own TailCalibrator; the statistic holds when its tail probability is below q and
 // (zscore, spike) it is above a floor. q = target false alarms per series and day x the
 // sampling interval / one day, clamped to [q_min, q_max].
@@ -83,6 +84,7 @@ private:
     double m_level = 0, m_spread = 0;
     double m_step = 0;       // EW mean non-zero |first difference|
     double m_volatility = 0; // EW mean of the clipped level statistic
+    int m_run = 0;           // identical readings in a row up to the previous reading
 };
 static_assert(std::is_trivially_copyable_v<OnlineState>);
 
