@@ -163,8 +163,18 @@ Verdict Detector::score(core::Millis ts, std::string_view device, std::string_vi
     std::uint16_t cond = obs.conditions;
     double score = 0;
     if (obs.in_order) { // calibrated in the online layer instead
-        cond &= static_cast<std::uint16_t>(~(kZscore | kSpike | kGap | kStuck));
+        // Except on the sensors of fire and gas: there the fixed z and spike levels stay as an
+        // early warning before the threshold (a gas leak ramping up), false alarms or not.
+        const record::SensorKind kind = s.state.kind();
+        const bool early =
+            kind == record::SensorKind::gas || kind == record::SensorKind::temperature;
+        const std::uint16_t calibrated =
+            early ? (kGap | kStuck) : (kZscore | kSpike | kGap | kStuck);
+        cond &= static_cast<std::uint16_t>(~calibrated);
         score = online_layer(s, ts, value, obs, cond);
+        if (early)
+            score = std::max(
+                {score, ratio_score(obs.z, s.levels.z), ratio_score(obs.spike, s.levels.spike)});
     } else {
         score = ratio_score(obs.z, s.levels.z);
     }
