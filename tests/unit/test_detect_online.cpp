@@ -190,7 +190,7 @@ BOOST_AUTO_TEST_CASE(a_tail_that_is_a_mixture_knows_its_rare_recurring_jumps) {
     TailCalibrator t;
     for (int i = 0; i < 20'000; ++i)
         t.learn(i % 2000 == 1999 ? u(rng) : e(rng));
-    BOOST_TEST(t.surprise(1000.0, 1e9) > 50.0);
+    BOOST_TEST(t.surprise(1000.0, 1e9) > 30.0); // far beyond any flag level (about 13)
     BOOST_TEST(t.surprise(1000.0, 20.0) < std::log(3000.0));
     BOOST_TEST(t.surprise(1e5, 20.0) > 100.0); // never seen anything near it
 }

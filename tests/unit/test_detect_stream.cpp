@@ -132,7 +132,7 @@ BOOST_AUTO_TEST_CASE(rate_of_rise_flags_a_fast_sustained_rise_but_not_one_readin
     BOOST_TEST(first == 7);
 
     // One wild reading (a glitch) is a spike, not a rate of rise (once the spike's tail has
-    // learnt the series: 16 + 128 readings).
+    // learnt the series: 16 + 96 readings).
     Detector g;
     t = kStart;
     for (int i = 0; i < 300; ++i, t += kStep)
@@ -196,7 +196,7 @@ BOOST_AUTO_TEST_CASE(stuck_sensor_is_flagged_once) {
 BOOST_AUTO_TEST_CASE(gap_is_flagged_on_the_first_reading_after_it) {
     Detector d;
     std::int64_t t = kStart;
-    for (int i = 0; i < 300; ++i, t += kStep) // the gap's tail learns from 128 intervals
+    for (int i = 0; i < 300; ++i, t += kStep) // the gap's tail learns from 96 intervals
         (void)d.score(t, "a", "light", 300 + (i % 3));
     t += 20 * kStep; // 21 intervals without a reading
     const Verdict v = d.score(t, "a", "light", 301);

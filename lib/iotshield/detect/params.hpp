@@ -73,7 +73,7 @@ struct OnlineLevels {
     double spike_floor = 6.0;
     double gap_floor = StreamLevels{}.gap;
     // The layer only learns for this long after a series' first reading. 0 without a model (it
-    // speaks once its tails have 128 readings); a day with one, whose layers know the series
+    // speaks once its tails have 96 readings); a day with one, whose layers know the series
     // meanwhile (the first morning of a fresh online layer is news to it, not to the model).
     std::int64_t learn_first_ms = 0;
 };

@@ -21,10 +21,10 @@
 
 namespace iots::detect {
 
-inline constexpr std::size_t kTailWarm = 128;
+inline constexpr std::size_t kTailWarm = 96;
 inline constexpr double kTailQuantile = 0.95;
 inline constexpr double kTailHalve = 131'072;
-inline constexpr std::size_t kTailBins = 48; // half octaves from 2^-4 up
+inline constexpr std::size_t kTailBins = 40; // half octaves from 2^-4 to 2^16
 
 class TailCalibrator {
 public:
