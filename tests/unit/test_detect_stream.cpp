@@ -30,10 +30,11 @@ double room(std::mt19937_64& rng) {
 }
 } // namespace
 
-BOOST_AUTO_TEST_CASE(series_state_fits_in_4_kib) {
-    // The whole per-series entry of the detector, not only the statistics.
+BOOST_AUTO_TEST_CASE(series_state_fits_in_4_kib_and_the_whole_entry_in_8) {
+    // The whole per-series entry of the detector, not only the statistics (issue 12: 8 KiB with
+    // the online layer).
     BOOST_TEST(sizeof(SeriesState) < 4096U);
-    BOOST_TEST(sizeof(Detector::Series) < 4096U);
+    BOOST_TEST(sizeof(Detector::Series) <= 8192U);
 }
 
 BOOST_AUTO_TEST_CASE(median_and_mad_of_sorted_values_equal_nth_element) {
@@ -131,10 +132,11 @@ BOOST_AUTO_TEST_CASE(rate_of_rise_flags_a_fast_sustained_rise_but_not_one_readin
     // reading 5 showed 7.5 C/min, so the two-reading rule first holds at reading 7.
     BOOST_TEST(first == 7);
 
-    // One wild reading (a glitch) is a spike, not a rate of rise.
+    // One wild reading (a glitch) is a spike, not a rate of rise (once the spike's tail has
+    // learnt the series: 16 + 96 readings).
     Detector g;
     t = kStart;
-    for (int i = 0; i < 60; ++i, t += kStep)
+    for (int i = 0; i < 300; ++i, t += kStep)
         (void)g.score(t, "a", "temperature", 21.0);
     const Verdict v = g.score(t, "a", "temperature", 40.0);
     BOOST_TEST(!has(v, kRor));
@@ -195,7 +197,7 @@ BOOST_AUTO_TEST_CASE(stuck_sensor_is_flagged_once) {
 BOOST_AUTO_TEST_CASE(gap_is_flagged_on_the_first_reading_after_it) {
     Detector d;
     std::int64_t t = kStart;
-    for (int i = 0; i < 100; ++i, t += kStep)
+    for (int i = 0; i < 300; ++i, t += kStep) // the gap's tail learns from 96 intervals
         (void)d.score(t, "a", "light", 300 + (i % 3));
     t += 20 * kStep; // 21 intervals without a reading
     const Verdict v = d.score(t, "a", "light", 301);
@@ -277,10 +279,10 @@ BOOST_AUTO_TEST_CASE(many_interleaved_series_keep_their_own_state) {
     std::map<std::string, Detector> alone;
     Detector together;
     int flagged = 0;
-    for (int k = 0; k < 60; ++k)
+    for (int k = 0; k < 200; ++k)
         for (std::size_t s = 0; s < names.size(); ++s) {
-            // A spike on a few series late on, so that verdicts differ between series.
-            const double v = room(rng) + (k == 50 && s % 37 == 0 ? 15.0 : 0.0);
+            // A spike on a few series late on (past the tails' warm-up), so that verdicts differ.
+            const double v = room(rng) + (k == 180 && s % 37 == 0 ? 15.0 : 0.0);
             const auto t = kStart + k * kStep;
             const Verdict a = alone[names[s].first].score(t, names[s].first, names[s].second, v);
             const Verdict b = together.score(t, names[s].first, names[s].second, v);

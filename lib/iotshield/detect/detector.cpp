@@ -1,6 +1,7 @@
 #include "iotshield/detect/detector.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cstring>
 
 namespace iots::detect {
@@ -115,6 +116,37 @@ Detector::SeriesMap::iterator Detector::add_series(std::string_view device,
     return m_series.emplace(m_key, std::move(s)).first;
 }
 
+double Detector::online_layer(Series& s, core::Millis ts, core::Millis local, double value,
+                              const Observation& obs, std::uint16_t& cond) noexcept {
+    OnlineInput in;
+    in.ts = ts;
+    in.local = local;
+    in.value = value;
+    in.z = obs.z;
+    in.spike = obs.spike;
+    in.gap = obs.gap;
+    in.run = obs.run;
+    in.z_valid = in.spike_valid = obs.features_valid;
+    in.gap_valid = obs.gap > 0;
+    in.stuck = (obs.conditions & kStuck) != 0;
+    const record::SensorKind kind = s.state.kind();
+    in.binary = kind == record::SensorKind::flame || kind == record::SensorKind::motion;
+    // A model's levels (what training saw z and spike reach) may only make the floors stricter.
+    OnlineLevels levels = m_options.online;
+    if (s.model != nullptr) {
+        levels.z_floor = std::max(levels.z_floor, s.levels.z);
+        levels.spike_floor = std::max(levels.spike_floor, s.levels.spike);
+        levels.learn_first_ms = std::max<std::int64_t>(levels.learn_first_ms, 86'400'000);
+    }
+    const OnlineVerdict ov = s.online.observe(in, levels, s.event || s.profile_event);
+    static constexpr std::array<std::uint16_t, kOnlineStats> kBits{
+        kZscore, kSpike, kLevel, kDaily, kVolatility, kGap, kStuck};
+    for (std::size_t i = 0; i < kOnlineStats; ++i)
+        if ((ov.holds & (1U << i)) != 0)
+            cond |= kBits[i];
+    return ov.score;
+}
+
 Verdict Detector::score(core::Millis ts, std::string_view device, std::string_view sensor,
                         double value) {
     Series& s = find_series(device, sensor);
@@ -130,10 +162,23 @@ Verdict Detector::score(core::Millis ts, std::string_view device, std::string_vi
         return v;
     }
     std::uint16_t cond = obs.conditions;
-    double score = std::max({ratio_score(obs.z, s.levels.z), ratio_score(obs.spike, s.levels.spike),
-                             ratio_score(obs.gap, m_options.stream.gap)});
-    if ((cond & kStuck) != 0)
-        score = std::max(score, 0.6);
+    double score = 0;
+    if (obs.in_order) { // calibrated in the online layer instead
+        // Except on the sensors of fire and gas: there the fixed z and spike levels stay as an
+        // early warning before the threshold (a gas leak ramping up), false alarms or not.
+        const record::SensorKind kind = s.state.kind();
+        const bool early =
+            kind == record::SensorKind::gas || kind == record::SensorKind::temperature;
+        const std::uint16_t calibrated =
+            early ? (kGap | kStuck) : (kZscore | kSpike | kGap | kStuck);
+        cond &= static_cast<std::uint16_t>(~calibrated);
+        score = online_layer(s, ts, local, value, obs, cond);
+        if (early)
+            score = std::max(
+                {score, ratio_score(obs.z, s.levels.z), ratio_score(obs.spike, s.levels.spike)});
+    } else {
+        score = ratio_score(obs.z, s.levels.z);
+    }
     if (s.model != nullptr && obs.in_order && !s.model->profile.empty()) {
         const double ps = s.profile.observe(s.model->profile, ts, local, value);
         // Hysteresis: an event of this slow statistic lasts until it is back under half its
@@ -218,6 +263,12 @@ std::string_view layer_reason_name(std::size_t bit) noexcept {
     if (bit == 11)
         return "kmeans";
     if (bit == 12)
+        return "level";
+    if (bit == 13)
+        return "daily";
+    if (bit == 14)
+        return "volatility";
+    if (bit == 15)
         return "joint";
     return {};
 }

@@ -6,12 +6,16 @@
 // the ONSET of an event only: the first reading where some check holds after at least
 // `clear_after` readings where none held (scored like the Numenta Anomaly Benchmark: a window
 // counts once, early is better, every flag outside a window costs).
+// The z-score and spike checks, and the online layer's level, daily and volatility statistics,
+// hold when their calibrated tail probability is below the series' target (online.hpp).
 // Score: 1 for a safety threshold; else the largest of the checks' scores, each mapped so that
-// its own level is 0.5 (r / (1 + r) for a ratio r of statistic to level; the forest's score
-// piecewise linearly with its threshold at 0.5).
+// its own level is 0.5 (r / (1 + r) for a ratio r of statistic to level; the online layer's
+// surprise ln(1/p) against ln(1/q); the forest's score piecewise linearly with its threshold at
+// 0.5).
 #include "iotshield/core/zone.hpp"
 #include "iotshield/detect/joint_layer.hpp"
 #include "iotshield/detect/model.hpp"
+#include "iotshield/detect/online.hpp"
 #include "iotshield/detect/params.hpp"
 #include "iotshield/detect/raw_state.hpp"
 #include "iotshield/detect/series.hpp"
@@ -30,13 +34,18 @@ namespace iots::detect {
 enum LayerReason : std::uint16_t {
     kActivity = 1U << 10, // an event series busier than it ever is at this hour
     kKmeans = 1U << 11,   // every k-means model of the ensemble finds the recent shape unusual
-    kJoint = 1U << 12,    // the device's row of numeric sensors breaks their learnt relation
+    // The online layer's own statistics (online.hpp); it also sets kZscore and kSpike.
+    kLevel = 1U << 12,      // far from the level learnt over the last days
+    kDaily = 1U << 13,      // far from what this hour of the day looks like
+    kVolatility = 1U << 14, // a stretch of unusual readings: variance or activity changed
+    kJoint = 1U << 15,      // the device's row of numeric sensors breaks their learnt relation
 };
-inline constexpr std::size_t kAllReasonCount = 13;
+inline constexpr std::size_t kAllReasonCount = 16;
 
 struct DetectorOptions {
     SafetyLevels safety;
     StreamLevels stream;
+    OnlineLevels online;
     core::Zone zone;
     JointLevels joint;
 };
@@ -68,6 +77,7 @@ public:
 
     struct Series {
         SeriesState state;
+        OnlineState online;
         ProfileState profile;
         const SeriesModel* model = nullptr;
         SeriesLevels levels;
@@ -101,6 +111,9 @@ private:
 
     using SeriesMap = std::unordered_map<std::string, std::unique_ptr<Series>, Hash, Eq>;
     Series& find_series(std::string_view device, std::string_view sensor);
+    // Runs the online layer over an in-order reading: sets its bits in cond, returns its score.
+    double online_layer(Series& s, core::Millis ts, core::Millis local, double value,
+                        const Observation& obs, std::uint16_t& cond) noexcept;
     SeriesMap::iterator add_series(std::string_view device, std::string_view sensor); // m_key
 
     // An index of m_series by (device, sensor) that needs no joined key built per reading: open

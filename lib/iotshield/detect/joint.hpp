@@ -25,6 +25,7 @@
 // State is fixed-size and trivially copyable: it may be saved and restored as raw bytes
 // (kStateVersion changes with its layout).
 #include "iotshield/core/time.hpp"
+#include "iotshield/detect/raw_state.hpp"
 
 #include <array>
 #include <cstddef>
@@ -94,6 +95,16 @@ public:
     }
 
     [[nodiscard]] std::size_t channels() const noexcept { return m_channels; }
+    // Read back from a state file: counts, name sizes and bools in range.
+    [[nodiscard]] bool state_valid() const noexcept {
+        if (m_channels > kJointChannels || !valid_bool(m_row_open) || !valid_bool(m_row_flagged) ||
+            !valid_bool(m_event.active))
+            return false;
+        for (std::uint8_t n : m_name_size)
+            if (n > kJointNameMax)
+                return false;
+        return true;
+    }
     // Rows learnt, weighted (the effective history, at most about 1.44 halflives).
     [[nodiscard]] double weight() const noexcept { return m_weight; }
     [[nodiscard]] double mean(std::size_t channel) const noexcept { return m_mean[channel]; }

@@ -14,4 +14,11 @@ JointStep JointLayer::observe(core::Millis ts, std::string_view device, std::str
     return m_last->observe(ts, sensor, value, m_levels);
 }
 
+JointState& JointLayer::device_state(std::string_view device) {
+    auto it = m_devices.find(device);
+    if (it == m_devices.end())
+        it = m_devices.emplace(std::string(device), std::make_unique<JointState>()).first;
+    return *it->second;
+}
+
 } // namespace iots::detect

@@ -24,6 +24,12 @@ public:
     }
 
     [[nodiscard]] std::size_t device_count() const noexcept { return m_devices.size(); }
+    // For the state file: each device's name and state, and a device's state (added when new).
+    template <class F> void for_each_device(F&& f) const {
+        for (const auto& [name, state] : m_devices)
+            f(name, *state);
+    }
+    JointState& device_state(std::string_view device);
     [[nodiscard]] const JointLevels& levels() const noexcept { return m_levels; }
 
 private:

@@ -51,3 +51,31 @@ struct ForestParams {
 [[nodiscard]] double heat_level_for(double normal_max_c, double base) noexcept;
 
 } // namespace iots::detect
+
+namespace iots::detect {
+
+// The online layer (online.hpp): its target false-alarm rate and the floors under its calibrated
+// statistics.
+struct OnlineLevels {
+    // Target false alarms per series and day from each statistic's tail: a household with 30
+    // series then sees a handful a week at most, most of them merged into one event.
+    double per_day = 0.25;
+    // Bounds of the per-reading tail probability: q_max keeps slowly sampled series (one reading
+    // an hour) from flagging the top 0.1 % of whatever they do; q_min keeps fast ones (one a
+    // second) from asking the tail for more than its few thousand readings can tell.
+    double q_max = 1e-3;
+    double q_min = 1e-5;
+    // A deviation is never an anomaly below these, however rare in a quiet series: 5 spreads
+    // from the median, level or hour's centre; a first difference of 6 typical differences; an
+    // average deviation of 3 spreads over the volatility window.
+    double z_floor = 5.0;
+    double volatility_floor = 3.0;
+    double spike_floor = 6.0;
+    double gap_floor = StreamLevels{}.gap;
+    // The layer only learns for this long after a series' first reading. 0 without a model (it
+    // speaks once its tails have 96 readings); a day with one, whose layers know the series
+    // meanwhile (the first morning of a fresh online layer is news to it, not to the model).
+    std::int64_t learn_first_ms = 0;
+};
+
+} // namespace iots::detect

@@ -106,6 +106,7 @@ constexpr std::array kSeriesLayers{
     raw_layer<&Series::profile>("profile"),
     raw_layer<&Series::activity>("activity"),
     raw_layer<&Series::kmeans>("kmeans"),
+    raw_layer<&Series::online>("online"),
     raw_layer<&Series::last>("verdict"),
     Layer<Series>{"onsets", 1, kOnsetsSize, false, save_onsets, load_onsets},
 };
@@ -119,13 +120,9 @@ static_assert(
     }(),
     "each layer of a series has a tag of its own");
 
-// Per-device layers: none in this build yet (a device's chunks are skipped as unknown). A
-// per-device state: `Device` becomes its type, its layer goes into kDeviceLayers (e.g.
-// whole_layer<JointState>("joint")), and StateAccess::devices and ::device reach the detector's
-// per-device map.
-struct NoDevice {};
-using Device = NoDevice;
-constexpr std::array<Layer<Device>, 0> kDeviceLayers{};
+// Per-device layers: the joint layer's state, kept whole.
+using Device = JointState;
+constexpr std::array kDeviceLayers{whole_layer<JointState>("joint")};
 
 template <class Owner, std::size_t N>
 void write_chunks(ByteWriter& w, const Owner& owner, const std::array<Layer<Owner>, N>& layers) {
@@ -202,11 +199,17 @@ struct StateAccess {
             it = d.add_series(device, sensor);
         return *it->second;
     }
-    static std::vector<std::pair<const std::string*, const Device*>> devices(const Detector&) {
-        return {};
+    static std::vector<std::pair<const std::string*, const Device*>> devices(const Detector& d) {
+        std::vector<std::pair<const std::string*, const Device*>> out;
+        d.m_joint.for_each_device(
+            [&](const std::string& name, const JointState& j) { out.emplace_back(&name, &j); });
+        std::sort(out.begin(), out.end(),
+                  [](const auto& a, const auto& b) { return *a.first < *b.first; });
+        return out;
     }
-    // Null: this build keeps nothing for the device (its chunks are read and skipped).
-    static Device* device(Detector&, std::string_view) { return nullptr; }
+    static Device* device(Detector& d, std::string_view name) {
+        return &d.m_joint.device_state(name);
+    }
 };
 
 std::string encode_state(const Detector& detector, core::Millis written_at) {

@@ -1,0 +1,137 @@
+#include "iotshield/detect/online.hpp"
+
+#include "iotshield/core/zone.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+namespace iots::detect {
+
+namespace {
+constexpr double kDayMs = 86'400'000.0;
+constexpr double kHourMs = 3'600'000.0;
+constexpr double kDown = 0.1; // learning weight of anomalous readings
+constexpr double kVolatilityRate = 1.0 / 24.0;
+constexpr double kVolatilityClip = 10.0;
+constexpr double kClipSpreads = 4.0; // winsorising of the level and profile updates
+constexpr double kProfileRate = 0.1; // per reading, at most
+constexpr std::int64_t kDailyAfterMs = 2 * 86'400'000LL;
+constexpr std::uint64_t kVolatilityAfter = 32;
+constexpr double kNever = 1e300;
+
+double tiny(double x) noexcept {
+    return 1e-9 * (1.0 + std::fabs(x));
+}
+
+// One robust EW step of a (centre, spread) pair: the deviation is clipped at kClipSpreads
+// spreads, the spread is 1.25 x the mean absolute deviation (sigma for a normal).
+template <typename T> void robust_step(T& centre, T& spread, double x, double a) noexcept {
+    const double dev = x - static_cast<double>(centre);
+    const double sp = spread > 0 ? static_cast<double>(spread) : std::fabs(dev);
+    const double lim = kClipSpreads * sp;
+    centre = static_cast<T>(static_cast<double>(centre) + a * std::clamp(dev, -lim, lim));
+    spread =
+        static_cast<T>(static_cast<double>(spread) +
+                       a * (1.25 * std::min(std::fabs(dev), lim) - static_cast<double>(spread)));
+}
+} // namespace
+
+OnlineVerdict OnlineState::observe(const OnlineInput& in, const OnlineLevels& levels,
+                                   bool event) noexcept {
+    std::array<double, kOnlineStats> stat{};
+    std::array<bool, kOnlineStats> valid{};
+    const double x = in.value;
+    const double dt = m_n > 0 ? static_cast<double>(in.ts - m_last_ts) : 0.0;
+    stat[0] = in.z;
+    valid[0] = in.z_valid;
+    stat[1] = in.spike;
+    valid[1] = in.spike_valid;
+    if (m_n > 0) {
+        const double unit = std::max({m_spread, m_step, tiny(m_level)});
+        stat[2] = std::fabs(x - m_level) / unit;
+        valid[2] = true;
+        m_volatility += kVolatilityRate * (std::min(stat[2], kVolatilityClip) - m_volatility);
+        stat[4] = m_volatility;
+        valid[4] = m_n > kVolatilityAfter;
+        const auto h = static_cast<std::size_t>(core::local_hour(in.local));
+        if (in.ts - m_first >= kDailyAfterMs && m_bucket_n[h] > 0) {
+            const auto c = static_cast<double>(m_centre[h]);
+            stat[3] = std::fabs(x - c) /
+                      std::max({static_cast<double>(m_hour_spread[h]), m_step, tiny(c)});
+            valid[3] = true;
+        }
+        if (dt > 0)
+            m_interval = m_interval > 0 ? m_interval + 0.02 * (dt - m_interval) : dt;
+    }
+    stat[5] = in.gap;
+    valid[5] = in.gap_valid;
+    stat[6] = static_cast<double>(in.run);
+    valid[6] = in.run > 0;
+    if (in.binary) // the activity and profile layers judge the values of 0/1 series
+        valid = {false, false, false, false, false, in.gap_valid, false};
+    // The series' budget per reading, shared by its statistics (Bonferroni).
+    m_q = std::clamp(levels.per_day * m_interval / kDayMs, levels.q_min, levels.q_max);
+    const double need = std::log(static_cast<double>(kOnlineStats) / m_q);
+    const std::array<double, kOnlineStats> floor{
+        levels.z_floor,          levels.spike_floor, levels.z_floor,         levels.z_floor,
+        levels.volatility_floor, levels.gap_floor,   in.stuck ? 0.0 : kNever};
+
+    OnlineVerdict v;
+    double top = 0;
+    for (std::size_t i = 0; i < kOnlineStats; ++i) {
+        if (!valid[i])
+            continue;
+        const double s = m_tails[i].surprise(stat[i], need + m_tails[i].log_extremal_index());
+        if (stat[i] > floor[i]) {
+            top = std::max(top, s);
+            if (s > need + m_tails[i].log_extremal_index())
+                v.holds = static_cast<std::uint8_t>(v.holds | (1U << i));
+        }
+    }
+    if (in.ts - m_first < levels.learn_first_ms) {
+        v.holds = 0;
+        top = 0;
+    }
+    v.score = std::min(1.0, 0.5 * top / need);
+    const double weight = (v.holds != 0 || event) ? kDown : 1.0;
+    for (std::size_t i = 0; i + 1 < kOnlineStats; ++i)
+        if (valid[i])
+            m_tails[i].learn(stat[i], weight);
+    // Runs are learnt when they end, one value a run: a growing run must not teach its own tail.
+    if (in.run == 1 && m_run > 0)
+        m_tails[kOnlineStats - 1].learn(static_cast<double>(m_run), weight);
+    m_run = in.run;
+    learn(in, weight, dt);
+    return v;
+}
+
+void OnlineState::learn(const OnlineInput& in, double weight, double dt) noexcept {
+    const double x = in.value;
+    ++m_n;
+    if (m_n == 1) {
+        m_first = in.ts;
+        m_level = x;
+    } else {
+        const double d = std::fabs(x - m_last_value);
+        if (d > 0) {
+            const double cap = m_step > 0 ? 6.0 * m_step : d;
+            const double a = std::max(1.0 / 64.0, 1.0 / static_cast<double>(m_n)) * weight;
+            m_step += a * (std::min(d, cap) - m_step);
+        }
+        const double a =
+            std::max(1.0 / static_cast<double>(m_n), std::min(dt / kDayMs, 0.1)) * weight;
+        robust_step(m_level, m_spread, x, a);
+    }
+    const auto h = static_cast<std::size_t>(core::local_hour(in.local));
+    if (m_bucket_n[h] == 0) {
+        m_centre[h] = static_cast<float>(x);
+    } else {
+        const double a = std::min(kProfileRate, std::max(dt, 0.0) / kHourMs) * weight;
+        robust_step(m_centre[h], m_hour_spread[h], x, a);
+    }
+    ++m_bucket_n[h];
+    m_last_ts = in.ts;
+    m_last_value = x;
+}
+
+} // namespace iots::detect

@@ -1,0 +1,98 @@
+#pragma once
+// The online layer of one series: what it learns from the stream it scores, and flags from a
+// calibrated tail probability per statistic (DESIGN §2; issue 12).
+//
+// Learnt online, from the first reading: a robust level and spread (time constant one day), the
+// typical step between readings (the unit of surprise of quantised and clamped sensors), and a
+// daily profile (centre and spread per local hour, usable after two days). Five statistics:
+//   zscore      |x - median| / scale over the last kWindow readings (SeriesState)
+//   spike       |first difference| in units of its running scale (SeriesState)
+//   level       |x - level| / spread: a level shift against the long-run level
+//   daily       |x - centre of this local hour| / its spread: the daily pattern broken
+//   volatility  mean of min(level statistic, 10) over about the last 24 readings: a stretch of
+//               unusual readings, a change of variance or of activity
+//   gap, stuck  SeriesState's gap (interval in typical intervals) and run of identical readings
+//               (its tail learns the length of each run that ended), so a series that is
+//               irregular or repeats itself by nature stays silent
+// Each has its own TailCalibrator; the statistic holds when its tail probability is below q and
+// (zscore, spike) it is above a floor. q = target false alarms per series and day x the
+// sampling interval / one day, clamped to [q_min, q_max].
+// Readings while a statistic holds or an event is in progress are learnt with a tenth of the
+// weight, so a slow failure is not learnt as normal and a level shift becomes the new normal
+// within about ten time constants. The tails learn every value: what recurs is normal.
+// Fixed size, trivially copyable (the --state file stores it as raw bytes).
+#include "iotshield/core/time.hpp"
+#include "iotshield/detect/params.hpp"
+#include "iotshield/detect/tail.hpp"
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <type_traits>
+
+namespace iots::detect {
+
+inline constexpr std::size_t kOnlineStats = 7;
+inline constexpr std::size_t kDailyBuckets = 24;
+
+enum class OnlineStat : std::uint8_t { zscore, spike, level, daily, volatility, gap, stuck };
+
+struct OnlineInput {
+    core::Millis ts = 0;    // UTC
+    core::Millis local = 0; // the home's wall time at ts (core::Zone::local)
+    double value = 0;
+    double z = 0;     // SeriesState's robust z
+    double spike = 0; // SeriesState's spike statistic
+    double gap = 0;   // SeriesState's gap statistic (interval in typical intervals)
+    int run = 0;      // identical readings in a row
+    bool z_valid = false;
+    bool spike_valid = false;
+    bool gap_valid = false;
+    bool stuck = false;  // SeriesState's stuck check holds (the run is long and unlikely)
+    bool binary = false; // a 0/1 series (motion, flame): only its gaps are judged here
+};
+
+struct OnlineVerdict {
+    std::uint8_t holds = 0; // bit i: statistic OnlineStat(i) is anomalous at this reading
+    double score = 0;       // in [0, 1]; 0.5 at the flag level
+};
+
+class OnlineState {
+public:
+    // Read back from a state file: every tail's indices and bools in range.
+    [[nodiscard]] bool state_valid() const noexcept {
+        for (const auto& t : m_tails)
+            if (!t.state_valid())
+                return false;
+        return true;
+    }
+    static constexpr std::uint32_t kStateVersion = 1;
+
+    // Scores one in-order reading and learns it; `event`: an event of this series is in progress
+    // (learnt with a tenth of the weight, as a reading where a statistic holds).
+    OnlineVerdict observe(const OnlineInput& in, const OnlineLevels& levels, bool event) noexcept;
+
+    [[nodiscard]] double level() const noexcept { return m_level; }
+    [[nodiscard]] double q() const noexcept { return m_q; }
+
+private:
+    void learn(const OnlineInput& in, double weight, double dt) noexcept;
+
+    std::array<TailCalibrator, kOnlineStats> m_tails{};
+    std::array<float, kDailyBuckets> m_centre{};
+    std::array<float, kDailyBuckets> m_hour_spread{};
+    std::array<std::uint32_t, kDailyBuckets> m_bucket_n{};
+    std::uint64_t m_n = 0;
+    core::Millis m_first = 0;
+    core::Millis m_last_ts = 0;
+    double m_last_value = 0;
+    double m_interval = 0; // EW mean sampling interval, ms
+    double m_q = 0;
+    double m_level = 0, m_spread = 0;
+    double m_step = 0;       // EW mean non-zero |first difference|
+    double m_volatility = 0; // EW mean of the clipped level statistic
+    int m_run = 0;           // identical readings in a row up to the previous reading
+};
+static_assert(std::is_trivially_copyable_v<OnlineState>);
+
+} // namespace iots::detect
