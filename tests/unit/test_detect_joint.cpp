@@ -250,3 +250,47 @@ BOOST_AUTO_TEST_CASE(a_row_already_flagged_is_not_flagged_again) {
     BOOST_TEST(joint_held_unflagged);
     BOOST_TEST(flags == 1);
 }
+
+namespace {
+// Learns 3000 rows of the pair (b = a + small noise), then shows `rows` rows where b sits `shift`
+// above a and a varies little: every row is moderately unlikely (p about 1e-3, never under the
+// level's 1e-4), the relation has drifted apart. `every`: only every so many rows drift, the
+// others are normal. Returns the first drifted row that holds the condition, or -1.
+int weak_drift(int rows, int every, double shift) {
+    const JointLevels levels;
+    JointState j;
+    int i = 0;
+    for (; i < 3000; ++i) {
+        const auto ts = kStart + i * kStep;
+        const double a = normal(static_cast<std::uint64_t>(i));
+        (void)j.observe(ts, "current", a, levels);
+        (void)j.observe(ts, "flow", a + 0.05 * normal(1'000'000 + static_cast<std::uint64_t>(i)),
+                        levels);
+    }
+    for (int r = 0; r < rows; ++r, ++i) {
+        const auto ts = kStart + i * kStep;
+        const bool drift = r % every == 0;
+        const double a = (drift ? 0.3 : 1.0) * normal(static_cast<std::uint64_t>(i));
+        const double b =
+            a + (drift ? shift : 0.05 * normal(1'000'000 + static_cast<std::uint64_t>(i)));
+        (void)j.observe(ts, "current", a, levels);
+        const JointStep s = j.observe(ts, "flow", b, levels);
+        BOOST_TEST(s.scored);
+        if (drift && !s.holds)
+            BOOST_TEST(s.log_p > std::log(levels.alpha)); // no single row is under the level
+        if (s.holds)
+            return r;
+    }
+    return -1;
+}
+} // namespace
+
+BOOST_AUTO_TEST_CASE(a_relation_drifting_apart_is_an_onset_before_any_row_is_extreme) {
+    // Moderately unlikely rows in a row: the evidence builds up and the layer holds within
+    // about evidence_rows rows.
+    const int onset = weak_drift(200, 1, 1.1);
+    BOOST_TEST(onset >= 0);
+    BOOST_TEST(onset < 20);
+    // The same rows scattered among normal ones (one in 25) build no evidence: nothing holds.
+    BOOST_TEST(weak_drift(2000, 25, 1.1) == -1);
+}

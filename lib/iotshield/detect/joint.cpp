@@ -171,9 +171,14 @@ JointStep JointState::close_row(const JointLevels& levels) noexcept {
             out.log_p = log_f_tail(f, kd, n - kd);
             const double keep = 1 - 1 / std::max(1.0, levels.evidence_rows);
             m_evidence = keep * m_evidence + (1 - keep) * std::min(-out.log_p, -2 * level);
-            out.holds = m_event.active ? out.log_p < level * levels.hold_exponent ||
-                                             m_evidence > levels.hold_evidence
-                                       : out.log_p < level;
+            // An event starts on a row under the level, or on a row under the hold level while
+            // the recent rows' evidence is high: a relation that drifts apart shows in a stretch
+            // of moderately unlikely rows before any one row is extreme. It goes on while either
+            // holds.
+            const bool unusual = out.log_p < level * levels.hold_exponent;
+            const bool sustained = m_evidence > levels.hold_evidence;
+            out.holds =
+                m_event.active ? unusual || sustained : out.log_p < level || (unusual && sustained);
             const double r = out.log_p / level;
             out.score = r / (1 + r);
             out.event = &m_event;

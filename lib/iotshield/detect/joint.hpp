@@ -14,7 +14,8 @@
 // single sensor's jump (a lamp switched on) weighs at most clip^2 unless it breaks its relation to
 // correlated channels: single-series jumps are the streaming checks' job. A row holds the
 // condition when its tail probability is under the level (`alpha`, made stricter by the
-// calibration of JointLevels while the data's tails are heavier than a Gaussian's); such rows are
+// calibration of JointLevels while the data's tails are heavier than a Gaussian's), or under its
+// square root while the recent rows' evidence is high (a relation drifting apart); such rows are
 // learnt with the weight `flagged_weight` only, so a fault in progress is not learnt as normal,
 // while a lasting change still becomes the new normal after a bounded time.
 //
@@ -49,10 +50,13 @@ struct JointLevels {
     double ridge = 0.05;            // added to the covariance's diagonal, relative to it
     double flagged_weight = 0.1;    // learning weight of a row that holds the condition
     std::uint32_t warmup_rows = 32; // effective rows learnt before the layer speaks
-    // Hysteresis: an event of the layer goes on while a row is under level^hold_exponent or the
-    // recent rows' evidence (-ln p averaged over about evidence_rows rows, each capped at twice
-    // the level's) stays above hold_evidence (normal rows average 1): a changed relation shows
-    // in some rows and not in others (where the channels happen to agree), and is one event.
+    // An event of the layer starts on a row under the level, or on a row under
+    // level^hold_exponent while the recent rows' evidence (-ln p averaged over about
+    // evidence_rows rows, each capped at twice the level's) is above hold_evidence (normal rows
+    // average 1): a relation that drifts apart shows as a stretch of moderately unlikely rows
+    // before any one row is extreme. Hysteresis: the event goes on while either holds alone: a
+    // changed relation shows in some rows and not in others (where the channels happen to
+    // agree), and is one event.
     double hold_exponent = 0.5;
     double evidence_rows = 20;
     double hold_evidence = 3;
