@@ -3,7 +3,7 @@
 // status of alerts (acknowledged, resolved) changed from the dashboard. Each is one short
 // transaction on its own read-write connection; not thread-safe (the server serialises them).
 #include "iotshield/store/database.hpp"
-#include "iotshield/store/queries.hpp"
+#include "iotshield/store/rows.hpp"
 
 #include <cstdint>
 #include <optional>

@@ -53,35 +53,6 @@ ReadingRow reading_row(const Statement& st) {
     return r;
 }
 
-constexpr const char* kAlertColumns =
-    "rowid, id, ts, updated_ts, device, coalesce(sensor, ''), severity, title, "
-    "coalesce(description, ''), coalesce(suggestion, ''), coalesce(rules_title, ''), "
-    "coalesce(rules_description, ''), coalesce(rules_suggestion, ''), value, score, "
-    "coalesce(incident, ''), coalesce(source, ''), status FROM alerts ";
-
-AlertRow alert_row(const Statement& st) {
-    AlertRow a;
-    a.rowid = st.column_int(0);
-    a.id = st.column_text(1);
-    a.ts = st.column_int(2);
-    a.updated_ts = opt_int(st, 3);
-    a.device = st.column_text(4);
-    a.sensor = st.column_text(5);
-    a.severity = st.column_text(6);
-    a.title = st.column_text(7);
-    a.description = st.column_text(8);
-    a.suggestion = st.column_text(9);
-    a.rules_title = st.column_text(10);
-    a.rules_description = st.column_text(11);
-    a.rules_suggestion = st.column_text(12);
-    a.value = st.column_optional_double(13);
-    a.score = st.column_optional_double(14);
-    a.incident = st.column_text(15);
-    a.source = st.column_text(16);
-    a.status = st.column_text(17);
-    return a;
-}
-
 constexpr const char* kAnomalyColumns =
     "a.id, a.ts, d.name, s.name, a.value, a.score, coalesce(a.reasons, '') FROM anomalies a "
     "JOIN series se ON se.id = a.series_id JOIN devices d ON d.id = se.device_id "
@@ -97,22 +68,6 @@ AnomalyRow anomaly_row(const Statement& st) {
     a.score = st.column_optional_double(5);
     a.reasons = st.column_text(6);
     return a;
-}
-
-constexpr const char* kCommandColumns =
-    "id, ts, device, actuator, action, status, ack_ts, latency_ms FROM commands ";
-
-CommandRow command_row(const Statement& st) {
-    CommandRow c;
-    c.id = st.column_text(0);
-    c.ts = st.column_int(1);
-    c.device = st.column_text(2);
-    c.actuator = st.column_text(3);
-    c.action = st.column_text(4);
-    c.status = st.column_text(5);
-    c.ack_ts = opt_int(st, 6);
-    c.latency_ms = opt_int(st, 7);
-    return c;
 }
 
 std::string cat(const char* a, const char* b, const char* c = "") {
@@ -264,9 +219,9 @@ Queries::Queries(const std::string& path)
     m_series_ids = m_db.prepare("SELECT id FROM series ORDER BY id");
     m_newest_key = m_db.prepare(
         "SELECT ts, seq FROM readings WHERE series_id = ?1 ORDER BY ts DESC, seq DESC LIMIT 1");
-    m_alert_one = m_db.prepare(cat("SELECT ", kAlertColumns, "WHERE id = ?1"));
-    m_commands = m_db.prepare(cat("SELECT ", kCommandColumns, "ORDER BY ts DESC LIMIT ?1"));
-    m_command_one = m_db.prepare(cat("SELECT ", kCommandColumns, "WHERE id = ?1"));
+    m_alert_one = m_db.prepare(cat("SELECT ", kAlertSelect, "WHERE id = ?1"));
+    m_commands = m_db.prepare(cat("SELECT ", kCommandSelect, "ORDER BY ts DESC LIMIT ?1"));
+    m_command_one = m_db.prepare(cat("SELECT ", kCommandSelect, "WHERE id = ?1"));
     m_series_lookup = m_db.prepare(
         "SELECT se.id, coalesce(s.unit, '') FROM series se JOIN devices d ON d.id = se.device_id "
         "JOIN sensors s ON s.id = se.sensor_id WHERE d.name = ?1 AND s.name = ?2");
@@ -288,7 +243,7 @@ Queries::Queries(const std::string& path)
     m_anomalies_after =
         m_db.prepare(cat("SELECT ", kAnomalyColumns, "WHERE a.id > ?1 ORDER BY a.id LIMIT ?2"));
     m_alerts_changed = m_db.prepare(
-        cat("SELECT ", kAlertColumns,
+        cat("SELECT ", kAlertSelect,
             "WHERE rowid > ?1 OR coalesce(updated_ts, ts) > ?2 ORDER BY coalesce(updated_ts, ts), "
             "rowid LIMIT ?3"));
 }
@@ -448,7 +403,7 @@ std::vector<ReadingRow> Queries::recent_readings(int limit,
 
 std::vector<AlertRow> Queries::alerts(const AlertFilter& f) {
     // Built from fixed fragments only; the filter values are bound.
-    std::string sql = std::string("SELECT ") + kAlertColumns + "WHERE 1";
+    std::string sql = std::string("SELECT ") + kAlertSelect + "WHERE 1";
     int n = 0;
     std::vector<std::pair<int, std::string>> texts;
     std::vector<std::pair<int, std::int64_t>> ints;

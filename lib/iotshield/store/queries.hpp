@@ -4,6 +4,7 @@
 // per worker (a small pool). Read-only connections on a WAL database never block the writers.
 // Every value a client sends reaches SQL only as a bound parameter.
 #include "iotshield/store/database.hpp"
+#include "iotshield/store/rows.hpp"
 
 #include <cstdint>
 #include <limits>
@@ -81,30 +82,12 @@ struct AnomalyRow {
     std::string reasons; // JSON array text as stored
 };
 
-struct AlertRow {
-    std::int64_t rowid = 0;
-    std::string id;
-    std::int64_t ts = 0;
-    std::optional<std::int64_t> updated_ts;
-    std::string device, sensor, severity, title, description, suggestion;
-    std::string rules_title, rules_description, rules_suggestion;
-    std::optional<double> value, score;
-    std::string incident, source, status;
-};
-
 struct AlertFilter {
     std::optional<std::string> severity; // LOW|MEDIUM|HIGH|CRITICAL
     std::optional<std::string> status;   // new|acknowledged|resolved
     std::optional<std::string> device;
     std::optional<std::int64_t> from, to; // ts range, [from, to)
     int limit = 50;
-};
-
-struct CommandRow {
-    std::string id;
-    std::int64_t ts = 0;
-    std::string device, actuator, action, status;
-    std::optional<std::int64_t> ack_ts, latency_ms;
 };
 
 struct SeriesPoint {
