@@ -13,6 +13,7 @@
 #include "iotshield/http/params.hpp"
 #include "iotshield/http/printable.hpp"
 #include "iotshield/http/stream_slots.hpp"
+#include "iotshield/mqtt/topics.hpp"
 #include "iotshield/record/sensor.hpp"
 #include "iotshield/store/commands.hpp"
 #include "iotshield/store/queries.hpp"
@@ -695,7 +696,7 @@ struct Server::Impl {
         c.ts = core::now_millis();
         c.status = "sent";
         const std::string topic =
-            opt.topic_prefix + "/control/" + c.device; // DESIGN §3, device validated above
+            mqtt::control_topic(opt.topic_prefix, c.device); // device validated above
         const json cmd{{"kind", "command"},
                        {"id", c.id},
                        {"ts", core::format_rfc3339(c.ts)},
@@ -842,11 +843,10 @@ struct Server::Impl {
     }
 
     void handle_ack(std::string_view topic, std::string_view payload) {
-        // <prefix>/control/<device>/ack
-        const std::string head = opt.topic_prefix + "/control/";
-        if (!topic.starts_with(head) || !topic.ends_with("/ack"))
+        const auto device_of = mqtt::TopicParser(opt.topic_prefix).ack_device(topic);
+        if (!device_of)
             return;
-        const auto device = topic.substr(head.size(), topic.size() - head.size() - 4);
+        const std::string_view device = *device_of;
         std::string why;
         const auto ack = parse_ack(payload, why);
         if (!ack) {
