@@ -4,6 +4,7 @@
 #include "iotshield/core/time.hpp"
 #include "iotshield/http/assets.hpp"
 #include "iotshield/http/control.hpp"
+#include "iotshield/http/control_service.hpp"
 #include "iotshield/http/events.hpp"
 #include "iotshield/http/guard.hpp"
 #include "iotshield/http/json.hpp"
@@ -13,7 +14,6 @@
 #include "iotshield/http/params.hpp"
 #include "iotshield/http/printable.hpp"
 #include "iotshield/http/stream_slots.hpp"
-#include "iotshield/mqtt/topics.hpp"
 #include "iotshield/record/sensor.hpp"
 #include "iotshield/store/commands.hpp"
 #include "iotshield/store/queries.hpp"
@@ -23,7 +23,6 @@
 #include <condition_variable>
 #include <map>
 #include <mutex>
-#include <random>
 #include <regex>
 
 namespace iots::http {
@@ -81,19 +80,6 @@ const std::vector<RouteDef>& route_defs() {
         {"GET", "/metrics", "/metrics", "Prometheus metrics", Scope::read},
     };
     return kRoutes;
-}
-
-std::string random_id() {
-    static thread_local std::mt19937_64 rng{std::random_device{}() ^
-                                            (std::uint64_t{std::random_device{}()} << 32U)};
-    static constexpr char kHex[] = "0123456789abcdef";
-    std::string id(32, '0');
-    for (int half = 0; half < 2; ++half) {
-        auto v = rng();
-        for (int i = 0; i < 16; ++i, v >>= 4U)
-            id[static_cast<std::size_t>(half * 16 + i)] = kHex[v & 0xFU];
-    }
-    return id;
 }
 
 void set_body(Response& res, std::string body, std::string_view content_type) {
@@ -226,13 +212,12 @@ struct Server::Impl {
 
     std::mutex writer_mutex;
     std::unique_ptr<store::Commands> writer;
+    std::unique_ptr<ControlService> control;
 
     std::mutex metrics_mutex;
     std::map<std::pair<std::string, int>, std::uint64_t> requests;
     std::map<std::string, double> seconds;
     std::atomic<std::uint64_t> refused{0};
-    std::atomic<std::uint64_t> commands_sent{0}, command_acks{0}, command_failures{0};
-    std::atomic<std::uint64_t> acks_ignored{0};
     std::atomic<std::uint64_t> streams_refused{0};
     std::vector<Route> table;
 
@@ -256,6 +241,8 @@ struct Server::Impl {
           slots(checked_max_streams(opt), opt.max_streams_per_client) {
         // The writer connection creates and migrates the file if needed, so the readers can open.
         writer = std::make_unique<store::Commands>(opt.db_path);
+        control = std::make_unique<ControlService>(opt.topic_prefix, publisher, *writer,
+                                                   writer_mutex, hub, log);
         release(std::make_unique<store::Queries>(opt.db_path)); // fails early on a bad file
         setup();
         listener = make_listener();
@@ -683,46 +670,11 @@ struct Server::Impl {
 
     void send_command(const Request& req, Response& res) {
         const auto request = parse_command_request(req.body);
-        store::CommandRow c;
-        c.device = request.device;
-        c.actuator = request.actuator;
-        c.action = request.action;
-        if (publisher == nullptr) {
-            send_error(res, 503,
-                       "control: no MQTT broker configured (start iots-serve with -h HOST)");
-            return;
-        }
-        c.id = random_id();
-        c.ts = core::now_millis();
-        c.status = "sent";
-        const std::string topic =
-            mqtt::control_topic(opt.topic_prefix, c.device); // device validated above
-        const json cmd{{"kind", "command"},
-                       {"id", c.id},
-                       {"ts", core::format_rfc3339(c.ts)},
-                       {"device", c.device},
-                       {"actuator", c.actuator},
-                       {"action", c.action}};
-        auto j = command_json(c);
-        j["topic"] = topic;
-        {
-            std::lock_guard lock(writer_mutex);
-            writer->insert_command(c); // stored before it is sent: the ack can come back at once
-        }
-        hub.publish("command", to_text(j)); // before the answer can be, so "sent" never follows it
         try {
-            publisher->publish(topic, to_text(cmd));
-        } catch (const std::exception& e) {
-            ++command_failures;
-            {
-                std::lock_guard lock(writer_mutex);
-                writer->record_ack(c.id, "failed", core::now_millis());
-            }
-            send_error(res, 503, std::string("control: could not publish: ") + e.what());
-            return;
+            send_json(res, 202, control->send(request));
+        } catch (const ControlService::Unavailable& e) {
+            send_error(res, 503, e.what());
         }
-        ++commands_sent;
-        send_json(res, 202, j);
     }
 
     void stream(const Request& req, Response& res) {
@@ -805,11 +757,12 @@ struct Server::Impl {
         };
         counter("iots_serve_refused_total",
                 "Requests refused before routing (access, host, origin, framing).", refused);
+        const auto commands = control->counters();
         counter("iots_serve_commands_sent_total", "Commands published to actuators.",
-                commands_sent);
-        counter("iots_serve_command_acks_total", "Command answers recorded.", command_acks);
+                commands.sent);
+        counter("iots_serve_command_acks_total", "Command answers recorded.", commands.acks);
         counter("iots_serve_command_failures_total", "Commands the broker did not take.",
-                command_failures);
+                commands.failures);
         counter("iots_serve_stream_polls_total", "Database polls of the live stream.", hub.polls);
         counter("iots_serve_stream_poll_errors_total", "Failed polls of the live stream.",
                 hub.poll_errors);
@@ -841,43 +794,6 @@ struct Server::Impl {
         res.set_header("Cache-Control", "no-store");
         set_body(res, std::move(out), "text/plain; version=0.0.4; charset=utf-8");
     }
-
-    void handle_ack(std::string_view topic, std::string_view payload) {
-        const auto device_of = mqtt::TopicParser(opt.topic_prefix).ack_device(topic);
-        if (!device_of)
-            return;
-        const std::string_view device = *device_of;
-        std::string why;
-        const auto ack = parse_ack(payload, why);
-        if (!ack) {
-            ++acks_ignored;
-            log.warn("control: ignored an answer on {}: {}", printable(topic), printable(why));
-            return;
-        }
-        const auto& id = ack->id;
-        const auto& status = ack->status;
-        try {
-            std::optional<store::CommandRow> row;
-            {
-                std::lock_guard lock(writer_mutex);
-                row = with_queries([&](store::Queries& q) { return q.command(id); });
-                // Only the device the command went to may answer it.
-                if (!row || row->device != device) {
-                    ++acks_ignored;
-                    log.warn("control: ignored an answer on {}: no command {} for this device",
-                             printable(topic), printable(id));
-                    return;
-                }
-                row = writer->record_ack(id, status, core::now_millis());
-            }
-            if (row) {
-                ++command_acks;
-                hub.publish("command", to_text(command_json(*row)));
-            }
-        } catch (const std::exception& e) {
-            log.warn("control: recording the answer to {}: {}", printable(id), printable(e.what()));
-        }
-    }
 };
 
 Server::Server(ServerOptions options, const core::Logger& log, Publisher* publisher)
@@ -904,7 +820,7 @@ void Server::stop() {
 }
 
 void Server::handle_ack(std::string_view topic, std::string_view payload) {
-    m_impl->handle_ack(topic, payload);
+    m_impl->control->handle_ack(topic, payload);
 }
 
 } // namespace iots::http

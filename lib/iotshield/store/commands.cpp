@@ -27,12 +27,15 @@ std::optional<CommandRow> Commands::record_ack(const std::string& id, const std:
                                                std::int64_t ack_ts) {
     m_ack.bind(1, std::string_view(id)).bind(2, std::string_view(status)).bind(3, ack_ts);
     m_ack.run();
+    return command(id);
+}
+
+std::optional<CommandRow> Commands::command(const std::string& id) {
     m_get.bind(1, std::string_view(id));
     std::optional<CommandRow> out;
     try {
-        if (m_get.step()) {
+        if (m_get.step())
             out = command_row(m_get);
-        }
     } catch (...) {
         m_get.reset();
         throw;
