@@ -6,7 +6,6 @@
 #include "sim_test_util.hpp"
 
 #include "iotshield/core/error.hpp"
-#include "iotshield/sim/command.hpp"
 #include "iotshield/sim/run.hpp"
 
 #include <boost/test/unit_test.hpp>

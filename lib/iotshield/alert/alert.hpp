@@ -37,8 +37,7 @@ struct Alert {
 // A resolve alert is LOW: it must not set off a siren a second time; its "peak" keeps the worst.
 [[nodiscard]] Alert make_alert(const Event& e, Text rules_text);
 
-// {"kind":"alert","id",...,"source",...}: DESIGN §2 keys first, then event, location, peak,
-// reasons, and "rules":{...} when the shown text is not the rules text.
+// The alert record (record/alert.hpp's alert_json) of this alert.
 [[nodiscard]] std::string to_json(const Alert& a);
 
 } // namespace iots::alert

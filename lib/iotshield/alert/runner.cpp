@@ -342,7 +342,7 @@ int run_mqtt(Pipeline& p, const RunOptions& o, const core::Logger& log) {
         p.waker().wake();
     });
     client.connect();
-    client.subscribe(o.broker.topic_prefix + "/anomalies/#", o.broker.qos);
+    client.subscribe(mqtt::anomalies_filter(o.broker.topic_prefix), o.broker.qos);
     p.set_mqtt(&client);
     std::deque<std::string> batch;
     bool go_on = true;

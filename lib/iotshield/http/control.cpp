@@ -1,6 +1,7 @@
 #include "iotshield/http/control.hpp"
 
 #include "iotshield/http/params.hpp"
+#include "iotshield/record/command.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -26,24 +27,9 @@ CommandRequest parse_command_request(std::string_view body) {
     };
     CommandRequest c;
     c.device = parse_name("device", text("device", "device_id"));
-    c.actuator = parse_choice("actuator", text("actuator", nullptr), kActuators);
-    c.action = parse_choice("action", text("action", "command"), kActions);
+    c.actuator = parse_choice("actuator", text("actuator", nullptr), record::kActuators);
+    c.action = parse_choice("action", text("action", "command"), record::kActions);
     return c;
-}
-
-std::optional<Ack> parse_ack(std::string_view payload, std::string& why) {
-    const auto j = json::parse(payload, nullptr, false);
-    if (j.is_discarded() || !j.is_object() || !j.contains("id") || !j["id"].is_string() ||
-        !j.contains("status") || !j["status"].is_string()) {
-        why = "expected {\"id\":...,\"status\":...}";
-        return std::nullopt;
-    }
-    Ack a{j["id"].get<std::string>(), j["status"].get<std::string>()};
-    if (a.status != "done" && a.status != "failed") {
-        why = "status must be done or failed";
-        return std::nullopt;
-    }
-    return a;
 }
 
 } // namespace iots::http

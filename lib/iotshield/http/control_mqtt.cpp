@@ -12,7 +12,7 @@ MqttControl::~MqttControl() = default;
 void MqttControl::start(Server& server, int patience_ms) {
     m_client->on_message(
         [&server](const mqtt::Message& m) { server.handle_ack(m.topic, m.payload); });
-    m_client->subscribe(m_options.topic_prefix + "/control/+/ack", 1);
+    m_client->subscribe(mqtt::acks_filter(m_options.topic_prefix), 1);
     m_client->connect(patience_ms);
 }
 

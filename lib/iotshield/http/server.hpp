@@ -5,6 +5,7 @@
 // read-write connection.
 #include "iotshield/core/log.hpp"
 #include "iotshield/http/auth.hpp"
+#include "iotshield/http/publisher.hpp"
 
 #include <cstdint>
 #include <functional>
@@ -15,15 +16,6 @@
 #include <vector>
 
 namespace iots::http {
-
-// Where commands go: an MQTT link in iots-serve (control_mqtt.hpp); none means control answers 503.
-class Publisher {
-public:
-    virtual ~Publisher() = default;
-    // Publishes at QoS 1; throws iots::Error when the broker cannot take it.
-    virtual void publish(const std::string& topic, const std::string& payload) = 0;
-    [[nodiscard]] virtual bool connected() const = 0;
-};
 
 struct ServerOptions {
     std::string db_path;

@@ -2,6 +2,7 @@
 
 #include "iotshield/core/error.hpp"
 #include "iotshield/ingest/sources.hpp"
+#include "iotshield/mqtt/topics.hpp"
 
 #include <fmt/format.h>
 
@@ -18,7 +19,7 @@ std::string format_counters(const Counters& c) {
 }
 
 std::vector<std::string> default_topics(std::string_view prefix) {
-    return {fmt::format("{}/sensors/#", prefix), fmt::format("{}/status/#", prefix)};
+    return {mqtt::sensors_filter(prefix), mqtt::status_filter(prefix)};
 }
 
 int run(const Options& options, const core::Logger& log, core::LineWriter& out) {

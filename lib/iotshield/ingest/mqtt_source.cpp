@@ -20,8 +20,7 @@ std::string_view trim(std::string_view s) {
 class Dispatcher {
 public:
     Dispatcher(std::string_view prefix, std::size_t max_bytes, Pipeline& pipeline)
-        : m_sensors(std::string(prefix) + "/sensors/"), m_status(std::string(prefix) + "/status/"),
-          m_max_bytes(max_bytes), m_pipeline(pipeline) {}
+        : m_topics(prefix), m_max_bytes(max_bytes), m_pipeline(pipeline) {}
 
     void handle(const mqtt::Message& m, core::Millis now) {
         std::string_view topic = m.topic;
@@ -29,25 +28,19 @@ public:
         // One limit for a record whichever way it comes: a line or a payload (--max-line-bytes).
         if (m.payload.size() > m_max_bytes)
             return m_pipeline.too_long(origin);
-        if (topic.starts_with(m_status)) {
-            const std::string_view device = topic.substr(m_status.size());
-            m_pipeline.status(device, trim(m.payload), origin, core::now_millis(), now);
+        if (const auto device = m_topics.status_device(topic)) {
+            m_pipeline.status(*device, trim(m.payload), origin, core::now_millis(), now);
             return;
         }
-        if (topic.starts_with(m_sensors)) { // <device>/<sensor>, or the seed's "data"
-            const std::string_view rest = topic.substr(m_sensors.size());
-            if (const auto slash = rest.find('/');
-                slash != std::string_view::npos &&
-                rest.find('/', slash + 1) == std::string_view::npos) {
-                origin.topic_device = rest.substr(0, slash);
-                origin.topic_sensor = rest.substr(slash + 1);
-            }
+        if (const auto series = m_topics.sensor_series(topic)) { // not the seed's sensors/data
+            origin.topic_device = series->device;
+            origin.topic_sensor = series->sensor;
         }
         m_pipeline.reading(m.payload, origin, now, core::now_millis());
     }
 
 private:
-    std::string m_sensors, m_status;
+    mqtt::TopicParser m_topics;
     std::size_t m_max_bytes;
     Pipeline& m_pipeline;
 };
@@ -75,9 +68,9 @@ void run_mqtt(const Options& options, Pipeline& pipeline, const core::Logger& lo
     // every status: it is its database's devices.status (with separate databases, a member that
     // missed a node's offline will would keep it online), and a shared subscription gets no
     // retained messages.
-    const std::string status_topics = options.broker.topic_prefix + "/status/";
+    const mqtt::TopicParser topics(options.broker.topic_prefix);
     for (const auto& filter : filters)
-        client.subscribe_nowait(filter, options.broker.qos, !filter.starts_with(status_topics));
+        client.subscribe_nowait(filter, options.broker.qos, !topics.is_status(filter));
 
     Dispatcher dispatch(options.broker.topic_prefix, options.max_line_bytes, pipeline);
     std::vector<mqtt::Message> messages;

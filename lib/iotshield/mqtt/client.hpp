@@ -6,6 +6,7 @@
 // set_tcp_nodelay does not hold messages to it until the delayed-ACK timer (see ack_now()).
 #include "iotshield/core/broker_options.hpp"
 #include "iotshield/core/log.hpp"
+#include "iotshield/mqtt/topics.hpp" // for the tools that publish and subscribe
 
 #include <cstdint>
 #include <functional>
@@ -93,14 +94,5 @@ private:
     struct Impl;
     std::unique_ptr<Impl> m_impl;
 };
-
-// iotshield/sensors/<device>/<sensor> and friends (DESIGN §3).
-[[nodiscard]] std::string sensor_topic(std::string_view prefix, std::string_view device,
-                                       std::string_view sensor);
-[[nodiscard]] std::string status_topic(std::string_view prefix, std::string_view device);
-[[nodiscard]] std::string anomaly_topic(std::string_view prefix, std::string_view device,
-                                        std::string_view sensor);
-[[nodiscard]] std::string alert_topic(std::string_view prefix, std::string_view device);
-[[nodiscard]] std::string control_topic(std::string_view prefix, std::string_view device);
 
 } // namespace iots::mqtt

@@ -1,8 +1,8 @@
 #include "iotshield/sim/run.hpp"
 
 #include "iotshield/core/signals.hpp"
+#include "iotshield/record/command.hpp"
 #include "iotshield/record/serialize.hpp"
-#include "iotshield/sim/command.hpp"
 
 #include <time.h>
 
@@ -37,7 +37,7 @@ void apply_commands(Simulator& sim, Output& out, CommandQueue& queue, RunStats& 
                     const core::Logger& log) {
     for (const auto& item : queue.take()) {
         std::string error;
-        const auto c = parse_command(item.payload, item.device, error);
+        const auto c = record::parse_command(item.payload, item.device, error);
         if (!c) {
             log.warn("{}: command ignored: {}", item.device, error);
             continue;
@@ -52,7 +52,8 @@ void apply_commands(Simulator& sim, Output& out, CommandQueue& queue, RunStats& 
             log.debug("{}: {} {}: done", c->device, c->actuator, c->action);
         }
         // The node answers at its own clock: the simulated time it has reached.
-        out.ack(c->device, ack_json(*c, std::max(sim.last_ts(), sim.config().start), failure));
+        out.ack(c->device,
+                record::ack_json(*c, std::max(sim.last_ts(), sim.config().start), failure));
     }
 }
 

@@ -2,6 +2,7 @@
 
 #include "iotshield/core/error.hpp"
 #include "iotshield/record/sensor.hpp"
+#include "iotshield/sim/physics.hpp"
 #include "iotshield/sim/rng.hpp"
 
 #include <algorithm>
@@ -10,15 +11,13 @@
 
 namespace iots::sim {
 
+using namespace model;
+
 namespace {
 
 constexpr double kPi = 3.14159265358979323846;
-constexpr double kMsPerHour = 3600e3;
-constexpr double kMsPerDay = 86400e3;
 constexpr double kLatitude = 48.0 * kPi / 180.0; // central Europe: the sun's path and the seasons
 constexpr double kYear = 365.2425;
-
-enum Sensor : int { temperature, humidity, gas, flame, motion, light };
 
 // Stream tags: each source of randomness has its own stream, so that adding an incident or a
 // device never shifts the numbers another part of the model draws.
@@ -28,21 +27,6 @@ constexpr std::uint64_t kTagDay = 0x446179ULL;
 constexpr std::uint64_t kTagExplicit = 0x496e63ULL;
 constexpr std::uint64_t kTagRandom = 0x526e64ULL;
 constexpr std::uint64_t kTagSchedule = 0x536368ULL;
-
-enum class Room { living, kitchen, bedroom, hallway, office, garage, bathroom, generic };
-
-struct RoomParams {
-    double tau_h;     // thermal time constant of the room (h)
-    double sp_day;    // heating setpoint when home and awake (C)
-    double sp_night;  // when asleep
-    bool cooling;     // has air conditioning (setpoint 25.5 C)
-    double window;    // indoor lux per outdoor lux
-    double lamp;      // lux of the lamps when on
-    double p_base;    // chance someone is in the room while the household is home and awake
-    double dwell_min; // mean stay
-    double p_motion;  // PIR trigger chance per 5 s while someone is in the room
-    double vent_h;    // air exchange time constant (h) for moisture
-};
 
 constexpr std::array<RoomParams, 8> kRooms{{
     {10, 21.0, 18.0, true, 0.012, 250, 0.35, 25, 0.35, 2.0},  // living
@@ -74,44 +58,12 @@ Room room_type(std::string_view room) {
     return Room::generic;
 }
 
-// Saturation vapour pressure over water (Magnus, hPa).
-double saturation(double t_c) {
-    return 6.112 * std::exp(17.62 * t_c / (243.12 + t_c));
-}
-
-// One exact step of an Ornstein-Uhlenbeck process with stationary spread sd.
-double ou_step(double x, double a, double sd, double n) {
-    return x * a + sd * std::sqrt(1.0 - a * a) * n;
-}
-
-// Moves x towards target with time constant tau (any units, same as dt): exact for a constant
-// target, stable for any step.
-double relax(double x, double target, double dt, double tau) {
-    return target + (x - target) * std::exp(-dt / tau);
-}
-
-// Rounds to a number of decimals; dividing by the exact power of ten prints shortest (0.3, not
-// 0.30000000000000004).
-double round_to(double v, double scale) {
-    return std::round(v * scale) / scale;
-}
-
 std::int64_t floor_div(std::int64_t a, std::int64_t b) {
     std::int64_t q = a / b;
     if ((a % b != 0) && ((a < 0) != (b < 0)))
         --q;
     return q;
 }
-
-// One day of the household's life, drawn from its own stream: a pure function of (seed, day).
-struct DayPlan {
-    bool workday = false;
-    bool wfh = false;
-    double wake = 7, leave = -1, back = -1, sleep = 23;
-    double out_start = -1, out_end = -1;
-    double breakfast = 7.3, lunch = -1, dinner = 18.5;
-    double shower = 7.1;
-};
 
 DayPlan make_plan(std::uint64_t seed, std::int64_t day) {
     Rng r(mix(seed, kTagDay, static_cast<std::uint64_t>(day)));
@@ -159,44 +111,6 @@ Presence presence_at(const DayPlan& p, double hour) {
 bool within(double hour, double from, double length) {
     return from >= 0 && hour >= from && hour < from + length;
 }
-
-struct Household {
-    double weather = 0; // outdoor temperature anomaly (C), days-long weather systems
-    double cloud_z = 0; // cloudiness, logistic scale
-    double dew = 0;     // dew point anomaly (C)
-    // Derived for the current tick.
-    std::int64_t day = -1;
-    double hour = 0;
-    DayPlan plan;
-    Presence presence = Presence::home;
-    bool cooking = false, shower = false, evening = false, garage_time = false, wfh_hours = false;
-    bool pre_sleep = false;
-    double t_out = 10, e_out = 10, outdoor_lux = 0;
-};
-
-struct Device {
-    DeviceSpec spec;
-    Room room = Room::generic;
-    const RoomParams* p = nullptr;
-    Rng rng;
-    core::Millis phase = 0;
-    core::Millis jitter_max = 0;
-    // Personality: each node a little different.
-    double t_offset = 0, h_offset = 0, gas_base = 250, heat_power = 3.5, tau = 10, sp_offset = 0;
-    double window_f = 1, lamp_f = 1, voc_amp = 100;
-    // State.
-    bool occupied = false, heat_on = false, cool_on = false;
-    double temp = 20;
-    double twin_temp = 20; // the same room without incidents: how far an HVAC fault has pushed it
-    bool twin_heat_on = false, twin_cool_on = false;
-    double vapour = 10, turb = 0, gas_drift = 0, voc = 0;
-    double fire_heat = 0, smoke = 0, leak = 0;
-    bool fan = false, valve_closed = false, buzzer = false, relay = false;
-    std::int64_t seq = 0;
-    std::array<double, kSensorCount> last{};
-    std::array<bool, kSensorCount> has_last{};
-    std::array<record::Reading, kSensorCount> readings;
-};
 
 // An incident in progress, with its own random stream and the parameters drawn for it.
 struct Active {
@@ -533,7 +447,6 @@ void Simulator::Impl::begin_tick() {
 }
 
 void Simulator::Impl::step_device(Device& d, core::Millis base_ts) {
-    const RoomParams& p = *d.p;
     const double dt_h = static_cast<double>(cfg.interval) / kMsPerHour;
     const double dt_min = dt_h * 60;
     // The node's draws, always the same number in the same order.
@@ -545,51 +458,7 @@ void Simulator::Impl::step_device(Device& d, core::Millis base_ts) {
         base_ts + d.phase + static_cast<core::Millis>(u_jitter * static_cast<double>(d.jitter_max));
     last_ts = ts;
 
-    // Occupancy: a two-state chain per room whose stationary chance follows the household's day.
-    double target = 0, dwell = p.dwell_min;
-    bool sleeping = false;
-    switch (hh.presence) {
-    case Presence::away:
-        target = 0;
-        break;
-    case Presence::asleep:
-        if (d.room == Room::bedroom) {
-            target = 1;
-            sleeping = true;
-        } else if (d.room == Room::hallway || d.room == Room::bathroom) {
-            target = 0.01; // a night-time visit
-            dwell = 3;
-        }
-        break;
-    case Presence::home:
-        target = p.p_base;
-        if (d.room == Room::kitchen && hh.cooking)
-            target = 0.95;
-        else if (d.room == Room::living && hh.evening)
-            target = 0.8;
-        else if (d.room == Room::bedroom && hh.pre_sleep)
-            target = 0.6;
-        else if (d.room == Room::office && hh.wfh_hours)
-            target = 0.85;
-        else if (d.room == Room::garage && hh.garage_time)
-            target = 0.6;
-        else if (d.room == Room::bathroom && hh.shower)
-            target = 1.0;
-        break;
-    }
-    if (target <= 0) {
-        d.occupied = false;
-    } else if (d.occupied) {
-        const double leave = target >= 0.999 ? 0 : 1 - std::exp(-dt_min / dwell);
-        if (u_occ < leave)
-            d.occupied = false;
-    } else {
-        const double dwell_out = std::max(0.1, dwell * (1 - target) / target);
-        if (u_occ < 1 - std::exp(-dt_min / dwell_out))
-            d.occupied = true;
-    }
-    if (sleeping)
-        d.occupied = true;
+    const bool sleeping = step_occupancy(d, hh, dt_min, u_occ);
 
     // Incidents on this node: which are in their window, and what they do now.
     int hvac_fault = 0;
@@ -638,79 +507,20 @@ void Simulator::Impl::step_device(Device& d, core::Millis base_ts) {
     if (!leaking)
         d.leak *= std::exp(-dt_min / (d.fan ? 4.0 : 12.0));
 
-    // Light: daylight through the windows (curtains drawn while asleep) plus lamps.
-    const double curtain = hh.presence == Presence::asleep && d.room == Room::bedroom ? 0.05 : 1.0;
-    const double daylight = hh.outdoor_lux * p.window * d.window_f * curtain;
-    const bool dark = daylight < 100;
-    bool lamp = dark && ((d.occupied && !sleeping) ||
-                         (d.room == Room::living && hh.evening && hh.presence == Presence::home));
-    if (intruder && intruder_lamp && dark)
-        lamp = true;
-    const double lux =
-        daylight + (lamp ? p.lamp * d.lamp_f : 0) + 0.3 + glow + (dark ? flashlight : 0);
+    const Light lit = room_light(d, hh, sleeping, intruder && intruder_lamp, glow, flashlight);
+    const double daylight = lit.daylight;
+    const double lux = lit.lux;
 
-    // Temperature: first-order room with an on/off thermostat (hysteresis +-0.3 C).
-    double sp = hh.presence == Presence::home     ? p.sp_day
-                : hh.presence == Presence::asleep ? p.sp_night
-                                                  : std::min(p.sp_day, 16.5);
-    sp += d.sp_offset;
-    const double gains = (d.occupied ? (sleeping ? 0.2 : 0.25) : 0) +
-                         (d.room == Room::kitchen && hh.cooking ? 1.5 : 0) +
-                         (d.room == Room::bathroom && hh.shower ? 1.2 : 0) + daylight / 1000 * 0.5;
-    // Conductance to outdoors (1/h). The fan (ventilation) exchanges the air, but the walls and
-    // furniture hold most of the heat: +1/20 h for heat, against +1/0.75 h for moisture below.
-    const double g = 1 / d.tau + (d.fan ? 0.05 : 0);
-    const auto advance = [&](double& t, bool& heat_on, bool& cool_on, int fault) {
-        if (t < sp - 0.3)
-            heat_on = true;
-        else if (t > sp + 0.3)
-            heat_on = false;
-        if (p.cooling) {
-            if (t > 25.8)
-                cool_on = true;
-            else if (t < 25.2)
-                cool_on = false;
-        }
-        double power = 0;
-        if (fault == 2)
-            power = d.heat_power;
-        else if (fault == 0)
-            power = (heat_on ? d.heat_power : 0) - (cool_on ? 3.0 : 0);
-        t = relax(t, hh.t_out + (power + gains) / g, dt_h, 1 / g);
-    };
-    advance(d.temp, d.heat_on, d.cool_on, hvac_fault);
-    advance(d.twin_temp, d.twin_heat_on, d.twin_cool_on, 0);
-    d.turb = ou_step(d.turb, std::exp(-dt_min / 5.0), 0.05, n_turb);
-    const double t_air = d.temp + d.fire_heat;
+    const double t_air =
+        step_temperature(d, hh, daylight, sleeping, hvac_fault, dt_h, dt_min, n_turb);
 
-    // Moisture: vapour pressure relaxes to outdoors through ventilation, people and cooking and
-    // showers add to it; relative humidity then moves against temperature.
-    const double moisture = (d.occupied ? (sleeping ? 1.0 : 0.6) : 0) +
-                            (d.room == Room::kitchen && hh.cooking ? 5.0 : 0) +
-                            (d.room == Room::bathroom && hh.shower ? 25.0 : 0);
-    const double gv = 1 / p.vent_h + (d.fan ? 1 / 0.75 : 0);
-    d.vapour = relax(d.vapour, hh.e_out + moisture / gv, dt_h, 1 / gv);
-    d.vapour = std::min(d.vapour, 0.97 * saturation(d.temp));
-    const double rh = 100 * d.vapour / saturation(t_air);
+    const double rh = step_humidity(d, hh, sleeping, t_air, dt_h);
 
-    // MQ-2: a clean-air baseline that drifts slowly (weather, ageing), reads a little higher in
-    // humid or warm air; cooking adds fumes in the kitchen.
-    d.gas_drift = ou_step(d.gas_drift, std::exp(-dt_h / 72.0), 0.06, n_drift);
-    const double ageing = 0.01 * static_cast<double>(ts - cfg.start) / (7 * kMsPerDay);
-    const double base = d.gas_base * std::exp(d.gas_drift + ageing) *
-                        std::clamp(1 + 0.004 * (rh - 45) + 0.008 * (t_air - 20), 0.7, 1.6);
-    if (d.room == Room::kitchen)
-        d.voc = hh.cooking ? relax(d.voc, d.voc_amp, dt_min, 6)
-                           : d.voc * std::exp(-dt_min / (d.fan ? 5.0 : 15.0));
-    const double gas_true = base + d.voc + d.leak + d.smoke;
+    const GasLevel gas_level = step_gas(d, hh, rh, t_air, ts - cfg.start, dt_h, dt_min, n_drift);
+    const double base = gas_level.base;
+    const double gas_true = gas_level.total;
 
-    // PIR: triggers while someone moves in the room; rare false triggers otherwise.
-    double p5 = d.occupied ? (sleeping ? 0.01 : p.p_motion) : 0.0003;
-    if (intruder)
-        p5 = std::max(p5, 0.75);
-    if (burning)
-        p5 = std::max(p5, 0.5); // moving hot gas
-    const double p_motion = 1 - std::pow(1 - p5, static_cast<double>(cfg.interval) / 5000.0);
+    const double p_motion = motion_chance(d, sleeping, intruder, burning, cfg.interval);
 
     std::array<double, kSensorCount> value{};
     value[temperature] =

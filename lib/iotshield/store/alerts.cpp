@@ -2,35 +2,6 @@
 
 namespace iots::store {
 
-namespace {
-constexpr std::string_view kColumns =
-    "id, ts, updated_ts, device, sensor, severity, title, description, suggestion, rules_title, "
-    "rules_description, rules_suggestion, value, score, incident, source, status, json";
-
-AlertRow read_row(const Statement& s) {
-    AlertRow r;
-    r.id = s.column_text(0);
-    r.ts = s.column_int(1);
-    r.updated_ts = s.is_null(2) ? 0 : s.column_int(2);
-    r.device = s.column_text(3);
-    r.sensor = s.column_text(4);
-    r.severity = s.column_text(5);
-    r.title = s.column_text(6);
-    r.description = s.column_text(7);
-    r.suggestion = s.column_text(8);
-    r.rules_title = s.column_text(9);
-    r.rules_description = s.column_text(10);
-    r.rules_suggestion = s.column_text(11);
-    r.value = s.column_optional_double(12);
-    r.score = s.column_optional_double(13);
-    r.incident = s.column_text(14);
-    r.source = s.column_text(15);
-    r.status = s.column_text(16);
-    r.json = s.column_text(17);
-    return r;
-}
-} // namespace
-
 AlertStore::AlertStore(Database& db)
     : m_db(db),
       m_insert(db.prepare(
@@ -61,7 +32,7 @@ bool AlertStore::resolve(const std::string& id, core::Millis ts) {
 void AlertStore::insert(const AlertRow& r) {
     m_insert.bind(1, std::string_view(r.id))
         .bind(2, std::int64_t{r.ts})
-        .bind(3, std::int64_t{r.updated_ts != 0 ? r.updated_ts : r.ts})
+        .bind(3, r.updated_ts.value_or(r.ts))
         .bind(4, std::string_view(r.device))
         .bind(5, std::string_view(r.sensor))
         .bind(6, std::string_view(r.severity))
@@ -88,7 +59,7 @@ bool AlertStore::update_text(const AlertRow& r) {
         .bind(5, std::string_view(r.severity))
         .bind(6, std::string_view(r.source))
         .bind(7, std::string_view(r.json))
-        .bind(8, std::int64_t{r.updated_ts});
+        .bind(8, r.updated_ts.value_or(0));
     return m_update.run() > 0;
 }
 
@@ -98,21 +69,20 @@ int AlertStore::resolve_incident(const std::string& incident, core::Millis ts) {
 }
 
 std::optional<AlertRow> AlertStore::get(const std::string& id) {
-    auto s =
-        m_db.prepare(std::string("SELECT ") + std::string(kColumns) + " FROM alerts WHERE id = ?1");
+    auto s = m_db.prepare(std::string("SELECT ") + kAlertSelect + "WHERE id = ?1");
     s.bind(1, std::string_view(id));
     if (!s.step())
         return std::nullopt;
-    return read_row(s);
+    return alert_row(s);
 }
 
 std::vector<AlertRow> AlertStore::recent(int limit) {
-    auto s = m_db.prepare(std::string("SELECT ") + std::string(kColumns) +
-                          " FROM alerts ORDER BY ts DESC, id DESC LIMIT ?1");
+    auto s =
+        m_db.prepare(std::string("SELECT ") + kAlertSelect + "ORDER BY ts DESC, id DESC LIMIT ?1");
     s.bind(1, std::int64_t{limit});
     std::vector<AlertRow> out;
     while (s.step())
-        out.push_back(read_row(s));
+        out.push_back(alert_row(s));
     return out;
 }
 

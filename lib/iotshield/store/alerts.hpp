@@ -1,32 +1,14 @@
 #pragma once
-// The `alerts` table (schema.hpp): one row per alert id. The rules text is written once, in
-// rules_*; title/description/suggestion hold what is shown, and a language-model update replaces
-// only those (and may raise the severity), so the dashboard can show both side by side.
+// iots-alert's writes to the `alerts` table (schema.hpp; its row type in rows.hpp).
 #include "iotshield/core/time.hpp"
 #include "iotshield/store/database.hpp"
+#include "iotshield/store/rows.hpp"
 
 #include <optional>
 #include <string>
 #include <vector>
 
 namespace iots::store {
-
-struct AlertRow {
-    std::string id;
-    core::Millis ts = 0;
-    core::Millis updated_ts = 0;
-    std::string device;
-    std::string sensor;
-    std::string severity;
-    std::string title, description, suggestion;
-    std::string rules_title, rules_description, rules_suggestion;
-    std::optional<double> value;
-    std::optional<double> score;
-    std::string incident;
-    std::string source = "rules";
-    std::string status = "new"; // new | acknowledged | resolved
-    std::string json;           // the alert record as sent
-};
 
 class AlertStore {
 public:

@@ -1,7 +1,6 @@
 #include "iotshield/store/checkpointer.hpp"
 
 #include <pthread.h>
-#include <sqlite3.h>
 
 #include <csignal>
 
@@ -29,13 +28,13 @@ Checkpointer::Checkpointer(Database& writer, int pages) : m_writer(writer), m_pa
         throw;
     }
     pthread_sigmask(SIG_SETMASK, &old, nullptr);
-    sqlite3_wal_hook(m_writer.handle(), &Checkpointer::on_commit, this);
+    m_writer.set_wal_hook(&Checkpointer::on_commit, this);
 }
 
 Checkpointer::~Checkpointer() {
     if (!m_thread.joinable())
         return;
-    sqlite3_wal_autocheckpoint(m_writer.handle(), m_pages); // SQLite's own hook again
+    m_writer.auto_checkpoint(m_pages); // SQLite's own hook again
     {
         std::lock_guard lock(m_mutex);
         m_stop = true;
@@ -45,26 +44,20 @@ Checkpointer::~Checkpointer() {
 }
 
 // On the writer's thread, after each commit: never blocks on the checkpoint.
-int Checkpointer::on_commit(void* self, sqlite3*, const char*, int pages) {
+void Checkpointer::on_commit(void* self, int pages) {
     auto* c = static_cast<Checkpointer*>(self);
     if (pages < c->m_pages)
-        return SQLITE_OK;
+        return;
     {
         std::lock_guard lock(c->m_mutex);
         c->m_due = true;
     }
     c->m_changed.notify_all();
-    return SQLITE_OK;
 }
 
 void Checkpointer::run() {
     // Its own connection: a checkpoint on the writer's would run on the writer's thread.
-    sqlite3* db = nullptr;
-    const bool open =
-        sqlite3_open_v2(m_writer.path().c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
-                        nullptr) == SQLITE_OK;
-    if (open)
-        sqlite3_busy_timeout(db, kTruncateWaitMs);
+    CheckpointConnection db(m_writer.path(), kTruncateWaitMs);
     std::unique_lock lock(m_mutex);
     for (;;) {
         m_changed.wait(lock, [this] { return m_due || m_stop; });
@@ -75,31 +68,20 @@ void Checkpointer::run() {
         lock.unlock();
         // PASSIVE: copies what no reader still needs, without waiting for anyone; what it leaves
         // is taken by the next one. Failures (a busy file) are retried at the next threshold.
-        // A connection that has not read the database has not opened its WAL: SQLite (3.40)
-        // then returns SQLITE_OK from the checkpoint having copied nothing, and the WAL grows
-        // without end. A read of the schema opens it.
-        if (open) {
-            sqlite3_exec(db, "SELECT 1 FROM sqlite_master LIMIT 1", nullptr, nullptr, nullptr);
-            int log = 0;
-            const int rc =
-                sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_PASSIVE, &log, nullptr);
-            // SQLite restarts the WAL from its start only when every frame is checkpointed as a
-            // write transaction begins. Writers that keep committing while the checkpoint runs
-            // (iots-ingest, iots-detect and iots-alert on one file) can keep that from ever
-            // happening: the WAL, and its index mapped into every process, grow without end.
-            // Past kTruncateFactor times the threshold, TRUNCATE takes the write lock between two
-            // commits, waits (at most kTruncateWaitMs) for readers of old frames, and empties it.
-            if (rc == SQLITE_OK && log >= m_pages * kTruncateFactor)
-                sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_TRUNCATE, nullptr,
-                                          nullptr);
-        }
+        const int log = db.checkpoint_passive();
+        // SQLite restarts the WAL from its start only when every frame is checkpointed as a
+        // write transaction begins. Writers that keep committing while the checkpoint runs
+        // (iots-ingest, iots-detect and iots-alert on one file) can keep that from ever
+        // happening: the WAL, and its index mapped into every process, grow without end.
+        // Past kTruncateFactor times the threshold, TRUNCATE takes the write lock between two
+        // commits, waits (at most kTruncateWaitMs) for readers of old frames, and empties it.
+        if (log >= m_pages * kTruncateFactor)
+            db.checkpoint_truncate();
         lock.lock();
         m_busy = false;
         ++m_done;
         m_changed.notify_all();
     }
-    lock.unlock();
-    sqlite3_close_v2(db);
 }
 
 std::uint64_t Checkpointer::checkpoints() const {

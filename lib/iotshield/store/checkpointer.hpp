@@ -31,7 +31,7 @@ public:
     void wait_idle();
 
 private:
-    static int on_commit(void* self, sqlite3* db, const char* name, int pages);
+    static void on_commit(void* self, int pages);
     void run();
 
     Database& m_writer;

@@ -9,9 +9,7 @@ Commands::Commands(const std::string& path) : m_db(path, OpenOptions{.require_wr
     m_ack =
         m_db.prepare("UPDATE commands SET status = ?2, ack_ts = ?3, latency_ms = max(0, ?3 - ts) "
                      "WHERE id = ?1 AND status = 'sent'");
-    m_get = m_db.prepare(
-        "SELECT id, ts, device, actuator, action, status, ack_ts, latency_ms FROM commands "
-        "WHERE id = ?1");
+    m_get = m_db.prepare(std::string("SELECT ") + kCommandSelect + "WHERE id = ?1");
     m_alert_status = m_db.prepare("UPDATE alerts SET status = ?2, updated_ts = max(?3, "
                                   "coalesce(updated_ts, ts) + 1) WHERE id = ?1");
 }
@@ -29,23 +27,15 @@ std::optional<CommandRow> Commands::record_ack(const std::string& id, const std:
                                                std::int64_t ack_ts) {
     m_ack.bind(1, std::string_view(id)).bind(2, std::string_view(status)).bind(3, ack_ts);
     m_ack.run();
+    return command(id);
+}
+
+std::optional<CommandRow> Commands::command(const std::string& id) {
     m_get.bind(1, std::string_view(id));
     std::optional<CommandRow> out;
     try {
-        if (m_get.step()) {
-            CommandRow c;
-            c.id = m_get.column_text(0);
-            c.ts = m_get.column_int(1);
-            c.device = m_get.column_text(2);
-            c.actuator = m_get.column_text(3);
-            c.action = m_get.column_text(4);
-            c.status = m_get.column_text(5);
-            if (!m_get.is_null(6))
-                c.ack_ts = m_get.column_int(6);
-            if (!m_get.is_null(7))
-                c.latency_ms = m_get.column_int(7);
-            out = std::move(c);
-        }
+        if (m_get.step())
+            out = command_row(m_get);
     } catch (...) {
         m_get.reset();
         throw;

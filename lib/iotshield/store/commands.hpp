@@ -3,7 +3,7 @@
 // status of alerts (acknowledged, resolved) changed from the dashboard. Each is one short
 // transaction on its own read-write connection; not thread-safe (the server serialises them).
 #include "iotshield/store/database.hpp"
-#include "iotshield/store/queries.hpp"
+#include "iotshield/store/rows.hpp"
 
 #include <cstdint>
 #include <optional>
@@ -23,6 +23,8 @@ public:
     // first one wins) and returns the row unchanged.
     std::optional<CommandRow> record_ack(const std::string& id, const std::string& status,
                                          std::int64_t ack_ts);
+    // The command with this id, or nullopt.
+    [[nodiscard]] std::optional<CommandRow> command(const std::string& id);
     // new -> acknowledged -> resolved; returns false for an unknown id. Sets updated_ts.
     bool set_alert_status(const std::string& id, const std::string& status, std::int64_t now_ms);
 

@@ -112,6 +112,22 @@ Statement& Statement::bind_null(int index) {
     return *this;
 }
 
+Statement& Statement::bind_static(int index, std::string_view v) {
+    if (const int rc =
+            sqlite3_bind_text(m_stmt, index, v.data(), static_cast<int>(v.size()), SQLITE_STATIC);
+        rc != SQLITE_OK)
+        throw_sqlite(m_path, m_db, rc, "bind");
+    return *this;
+}
+
+int Statement::execute(std::string_view what) {
+    const int rc = sqlite3_step(m_stmt);
+    sqlite3_reset(m_stmt);
+    if (rc != SQLITE_DONE)
+        throw_sqlite(m_path, m_db, rc, what);
+    return sqlite3_changes(m_db);
+}
+
 bool Statement::step() {
     const int rc = sqlite3_step(m_stmt);
     if (rc == SQLITE_ROW)
@@ -315,7 +331,8 @@ Database::~Database() {
 
 Database::Database(Database&& other) noexcept
     : m_db(std::exchange(other.m_db, nullptr)), m_path(std::move(other.m_path)),
-      m_busy(std::move(other.m_busy)), m_began(other.m_began), m_committed(other.m_committed) {}
+      m_busy(std::move(other.m_busy)), m_wal(std::move(other.m_wal)), m_began(other.m_began),
+      m_committed(other.m_committed) {}
 
 Database& Database::operator=(Database&& other) noexcept {
     if (this != &other) {
@@ -324,6 +341,7 @@ Database& Database::operator=(Database&& other) noexcept {
         m_db = std::exchange(other.m_db, nullptr);
         m_path = std::move(other.m_path);
         m_busy = std::move(other.m_busy);
+        m_wal = std::move(other.m_wal);
         m_began = other.m_began;
         m_committed = other.m_committed;
     }
@@ -337,6 +355,38 @@ void Database::exec(std::string_view sql) {
     sqlite3_free(err);
     if (rc != SQLITE_OK)
         throw_sqlite(m_path, m_db, rc, sql_name(sql));
+}
+
+bool Database::in_transaction() const noexcept {
+    return sqlite3_get_autocommit(m_db) == 0;
+}
+
+void Database::rollback_quietly() noexcept {
+    if (in_transaction())
+        sqlite3_exec(m_db, "ROLLBACK", nullptr, nullptr, nullptr);
+}
+
+struct Database::Wal {
+    WalHook hook = nullptr;
+    void* arg = nullptr;
+};
+
+namespace {
+extern "C" int on_wal_commit(void* arg, sqlite3*, const char*, int pages) {
+    const auto& wal = *static_cast<const Database::Wal*>(arg);
+    wal.hook(wal.arg, pages);
+    return SQLITE_OK;
+}
+} // namespace
+
+void Database::set_wal_hook(WalHook hook, void* arg) {
+    m_wal = std::make_unique<Wal>(Wal{hook, arg});
+    sqlite3_wal_hook(m_db, &on_wal_commit, m_wal.get());
+}
+
+void Database::auto_checkpoint(int pages) {
+    sqlite3_wal_autocheckpoint(m_db, pages); // replaces the hook
+    m_wal.reset();
 }
 
 Statement Database::prepare(std::string_view sql) {
@@ -395,6 +445,34 @@ Transaction::~Transaction() {
 void Transaction::commit() {
     m_db->commit();
     m_done = true;
+}
+
+// ---- CheckpointConnection ----
+
+CheckpointConnection::CheckpointConnection(const std::string& path, int busy_timeout_ms) noexcept
+    : m_open(sqlite3_open_v2(path.c_str(), &m_db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
+                             nullptr) == SQLITE_OK) {
+    if (m_open)
+        sqlite3_busy_timeout(m_db, busy_timeout_ms);
+}
+
+CheckpointConnection::~CheckpointConnection() {
+    sqlite3_close_v2(m_db);
+}
+
+int CheckpointConnection::checkpoint_passive() noexcept {
+    if (!m_open)
+        return -1;
+    sqlite3_exec(m_db, "SELECT 1 FROM sqlite_master LIMIT 1", nullptr, nullptr, nullptr);
+    int log = 0;
+    const int rc =
+        sqlite3_wal_checkpoint_v2(m_db, nullptr, SQLITE_CHECKPOINT_PASSIVE, &log, nullptr);
+    return rc == SQLITE_OK ? log : -1;
+}
+
+void CheckpointConnection::checkpoint_truncate() noexcept {
+    if (m_open)
+        sqlite3_wal_checkpoint_v2(m_db, nullptr, SQLITE_CHECKPOINT_TRUNCATE, nullptr, nullptr);
 }
 
 } // namespace iots::store

@@ -36,6 +36,8 @@ public:
     Statement& bind(int index, double v);
     Statement& bind(int index, std::string_view v); // copied (SQLITE_TRANSIENT)
     Statement& bind_null(int index);
+    // Not copied (SQLITE_STATIC): the text must stay alive and unchanged until the statement ran.
+    Statement& bind_static(int index, std::string_view v);
     template <typename T> Statement& bind(int index, const std::optional<T>& v) {
         return v ? bind(index, *v) : bind_null(index);
     }
@@ -45,13 +47,16 @@ public:
     // Runs to completion, resets and clears bindings; returns sqlite3_changes.
     int run();
     void reset();
+    // One step of a statement that returns no row, then a reset that keeps the bindings; returns
+    // the rows it changed. Throws "path: what: sqlite says".
+    int execute(std::string_view what);
 
     [[nodiscard]] bool is_null(int col) const;
     [[nodiscard]] std::int64_t column_int(int col) const;
     [[nodiscard]] double column_double(int col) const;
     [[nodiscard]] std::string column_text(int col) const;
     [[nodiscard]] std::optional<double> column_optional_double(int col) const;
-    [[nodiscard]] sqlite3_stmt* handle() const noexcept { return m_stmt; }
+    [[nodiscard]] bool prepared() const noexcept { return m_stmt != nullptr; }
 
 private:
     sqlite3* m_db = nullptr;
@@ -91,18 +96,30 @@ public:
     // connection's last commit: a sixteenth of how long it held the lock, 0.2 to 2 ms.
     void begin_immediate();
     void commit();
-    [[nodiscard]] sqlite3* handle() const noexcept { return m_db; }
     [[nodiscard]] const std::string& path() const noexcept { return m_path; }
     [[nodiscard]] int schema_version();
     [[nodiscard]] std::int64_t last_insert_rowid() const;
+    // Inside an open transaction (not in autocommit mode).
+    [[nodiscard]] bool in_transaction() const noexcept;
+    // ROLLBACK if a transaction is open, ignoring any failure: for cleaning up after one.
+    void rollback_quietly() noexcept;
+
+    // Calls hook(arg, pages in the WAL) on the committing thread after each commit, instead of
+    // SQLite's automatic checkpoint (checkpointer.*). Must not block or use this connection.
+    using WalHook = void (*)(void* arg, int pages);
+    void set_wal_hook(WalHook hook, void* arg);
+    // Removes the hook: SQLite's automatic checkpoint at `pages` WAL pages again.
+    void auto_checkpoint(int pages);
 
     struct Busy; // the busy handler's state (database.cpp)
+    struct Wal;  // the WAL hook's target (database.cpp)
 
 private:
     using Clock = std::chrono::steady_clock;
     sqlite3* m_db = nullptr;
     std::string m_path;
     std::unique_ptr<Busy> m_busy; // the busy handler's state, at a fixed address
+    std::unique_ptr<Wal> m_wal;   // the WAL hook's target, at a fixed address
     Clock::time_point m_began{}, m_committed{};
 };
 
@@ -110,6 +127,29 @@ private:
 // lock as long as it is held, with one warning per wait ("FILE: busy for 5 s (another writer);
 // retrying"). After SIGINT/SIGTERM it gives up at the end of the next period (exit 69).
 [[nodiscard]] OpenOptions patient_writer(const core::Logger& log, const std::string& path);
+
+// A bare read-write connection that only runs WAL checkpoints (checkpointer.*): no schema, no
+// pragmas, no busy handler but a timeout, and it never throws (a checkpoint that fails is retried
+// at the next threshold).
+class CheckpointConnection {
+public:
+    CheckpointConnection(const std::string& path, int busy_timeout_ms) noexcept;
+    ~CheckpointConnection();
+    CheckpointConnection(const CheckpointConnection&) = delete;
+    CheckpointConnection& operator=(const CheckpointConnection&) = delete;
+
+    [[nodiscard]] bool is_open() const noexcept { return m_open; }
+    // A read of the schema (a connection that has not read the database has not opened its WAL:
+    // SQLite 3.40 then checkpoints nothing and says SQLITE_OK), then a PASSIVE checkpoint. The
+    // frames in the WAL, or -1 if the checkpoint failed.
+    int checkpoint_passive() noexcept;
+    // A TRUNCATE checkpoint: empties the WAL, waiting at most the busy timeout for its readers.
+    void checkpoint_truncate() noexcept;
+
+private:
+    sqlite3* m_db = nullptr;
+    bool m_open = false;
+};
 
 // BEGIN IMMEDIATE ... COMMIT, rolled back if destroyed without commit().
 class Transaction {

@@ -53,35 +53,6 @@ ReadingRow reading_row(const Statement& st) {
     return r;
 }
 
-constexpr const char* kAlertColumns =
-    "rowid, id, ts, updated_ts, device, coalesce(sensor, ''), severity, title, "
-    "coalesce(description, ''), coalesce(suggestion, ''), coalesce(rules_title, ''), "
-    "coalesce(rules_description, ''), coalesce(rules_suggestion, ''), value, score, "
-    "coalesce(incident, ''), coalesce(source, ''), status FROM alerts ";
-
-AlertRow alert_row(const Statement& st) {
-    AlertRow a;
-    a.rowid = st.column_int(0);
-    a.id = st.column_text(1);
-    a.ts = st.column_int(2);
-    a.updated_ts = opt_int(st, 3);
-    a.device = st.column_text(4);
-    a.sensor = st.column_text(5);
-    a.severity = st.column_text(6);
-    a.title = st.column_text(7);
-    a.description = st.column_text(8);
-    a.suggestion = st.column_text(9);
-    a.rules_title = st.column_text(10);
-    a.rules_description = st.column_text(11);
-    a.rules_suggestion = st.column_text(12);
-    a.value = st.column_optional_double(13);
-    a.score = st.column_optional_double(14);
-    a.incident = st.column_text(15);
-    a.source = st.column_text(16);
-    a.status = st.column_text(17);
-    return a;
-}
-
 constexpr const char* kAnomalyColumns =
     "a.id, a.ts, d.name, s.name, a.value, a.score, coalesce(a.reasons, '') FROM anomalies a "
     "JOIN series se ON se.id = a.series_id JOIN devices d ON d.id = se.device_id "
@@ -99,128 +70,11 @@ AnomalyRow anomaly_row(const Statement& st) {
     return a;
 }
 
-constexpr const char* kCommandColumns =
-    "id, ts, device, actuator, action, status, ack_ts, latency_ms FROM commands ";
-
-CommandRow command_row(const Statement& st) {
-    CommandRow c;
-    c.id = st.column_text(0);
-    c.ts = st.column_int(1);
-    c.device = st.column_text(2);
-    c.actuator = st.column_text(3);
-    c.action = st.column_text(4);
-    c.status = st.column_text(5);
-    c.ack_ts = opt_int(st, 6);
-    c.latency_ms = opt_int(st, 7);
-    return c;
-}
-
 std::string cat(const char* a, const char* b, const char* c = "") {
     return std::string(a) + b + c;
 }
 
 } // namespace
-
-namespace {
-// Bucket of t in [from, to): b = (t - from) * buckets / span, clamped to [0, buckets - 1].
-// span * buckets stays far below 2^63 for any span the API accepts (400 days x 2500 buckets).
-std::size_t bucket_of(std::int64_t ts, std::int64_t from, std::int64_t span, std::size_t buckets) {
-    const auto offset = std::clamp<std::int64_t>(ts - from, 0, span - 1);
-    return static_cast<std::size_t>(offset * static_cast<std::int64_t>(buckets) / span);
-}
-} // namespace
-
-std::vector<SeriesPoint> downsample_min_max(const std::vector<SeriesPoint>& points,
-                                            std::int64_t from, std::int64_t to,
-                                            std::size_t max_points) {
-    // The plain reference: group by bucket, then emit each bucket's min and max in time order.
-    if (points.size() <= max_points || max_points < 2)
-        return points;
-    const std::size_t buckets = max_points / 2;
-    const std::int64_t span = std::max<std::int64_t>(1, to - from);
-    std::vector<std::vector<std::size_t>> members(buckets);
-    for (std::size_t i = 0; i < points.size(); ++i)
-        members[bucket_of(points[i].ts, from, span, buckets)].push_back(i);
-    std::vector<SeriesPoint> out;
-    for (const auto& m : members) {
-        if (m.empty())
-            continue;
-        std::size_t lo = m.front(), hi = m.front();
-        for (const auto i : m) {
-            if (points[i].value < points[lo].value)
-                lo = i;
-            if (points[i].value > points[hi].value)
-                hi = i;
-        }
-        out.push_back(points[std::min(lo, hi)]);
-        if (lo != hi)
-            out.push_back(points[std::max(lo, hi)]);
-    }
-    return out;
-}
-
-MinMaxDownsampler::MinMaxDownsampler(std::int64_t from, std::int64_t to, std::size_t max_points)
-    : m_from(from), m_span(std::max<std::int64_t>(1, to - from)),
-      m_max(std::max<std::size_t>(2, max_points)), m_buckets(m_max / 2) {}
-
-void MinMaxDownsampler::add(SeriesPoint p) {
-    ++m_count;
-    if (!m_bucketing) {
-        m_raw.push_back(p);
-        if (m_raw.size() <= m_max)
-            return;
-        m_bucketing = true; // too many: replay what was kept into buckets, then stream
-        for (const auto& q : m_raw)
-            bucket(q);
-        m_raw.clear();
-        m_raw.shrink_to_fit();
-        return;
-    }
-    bucket(p);
-}
-
-void MinMaxDownsampler::bucket(SeriesPoint p) {
-    ++m_seq; // position in the input, which orders a bucket's min and max
-    const auto b = bucket_of(p.ts, m_from, m_span, m_buckets);
-    if (!m_open || b != m_current) {
-        flush();
-        m_open = true;
-        m_current = b;
-        m_lo = m_hi = p;
-        m_lo_i = m_hi_i = m_seq;
-        return;
-    }
-    if (p.value < m_lo.value) {
-        m_lo = p;
-        m_lo_i = m_seq;
-    }
-    if (p.value > m_hi.value) {
-        m_hi = p;
-        m_hi_i = m_seq;
-    }
-}
-
-void MinMaxDownsampler::flush() {
-    if (!m_open)
-        return;
-    if (m_lo_i == m_hi_i) {
-        m_out.push_back(m_lo);
-    } else if (m_lo_i < m_hi_i) {
-        m_out.push_back(m_lo);
-        m_out.push_back(m_hi);
-    } else {
-        m_out.push_back(m_hi);
-        m_out.push_back(m_lo);
-    }
-    m_open = false;
-}
-
-std::vector<SeriesPoint> MinMaxDownsampler::finish() {
-    if (!m_bucketing)
-        return std::move(m_raw);
-    flush();
-    return std::move(m_out);
-}
 
 Queries::Queries(const std::string& path)
     : m_db(path, OpenOptions{.read_only = true, .create = false, .busy_timeout_ms = 2000}) {
@@ -264,9 +118,9 @@ Queries::Queries(const std::string& path)
     m_series_ids = m_db.prepare("SELECT id FROM series ORDER BY id");
     m_newest_key = m_db.prepare(
         "SELECT ts, seq FROM readings WHERE series_id = ?1 ORDER BY ts DESC, seq DESC LIMIT 1");
-    m_alert_one = m_db.prepare(cat("SELECT ", kAlertColumns, "WHERE id = ?1"));
-    m_commands = m_db.prepare(cat("SELECT ", kCommandColumns, "ORDER BY ts DESC LIMIT ?1"));
-    m_command_one = m_db.prepare(cat("SELECT ", kCommandColumns, "WHERE id = ?1"));
+    m_alert_one = m_db.prepare(cat("SELECT ", kAlertSelect, "WHERE id = ?1"));
+    m_commands = m_db.prepare(cat("SELECT ", kCommandSelect, "ORDER BY ts DESC LIMIT ?1"));
+    m_command_one = m_db.prepare(cat("SELECT ", kCommandSelect, "WHERE id = ?1"));
     m_series_lookup = m_db.prepare(
         "SELECT se.id, coalesce(s.unit, '') FROM series se JOIN devices d ON d.id = se.device_id "
         "JOIN sensors s ON s.id = se.sensor_id WHERE d.name = ?1 AND s.name = ?2");
@@ -288,7 +142,7 @@ Queries::Queries(const std::string& path)
     m_anomalies_after =
         m_db.prepare(cat("SELECT ", kAnomalyColumns, "WHERE a.id > ?1 ORDER BY a.id LIMIT ?2"));
     m_alerts_changed = m_db.prepare(
-        cat("SELECT ", kAlertColumns,
+        cat("SELECT ", kAlertSelect,
             "WHERE rowid > ?1 OR coalesce(updated_ts, ts) > ?2 ORDER BY coalesce(updated_ts, ts), "
             "rowid LIMIT ?3"));
 }
@@ -448,7 +302,7 @@ std::vector<ReadingRow> Queries::recent_readings(int limit,
 
 std::vector<AlertRow> Queries::alerts(const AlertFilter& f) {
     // Built from fixed fragments only; the filter values are bound.
-    std::string sql = std::string("SELECT ") + kAlertColumns + "WHERE 1";
+    std::string sql = std::string("SELECT ") + kAlertSelect + "WHERE 1";
     int n = 0;
     std::vector<std::pair<int, std::string>> texts;
     std::vector<std::pair<int, std::int64_t>> ints;

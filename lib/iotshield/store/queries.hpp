@@ -4,6 +4,8 @@
 // per worker (a small pool). Read-only connections on a WAL database never block the writers.
 // Every value a client sends reaches SQL only as a bound parameter.
 #include "iotshield/store/database.hpp"
+#include "iotshield/store/downsample.hpp"
+#include "iotshield/store/rows.hpp"
 
 #include <cstdint>
 #include <limits>
@@ -81,35 +83,12 @@ struct AnomalyRow {
     std::string reasons; // JSON array text as stored
 };
 
-struct AlertRow {
-    std::int64_t rowid = 0;
-    std::string id;
-    std::int64_t ts = 0;
-    std::optional<std::int64_t> updated_ts;
-    std::string device, sensor, severity, title, description, suggestion;
-    std::string rules_title, rules_description, rules_suggestion;
-    std::optional<double> value, score;
-    std::string incident, source, status;
-};
-
 struct AlertFilter {
     std::optional<std::string> severity; // LOW|MEDIUM|HIGH|CRITICAL
     std::optional<std::string> status;   // new|acknowledged|resolved
     std::optional<std::string> device;
     std::optional<std::int64_t> from, to; // ts range, [from, to)
     int limit = 50;
-};
-
-struct CommandRow {
-    std::string id;
-    std::int64_t ts = 0;
-    std::string device, actuator, action, status;
-    std::optional<std::int64_t> ack_ts, latency_ms;
-};
-
-struct SeriesPoint {
-    std::int64_t ts = 0;
-    double value = 0;
 };
 
 struct SeriesRange {
@@ -134,34 +113,6 @@ struct StreamCursor {
     std::int64_t anomaly_id = 0;
     std::int64_t alert_rowid = 0;
     std::int64_t alert_updated = 0;
-};
-
-// Downsamples points sorted by ts to at most max_points: equal-time buckets over [from, to), each
-// keeping its minimum and maximum in time order, so peaks and dips survive. max_points >= 2.
-[[nodiscard]] std::vector<SeriesPoint> downsample_min_max(const std::vector<SeriesPoint>& points,
-                                                          std::int64_t from, std::int64_t to,
-                                                          std::size_t max_points);
-
-// The same result as downsample_min_max, streaming: memory stays O(max_points) however many rows
-// the range holds (a year of 1 s readings is 31 million).
-class MinMaxDownsampler {
-public:
-    MinMaxDownsampler(std::int64_t from, std::int64_t to, std::size_t max_points);
-    void add(SeriesPoint p); // in ts order
-    [[nodiscard]] std::size_t count() const noexcept { return m_count; }
-    [[nodiscard]] bool downsampling() const noexcept { return m_bucketing; }
-    [[nodiscard]] std::vector<SeriesPoint> finish();
-
-private:
-    void bucket(SeriesPoint p);
-    void flush();
-    std::int64_t m_from, m_span;
-    std::size_t m_max, m_buckets;
-    std::size_t m_count = 0, m_seq = 0;
-    bool m_bucketing = false, m_open = false;
-    std::size_t m_current = 0, m_lo_i = 0, m_hi_i = 0;
-    SeriesPoint m_lo, m_hi;
-    std::vector<SeriesPoint> m_raw, m_out;
 };
 
 class Queries {

@@ -3,8 +3,6 @@
 #include "iotshield/core/error.hpp"
 #include "iotshield/store/schema.hpp"
 
-#include <sqlite3.h>
-
 #include <algorithm>
 #include <functional>
 #include <limits>
@@ -74,11 +72,6 @@ constexpr int kColumns = 8;
 
 bool key_greater(core::Millis ts, std::int64_t seq, core::Millis top_ts, std::int64_t top_seq) {
     return ts > top_ts || (ts == top_ts && seq > top_seq);
-}
-
-// Binds text without copying: the caller keeps it alive until the statement has run.
-void bind_text(sqlite3_stmt* st, int i, std::string_view s) {
-    sqlite3_bind_text(st, i, s.data(), static_cast<int>(s.size()), SQLITE_STATIC);
 }
 
 } // namespace
@@ -213,7 +206,7 @@ struct ReadingWriter::Impl {
 
     Statement& many(std::size_t shift) {
         Statement& st = insert_many[shift];
-        if (st.handle() == nullptr) {
+        if (!st.prepared()) {
             std::string sql = "INSERT OR IGNORE INTO readings (series_id, ts, value, seq, score, "
                               "anomaly, label, extra) VALUES ";
             for (std::size_t i = 0; i < (std::size_t{1} << shift); ++i)
@@ -233,37 +226,32 @@ struct ReadingWriter::Impl {
             while ((std::size_t{1} << shift) > buffered.size() - at)
                 --shift;
             const std::size_t rows = std::size_t{1} << shift;
-            sqlite3_stmt* st = many(shift).handle();
+            Statement& st = many(shift);
             int p = 1;
             for (std::size_t i = at; i < at + rows; ++i, p += kColumns) {
                 const Buffered& b = buffered[i];
-                sqlite3_bind_int64(st, p, b.series_id);
-                sqlite3_bind_int64(st, p + 1, b.ts);
-                sqlite3_bind_double(st, p + 2, b.value);
-                sqlite3_bind_int64(st, p + 3, b.seq);
+                st.bind(p, std::int64_t{b.series_id});
+                st.bind(p + 1, std::int64_t{b.ts});
+                st.bind(p + 2, b.value);
+                st.bind(p + 3, std::int64_t{b.seq});
                 if (b.has_score)
-                    sqlite3_bind_double(st, p + 4, b.score);
+                    st.bind(p + 4, b.score);
                 else
-                    sqlite3_bind_null(st, p + 4);
+                    st.bind_null(p + 4);
                 if (b.anomaly >= 0)
-                    sqlite3_bind_int(st, p + 5, b.anomaly);
+                    st.bind(p + 5, std::int64_t{b.anomaly});
                 else
-                    sqlite3_bind_null(st, p + 5);
+                    st.bind_null(p + 5);
                 if (b.label_len == 0)
-                    sqlite3_bind_null(st, p + 6);
+                    st.bind_null(p + 6);
                 else
-                    bind_text(st, p + 6, std::string_view(arena).substr(b.label_at, b.label_len));
+                    st.bind_static(p + 6, std::string_view(arena).substr(b.label_at, b.label_len));
                 if (b.extra_len == 0)
-                    sqlite3_bind_null(st, p + 7);
+                    st.bind_null(p + 7);
                 else
-                    bind_text(st, p + 7, std::string_view(arena).substr(b.extra_at, b.extra_len));
+                    st.bind_static(p + 7, std::string_view(arena).substr(b.extra_at, b.extra_len));
             }
-            const int rc = sqlite3_step(st);
-            sqlite3_reset(st);
-            if (rc != SQLITE_DONE)
-                throw_sqlite(db->path(), db->handle(), rc, "insert");
-            if (const int changed = sqlite3_changes(db->handle());
-                changed != static_cast<int>(rows))
+            if (const int changed = st.execute("insert"); changed != static_cast<int>(rows))
                 throw Error(Exit::failure,
                             db->path() + ": " +
                                 std::to_string(rows - static_cast<std::size_t>(changed)) +
@@ -298,13 +286,13 @@ struct ReadingWriter::Impl {
         if (auto it = devices.find(name); it != devices.end())
             return *it->second;
         auto state = std::make_unique<DeviceState>();
-        bind_text(find_device.handle(), 1, name);
+        find_device.bind_static(1, name);
         if (find_device.step()) {
             state->id = find_device.column_int(0);
             find_device.reset();
         } else {
             find_device.reset();
-            bind_text(insert_device.handle(), 1, name);
+            insert_device.bind_static(1, name);
             insert_device.bind(2, static_cast<std::int64_t>(ts));
             insert_device.run();
             state->id = db->last_insert_rowid();
@@ -318,17 +306,17 @@ struct ReadingWriter::Impl {
         if (auto it = sensors.find(name); it != sensors.end())
             return it->second;
         std::int64_t id = 0;
-        bind_text(find_sensor.handle(), 1, name);
+        find_sensor.bind_static(1, name);
         if (find_sensor.step()) {
             id = find_sensor.column_int(0);
             find_sensor.reset();
         } else {
             find_sensor.reset();
-            bind_text(insert_sensor.handle(), 1, name);
+            insert_sensor.bind_static(1, name);
             if (unit.empty())
                 insert_sensor.bind_null(2);
             else
-                bind_text(insert_sensor.handle(), 2, unit);
+                insert_sensor.bind_static(2, unit);
             insert_sensor.run();
             id = db->last_insert_rowid();
         }
@@ -396,34 +384,31 @@ struct ReadingWriter::Impl {
         // at the same ms): alone, after the buffered ones (an equal key among them must be stored
         // first).
         flush_buffered();
-        sqlite3_stmt* st = r.seq ? insert_reading.handle() : insert_noseq.handle();
-        sqlite3_bind_int64(st, 1, s.id);
-        sqlite3_bind_int64(st, 2, r.ts);
-        sqlite3_bind_double(st, 3, r.value);
+        Statement& st = r.seq ? insert_reading : insert_noseq;
+        st.bind(1, std::int64_t{s.id});
+        st.bind(2, std::int64_t{r.ts});
+        st.bind(3, r.value);
         if (r.seq)
-            sqlite3_bind_int64(st, 4, *r.seq);
+            st.bind(4, std::int64_t{*r.seq});
         if (r.score)
-            sqlite3_bind_double(st, 5, *r.score);
+            st.bind(5, *r.score);
         else
-            sqlite3_bind_null(st, 5);
+            st.bind_null(5);
         if (r.anomaly)
-            sqlite3_bind_int(st, 6, *r.anomaly ? 1 : 0);
+            st.bind(6, std::int64_t{*r.anomaly ? 1 : 0});
         else
-            sqlite3_bind_null(st, 6);
+            st.bind_null(6);
         if (r.label.empty())
-            sqlite3_bind_null(st, 7);
+            st.bind_null(7);
         else
-            bind_text(st, 7, r.label);
+            st.bind_static(7, r.label);
         if (r.extra.empty())
-            sqlite3_bind_null(st, 8);
+            st.bind_null(8);
         else
-            bind_text(st, 8, r.extra);
-        const int rc = sqlite3_step(st);
-        sqlite3_reset(st);
-        if (rc != SQLITE_DONE)
-            throw_sqlite(db->path(), db->handle(), rc, "insert");
+            st.bind_static(8, r.extra);
+        const int changed = st.execute("insert");
         ++pending;
-        if (sqlite3_changes(db->handle()) == 0) {
+        if (changed == 0) {
             ++batch_duplicates;
             return AddResult::duplicate;
         }
@@ -587,8 +572,7 @@ struct ReadingWriter::Impl {
 
     // After a failed batch the interned ids may name rows that were rolled back: forget them.
     void rollback_quietly() noexcept {
-        if (sqlite3_get_autocommit(db->handle()) == 0)
-            sqlite3_exec(db->handle(), "ROLLBACK", nullptr, nullptr, nullptr);
+        db->rollback_quietly();
         open = false;
         pending = 0;
         batch_stored = batch_duplicates = 0;

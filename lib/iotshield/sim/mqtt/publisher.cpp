@@ -74,8 +74,8 @@ void MqttOutput::reading(const record::Reading& r, std::string_view json) {
 }
 
 void MqttOutput::ack(std::string_view device, std::string_view json) {
-    m->group.publish(m->member(device),
-                     mqtt::control_topic(m->options.topic_prefix, device) + "/ack", json, 1, false);
+    m->group.publish(m->member(device), mqtt::ack_topic(m->options.topic_prefix, device), json, 1,
+                     false);
 }
 
 bool MqttOutput::close(int timeout_ms) {

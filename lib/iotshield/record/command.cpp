@@ -1,13 +1,23 @@
-#include "iotshield/sim/command.hpp"
+#include "iotshield/record/command.hpp"
 
 #include "iotshield/record/serialize.hpp"
 
 #include <nlohmann/json.hpp>
 
-namespace iots::sim {
+namespace iots::record {
 
-std::optional<Command> parse_command(std::string_view payload, std::string_view topic_device,
-                                     std::string& error) {
+std::string command_json(const Command& c) {
+    const nlohmann::json j{{"kind", "command"},
+                           {"id", c.id},
+                           {"ts", core::format_rfc3339(c.ts)},
+                           {"device", c.device},
+                           {"actuator", c.actuator},
+                           {"action", c.action}};
+    return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+std::optional<ReceivedCommand> parse_command(std::string_view payload,
+                                             std::string_view topic_device, std::string& error) {
     const auto j = nlohmann::json::parse(payload, nullptr, false);
     if (j.is_discarded() || !j.is_object()) {
         error = "command is not a JSON object";
@@ -18,7 +28,7 @@ std::optional<Command> parse_command(std::string_view payload, std::string_view 
         error = "command has no id (a string or number)";
         return std::nullopt;
     }
-    Command c;
+    ReceivedCommand c;
     c.id_json = id->dump();
     c.device = std::string(topic_device);
     const auto text = [&](const char* key, std::string& out) {
@@ -46,25 +56,40 @@ std::optional<Command> parse_command(std::string_view payload, std::string_view 
     return c;
 }
 
-std::string ack_json(const Command& c, core::Millis ts, std::string_view failure) {
+std::string ack_json(const ReceivedCommand& c, core::Millis ts, std::string_view failure) {
     std::string out = "{\"kind\":\"ack\",\"id\":";
     out += c.id_json;
     out += ",\"ts\":";
-    record::append_json_string(core::format_rfc3339(ts), out);
+    append_json_string(core::format_rfc3339(ts), out);
     out += ",\"device\":";
-    record::append_json_string(c.device, out);
+    append_json_string(c.device, out);
     out += ",\"actuator\":";
-    record::append_json_string(c.actuator, out);
+    append_json_string(c.actuator, out);
     out += ",\"action\":";
-    record::append_json_string(c.action, out);
+    append_json_string(c.action, out);
     out += ",\"status\":";
     out += failure.empty() ? "\"done\"" : "\"failed\"";
     if (!failure.empty()) {
         out += ",\"reason\":";
-        record::append_json_string(failure, out);
+        append_json_string(failure, out);
     }
     out += '}';
     return out;
 }
 
-} // namespace iots::sim
+std::optional<Ack> parse_ack(std::string_view payload, std::string& why) {
+    const auto j = nlohmann::json::parse(payload, nullptr, false);
+    if (j.is_discarded() || !j.is_object() || !j.contains("id") || !j["id"].is_string() ||
+        !j.contains("status") || !j["status"].is_string()) {
+        why = "expected {\"id\":...,\"status\":...}";
+        return std::nullopt;
+    }
+    Ack a{j["id"].get<std::string>(), j["status"].get<std::string>()};
+    if (a.status != "done" && a.status != "failed") {
+        why = "status must be done or failed";
+        return std::nullopt;
+    }
+    return a;
+}
+
+} // namespace iots::record
