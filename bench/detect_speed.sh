@@ -45,7 +45,7 @@ t1=$(date +%s.%N)
 train_tool_ms=$(python3 -c "print(round(($t1 - $t0) * 1000))")
 g++ -std=c++20 -O2 -I"$SRC/lib" "$SRC/bench/detect_fit.cpp" \
     "$BUILD/lib/iotshield/detect/libiots_detect.a" "$BUILD/lib/iotshield/record/libiots_record.a" \
-    "$BUILD/lib/iotshield/core/libiots_core.a" -larmadillo -lfmt -o "$W/fit"
+    "$BUILD/lib/iotshield/core/libiots_core.a" -larmadillo -lfmt -ldate-tz -o "$W/fit"
 fit=$(one "$W/fit" 100000 "$W/X.csv")
 
 # Memory per series: peak RSS with 20,000 series minus with 20, over the extra series.
