@@ -36,7 +36,9 @@ public:
 
     // The decayed event count after this in-order reading.
     double observe(core::Millis ts, double value) noexcept;
-    [[nodiscard]] bool state_valid() const noexcept { return valid_bool(m_started); }
+    [[nodiscard]] bool state_valid() const noexcept {
+        return valid_bool(m_started) && valid_time(m_last);
+    }
 
 private:
     double m_count = 0;

@@ -102,7 +102,7 @@ public:
     // Read back from a state file: counts, name sizes and bools in range.
     [[nodiscard]] bool state_valid() const noexcept {
         if (m_channels > kJointChannels || !valid_bool(m_row_open) || !valid_bool(m_row_flagged) ||
-            !valid_bool(m_event.active))
+            !valid_bool(m_event.active) || !valid_time(m_row_ts))
             return false;
         for (std::uint8_t n : m_name_size)
             if (n > kJointNameMax)

@@ -23,6 +23,7 @@
 // Fixed size, trivially copyable (the --state file stores it as raw bytes).
 #include "iotshield/core/time.hpp"
 #include "iotshield/detect/params.hpp"
+#include "iotshield/detect/raw_state.hpp"
 #include "iotshield/detect/tail.hpp"
 
 #include <array>
@@ -61,6 +62,8 @@ class OnlineState {
 public:
     // Read back from a state file: every tail's indices and bools in range.
     [[nodiscard]] bool state_valid() const noexcept {
+        if (!valid_time(m_first) || !valid_time(m_last_ts))
+            return false;
         for (const auto& t : m_tails)
             if (!t.state_valid())
                 return false;

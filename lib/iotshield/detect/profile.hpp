@@ -63,7 +63,7 @@ public:
                    double* residual = nullptr) noexcept;
     [[nodiscard]] double statistic() const noexcept { return m_sum < 0 ? -m_sum : m_sum; }
     [[nodiscard]] bool state_valid() const noexcept {
-        return m_head < kRateWindow && valid_bool(m_started);
+        return m_head < kRateWindow && valid_bool(m_started) && valid_time(m_last);
     }
 
 private:

@@ -89,7 +89,12 @@ bool SeriesState::state_valid() const noexcept {
            m_interval_filled <= kIntervals &&
            static_cast<unsigned>(m_kind) <= static_cast<unsigned>(record::SensorKind::other) &&
            valid_bool(m_binary) && m_run >= 0 && m_run <= (1 << 30) && m_p_repeat >= 0 &&
-           m_p_repeat <= 1;
+           m_p_repeat <= 1 && valid_time(m_last_ts) &&
+           std::all_of(m_times.begin(), m_times.end(), valid_time) &&
+           std::all_of(m_intervals.begin(), m_intervals.end(),
+                       [](std::int64_t i) { return i >= 0 && valid_time(i); }) &&
+           std::all_of(m_intervals_sorted.begin(), m_intervals_sorted.end(),
+                       [](std::int64_t i) { return i >= 0 && valid_time(i); });
 }
 
 void SeriesState::refresh_robust() noexcept {
