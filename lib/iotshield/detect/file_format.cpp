@@ -173,8 +173,9 @@ std::string_view unframe(std::string_view bytes, std::string_view magic, std::ui
     const std::uint32_t found = h.u32("version");
     if (found < first || found > version) {
         if (first == version)
-            header.fail(fmt::format(
-                "format version {} is not supported (this build reads version {})", found, version));
+            header.fail(
+                fmt::format("format version {} is not supported (this build reads version {})",
+                            found, version));
         header.fail(fmt::format("format version {} is not supported (this build reads versions {} "
                                 "to {})",
                                 found, first, version));

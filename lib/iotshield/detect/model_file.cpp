@@ -127,9 +127,9 @@ std::string encode_model(const Model& model) {
 
 Model decode_model(std::string_view bytes, std::string_view name) {
     std::uint32_t version = 0;
-    ByteReader r(unframe(bytes, kMagic, kFirstVersionRead, Model::kFormatVersion, "model", name,
-                         &version),
-                 "model", name);
+    ByteReader r(
+        unframe(bytes, kMagic, kFirstVersionRead, Model::kFormatVersion, "model", name, &version),
+        "model", name);
     const std::uint32_t nf = r.u32("feature count");
     std::string features;
     for (std::uint32_t i = 0; i < nf && i < 64; ++i) {
