@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds, and runs the whole test suite twice: as released
 # (RelWithDebInfo) and under AddressSanitizer + UndefinedBehaviorSanitizer, then each fuzz target
-# for FUZZ_SECONDS (default 30; scripts/fuzz.sh).
+# over a fixed number of inputs from a fixed seed (scripts/fuzz.sh).
 # IOTS_SANITIZE=0 skips the second pass and IOTS_FUZZ=0 the fuzzing (quicker local runs); CI runs
 # all three.
 set -euo pipefail

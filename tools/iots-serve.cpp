@@ -2,10 +2,10 @@
 #include "iotshield/cli/options.hpp"
 #include "iotshield/cli/run_tool.hpp"
 #include "iotshield/core/error.hpp"
+#include "iotshield/core/printable.hpp"
 #include "iotshield/core/signals.hpp"
 #include "iotshield/http/control_mqtt.hpp"
 #include "iotshield/http/params.hpp"
-#include "iotshield/http/printable.hpp"
 #include "iotshield/http/server.hpp"
 
 #include <chrono>
@@ -70,7 +70,7 @@ int serve_main(iots::cli::Context& ctx) {
         control->start(server, 10000);
     const bool v6 = o.host.find(':') != std::string::npos;
     ctx.log.info("serving http://{}{}{}:{}/ from {}{}", v6 ? "[" : "", o.host, v6 ? "]" : "", port,
-                 iots::http::printable(o.db_path),
+                 iots::core::printable(o.db_path),
                  o.tokens ? " (bearer tokens required)"
                           : (o.allow_control && control ? " (control on)" : ""));
     std::thread watcher([&server] { // SIGINT/SIGTERM: close the listener and the open streams

@@ -5,8 +5,8 @@
 #define BOOST_TEST_MODULE http_guard
 #include "http_fixture.hpp"
 
+#include "iotshield/core/printable.hpp"
 #include "iotshield/http/guard.hpp"
-#include "iotshield/http/printable.hpp"
 #include "iotshield/store/queries.hpp"
 
 #include <boost/test/unit_test.hpp>
@@ -358,7 +358,7 @@ BOOST_AUTO_TEST_CASE(framing_refuses_what_two_parsers_could_read_differently) {
 }
 
 BOOST_AUTO_TEST_CASE(logged_text_cannot_forge_a_line_or_reach_the_terminal) {
-    using iots::http::printable;
+    using iots::core::printable;
     BOOST_TEST(printable("x\niots-serve: error: forged\x1b[2J") ==
                "x\\niots-serve: error: forged\\x1b[2J");
     BOOST_TEST(printable("a\r\tb\\") == "a\\r\\tb\\\\");

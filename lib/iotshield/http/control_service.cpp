@@ -1,9 +1,9 @@
 #include "iotshield/http/control_service.hpp"
 
+#include "iotshield/core/printable.hpp"
 #include "iotshield/core/time.hpp"
 #include "iotshield/http/events.hpp"
 #include "iotshield/http/json.hpp"
-#include "iotshield/http/printable.hpp"
 #include "iotshield/record/command.hpp"
 #include "iotshield/store/commands.hpp"
 
@@ -74,7 +74,8 @@ void ControlService::handle_ack(std::string_view topic, std::string_view payload
     const auto ack = record::parse_ack(payload, why);
     if (!ack) {
         ++m_ignored;
-        m_log.warn("control: ignored an answer on {}: {}", printable(topic), printable(why));
+        m_log.warn("control: ignored an answer on {}: {}", core::printable(topic),
+                   core::printable(why));
         return;
     }
     const auto& id = ack->id;
@@ -87,7 +88,7 @@ void ControlService::handle_ack(std::string_view topic, std::string_view payload
             if (!row || row->device != *device) {
                 ++m_ignored;
                 m_log.warn("control: ignored an answer on {}: no command {} for this device",
-                           printable(topic), printable(id));
+                           core::printable(topic), core::printable(id));
                 return;
             }
             row = m_writer.record_ack(id, ack->status, core::now_millis());
@@ -97,7 +98,8 @@ void ControlService::handle_ack(std::string_view topic, std::string_view payload
             m_hub.publish("command", to_text(command_json(*row)));
         }
     } catch (const std::exception& e) {
-        m_log.warn("control: recording the answer to {}: {}", printable(id), printable(e.what()));
+        m_log.warn("control: recording the answer to {}: {}", core::printable(id),
+                   core::printable(e.what()));
     }
 }
 

@@ -1,7 +1,7 @@
 #include "iotshield/http/events.hpp"
 
+#include "iotshield/core/printable.hpp"
 #include "iotshield/http/json.hpp"
-#include "iotshield/http/printable.hpp"
 #include "iotshield/store/queries.hpp"
 
 #include <chrono>
@@ -104,7 +104,7 @@ void EventHub::run() {
             ++polls;
         } catch (const std::exception& e) {
             ++poll_errors;
-            m_log.warn("live stream: {}", printable(e.what()));
+            m_log.warn("live stream: {}", core::printable(e.what()));
             q.reset();
         }
         std::unique_lock lock(m_mutex);

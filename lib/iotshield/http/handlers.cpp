@@ -275,7 +275,7 @@ void Server::Impl::metrics(Response& res) {
         for (const auto& [sev, n] : s.open_alerts_by_severity)
             out += "iots_alerts_open{severity=\"" + label(sev) + "\"} " + std::to_string(n) + "\n";
     } catch (const std::exception& e) {
-        log.warn("metrics: {}", printable(e.what()));
+        log.warn("metrics: {}", core::printable(e.what()));
     }
     res.set_header("Cache-Control", "no-store");
     set_body(res, std::move(out), "text/plain; version=0.0.4; charset=utf-8");

@@ -170,10 +170,12 @@ void Server::Impl::add(const RouteDef& def, Handler h) {
         } catch (const BadParam& e) {
             send_error(res, 400, e.what(), e.parameter());
         } catch (const Error& e) {
-            log.warn("{} {}: {}", printable(req.method), printable(req.path), printable(e.what()));
+            log.warn("{} {}: {}", core::printable(req.method), core::printable(req.path),
+                     core::printable(e.what()));
             send_error(res, e.code() == Exit::unavailable ? 503 : 500, e.what());
         } catch (const std::exception& e) {
-            log.warn("{} {}: {}", printable(req.method), printable(req.path), printable(e.what()));
+            log.warn("{} {}: {}", core::printable(req.method), core::printable(req.path),
+                     core::printable(e.what()));
             send_error(res, 500, "internal error");
         }
         const double s =
@@ -286,7 +288,7 @@ void Server::Impl::page(Response& res) {
         try {
             summary = json::parse(summary_text());
         } catch (const std::exception& e) { // the page still loads; app.js reports the error
-            log.warn("GET /: {}", printable(e.what()));
+            log.warn("GET /: {}", core::printable(e.what()));
         }
     }
     res.set_header("Cache-Control", "no-store");

@@ -15,7 +15,7 @@
 #include "iotshield/http/message.hpp"
 #include "iotshield/http/page.hpp"
 #include "iotshield/http/params.hpp"
-#include "iotshield/http/printable.hpp"
+#include "iotshield/core/printable.hpp"
 #include "iotshield/http/stream_slots.hpp"
 #include "iotshield/record/sensor.hpp"
 #include "iotshield/store/commands.hpp"

@@ -1,5 +1,6 @@
 #include "iotshield/record/command.hpp"
 
+#include "iotshield/core/printable.hpp"
 #include "iotshield/record/serialize.hpp"
 
 #include <nlohmann/json.hpp>
@@ -44,8 +45,8 @@ std::optional<ReceivedCommand> parse_command(std::string_view payload,
     if (const auto dev = j.find("device"); dev != j.end()) {
         std::string named;
         if (text("device", named) && named != topic_device && c.problem.empty())
-            c.problem = "device '" + named + "' does not match the topic's '" +
-                        std::string(topic_device) + "'";
+            c.problem = "device '" + core::printable(named) + "' does not match the topic's '" +
+                        core::printable(topic_device) + "'";
     }
     text("actuator", c.actuator);
     text("action", c.action);

@@ -1,8 +1,8 @@
-#include "iotshield/http/printable.hpp"
+#include "iotshield/core/printable.hpp"
 
 #include <fmt/format.h>
 
-namespace iots::http {
+namespace iots::core {
 
 namespace {
 
@@ -65,4 +65,4 @@ std::string printable(std::string_view text) {
     return out;
 }
 
-} // namespace iots::http
+} // namespace iots::core

@@ -4,10 +4,10 @@
 #include <string>
 #include <string_view>
 
-namespace iots::http {
+namespace iots::core {
 
 // Control characters (C0, DEL and C1) and bytes that are not UTF-8 become \n, \r, \t, \xNN or
 // \u00NN; a backslash becomes \\, so every escape is unambiguous. Other text is kept as it is.
 [[nodiscard]] std::string printable(std::string_view text);
 
-} // namespace iots::http
+} // namespace iots::core
