@@ -18,7 +18,7 @@ START=2025-10-06T00:00:00Z
 mask() {
     sed -E -e 's/20(2[6-9]|[3-9][0-9])-[0-9]{2}-[0-9]{2}T[0-9:.]+Z/<now>/g' \
         -e 's/"(received_ms|sent_ms|acked_ms|now_ms|created_ms|updated_ms|acked_at|resolved_at)":[0-9]+/"\1":<now>/g' \
-        -e 's/"latency_ms":[0-9]+/"latency_ms":<n>/g' \
+        -e 's/"(latency_ms|uptime_s)":[0-9]+/"\1":<n>/g' \
         -e 's/(^|[^0-9])(17[7-9]|1[89][0-9])[0-9]{10}([^0-9]|$)/\1<now-ms>\3/g' \
         -e "s/${CMD_ID:-no-command-id}/<cmd-id>/g"
 }
