@@ -2,7 +2,8 @@
 # Golden outputs of the tools (issue 16: the restructuring changes no byte of what they write).
 # iots-sim with fixed seeds, iots-ingest from stdin into a temporary SQLite file, iots-alert with
 # the rules narrator on scored readings made from the simulator's labels (independent of
-# iots-detect), and iots-serve's REST API over that database, with a command sent and answered
+# iots-detect), iots-train's model files and summaries, iots-detect's scores from stdin and MQTT
+# (with a model, --anomalies-only, --db, --state), and iots-serve's REST API over that database, with a command sent and answered
 # over a real broker. Each output is compared with tests/golden/<name>; big ones by their sha256
 # (tests/golden/sha256sums). Times of 'now' and generated ids are masked; order is sorted only
 # where it is no contract. GOLDEN_UPDATE=1 rewrites the files from the current build.
@@ -17,7 +18,7 @@ START=2025-10-06T00:00:00Z
 mask() {
     sed -E -e 's/20(2[6-9]|[3-9][0-9])-[0-9]{2}-[0-9]{2}T[0-9:.]+Z/<now>/g' \
         -e 's/"(received_ms|sent_ms|acked_ms|now_ms|created_ms|updated_ms|acked_at|resolved_at)":[0-9]+/"\1":<now>/g' \
-        -e 's/"latency_ms":[0-9]+/"latency_ms":<n>/g' \
+        -e 's/"(latency_ms|uptime_s)":[0-9]+/"\1":<n>/g' \
         -e 's/(^|[^0-9])(17[7-9]|1[89][0-9])[0-9]{10}([^0-9]|$)/\1<now-ms>\3/g' \
         -e "s/${CMD_ID:-no-command-id}/<cmd-id>/g"
 }
@@ -72,6 +73,88 @@ echo "exit $rc" >> "$WORK/alert.err"
 mask < "$WORK/alerts.ndjson" > "$OUT/alerts.ndjson"
 mask < "$WORK/alert.err" | sed -E 's/commits [0-9]+/commits <n>/' > "$OUT/alert.err"
 sqlite3 -header "$DB" "SELECT * FROM alerts" | mask | sort > "$OUT/db-alerts.txt"
+
+# --- iots-train: from NDJSON (with hostile lines) and from the database with every filter; the
+# model files by their bytes (BIG), the summaries with the timings masked.
+unwork() { sed -E "s#$WORK/##g; s/read [0-9]+ ms, trained [0-9]+ ms/read <t> ms, trained <t> ms/"; }
+train() { # name, then iots-train's options; stdin is the history
+    local name=$1 rc=0
+    shift
+    iots-train "$@" 2> "$WORK/train-$name.err" || rc=$?
+    echo "exit $rc" >> "$WORK/train-$name.err"
+    unwork < "$WORK/train-$name.err" | mask > "$OUT/train-$name.err"
+}
+{ cat "$OUT/sim-c.ndjson"; cat "$GOLDEN/ingest-extra.ndjson"; } > "$WORK/train-in.ndjson"
+train stdin --model "$WORK/a.iotsmodel" < "$WORK/train-in.ndjson"
+train db --db "$DB" --since 2025-10-06T01:00:00Z --until 1760486400000 --device esp32-livingroom \
+    --device esp32-kitchen --sensor temperature --sensor humidity --sensor motion --per kind \
+    --kmeans --trees 30 --subsample 128 --seed 5 --false-alarm-rate 0.5 --tz Europe/Berlin \
+    --model "$WORK/b.iotsmodel" < /dev/null
+train nodata --model "$WORK/none.iotsmodel" < /dev/null
+train badtime --since yesterday --model "$WORK/none.iotsmodel" < /dev/null
+cp "$WORK/a.iotsmodel" "$OUT/train-stdin.iotsmodel"
+cp "$WORK/b.iotsmodel" "$OUT/train-db.iotsmodel"
+
+# --- iots-detect from stdin: without and with a model, anomalies only, another zone, the limits
+# on bad lines, scores written back to a database, and a stream scored in two runs with --state.
+DIN="$WORK/ingest-in.ndjson"
+detect() { # name, then iots-detect's options; stdin is the input
+    local name=$1 rc=0
+    shift
+    iots-detect "$@" > "$OUT/detect-$name.ndjson" 2> "$WORK/detect-$name.err" || rc=$?
+    echo "exit $rc" >> "$WORK/detect-$name.err"
+    unwork < "$WORK/detect-$name.err" | mask > "$OUT/detect-$name.err"
+}
+detect plain < "$DIN"
+detect model --model "$WORK/a.iotsmodel" < "$DIN"
+detect only --model "$WORK/a.iotsmodel" --anomalies-only --gas-ppm 900 --heat-c 40 --ror 5 < "$DIN"
+detect tz --model "$WORK/b.iotsmodel" --tz America/New_York < "$DIN"
+detect strict --strict < "$DIN"
+detect maxbad --max-bad-lines 3 < "$DIN"
+iots-ingest --db "$WORK/detect.db" --quiet < "$DIN" 2> /dev/null || true
+cp "$WORK/detect.db" "$WORK/detect-mqtt.db"
+detect db --db "$WORK/detect.db" --model "$WORK/a.iotsmodel" --score-wait 5s < "$DIN"
+dump_scores() { # database name
+    sqlite3 "$1" "SELECT series_id, ts, seq, score, anomaly FROM readings ORDER BY 1, 2, 3" \
+        > "$OUT/$2-readings.txt"
+    sqlite3 "$1" "SELECT series_id, ts, value, score, reasons FROM anomalies ORDER BY 1, 2, 3" \
+        > "$OUT/$2-anomalies.txt"
+    sqlite3 "$1" "SELECT * FROM series ORDER BY id" > "$OUT/$2-series.txt"
+}
+dump_scores "$WORK/detect.db" detect-db
+half=$(($(wc -l < "$DIN") / 2 + 11))
+head -n "$half" "$DIN" | detect state1 --state "$WORK/s.state" --model "$WORK/a.iotsmodel"
+tail -n "+$((half + 1))" "$DIN" | detect state2 --state "$WORK/s.state" --state-every 0 \
+    --model "$WORK/a.iotsmodel"
+# (Not the state file's bytes: the padding inside the layers' raw structs is not initialised.)
+
+# --- iots-detect on MQTT: scores published in order by one publisher, anomalies republished,
+# scores written back (through the queue between the network thread and the database).
+start_broker "log_type subscribe"
+mosquitto_sub -p "$BROKER_PORT" -q 1 -i golden-anomalies -t 'iotshield/anomalies/#' -v \
+    > "$WORK/anomalies.sub" &
+BG_PIDS+=($!)
+background iots-detect -h 127.0.0.1 -p "$BROKER_PORT" -q 1 -i golden-detect \
+    --model "$WORK/a.iotsmodel" --db "$WORK/detect-mqtt.db" > "$OUT/detect-mqtt.ndjson" \
+    2> "$WORK/detect-mqtt.err"
+DETECT_PID=$LAST_PID
+subscribed() { grep -q "$1 1 $2" "$WORK/mosquitto.log"; }
+wait_until 20 subscribed golden-detect 'iotshield/sensors/#' || fail "iots-detect did not subscribe"
+wait_until 20 subscribed golden-anomalies 'iotshield/anomalies/#' || fail "mosquitto_sub did not subscribe"
+mosquitto_pub -p "$BROKER_PORT" -q 1 -t iotshield/sensors/data -l < "$OUT/sim-a.ndjson" ||
+    fail "mosquitto_pub exited with $?"
+lines_at_least() { [ "$(wc -l < "$1")" -ge "$2" ]; }
+wait_until 60 lines_at_least "$OUT/detect-mqtt.ndjson" "$(wc -l < "$OUT/sim-a.ndjson")" ||
+    fail "not all scored"
+wait_until 20 lines_at_least "$WORK/anomalies.sub" "$(grep -c '"anomaly":true' "$OUT/detect-mqtt.ndjson")" ||
+    fail "anomalies not published"
+kill -TERM "$DETECT_PID"
+rc=0; wait "$DETECT_PID" || rc=$?
+echo "exit $rc" >> "$WORK/detect-mqtt.err"
+unwork < "$WORK/detect-mqtt.err" | sed "s/$BROKER_PORT/<port>/g" | mask > "$OUT/detect-mqtt.err"
+cp "$WORK/anomalies.sub" "$OUT/detect-mqtt-anomalies.txt"
+dump_scores "$WORK/detect-mqtt.db" detect-mqtt-db
+stop_broker
 
 # --- iots-serve: the REST API over that database; a command sent, published and answered.
 start_broker
@@ -131,7 +214,8 @@ mask < "$WORK/serve.err" | sed -E "s#127.0.0.1:$PORT#<addr>#; s#$WORK#<work>#" >
 
 # --- compare (big outputs by sha256)
 cd "$OUT"
-BIG=(sim-a.ndjson sim-b.ndjson sim-c.ndjson ingest.ndjson db-readings.txt alerts.ndjson db-alerts.txt)
+BIG=(sim-a.ndjson sim-b.ndjson sim-c.ndjson ingest.ndjson db-readings.txt alerts.ndjson db-alerts.txt
+    detect-*.ndjson train-*.iotsmodel detect-*-readings.txt detect-*-anomalies.txt)
 sha256sum "${BIG[@]}" > "$WORK/sha256sums"
 if [ "${GOLDEN_UPDATE:-0}" = 1 ]; then
     find "$GOLDEN" -maxdepth 1 -type f ! -name ingest-extra.ndjson ! -name README -delete

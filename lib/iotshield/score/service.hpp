@@ -1,0 +1,38 @@
+#pragma once
+// iots-detect: readings in (stdin NDJSON or MQTT), scored readings out (DESIGN §2), scores and
+// anomalies written back to the database with --db, what was learnt kept in --state.
+// The tool's main only parses options into Options and calls run().
+#include "iotshield/core/broker_options.hpp"
+#include "iotshield/core/log.hpp"
+#include "iotshield/core/output.hpp"
+#include "iotshield/core/time.hpp"
+#include "iotshield/core/zone.hpp"
+#include "iotshield/detect/detector.hpp"
+#include "iotshield/store/scores.hpp"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace iots::score {
+
+struct Options {
+    std::string model_path;                // empty: streaming checks only
+    std::string state_path;                // empty: no state file
+    core::Millis state_every_ms = 300'000; // with state_path: 0 writes it only at exit
+    std::string db_path;                   // empty: no scores written back
+    store::ScoreOptions scores{2000};
+    std::optional<core::Zone> zone;   // --tz; none: the model's zone, else $TZ, else UTC
+    detect::DetectorOptions detector; // its zone is chosen by run()
+    bool anomalies_only = false;
+    bool strict = false;             // exit 65 at the first invalid line
+    std::uint64_t max_bad_lines = 0; // exit 65 past this many (0: never)
+    core::BrokerOptions broker;      // host empty: read stdin
+};
+
+// Runs until the end of the input (stdin) or SIGINT/SIGTERM, prints the summary and returns the
+// exit status. Throws iots::Error for the exit codes of DESIGN §5 (2 when --state and --model name
+// one file, 65, 66, 69, 74), after the summary of what was done for an input or database error.
+int run(const Options& options, const core::Logger& log, core::LineWriter& out);
+
+} // namespace iots::score

@@ -1,0 +1,65 @@
+// iots-detect on stdin: one thread reads, scores, writes the output and the scores.
+#include "iotshield/core/signals.hpp"
+#include "iotshield/record/parser.hpp"
+#include "iotshield/record/serialize.hpp"
+#include "iotshield/score/clock.hpp"
+#include "iotshield/score/session.hpp"
+#include "iotshield/score/summary.hpp"
+
+namespace iots::score {
+namespace {
+
+class StdinScorer final : public Handler {
+public:
+    explicit StdinScorer(Session& s) : m_s(s) {}
+
+    void record(std::string_view text, const Origin& origin) override {
+        ++m_s.counts.read;
+        if (!m_parser.parse(text, m_r))
+            return m_s.rejects.reject(origin, m_parser.error());
+        const detect::Verdict v = m_s.detector.annotate(m_r);
+        if (m_s.store)
+            m_s.store->write(m_r, monotonic_ms());
+        m_s.counts.anomalies += v.anomaly ? 1 : 0;
+        if (m_s.anomalies_only && !v.anomaly)
+            return;
+        m_s.out.write_line_in_place(record::JsonWriter::max_size(m_r),
+                                    [&](char* at) { return m_json.write(m_r, at); });
+    }
+
+    void skipped(const Origin& /*origin*/) override { ++m_s.counts.read; }
+
+    // Before a read that may wait: commit, so that the write lock is never held while the input
+    // pauses. SIGUSR1 and the state's timer are looked at every pause and every 1024 lines.
+    void poll(bool paused) override {
+        if (m_s.store)
+            m_s.store->retry(monotonic_ms());
+        if (paused) {
+            m_s.out.flush();
+            if (m_s.store)
+                m_s.store->commit();
+        }
+        if (core::take_counters_request())
+            log_counters(m_s);
+        if (m_s.state)
+            m_s.state->tick(m_s.detector);
+    }
+
+private:
+    Session& m_s;
+    record::Parser m_parser;
+    record::Reading m_r;
+    record::JsonWriter m_json;
+};
+
+} // namespace
+
+void run_stdin(Session& s) {
+    // Output is flushed whenever the input pauses, not per line: a lone reading still goes out at
+    // once, and a backlog is written in large blocks.
+    s.out.set_flush_each_line(false);
+    StdinScorer scorer(s);
+    read_stdin(scorer, s.rejects);
+}
+
+} // namespace iots::score
