@@ -13,10 +13,12 @@
 #include <boost/test/unit_test.hpp>
 
 #include <poll.h>
+#include <sys/eventfd.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <cstdio>
 #include <string>
 #include <thread>
@@ -280,6 +282,70 @@ BOOST_AUTO_TEST_CASE(the_handler_stops_the_read) {
     Input in("ok 1\nok 2\nok 3\n");
     BOOST_TEST((iots::input::read_lines(in.fd(), rejects, handler) == End::handler));
     BOOST_TEST(handler.records.size() == 2u);
+}
+
+// A handler with a timer (iots-alert's wall clock) or another thread to hear (its narrator): an
+// input that stays silent still gives it poll() after each wait_ms() and each wake.
+class Waiter final : public iots::input::Handler {
+public:
+    Waiter(int wake_fd, int wait_ms, int polls_wanted)
+        : m_wake(wake_fd), m_wait(wait_ms), m_wanted(polls_wanted) {}
+    bool record(std::string_view /*text*/, const Origin& /*origin*/) override {
+        ++records;
+        return true;
+    }
+    bool poll() override {
+        ++polls;
+        if (m_wake >= 0) { // drain, as a tool does with what woke it
+            std::uint64_t n = 0;
+            [[maybe_unused]] const auto r = ::read(m_wake, &n, sizeof n);
+        }
+        return polls < m_wanted;
+    }
+    [[nodiscard]] int wake_fd() const override { return m_wake; }
+    [[nodiscard]] int wait_ms() const override { return m_wait; }
+    int polls = 0;
+    int records = 0;
+
+private:
+    int m_wake;
+    int m_wait;
+    int m_wanted;
+};
+
+BOOST_AUTO_TEST_CASE(a_silent_input_still_polls_the_handler_after_each_wait,
+                     *boost::unit_test::timeout(60)) { // a hang is the failure
+    iots::core::RejectPolicy policy;
+    iots::input::Rejects rejects(policy, log());
+    int fds[2];
+    BOOST_TEST_REQUIRE(::pipe(fds) == 0); // nothing is ever written: the read end waits
+    Waiter handler(-1, 1, 3);
+    BOOST_TEST((iots::input::read_lines(fds[0], rejects, handler) == End::handler));
+    BOOST_TEST(handler.polls == 3); // the first, then once after each of two timeouts
+    BOOST_TEST(handler.records == 0);
+    ::close(fds[0]);
+    ::close(fds[1]);
+}
+
+BOOST_AUTO_TEST_CASE(the_wake_descriptor_ends_a_wait_without_a_timeout,
+                     *boost::unit_test::timeout(60)) { // a hang is the failure
+    iots::core::RejectPolicy policy;
+    iots::input::Rejects rejects(policy, log());
+    int fds[2];
+    BOOST_TEST_REQUIRE(::pipe(fds) == 0);
+    const int wake = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    BOOST_TEST_REQUIRE(wake >= 0);
+    Waiter handler(wake, -1, 2); // no timeout: without the wake this would wait for ever
+    std::thread waker([wake] {
+        const std::uint64_t one = 1;
+        [[maybe_unused]] const auto n = ::write(wake, &one, sizeof one);
+    });
+    BOOST_TEST((iots::input::read_lines(fds[0], rejects, handler) == End::handler));
+    waker.join();
+    BOOST_TEST(handler.polls == 2);
+    ::close(wake);
+    ::close(fds[0]);
+    ::close(fds[1]);
 }
 
 BOOST_AUTO_TEST_CASE(a_payload_is_limited_and_named_by_its_topic) {
