@@ -57,9 +57,7 @@ int alert_main(iots::cli::Context& ctx) {
     app.add_flag("--dry-run", o.dry_run, "Print each model request body on stderr; send nothing");
     app.add_option("--exec", o.exec.command, "Run this shell command per alert, alert on stdin");
     app.add_option("--exec-timeout", exec_timeout, "Kill an --exec command after this (10s)");
-    app.add_flag("--strict", o.strict, "Exit 65 at the first bad input line");
-    app.add_option("--max-bad-lines", o.max_bad_lines,
-                   "Exit 65 after more bad lines (0: no limit)");
+    cli::add_input_options(app, o.input);
     app.add_option("-C,--count", o.count, "Exit after this many alerts (0: no limit)");
     ctx.parse(app);
 

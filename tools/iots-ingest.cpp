@@ -9,7 +9,6 @@ namespace {
 int ingest_main(iots::cli::Context& ctx) {
     iots::ingest::Options o;
     std::string retain, batch_ms, max_skew;
-    std::uint64_t max_bad = 0;
     CLI::App app{"Validate NDJSON readings from stdin or MQTT, store them in SQLite in batches and "
                  "pass the valid ones on to stdout."};
     iots::cli::init_app(app);
@@ -19,14 +18,8 @@ int ingest_main(iots::cli::Context& ctx) {
     app.add_option("-t,--topic", o.topics,
                    "MQTT topic filter, repeatable; replaces the default <prefix>/sensors/# and "
                    "<prefix>/status/#");
-    app.add_option("--max-line-bytes", o.max_line_bytes,
-                   "Longest accepted input line or MQTT payload; longer ones are rejected "
-                   "(default 1048576)")
-        ->check(CLI::Range(std::size_t{64}, std::size_t{1} << 30));
     app.add_flag("--quiet", o.quiet, "Do not pass records on to stdout");
-    app.add_flag("--strict", o.strict, "Exit with 65 at the first rejected record");
-    auto* max_bad_opt = app.add_option("--max-bad-lines", max_bad,
-                                       "Exit with 65 when more than N records are rejected");
+    iots::cli::add_input_options(app, o.input);
     app.add_option("--retain", retain,
                    "Delete readings older than DURATION (like 30d), a few thousand rows at a time");
     app.add_option("--batch-size", o.writer.batch_size,
@@ -43,8 +36,6 @@ int ingest_main(iots::cli::Context& ctx) {
                  "rejecting it, marked \"clock\":\"stamped\", the node's ts kept as \"node_ts\"");
     ctx.parse(app);
     iots::cli::finish_broker_options(o.broker);
-    if (*max_bad_opt)
-        o.max_bad_lines = max_bad;
     if (!retain.empty() && (o.writer.retain_ms = iots::cli::duration_ms("--retain", retain)) <= 0)
         throw iots::Error(iots::Exit::usage, "--retain: must be longer than 0");
     if (!max_skew.empty())

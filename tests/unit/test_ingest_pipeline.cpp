@@ -1,8 +1,7 @@
-// The ingest pipeline without a process around it: the bounded queue, and stdin input through a
-// pipe into a real database.
+// The ingest pipeline without a process around it: stdin input through a pipe into a real
+// database.
 #define BOOST_TEST_MODULE ingest_pipeline
 #include "iotshield/core/error.hpp"
-#include "iotshield/ingest/bounded_queue.hpp"
 #include "iotshield/ingest/ingest.hpp"
 #include "iotshield/ingest/pipeline.hpp"
 #include "iotshield/ingest/sources.hpp"
@@ -22,44 +21,7 @@
 #include <string>
 #include <thread>
 
-using iots::ingest::BoundedQueue;
 namespace fs = std::filesystem;
-
-BOOST_AUTO_TEST_CASE(queue_keeps_order_and_times_out_when_empty) {
-    BoundedQueue<int> q(4);
-    std::vector<int> out;
-    BOOST_TEST(!q.pop_all(out, std::chrono::milliseconds(0)));
-    for (int i = 0; i < 4; ++i)
-        q.push(i);
-    BOOST_TEST(q.pop_all(out, std::chrono::milliseconds(0)));
-    BOOST_TEST(out == (std::vector<int>{0, 1, 2, 3}));
-    BOOST_TEST(q.empty());
-}
-
-BOOST_AUTO_TEST_CASE(a_full_queue_holds_the_producer_until_popped_or_closed) {
-    BoundedQueue<int> q(2);
-    std::atomic<int> pushed{0};
-    std::thread producer([&] {
-        for (int i = 0; i < 5; ++i) {
-            q.push(i);
-            ++pushed;
-        }
-    });
-    std::vector<int> all, out;
-    // Never more than the capacity is queued: each pop_all sees at most 2 items.
-    while (all.size() < 3) {
-        if (q.pop_all(out, std::chrono::milliseconds(1000))) {
-            BOOST_TEST(out.size() <= 2u);
-            all.insert(all.end(), out.begin(), out.end());
-        }
-    }
-    q.close(); // the rest goes through without a consumer
-    producer.join();
-    BOOST_TEST(pushed.load() == 5);
-    while (q.pop_all(out, std::chrono::milliseconds(0)))
-        all.insert(all.end(), out.begin(), out.end());
-    BOOST_TEST(all == (std::vector<int>{0, 1, 2, 3, 4}));
-}
 
 BOOST_AUTO_TEST_CASE(counters_and_default_topics) {
     iots::ingest::Counters c{.received = 10, .stored = 8, .rejected = 1, .duplicates = 1};
@@ -366,7 +328,7 @@ BOOST_AUTO_TEST_CASE(strict_commits_and_passes_on_what_came_before_the_bad_recor
     TempDir dir;
     iots::ingest::Options o;
     o.db_path = dir.file("s.db");
-    o.strict = true;
+    o.input.strict = true;
     const std::string text =
         line(1000, "d", 1, 1) + line(2000, "d", 2, 2) +
         "{\"ts\":1761410715000,\"device\":\"d\",\"sensor\":\"gas\",\"value\":null}\n" +

@@ -5,8 +5,9 @@
 #include "iotshield/alert/rules.hpp"
 #include "iotshield/alert/writer.hpp"
 #include "iotshield/core/error.hpp"
-#include "iotshield/core/line_reader.hpp"
 #include "iotshield/core/signals.hpp"
+#include "iotshield/input/lines.hpp"
+#include "iotshield/input/messages.hpp"
 #include "iotshield/mqtt/client.hpp"
 #include "iotshield/record/parser.hpp"
 
@@ -14,9 +15,7 @@
 
 #include <cerrno>
 #include <cstring>
-#include <deque>
 #include <memory>
-#include <mutex>
 #include <poll.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
@@ -49,10 +48,10 @@ private:
     int m_fd;
 };
 
-class Pipeline {
+class Pipeline final : public input::Handler {
 public:
     Pipeline(const RunOptions& o, const core::Logger& log, core::LineWriter& out)
-        : m_o(o), m_log(log), m_out(out), m_tracker(o.tracker) {
+        : m_o(o), m_log(log), m_out(out), m_rejects(o.input, log), m_tracker(o.tracker) {
         if (!o.db_path.empty()) // opened here: a bad path fails at start
             m_writer = std::make_unique<AlertWriter>(std::make_unique<store::Database>(
                 o.db_path, store::patient_writer(log, o.db_path)));
@@ -65,25 +64,28 @@ public:
     void set_mqtt(mqtt::Client* client) { m_mqtt = client; }
     [[nodiscard]] const Waker& waker() const noexcept { return m_waker; }
 
-    // One input line (stdin or an MQTT payload). False: stop (strict, bad-line limit or -C).
-    bool on_line(std::string_view line, std::uint64_t line_no) {
-        if (!m_parser.parse(line, m_reading)) {
-            ++m_bad;
-            if (line_no > 0)
-                m_log.warn("line {}: {}", line_no, m_parser.error());
-            else
-                m_log.warn("message: {}", m_parser.error());
-            if (m_o.strict)
-                throw Error(Exit::bad_input, fmt::format("rejected record ({})", m_parser.error()));
-            if (m_o.max_bad_lines > 0 && m_bad > m_o.max_bad_lines)
-                throw Error(Exit::bad_input,
-                            fmt::format("more than {} bad lines", m_o.max_bad_lines));
+    [[nodiscard]] input::Rejects& rejects() noexcept { return m_rejects; }
+
+    // One scored reading (a line or an MQTT payload). False: stop (-C).
+    bool record(std::string_view text, const input::Origin& origin) override {
+        if (!m_parser.parse(text, m_reading)) {
+            m_rejects.reject(origin, m_parser.error());
             return true;
         }
         m_events.clear();
         m_tracker.observe(m_reading, core::now_millis(), m_events);
         return emit_events();
     }
+    // Between records and after every wait: SIGUSR1's counters, the narrator's updates, the
+    // wall clock's resolves and --exec's children. False: stop (-C).
+    bool poll() override {
+        if (core::take_counters_request())
+            print_counters();
+        drain_updates();
+        return tick();
+    }
+    [[nodiscard]] int wake_fd() const override { return m_waker.fd(); }
+    [[nodiscard]] int wait_ms() const override { return poll_timeout(); }
 
     bool tick() {
         m_events.clear();
@@ -151,7 +153,8 @@ public:
         const auto& t = m_tracker.counters();
         std::string line = fmt::format(
             "readings {}, anomalies {}, incidents {} ({} open), alerts {}, bad lines {}",
-            t.readings, t.anomalies, t.incidents, m_tracker.open_incidents(), m_alerts_out, m_bad);
+            t.readings, t.anomalies, t.incidents, m_tracker.open_incidents(), m_alerts_out,
+            m_rejects.count());
         if (m_o.narrator != NarratorKind::rules) {
             const auto name = m_o.narrator == NarratorKind::gemini ? "gemini" : "openai";
             if (m_o.dry_run) {
@@ -265,6 +268,7 @@ private:
     const RunOptions& m_o;
     const core::Logger& m_log;
     core::LineWriter& m_out;
+    input::Rejects m_rejects;
     IncidentTracker m_tracker;
     record::Parser m_parser;
     record::Reading m_reading;
@@ -274,7 +278,6 @@ private:
     Waker m_waker;
     std::unique_ptr<NarratorWorker> m_narrator; // after m_waker: it calls wake() until joined
     mqtt::Client* m_mqtt = nullptr;
-    std::uint64_t m_bad = 0;
     std::uint64_t m_alerts_out = 0;
     std::uint64_t m_dry = 0;
 };
@@ -290,80 +293,27 @@ void wait_for_narrator(Pipeline& p) {
 }
 
 int run_stdin(Pipeline& p) {
-    core::LineReader reader(0);
-    bool eof = false;
-    while (!eof && !core::stop_requested()) {
-        pollfd fds[2] = {{p.waker().fd(), POLLIN, 0}, {0, POLLIN, 0}};
-        if (!reader.buffered()) {
-            const int n = poll(fds, 2, p.poll_timeout());
-            if (n < 0 && errno != EINTR)
-                throw Error(Exit::io_error, fmt::format("poll: {}", std::strerror(errno)));
-        } else {
-            fds[1].revents = POLLIN;
-        }
-        if (core::take_counters_request())
-            p.print_counters();
-        p.drain_updates();
-        if (!p.tick())
-            return 0;
-        if ((fds[1].revents & (POLLIN | POLLHUP | POLLERR)) == 0)
-            continue;
-        do {
-            switch (reader.next()) {
-            case core::LineReader::Status::line:
-                if (!p.on_line(reader.line(), reader.line_number()))
-                    return 0;
-                break;
-            case core::LineReader::Status::too_long:
-                p.on_line("{\"too long\"", reader.line_number()); // counted as a bad line
-                break;
-            case core::LineReader::Status::end:
-                eof = true;
-                break;
-            case core::LineReader::Status::interrupted:
-                break;
-            }
-        } while (!eof && reader.buffered() && !core::stop_requested());
-    }
-    if (eof)
+    if (input::read_lines(0, p.rejects(), p) == input::End::input)
         wait_for_narrator(p);
     return 0;
 }
 
 int run_mqtt(Pipeline& p, const RunOptions& o, const core::Logger& log) {
-    mqtt::Client client(o.broker, log);
-    std::mutex mutex;
-    std::deque<std::string> inbox;
-    client.on_message([&](const mqtt::Message& m) {
-        {
-            std::lock_guard lock(mutex);
-            inbox.push_back(m.payload);
-        }
-        p.waker().wake();
-    });
+    // Unbounded, as before the input driver: the pipeline publishes its alerts from this thread.
+    input::MessageInput messages(o.broker, log, input::MessageInput::kUnbounded);
+    mqtt::Client& client = messages.client();
     client.connect();
     client.subscribe(mqtt::anomalies_filter(o.broker.topic_prefix), o.broker.qos);
+    // Left by an error, run()'s p.finish(true) must not publish on the client gone with it.
+    struct Unset {
+        Pipeline& p;
+        ~Unset() { p.set_mqtt(nullptr); }
+    } unset{p};
     p.set_mqtt(&client);
-    std::deque<std::string> batch;
-    bool go_on = true;
-    while (go_on && !core::stop_requested()) {
-        pollfd pfd{p.waker().fd(), POLLIN, 0};
-        poll(&pfd, 1, p.poll_timeout());
-        if (core::take_counters_request())
-            p.print_counters();
-        p.drain_updates();
-        {
-            std::lock_guard lock(mutex);
-            batch.swap(inbox);
-        }
-        for (; go_on && !batch.empty(); batch.pop_front())
-            go_on = p.on_line(batch.front(), 0);
-        go_on = go_on && p.tick();
-    }
+    messages.run(p.rejects(), p);
     p.finish();
     client.wait_published(2000);
     client.disconnect();
-    p.set_mqtt(nullptr);
     return 0;
 }
 

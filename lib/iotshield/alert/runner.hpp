@@ -7,6 +7,7 @@
 #include "iotshield/core/broker_options.hpp"
 #include "iotshield/core/log.hpp"
 #include "iotshield/core/output.hpp"
+#include "iotshield/core/reject_policy.hpp"
 
 #include <optional>
 #include <string>
@@ -21,11 +22,10 @@ struct RunOptions {
     TrackerOptions tracker;
     NarratorKind narrator = NarratorKind::rules;
     NarratorOptions llm;
-    bool dry_run = false; // print each request body on stderr, send nothing
-    ExecOptions exec;     // command empty: none
-    bool strict = false;
-    std::uint64_t max_bad_lines = 0; // 0: no limit
-    std::uint64_t count = 0;         // -C: stop after this many alerts (0: no limit)
+    bool dry_run = false;     // print each request body on stderr, send nothing
+    ExecOptions exec;         // command empty: none
+    core::RejectPolicy input; // --strict, --max-bad-lines, --max-line-bytes
+    std::uint64_t count = 0;  // -C: stop after this many alerts (0: no limit)
 };
 
 // Returns the exit status (DESIGN §5); throws iots::Error for the one catch site.

@@ -83,6 +83,17 @@ void finish_broker_options(core::BrokerOptions& o) {
         throw Error(Exit::usage, "--share GROUP must not contain '/', '+' or '#'");
 }
 
+void add_input_options(CLI::App& app, core::RejectPolicy& policy) {
+    app.add_flag("--strict", policy.strict, "Exit with 65 at the first rejected record");
+    app.add_option_function<std::uint64_t>(
+        "--max-bad-lines", [&policy](const std::uint64_t& n) { policy.max_bad_lines = n; },
+        "Exit with 65 when more than N records are rejected");
+    app.add_option("--max-line-bytes", policy.max_line_bytes,
+                   "Longest accepted input line or MQTT payload; longer ones are rejected "
+                   "(default 1048576)")
+        ->check(CLI::Range(std::size_t{64}, std::size_t{1} << 30));
+}
+
 CLI::Option* add_db_option(CLI::App& app, std::string& path, const std::string& help) {
     return app.add_option("--db", path, help + " (env IOTS_DB)")->envname("IOTS_DB");
 }

@@ -1,6 +1,7 @@
 #pragma once
 // Option groups shared by several tools, so each flag is spelled and documented once.
 #include "iotshield/core/broker_options.hpp"
+#include "iotshield/core/reject_policy.hpp"
 #include "iotshield/core/zone.hpp"
 
 #include <CLI/CLI.hpp>
@@ -16,6 +17,10 @@ void add_broker_options(CLI::App& app, core::BrokerOptions& options, bool with_s
 // After parse: fills what comes from the environment and files (password), validates combinations.
 // Throws Error(usage) or Error(no_input) with a precise message.
 void finish_broker_options(core::BrokerOptions& options);
+
+// --strict, --max-bad-lines N, --max-line-bytes N: what a tool that reads readings does with a
+// record it rejects (input::Rejects applies them). The same names and --help text in every tool.
+void add_input_options(CLI::App& app, core::RejectPolicy& policy);
 
 // --db FILE, with IOTS_DB as the environment fallback.
 CLI::Option* add_db_option(CLI::App& app, std::string& path, const std::string& help);

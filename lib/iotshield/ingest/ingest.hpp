@@ -4,6 +4,7 @@
 #include "iotshield/core/broker_options.hpp"
 #include "iotshield/core/log.hpp"
 #include "iotshield/core/output.hpp"
+#include "iotshield/core/reject_policy.hpp"
 #include "iotshield/record/clock.hpp"
 #include "iotshield/store/reading_writer.hpp"
 
@@ -19,11 +20,9 @@ struct Options {
     std::string db_path;             // empty: validate and pass on only, store nothing
     core::BrokerOptions broker;      // host empty: read stdin
     std::vector<std::string> topics; // -t filters; empty: default_topics(prefix)
-    std::size_t max_line_bytes = 1024 * 1024;
-    bool quiet = false;                         // nothing on stdout
-    bool strict = false;                        // exit 65 at the first rejected record
-    std::optional<std::uint64_t> max_bad_lines; // exit 65 when more are rejected
-    record::ClockPolicy clock; // a ts before 2000 or too far ahead: rejected, or stamped
+    core::RejectPolicy input;        // --strict, --max-bad-lines, --max-line-bytes
+    bool quiet = false;              // nothing on stdout
+    record::ClockPolicy clock;       // a ts before 2000 or too far ahead: rejected, or stamped
     store::WriterOptions writer;
     std::size_t queue_messages = 1024; // MQTT -> writer thread, bounded (back-pressure)
     int input_fd = 0;

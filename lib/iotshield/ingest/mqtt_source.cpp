@@ -1,7 +1,7 @@
 #include "iotshield/core/signals.hpp"
 #include "iotshield/core/time.hpp"
-#include "iotshield/ingest/bounded_queue.hpp"
 #include "iotshield/ingest/sources.hpp"
+#include "iotshield/input/messages.hpp"
 #include "iotshield/mqtt/client.hpp"
 
 #include <algorithm>
@@ -17,43 +17,45 @@ std::string_view trim(std::string_view s) {
     return s.substr(b, s.find_last_not_of(" \t\r\n") - b + 1);
 }
 
-class Dispatcher {
+// Status messages to the device table, readings to the store; the input's limit and diagnostics
+// come first (input::deliver).
+class Dispatcher final : public input::Handler {
 public:
-    Dispatcher(std::string_view prefix, std::size_t max_bytes, Pipeline& pipeline)
-        : m_topics(prefix), m_max_bytes(max_bytes), m_pipeline(pipeline) {}
+    Dispatcher(std::string_view prefix, Pipeline& pipeline)
+        : m_topics(prefix), m_pipeline(pipeline) {}
 
-    void handle(const mqtt::Message& m, core::Millis now) {
-        std::string_view topic = m.topic;
-        Origin origin{.topic = topic};
-        // One limit for a record whichever way it comes: a line or a payload (--max-line-bytes).
-        if (m.payload.size() > m_max_bytes)
-            return m_pipeline.too_long(origin);
-        if (const auto device = m_topics.status_device(topic)) {
-            m_pipeline.status(*device, trim(m.payload), origin, core::now_millis(), now);
-            return;
+    void handle(const mqtt::Message& m) { input::deliver(m, m_pipeline.rejects(), *this); }
+
+    bool record(std::string_view payload, const input::Origin& from) override {
+        const core::Millis now = monotonic_ms();
+        Origin origin{.topic = from.topic};
+        if (const auto device = m_topics.status_device(from.topic)) {
+            m_pipeline.status(*device, trim(payload), origin, core::now_millis(), now);
+            return true;
         }
-        if (const auto series = m_topics.sensor_series(topic)) { // not the seed's sensors/data
+        if (const auto series = m_topics.sensor_series(from.topic)) { // not the seed's sensors/data
             origin.topic_device = series->device;
             origin.topic_sensor = series->sensor;
         }
-        m_pipeline.reading(m.payload, origin, now, core::now_millis());
+        m_pipeline.reading(payload, origin, now, core::now_millis());
+        return true;
     }
+    void skipped(const input::Origin& /*origin*/) override { m_pipeline.skipped(); }
 
 private:
     mqtt::TopicParser m_topics;
-    std::size_t m_max_bytes;
     Pipeline& m_pipeline;
 };
 
 } // namespace
 
 void run_mqtt(const Options& options, Pipeline& pipeline, const core::Logger& log) {
-    BoundedQueue<mqtt::Message> queue(options.queue_messages);
+    input::BoundedQueue<mqtt::Message> queue(options.queue_messages);
     mqtt::Client client(options.broker, log);
     // Declared after the client, so destroyed before it: if we leave by an exception, a network
     // thread blocked on the full queue is let through before the client's disconnect joins it.
     struct CloseOnExit {
-        BoundedQueue<mqtt::Message>& q;
+        input::BoundedQueue<mqtt::Message>& q;
         ~CloseOnExit() { q.close(); }
     } close_on_exit{queue};
     // A QoS>0 message is acknowledged to the broker only once it is committed (and passed on):
@@ -72,7 +74,7 @@ void run_mqtt(const Options& options, Pipeline& pipeline, const core::Logger& lo
     for (const auto& filter : filters)
         client.subscribe_nowait(filter, options.broker.qos, !topics.is_status(filter));
 
-    Dispatcher dispatch(options.broker.topic_prefix, options.max_line_bytes, pipeline);
+    Dispatcher dispatch(options.broker.topic_prefix, pipeline);
     std::vector<mqtt::Message> messages;
     // Commits and releases what came so far; the broker sends at most its max_inflight_messages
     // more meanwhile, so this batches by itself.
@@ -93,10 +95,9 @@ void run_mqtt(const Options& options, Pipeline& pipeline, const core::Logger& lo
         if (queue.pop_all(messages, std::chrono::milliseconds(wait))) {
             bool held = false;
             for (const auto& m : messages) {
-                const core::Millis now = monotonic_ms();
-                dispatch.handle(m, now);
+                dispatch.handle(m);
                 held = held || m.qos > 0;
-                if (pipeline.due(now))
+                if (pipeline.due(monotonic_ms()))
                     pipeline.commit();
             }
             if (held)
@@ -113,7 +114,7 @@ void run_mqtt(const Options& options, Pipeline& pipeline, const core::Logger& lo
     queue.close(); // a network thread blocked on the full queue goes on
     auto store = [&] {
         for (const auto& m : messages)
-            dispatch.handle(m, monotonic_ms());
+            dispatch.handle(m);
         store_and_acknowledge();
     };
     // Once only: a flood must not hold up the stop.

@@ -34,12 +34,6 @@ core::Millis monotonic_ms() noexcept {
 
 namespace {
 
-std::string where(const Origin& o) {
-    if (o.topic.empty())
-        return fmt::format("line {}", o.line);
-    return fmt::format("topic {}", o.topic);
-}
-
 constexpr std::size_t kWriteBytes = 64 * 1024;
 
 // One record handed to the store thread.
@@ -327,7 +321,8 @@ struct Pipeline::Store {
 };
 
 Pipeline::Pipeline(const Options& options, const core::Logger& log, core::LineWriter& out)
-    : m_options(options), m_log(log), m_out(out) {
+    : m_options(options), m_log(log), m_out(out), m_rejects(options.input, log) {
+    m_rejects.before_exit([this] { sync(); });
     if (!options.db_path.empty())
         m_store = std::make_unique<Store>(options, log, out);
     else
@@ -351,7 +346,7 @@ Pipeline::Chunk& Pipeline::chunk() {
 
 void Pipeline::hand_over(bool flush, bool sync) {
     Chunk& c = chunk();
-    c.rejected += std::exchange(m_rejected_unsent, 0);
+    c.rejected += m_rejects.count() - std::exchange(m_rejected_sent, m_rejects.count());
     c.flush = flush;
     c.sync = sync;
     Store& s = *m_store;
@@ -366,20 +361,9 @@ void Pipeline::hand_over(bool flush, bool sync) {
     m_unflushed = !flush;
 }
 
+// Counted (stats.rejected_readings with the next commit) and said by the one reject policy.
 void Pipeline::reject(const Origin& origin, std::string_view reason) {
-    ++m_counters.rejected;
-    if (m_store)
-        ++m_rejected_unsent; // stats.rejected_readings, with the next commit
-    if (m_options.strict) {
-        sync();
-        throw Error(Exit::bad_input, fmt::format("{}: {}", where(origin), reason));
-    }
-    m_log.warn("{}: {}", where(origin), reason);
-    if (m_options.max_bad_lines && m_counters.rejected > *m_options.max_bad_lines) {
-        sync();
-        throw Error(Exit::bad_input, fmt::format("more than {} bad records (--max-bad-lines)",
-                                                 *m_options.max_bad_lines));
-    }
+    m_rejects.reject(origin.where(), reason);
 }
 
 bool Pipeline::accept(record::Reading& r, const Origin& origin, core::Millis wall) {
@@ -438,12 +422,6 @@ void Pipeline::reading(std::string_view text, const Origin& origin, core::Millis
         m_chunk_since = now;
     if (c.full())
         hand_over(false, false);
-}
-
-void Pipeline::too_long(const Origin& origin) {
-    ++m_counters.received;
-    reject(origin,
-           fmt::format("longer than {} bytes (--max-line-bytes)", m_options.max_line_bytes));
 }
 
 void Pipeline::status(std::string_view device, std::string_view payload, const Origin& origin,
@@ -531,6 +509,7 @@ int Pipeline::wake_fd() const noexcept {
 
 Counters Pipeline::counters() const {
     Counters c = m_counters;
+    c.rejected = m_rejects.count();
     if (m_store) {
         std::lock_guard lock(m_store->mutex);
         c.stored = m_store->committed.stored;

@@ -14,6 +14,7 @@
 // Storing comes first: when the reader of stdout goes away (EPIPE), the store thread warns once
 // and goes on storing without passing records on; a reader that stalls holds it up.
 #include "iotshield/ingest/ingest.hpp"
+#include "iotshield/input/rejects.hpp"
 #include "iotshield/record/parser.hpp"
 #include "iotshield/store/database.hpp"
 #include "iotshield/store/reading_writer.hpp"
@@ -31,6 +32,7 @@ struct Origin {
     std::string_view topic{};        // empty for stdin
     std::string_view topic_device{}; // <prefix>/sensors/<device>/<sensor>: the record must agree
     std::string_view topic_sensor{};
+    [[nodiscard]] input::Origin where() const noexcept { return {.line = line, .topic = topic}; }
 };
 
 // A chunk is handed over at kChunkReadings readings or kChunkBytes of their input, whichever comes
@@ -55,8 +57,11 @@ public:
     // --max-bad-lines, after committing what came before. May wait for room (back-pressure);
     // rethrows a failure of the store thread.
     void reading(std::string_view text, const Origin& origin, core::Millis now, core::Millis wall);
-    // A line longer than --max-line-bytes (already skipped by the reader).
-    void too_long(const Origin& origin);
+    // A record the input rejected itself (longer than --max-line-bytes): counted as received.
+    void skipped() noexcept { ++m_counters.received; }
+    // The reject policy of every record this pipeline sees (the inputs reject through it too); it
+    // commits what came before a record that ends the tool.
+    [[nodiscard]] input::Rejects& rejects() noexcept { return m_rejects; }
     // <prefix>/status/<device> with payload online/offline.
     void status(std::string_view device, std::string_view payload, const Origin& origin,
                 core::Millis wall, core::Millis now);
@@ -96,13 +101,14 @@ private:
     const core::Logger& m_log;
     core::LineWriter& m_out;
     record::Parser m_parser;
-    Counters m_counters; // received, rejected, status (and stored without a database)
+    input::Rejects m_rejects;
+    Counters m_counters; // received, status (and stored without a database)
     // With a database: the chunk being filled, and whether chunks went over since the last flush.
     std::unique_ptr<Store> m_store;
     Chunk* m_chunk = nullptr;
     core::Millis m_chunk_since = 0;
     bool m_unflushed = false;
-    std::uint64_t m_rejected_unsent = 0; // for stats.rejected_readings
+    std::uint64_t m_rejected_sent = 0; // of m_rejects.count(), to stats.rejected_readings
     // Without a database: the records of the open batch, '\n'-separated, for stdout.
     record::Reading m_reading;
     std::string m_held;
