@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <numeric>
 #include <random>
 #include <vector>
 
@@ -23,7 +24,8 @@ int main(int argc, char** argv) {
         h.ts.push_back(1'700'000'000'000 + static_cast<std::int64_t>(i) * 5000);
         h.values.push_back(21.0 + 1.5 * std::sin(t / 86400.0 * 2 * M_PI) + g(rng));
     }
-    const arma::mat X = feature_matrix(h, SafetyLevels{}, StreamLevels{});
+    const FeatureMatrix M = feature_matrix(h, SafetyLevels{}, StreamLevels{});
+    const Points X = M.points();
     using clock = std::chrono::steady_clock;
     double best_fit = 1e9;
     Forest f;
@@ -34,7 +36,7 @@ int main(int argc, char** argv) {
                             std::chrono::duration<double, std::milli>(clock::now() - t0).count());
     }
     const auto t1 = clock::now();
-    const arma::vec s = f.score_batch(X);
+    const std::vector<double> s = f.score_batch(X);
     const double score_ms = std::chrono::duration<double, std::milli>(clock::now() - t1).count();
     // As iots-detect sees it: 60 series, each with its own forest, readings in turn, so each
     // point finds its forest out of the cache.
@@ -43,20 +45,21 @@ int main(int argc, char** argv) {
         many.push_back(Forest::train(X, ForestParams{100, 256, 8, k + 2}));
     double checksum = 0;
     const auto t2 = clock::now();
-    for (arma::uword j = 0; j < X.n_cols; ++j)
-        checksum += many[j % many.size()].score(X.colptr(j));
+    for (std::size_t j = 0; j < X.cols; ++j)
+        checksum += many[j % many.size()].score(X.point(j));
     const double many_ms = std::chrono::duration<double, std::milli>(clock::now() - t2).count();
     std::printf("rows %llu fit_ms %.2f score_batch_per_s %.0f mean_score %.4f "
                 "score_60_forests_per_s %.0f %.4f\n",
-                static_cast<unsigned long long>(X.n_cols), best_fit,
-                static_cast<double>(X.n_cols) / (score_ms / 1000.0), arma::mean(s),
-                static_cast<double>(X.n_cols) / (many_ms / 1000.0),
-                checksum / static_cast<double>(X.n_cols));
+                static_cast<unsigned long long>(X.cols), best_fit,
+                static_cast<double>(X.cols) / (score_ms / 1000.0),
+                std::accumulate(s.begin(), s.end(), 0.0) / static_cast<double>(s.size()),
+                static_cast<double>(X.cols) / (many_ms / 1000.0),
+                checksum / static_cast<double>(X.cols));
     if (csv != nullptr) {
         std::FILE* out = std::fopen(csv, "w");
-        for (arma::uword j = 0; j < X.n_cols; ++j)
-            for (arma::uword i = 0; i < X.n_rows; ++i)
-                std::fprintf(out, "%.17g%c", X(i, j), i + 1 == X.n_rows ? '\n' : ',');
+        for (std::size_t j = 0; j < X.cols; ++j)
+            for (std::size_t i = 0; i < X.rows; ++i)
+                std::fprintf(out, "%.17g%c", X.at(i, j), i + 1 == X.rows ? '\n' : ',');
         std::fclose(out);
     }
     return 0;

@@ -16,7 +16,7 @@ namespace {
 int serve_main(iots::cli::Context& ctx) {
     iots::http::ServerOptions o;
     iots::core::BrokerOptions broker;
-    std::string listen = "127.0.0.1:8080", tokens_file, poll = "250ms";
+    std::string listen = "127.0.0.1:8080", tokens_file, poll = "250ms", command_timeout = "10s";
     CLI::App app{"Serve the IoTShield dashboard, REST API and live stream from the database, and "
                  "send actuator commands over MQTT."};
     iots::cli::init_app(app);
@@ -48,6 +48,9 @@ int serve_main(iots::cli::Context& ctx) {
                    "Connections open at once from one client address (default 64)")
         ->check(CLI::Range(1, 100000));
     app.add_option("--poll", poll, "How often the live stream looks for new rows (default 250ms)");
+    app.add_option("--command-timeout", command_timeout,
+                   "A command no device has answered this long after it was sent becomes "
+                   "'timeout' (default 10s)");
     iots::cli::add_broker_options(app, broker);
     ctx.parse(app);
     iots::cli::finish_broker_options(broker);
@@ -57,6 +60,9 @@ int serve_main(iots::cli::Context& ctx) {
     o.poll_ms = static_cast<int>(iots::cli::duration_ms("--poll", poll));
     if (o.poll_ms < 10 || o.poll_ms > 10000)
         throw iots::Error(iots::Exit::usage, "--poll: must be between 10ms and 10s");
+    o.command_timeout_ms = iots::cli::duration_ms("--command-timeout", command_timeout);
+    if (o.command_timeout_ms < 10 || o.command_timeout_ms > 24LL * 3600 * 1000)
+        throw iots::Error(iots::Exit::usage, "--command-timeout: must be between 10ms and 1d");
     o.topic_prefix = broker.topic_prefix;
     if (!tokens_file.empty())
         o.tokens = iots::http::Tokens::load(tokens_file);

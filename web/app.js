@@ -352,7 +352,7 @@
   // Control
   const commandRow = (c) => el('tr', { dataset: { id: c.id, status: c.status } },
     el('td', {}, fmtTime(c.ts_ms)), el('td', {}, c.device), el('td', {}, c.actuator + ' → ' + c.action),
-    el('td', { class: 'status' }, c.status === 'done' ? '✓ done' : c.status === 'failed' ? '✗ failed' : '… sent'),
+    el('td', { class: 'status' }, { done: '✓ done', failed: '✗ failed', timeout: '✗ no answer (timed out)' }[c.status] || '… sent'),
     el('td', { class: 'num' }, c.latency_ms !== null && c.latency_ms !== undefined ? c.latency_ms + ' ms' : '–'));
   function upsertCommand(c) {
     const body = $('#ct-list');

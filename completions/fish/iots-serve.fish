@@ -10,6 +10,7 @@ complete -c iots-serve -l max-connections -x -d 'Connections open at once, in al
 complete -c iots-serve -l max-connections-per-client -x -d 'Connections open at once from one address'
 complete -c iots-serve -l allow-host -x -a '(__fish_print_hostnames)' -d 'Also answer requests sent to this host name'
 complete -c iots-serve -l poll -x -d 'How often the live stream looks for new rows'
+complete -c iots-serve -l command-timeout -x -d 'How long an unanswered command waits before it becomes timeout'
 complete -c iots-serve -s h -l host -x -a '(__fish_print_hostnames)' -d 'MQTT broker host'
 complete -c iots-serve -s p -l port -x -d 'MQTT broker port'
 complete -c iots-serve -s q -l qos -x -a '0 1 2' -d 'MQTT quality of service'

@@ -1,7 +1,8 @@
 // The iots-serve dashboard in headless Chromium (Debian's chromium, driven by playwright-core):
 // the overview draws charts from stored data, a reading published afterwards appears live, an
 // alert is acknowledged with a click, its model-written title stays text, a command reaches the
-// simulated node and its answer shows, and the page asks no host but the server. Saves a
+// simulated node and its answer shows, one to a node that never answers shows as timed out (the
+// server runs with a short --command-timeout), and the page asks no host but the server. Saves a
 // screenshot. Run by tests/e2e/serve_browser.sh, which starts the broker and the pipeline.
 //
 // node dashboard.test.mjs URL BROKER_PORT SCREENSHOT_DIR
@@ -157,6 +158,14 @@ try {
     return row && row.dataset.status === 'done' && row.querySelector('.status').textContent.includes('done') && /\d+ ms/.test(row.lastElementChild.textContent);
   }, 15000);
   console.log('command answered: ' + (await page.textContent('#ct-list tr')).replace(/\s+/g, ' '));
+  // A node that never answers (the attic has no actuators): the command shows as timed out.
+  await page.selectOption('#ct-form select[name=device]', 'esp32-attic');
+  await page.click('#ct-send');
+  await waitFor(page, () => {
+    const row = document.querySelector('#ct-list tr');
+    return row && row.dataset.status === 'timeout' && row.querySelector('.status').textContent.includes('timed out');
+  }, 30000);
+  console.log('command unanswered: ' + (await page.textContent('#ct-list tr')).replace(/\s+/g, ' '));
 
   // 6. A phone-sized overview.
   step('phone');

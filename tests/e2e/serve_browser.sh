@@ -31,7 +31,7 @@ sqlite3 "$DB" "INSERT INTO alerts (id, ts, device, sensor, severity, title, desc
     'Temperature 62 C, normal 18-26 C; flame sensor on.', 'Get everyone out and call 112.',
     62, 0.99, 'gemini', 'new' FROM devices WHERE name <> 'esp32-attic' LIMIT 1;"
 background iots-serve --db "$DB" --listen "127.0.0.1:$PORT" -h 127.0.0.1 -p "$BROKER_PORT" \
-    --allow-control 2> "$WORK/serve.err"
+    --allow-control --command-timeout 2s 2> "$WORK/serve.err"
 wait_port "$PORT"
 
 SHOTS="$IOTS_BIN/.."

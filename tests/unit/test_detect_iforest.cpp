@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <new>
 #include <random>
+#include <vector>
 
 // Counts heap allocations, to show that scoring one reading allocates nothing.
 // The replaced new/delete pair is malloc/free on purpose; GCC 12 with the sanitizers inlines them
@@ -36,13 +37,15 @@ using namespace iots::detect;
 
 namespace {
 // 2-D Gaussian cloud (one column per point) plus nothing else.
-arma::mat cloud(std::size_t n, std::uint64_t seed) {
+FeatureMatrix cloud(std::size_t n, std::uint64_t seed) {
     std::mt19937_64 rng(seed);
     std::normal_distribution<double> g(0.0, 1.0);
-    arma::mat X(2, n);
+    FeatureMatrix X;
+    X.rows = 2;
+    X.cols = n;
     for (std::size_t j = 0; j < n; ++j) {
-        X(0, j) = g(rng);
-        X(1, j) = g(rng);
+        X.values.push_back(g(rng));
+        X.values.push_back(g(rng));
     }
     return X;
 }
@@ -57,8 +60,8 @@ BOOST_AUTO_TEST_CASE(average_path_length_matches_liu_2008) {
 }
 
 BOOST_AUTO_TEST_CASE(outliers_score_high_and_inliers_low) {
-    const arma::mat X = cloud(5000, 1);
-    const Forest f = Forest::train(X, ForestParams{});
+    const FeatureMatrix X = cloud(5000, 1);
+    const Forest f = Forest::train(X.points(), ForestParams{});
     BOOST_TEST(f.trees() == 100U);
     BOOST_TEST(f.depth() == 8U);
     const double centre[2] = {0.0, 0.0};
@@ -70,30 +73,31 @@ BOOST_AUTO_TEST_CASE(outliers_score_high_and_inliers_low) {
 }
 
 BOOST_AUTO_TEST_CASE(training_is_deterministic_under_a_seed) {
-    const arma::mat X = cloud(2000, 2);
+    const FeatureMatrix X = cloud(2000, 2);
     ForestParams p;
     p.seed = 42;
-    const Forest a = Forest::train(X, p);
-    const Forest b = Forest::train(X, p);
+    const Forest a = Forest::train(X.points(), p);
+    const Forest b = Forest::train(X.points(), p);
     BOOST_TEST(a.values() == b.values());
     BOOST_TEST(a.splits() == b.splits());
     p.seed = 43;
-    const Forest c = Forest::train(X, p);
+    const Forest c = Forest::train(X.points(), p);
     BOOST_TEST(!(a.values() == c.values()));
 }
 
 BOOST_AUTO_TEST_CASE(batch_scoring_equals_single_scoring) {
-    const arma::mat X = cloud(1000, 3);
-    const Forest f = Forest::train(X, ForestParams{});
-    const arma::vec s = f.score_batch(X);
-    for (arma::uword j = 0; j < X.n_cols; ++j)
-        BOOST_TEST(s[j] == f.score(X.colptr(j)));
+    const FeatureMatrix X = cloud(1000, 3);
+    const Forest f = Forest::train(X.points(), ForestParams{});
+    const std::vector<double> s = f.score_batch(X.points());
+    BOOST_REQUIRE_EQUAL(s.size(), X.cols);
+    for (std::size_t j = 0; j < X.cols; ++j)
+        BOOST_TEST(s[j] == f.score(X.points().point(j)));
 }
 
 BOOST_AUTO_TEST_CASE(flat_tree_equals_a_plain_recursive_reference) {
     // Reference: walk the same nodes by explicit recursion on (node, depth) and compare E[h].
-    const arma::mat X = cloud(600, 4);
-    const Forest f = Forest::train(X, ForestParams{});
+    const FeatureMatrix X = cloud(600, 4);
+    const Forest f = Forest::train(X.points(), ForestParams{});
     const auto& v = f.values();
     const auto& s = f.splits();
     auto path = [&](std::size_t base, std::size_t node, const double* x, auto& self) -> double {
@@ -102,12 +106,12 @@ BOOST_AUTO_TEST_CASE(flat_tree_equals_a_plain_recursive_reference) {
         const bool right = static_cast<float>(x[s[base + node]]) >= v[base + node];
         return self(base, 2 * node + (right ? 2 : 1), x, self);
     };
-    for (arma::uword j = 0; j < 50; ++j) {
+    for (std::size_t j = 0; j < 50; ++j) {
         double sum = 0;
         for (std::uint32_t t = 0; t < f.trees(); ++t)
-            sum += path(t * f.nodes_per_tree(), 0, X.colptr(j), path);
+            sum += path(t * f.nodes_per_tree(), 0, X.points().point(j), path);
         const double expected = std::exp2(-(sum / f.trees()) / average_path_length(256));
-        BOOST_TEST(std::fabs(f.score(X.colptr(j)) - expected) < 1e-12);
+        BOOST_TEST(std::fabs(f.score(X.points().point(j)) - expected) < 1e-12);
     }
 }
 
@@ -117,11 +121,13 @@ BOOST_AUTO_TEST_CASE(scoring_layout_gives_exactly_the_reference_sum) {
     // (more than one group of 128, not a multiple of 4), depth 9, 7 features, points far out.
     std::mt19937_64 rng(12);
     std::normal_distribution<double> g(0.0, 1.0);
-    arma::mat X(7, 2000);
-    for (arma::uword j = 0; j < X.n_cols; ++j)
-        for (arma::uword i = 0; i < X.n_rows; ++i)
-            X(i, j) = g(rng) * static_cast<double>(i + 1);
-    const Forest f = Forest::train(X, ForestParams{130, 300, 9, 5});
+    FeatureMatrix X;
+    X.rows = 7;
+    X.cols = 2000;
+    for (std::size_t j = 0; j < X.cols; ++j)
+        for (std::size_t i = 0; i < X.rows; ++i)
+            X.values.push_back(g(rng) * static_cast<double>(i + 1));
+    const Forest f = Forest::train(X.points(), ForestParams{130, 300, 9, 5});
     const auto& v = f.values();
     const auto& s = f.splits();
     auto leaf = [&](std::size_t base, const double* x) {
@@ -134,7 +140,8 @@ BOOST_AUTO_TEST_CASE(scoring_layout_gives_exactly_the_reference_sum) {
     for (int j = 0; j < 300; ++j) {
         std::array<double, 7> x{};
         for (auto& e : x)
-            e = j < 150 ? X(static_cast<arma::uword>(&e - x.data()), static_cast<arma::uword>(j))
+            e = j < 150 ? X.points().at(static_cast<std::size_t>(&e - x.data()),
+                                        static_cast<std::size_t>(j))
                         : far(rng);
         double sum = 0;
         std::uint32_t t = 0;
@@ -149,15 +156,18 @@ BOOST_AUTO_TEST_CASE(scoring_layout_gives_exactly_the_reference_sum) {
 }
 
 BOOST_AUTO_TEST_CASE(small_training_sets_use_all_points) {
-    const arma::mat X = cloud(40, 5);
-    const Forest f = Forest::train(X, ForestParams{});
+    const FeatureMatrix X = cloud(40, 5);
+    const Forest f = Forest::train(X.points(), ForestParams{});
     BOOST_TEST(f.psi() == 40.0);
-    BOOST_CHECK_THROW(Forest::train(arma::mat(2, 0), ForestParams{}), std::invalid_argument);
+    BOOST_CHECK_THROW(Forest::train(Points{X.values.data(), 2, 0}, ForestParams{}),
+                      std::invalid_argument);
+    BOOST_CHECK_THROW(Forest::train(Points{X.values.data(), 0, 40}, ForestParams{}),
+                      std::invalid_argument);
 }
 
 BOOST_AUTO_TEST_CASE(scoring_one_reading_does_not_allocate) {
-    const arma::mat X = cloud(3000, 6);
-    const Forest f = Forest::train(X, ForestParams{});
+    const FeatureMatrix X = cloud(3000, 6);
+    const Forest f = Forest::train(X.points(), ForestParams{});
     const double x[2] = {0.3, -0.2};
     const long before = g_allocations.load();
     double sum = 0;

@@ -18,6 +18,8 @@ BOOST_AUTO_TEST_CASE(topics_and_filters_under_a_prefix) {
     BOOST_TEST(mqtt::status_filter("p") == "p/status/#");
     BOOST_TEST(mqtt::anomalies_filter("p") == "p/anomalies/#");
     BOOST_TEST(mqtt::acks_filter("p") == "p/control/+/ack");
+    BOOST_TEST(mqtt::shared_filter("detectors", "home/sensors/#") ==
+               "$share/detectors/home/sensors/#");
 }
 
 BOOST_AUTO_TEST_CASE(received_topics_taken_apart) {

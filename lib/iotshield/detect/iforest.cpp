@@ -7,6 +7,7 @@
 #include <numeric>
 #include <random>
 #include <stdexcept>
+#include <string>
 
 namespace iots::detect {
 
@@ -25,12 +26,12 @@ std::size_t below(std::mt19937_64& rng, std::size_t n) {
 }
 
 struct Builder {
-    const arma::mat& X;
+    Points X;
     std::mt19937_64& rng;
     std::uint32_t depth_limit;
     float* values;
     std::uint8_t* splits;
-    std::vector<arma::uword>& idx;
+    std::vector<std::size_t>& idx;
 
     // Points idx[lo, hi) reach node `node` at `depth`.
     void build(std::size_t node, std::uint32_t depth, std::size_t lo, std::size_t hi) {
@@ -43,10 +44,10 @@ struct Builder {
         std::array<double, kMaxFeatures> lo_v{}, hi_v{};
         std::array<std::uint8_t, kMaxFeatures> varying{};
         std::size_t nv = 0;
-        for (arma::uword f = 0; f < X.n_rows; ++f) {
-            double mn = X(f, idx[lo]), mx = mn;
+        for (std::size_t f = 0; f < X.rows; ++f) {
+            double mn = X.at(f, idx[lo]), mx = mn;
             for (std::size_t i = lo + 1; i < hi; ++i) {
-                const double v = X(f, idx[i]);
+                const double v = X.at(f, idx[i]);
                 mn = std::min(mn, v);
                 mx = std::max(mx, v);
             }
@@ -66,9 +67,10 @@ struct Builder {
         if (!(p > static_cast<float>(lo_v[pick]))) // keep both sides non-empty after rounding
             p = std::nextafter(static_cast<float>(lo_v[pick]), static_cast<float>(hi_v[pick]));
         // Scoring goes right when x >= p, as float, exactly as here.
-        auto mid = std::partition(idx.begin() + static_cast<std::ptrdiff_t>(lo),
-                                  idx.begin() + static_cast<std::ptrdiff_t>(hi),
-                                  [&](arma::uword j) { return static_cast<float>(X(f, j)) < p; });
+        auto mid =
+            std::partition(idx.begin() + static_cast<std::ptrdiff_t>(lo),
+                           idx.begin() + static_cast<std::ptrdiff_t>(hi),
+                           [&](std::size_t j) { return static_cast<float>(X.at(f, j)) < p; });
         const auto m = static_cast<std::size_t>(mid - idx.begin());
         values[node] = p;
         splits[node] = f;
@@ -92,28 +94,28 @@ double average_path_length(double n) noexcept {
     return 2.0 * (std::log(n - 1.0) + kEulerGamma) - 2.0 * (n - 1.0) / n;
 }
 
-Forest Forest::train(const arma::mat& X, const ForestParams& params) {
-    if (X.n_cols == 0 || X.n_rows == 0)
+Forest Forest::train(Points X, const ForestParams& params) {
+    if (X.cols == 0 || X.rows == 0 || X.data == nullptr)
         throw std::invalid_argument("isolation forest: no training data");
-    if (X.n_rows > kMaxFeatures)
+    if (X.rows > kMaxFeatures)
         throw std::invalid_argument("isolation forest: too many features");
     if (params.trees == 0 || params.subsample < 2 || params.depth == 0 || params.depth > kMaxDepth)
         throw std::invalid_argument("isolation forest: trees >= 1, subsample >= 2, depth 1..16");
     Forest f;
     f.m_trees = params.trees;
     f.m_depth = params.depth;
-    f.m_features = static_cast<std::uint32_t>(X.n_rows);
+    f.m_features = static_cast<std::uint32_t>(X.rows);
     f.m_nodes = (std::size_t{1} << (params.depth + 1)) - 1;
-    const std::size_t psi = std::min<std::size_t>(params.subsample, X.n_cols);
+    const std::size_t psi = std::min<std::size_t>(params.subsample, X.cols);
     f.m_psi = static_cast<double>(psi);
     f.m_norm = std::max(average_path_length(f.m_psi), 1e-9);
     f.m_values.assign(f.m_nodes * f.m_trees, 0.0F);
     f.m_splits.assign(f.m_nodes * f.m_trees, kLeaf);
 
     std::mt19937_64 rng(params.seed);
-    std::vector<arma::uword> all(X.n_cols);
-    std::iota(all.begin(), all.end(), arma::uword{0});
-    std::vector<arma::uword> idx(psi);
+    std::vector<std::size_t> all(X.cols);
+    std::iota(all.begin(), all.end(), std::size_t{0});
+    std::vector<std::size_t> idx(psi);
     for (std::uint32_t t = 0; t < f.m_trees; ++t) {
         // Partial Fisher-Yates: a sample without replacement. `all` stays a permutation.
         for (std::size_t i = 0; i < psi; ++i) {
@@ -233,10 +235,13 @@ double Forest::score(const double* x) const noexcept {
     return std::exp2(-mean_path(x) / m_norm);
 }
 
-arma::vec Forest::score_batch(const arma::mat& X) const {
-    arma::vec out(X.n_cols);
-    for (arma::uword j = 0; j < X.n_cols; ++j)
-        out[j] = score(X.colptr(j));
+std::vector<double> Forest::score_batch(Points X) const {
+    if (!empty() && X.cols > 0 && X.rows != m_features)
+        throw std::invalid_argument("isolation forest: points have " + std::to_string(X.rows) +
+                                    " features, the forest " + std::to_string(m_features));
+    std::vector<double> out(X.cols);
+    for (std::size_t j = 0; j < X.cols; ++j)
+        out[j] = score(X.point(j));
     return out;
 }
 

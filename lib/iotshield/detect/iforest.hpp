@@ -4,8 +4,6 @@
 // and allocates nothing. score(x) = 2^(-E[h(x)] / c(psi)).
 #include "iotshield/detect/params.hpp"
 
-#include <armadillo>
-
 #include <cstddef>
 #include <cstdint>
 #include <vector>
@@ -16,14 +14,26 @@ namespace iots::detect {
 // c(n) = 2 H(n-1) - 2 (n-1) / n, H(i) ~ ln(i) + 0.5772156649; c(1) = 0, c(2) = 1.
 [[nodiscard]] double average_path_length(double n) noexcept;
 
+// Points as the columns of a column-major matrix the caller owns: point j's `rows` features start
+// at data + j * rows (the layout of a flat feature array, or of an Armadillo or Eigen matrix).
+struct Points {
+    const double* data = nullptr;
+    std::size_t rows = 0; // features per point
+    std::size_t cols = 0; // points
+    [[nodiscard]] const double* point(std::size_t j) const noexcept { return data + j * rows; }
+    [[nodiscard]] double at(std::size_t feature, std::size_t j) const noexcept {
+        return data[j * rows + feature];
+    }
+};
+
 class Forest {
 public:
     static constexpr std::uint8_t kLeaf = 0xFF;
 
     Forest() = default;
-    // Trains on the columns of X (one column per point, one row per feature). Deterministic for a
-    // given seed. Throws std::invalid_argument on an empty matrix or parameters out of range.
-    static Forest train(const arma::mat& X, const ForestParams& params);
+    // Trains on the points of X. Deterministic for a given seed. Throws std::invalid_argument on
+    // no points or features, or parameters out of range.
+    static Forest train(Points X, const ForestParams& params);
     // Builds from stored arrays (model file); throws std::invalid_argument if they do not fit.
     static Forest from_arrays(std::uint32_t trees, std::uint32_t depth, std::uint32_t features,
                               double psi, std::vector<float> values,
@@ -33,7 +43,8 @@ public:
     [[nodiscard]] double score(const double* x) const noexcept;
     // Mean path length over the trees (E[h(x)]).
     [[nodiscard]] double mean_path(const double* x) const noexcept;
-    [[nodiscard]] arma::vec score_batch(const arma::mat& X) const;
+    // score() of each point of X (X.rows == features()).
+    [[nodiscard]] std::vector<double> score_batch(Points X) const;
 
     [[nodiscard]] bool empty() const noexcept { return m_trees == 0; }
     [[nodiscard]] std::uint32_t trees() const noexcept { return m_trees; }

@@ -6,6 +6,7 @@
 #include <map>
 #include <numeric>
 #include <stdexcept>
+#include <utility>
 
 namespace iots::detect {
 
@@ -172,12 +173,16 @@ const SeriesModel* Model::find(std::string_view device, std::string_view sensor)
     return kind;
 }
 
-arma::mat feature_matrix(History& h, const SafetyLevels& safety, const StreamLevels& stream,
-                         const core::Zone& zone) {
+FeatureMatrix feature_matrix(History& h, const SafetyLevels& safety, const StreamLevels& stream,
+                             const core::Zone& zone) {
     Pass p;
     run_pass(h, safety, stream, zone, p);
-    arma::mat X(p.columns.data(), kFeatures, p.columns.size() / kFeatures);
-    return X;
+    FeatureMatrix m;
+    m.rows = kFeatures;
+    m.cols = p.columns.size() / kFeatures;
+    m.values = std::move(p.columns);
+    m.values.resize(m.rows * m.cols);
+    return m;
 }
 
 TrainResult train(std::vector<History> histories, const TrainOptions& options) {
@@ -222,12 +227,11 @@ TrainResult train(std::vector<History> histories, const TrainOptions& options) {
         const double q =
             std::clamp(options.false_alarm_rate * std::max(interval, 1.0) / kDayMs, 1e-12, 0.5);
 
-        arma::mat X(p.columns.data(), kFeatures, g.rows, false, true);
+        const Points X{p.columns.data(), kFeatures, g.rows};
         ForestParams fp = options.forest;
         fp.seed = options.forest.seed ^ fnv1a(sm.device, sm.sensor);
         sm.forest = Forest::train(X, fp);
-        arma::vec scores = sm.forest.score_batch(X);
-        std::vector<double> s(scores.begin(), scores.end());
+        std::vector<double> s = sm.forest.score_batch(X);
         const double median = quantile(s, 0.5);
         const double at_rate = quantile(s, 1.0 - q);
         sm.score_quantiles = {median, quantile(s, 0.9), quantile(s, 0.99), quantile(s, 0.999),

@@ -12,6 +12,7 @@
 #include "iotshield/detect/series.hpp"
 
 #include <array>
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -98,8 +99,14 @@ struct TrainResult {
 // Throws std::invalid_argument for bad options (e.g. a false-alarm rate <= 0).
 [[nodiscard]] TrainResult train(std::vector<History> histories, const TrainOptions& options);
 
-// Feature rows (one column per reading) of one series, as detection computes them. Sorts h.
-[[nodiscard]] arma::mat feature_matrix(History& h, const SafetyLevels& safety,
-                                       const StreamLevels& stream, const core::Zone& zone = {});
+// The features of one series, one point per reading, as detection computes them.
+struct FeatureMatrix {
+    std::vector<double> values; // column-major: `rows` features of point 0, then of point 1, ...
+    std::size_t rows = 0, cols = 0;
+    [[nodiscard]] Points points() const noexcept { return {values.data(), rows, cols}; }
+};
+// Sorts h.
+[[nodiscard]] FeatureMatrix feature_matrix(History& h, const SafetyLevels& safety,
+                                           const StreamLevels& stream, const core::Zone& zone = {});
 
 } // namespace iots::detect

@@ -7,7 +7,10 @@
 #include "iotshield/record/command.hpp"
 #include "iotshield/store/commands.hpp"
 
+#include <algorithm>
+#include <chrono>
 #include <random>
+#include <vector>
 
 namespace iots::http {
 
@@ -26,11 +29,88 @@ std::string random_id() {
 }
 } // namespace
 
-ControlService::ControlService(std::string topic_prefix, Publisher* publisher,
-                               store::Commands& writer, std::mutex& writer_mutex, EventHub& hub,
-                               const core::Logger& log)
-    : m_prefix(std::move(topic_prefix)), m_topics(m_prefix), m_publisher(publisher),
-      m_writer(writer), m_writer_mutex(writer_mutex), m_hub(hub), m_log(log) {}
+ControlService::ControlService(std::string topic_prefix, std::int64_t timeout_ms,
+                               Publisher* publisher, store::Commands& writer,
+                               std::mutex& writer_mutex, EventHub& hub, const core::Logger& log)
+    : m_prefix(std::move(topic_prefix)), m_timeout_ms(timeout_ms), m_topics(m_prefix),
+      m_publisher(publisher), m_writer(writer), m_writer_mutex(writer_mutex), m_hub(hub),
+      m_log(log) {
+    if (m_timeout_ms <= 0)
+        throw std::invalid_argument("control: the command timeout must be positive");
+}
+
+ControlService::~ControlService() {
+    stop();
+}
+
+void ControlService::start() {
+    std::lock_guard lock(m_wake_mutex);
+    if (!m_expirer.joinable() && !m_stopping)
+        m_expirer = std::thread([this] { expire_loop(); });
+}
+
+void ControlService::stop() {
+    std::thread expirer;
+    {
+        std::lock_guard lock(m_wake_mutex);
+        m_stopping = true;
+        expirer = std::move(m_expirer);
+    }
+    m_wake.notify_all();
+    if (expirer.joinable())
+        expirer.join();
+}
+
+void ControlService::expire_loop() {
+    bool failing = false;
+    std::unique_lock lock(m_wake_mutex);
+    while (!m_stopping) {
+        m_news = false;
+        lock.unlock();
+        // Idle, it still looks now and then: another server may send into the same database.
+        std::int64_t wait_ms = std::max<std::int64_t>(m_timeout_ms, 1000);
+        try {
+            if (const auto due = expire_due())
+                wait_ms = std::clamp<std::int64_t>(*due - core::now_millis(), 1, m_timeout_ms);
+            failing = false;
+        } catch (const std::exception& e) {
+            if (!failing) // once per run of failures (a read-only file fails every time)
+                m_log.warn("control: timing out unanswered commands: {}",
+                           core::printable(e.what()));
+            failing = true;
+        }
+        lock.lock();
+        m_wake.wait_for(lock, std::chrono::milliseconds(wait_ms),
+                        [this] { return m_stopping || m_news; });
+    }
+}
+
+std::optional<std::int64_t> ControlService::expire_due() {
+    std::vector<store::CommandRow> expired;
+    std::optional<std::int64_t> oldest;
+    {
+        std::lock_guard lock(m_writer_mutex);
+        oldest = m_writer.oldest_sent();
+        const auto sent_before = core::now_millis() - m_timeout_ms;
+        if (oldest && *oldest <= sent_before) {
+            expired = m_writer.time_out(sent_before);
+            oldest = m_writer.oldest_sent();
+        }
+    }
+    for (const auto& row : expired) {
+        ++m_timeouts;
+        m_log.info("control: command {} to {} timed out: no answer in {} ms",
+                   core::printable(row.id), core::printable(row.device), m_timeout_ms);
+        settled(row);
+    }
+    if (!oldest)
+        return std::nullopt;
+    return *oldest + m_timeout_ms;
+}
+
+void ControlService::settled(const store::CommandRow& row) {
+    m_hub.publish("command", to_text(command_json(row)));
+}
 
 nlohmann::json ControlService::send(const CommandRequest& request) {
     store::CommandRow c;
@@ -52,14 +132,22 @@ nlohmann::json ControlService::send(const CommandRequest& request) {
         m_writer.insert_command(c); // stored before it is sent: the ack can come back at once
     }
     m_hub.publish("command", to_text(j)); // before the answer can be, so "sent" never follows it
+    {
+        std::lock_guard lock(m_wake_mutex); // its deadline may come before the expirer's next look
+        m_news = true;
+    }
+    m_wake.notify_all();
     try {
         m_publisher->publish(topic, payload);
     } catch (const std::exception& e) {
         ++m_failures;
+        std::optional<store::CommandRow> row;
         {
             std::lock_guard lock(m_writer_mutex);
-            m_writer.record_ack(c.id, "failed", core::now_millis());
+            row = m_writer.record_ack(c.id, "failed", core::now_millis());
         }
+        if (row)
+            settled(*row);
         throw Unavailable(std::string("control: could not publish: ") + e.what());
     }
     ++m_sent;
@@ -81,6 +169,7 @@ void ControlService::handle_ack(std::string_view topic, std::string_view payload
     const auto& id = ack->id;
     try {
         std::optional<store::CommandRow> row;
+        bool timed_out = false;
         {
             std::lock_guard lock(m_writer_mutex);
             row = m_writer.command(id);
@@ -91,11 +180,19 @@ void ControlService::handle_ack(std::string_view topic, std::string_view payload
                            core::printable(topic), core::printable(id));
                 return;
             }
+            timed_out = row->status == "timeout";
             row = m_writer.record_ack(id, ack->status, core::now_millis());
         }
         if (row) {
             ++m_acks;
-            m_hub.publish("command", to_text(command_json(*row)));
+            if (timed_out && row->status != "timeout") {
+                ++m_late;
+                m_log.warn("control: late answer to command {} from {}: {} after {} ms (timed "
+                           "out after {} ms)",
+                           core::printable(id), core::printable(*device), row->status,
+                           row->latency_ms.value_or(0), m_timeout_ms);
+            }
+            settled(*row);
         }
     } catch (const std::exception& e) {
         m_log.warn("control: recording the answer to {}: {}", core::printable(id),
@@ -104,7 +201,8 @@ void ControlService::handle_ack(std::string_view topic, std::string_view payload
 }
 
 ControlService::Counters ControlService::counters() const noexcept {
-    return {m_sent.load(), m_acks.load(), m_failures.load(), m_ignored.load()};
+    return {m_sent.load(),    m_acks.load(),     m_failures.load(),
+            m_ignored.load(), m_timeouts.load(), m_late.load()};
 }
 
 } // namespace iots::http

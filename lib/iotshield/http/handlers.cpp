@@ -251,6 +251,10 @@ void Server::Impl::metrics(Response& res) {
     counter("iots_serve_command_acks_total", "Command answers recorded.", commands.acks);
     counter("iots_serve_command_failures_total", "Commands the broker did not take.",
             commands.failures);
+    counter("iots_serve_command_timeouts_total", "Commands no device answered in time.",
+            commands.timeouts);
+    counter("iots_serve_command_late_answers_total",
+            "Answers that came after their command had timed out.", commands.late);
     counter("iots_serve_stream_polls_total", "Database polls of the live stream.", hub.polls);
     counter("iots_serve_stream_poll_errors_total", "Failed polls of the live stream.",
             hub.poll_errors);

@@ -193,7 +193,7 @@ json components() {
               {"device", str},
               {"actuator", str},
               {"action", str},
-              {"status", {{"type", "string"}, {"enum", {"sent", "done", "failed"}}}},
+              {"status", {{"type", "string"}, {"enum", {"sent", "done", "failed", "timeout"}}}},
               {"ack_ts", nstr},
               {"latency_ms", {{"type", "integer"}, {"nullable", true}}}}}}},
           {"Series",

@@ -136,8 +136,8 @@ Server::Impl::Impl(ServerOptions o, const core::Logger& l, Publisher* p)
       slots(checked_max_streams(opt), opt.max_streams_per_client) {
     // The writer connection creates and migrates the file if needed, so the readers can open.
     writer = std::make_unique<store::Commands>(opt.db_path);
-    control = std::make_unique<ControlService>(opt.topic_prefix, publisher, *writer, writer_mutex,
-                                               hub, log);
+    control = std::make_unique<ControlService>(opt.topic_prefix, opt.command_timeout_ms, publisher,
+                                               *writer, writer_mutex, hub, log);
     release(std::make_unique<store::Queries>(opt.db_path)); // fails early on a bad file
     setup();
     listener = make_listener();
@@ -409,10 +409,12 @@ int Server::bind() {
 
 void Server::run() {
     m_impl->hub.start();
+    m_impl->control->start();
     m_impl->listener->run();
 }
 
 void Server::stop() {
+    m_impl->control->stop();
     m_impl->hub.stop();
     m_impl->listener->stop();
 }

@@ -34,6 +34,7 @@ struct ServerOptions {
                                  // opened or its previous answer: the connection is closed
     int poll_ms = 250;           // how often the live stream looks for new rows
     std::string topic_prefix = "iotshield";
+    std::int64_t command_timeout_ms = 10000; // a command unanswered this long becomes "timeout"
     std::int64_t active_window_ms = 5 * 60 * 1000;  // a device with a reading this recent is active
     std::int64_t recent_window_ms = 60 * 60 * 1000; // "recent anomalies"
 };

@@ -3,6 +3,7 @@
 #include "iotshield/core/error.hpp"
 #include "iotshield/core/signals.hpp"
 #include "iotshield/mqtt/handle.hpp"
+#include "iotshield/mqtt/topics.hpp"
 
 #include <mosquitto.h>
 #include <openssl/ssl.h>
@@ -254,9 +255,8 @@ struct Client::Impl {
     // SUBSCRIBE's mid, 0 when nothing was sent.
     // $share/GROUP/filter under --share, unless every member must receive it.
     [[nodiscard]] std::string full_filter(const std::string& filter, bool shared) const {
-        return options.share_group.empty() || !shared
-                   ? filter
-                   : "$share/" + options.share_group + "/" + filter;
+        return options.share_group.empty() || !shared ? filter
+                                                      : shared_filter(options.share_group, filter);
     }
 
     int send_subscribe(const std::string& full, int qos) {

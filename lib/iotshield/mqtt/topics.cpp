@@ -48,6 +48,12 @@ std::string anomalies_filter(std::string_view prefix) {
 std::string acks_filter(std::string_view prefix) {
     return join(prefix, "control", "+", "ack");
 }
+std::string shared_filter(std::string_view group, std::string_view filter) {
+    std::string t;
+    t.reserve(group.size() + filter.size() + 8);
+    t.append("$share/").append(group).append("/").append(filter);
+    return t;
+}
 
 TopicParser::TopicParser(std::string_view prefix)
     : m_sensors(join(prefix, "sensors", "")), m_status(join(prefix, "status", "")),

@@ -1,6 +1,6 @@
 #pragma once
-// The few writes iots-serve makes: commands sent to actuators and their acknowledgements, and the
-// status of alerts (acknowledged, resolved) changed from the dashboard. Each is one short
+// The few writes iots-serve makes: commands sent to actuators, their acknowledgements and timeouts,
+// and the status of alerts (acknowledged, resolved) changed from the dashboard. Each is one short
 // transaction on its own read-write connection; not thread-safe (the server serialises them).
 #include "iotshield/store/database.hpp"
 #include "iotshield/store/rows.hpp"
@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace iots::store {
 
@@ -19,10 +20,15 @@ public:
     // Stores a command with status "sent". Throws on a duplicate id.
     void insert_command(const CommandRow& c);
     // Records the device's answer: status done|failed, ack_ts, latency = ack_ts - ts (never below
-    // 0). Returns the updated row, or nullopt for an unknown id. A second answer is ignored (the
-    // first one wins) and returns the row unchanged.
+    // 0), also to a command that timed out (a late answer replaces "timeout"). Returns the updated
+    // row, or nullopt for an unknown id. A second answer is ignored (the first one wins) and
+    // returns the row unchanged.
     std::optional<CommandRow> record_ack(const std::string& id, const std::string& status,
                                          std::int64_t ack_ts);
+    // The time (ts) of the oldest command still "sent", or nullopt if none is.
+    [[nodiscard]] std::optional<std::int64_t> oldest_sent();
+    // Every command still "sent" with ts <= sent_before becomes "timeout"; returns them so.
+    std::vector<CommandRow> time_out(std::int64_t sent_before);
     // The command with this id, or nullopt.
     [[nodiscard]] std::optional<CommandRow> command(const std::string& id);
     // new -> acknowledged -> resolved; returns false for an unknown id. Sets updated_ts.
@@ -32,7 +38,7 @@ public:
 
 private:
     Database m_db;
-    Statement m_insert, m_ack, m_get, m_alert_status;
+    Statement m_insert, m_ack, m_get, m_alert_status, m_oldest_sent, m_time_out;
 };
 
 } // namespace iots::store

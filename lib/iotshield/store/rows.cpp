@@ -42,6 +42,7 @@ AlertRow alert_row(const Statement& st) {
 
 const char* const kCommandSelect =
     "id, ts, device, actuator, action, status, ack_ts, latency_ms FROM commands ";
+const char* const kCommandColumns = "id, ts, device, actuator, action, status, ack_ts, latency_ms";
 
 CommandRow command_row(const Statement& st) {
     CommandRow c;

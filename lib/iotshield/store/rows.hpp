@@ -42,6 +42,8 @@ struct CommandRow {
 
 // "SELECT " + kCommandSelect + "WHERE ...": the columns command_row() reads, from `commands`.
 extern const char* const kCommandSelect;
+// The same columns without FROM, for RETURNING.
+extern const char* const kCommandColumns;
 [[nodiscard]] CommandRow command_row(const Statement& st);
 
 } // namespace iots::store
