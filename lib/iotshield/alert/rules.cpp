@@ -63,7 +63,7 @@ namespace {
 bool fault_only(const SensorSnapshot& s) {
     return !s.reasons.empty() &&
            std::all_of(s.reasons.begin(), s.reasons.end(), [](const std::string& c) {
-               return c == "stuck" || c == "spike" || c == "gap" || c == "dropout";
+               return c == "stuck" || c == "spike" || c == "gap";
            });
 }
 

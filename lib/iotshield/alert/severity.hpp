@@ -26,7 +26,7 @@ struct SeverityPolicy {
 // above the heat-detector level. Always CRITICAL, whatever the score or the other reasons say.
 [[nodiscard]] bool is_hazard(const record::Reading& r, const SeverityPolicy& p) noexcept;
 
-// Only data-quality reasons (stuck, spike, gap, dropout): the sensor, not the home, looks wrong.
+// Only data-quality reasons (stuck, spike, gap): the sensor, not the home, looks wrong.
 [[nodiscard]] bool is_sensor_fault(const record::Reading& r) noexcept;
 
 // Severity of one anomalous reading, from the table.
