@@ -141,6 +141,9 @@ wait_for() { # seconds, what, command...
 # knows when the pipeline listens. In a session of its own, so that Ctrl-C reaches it through stop()
 # after its clients.
 broker_log=$dir/mosquitto.log
+# Debian puts it in /usr/sbin, which is not on a user's PATH.
+mosquitto=$(PATH=$PATH:/usr/sbin:/sbin command -v mosquitto) ||
+    { echo "demo: mosquitto is not installed (scripts/deps.sh run installs it)" >&2; exit 1; }
 for attempt in 1 2 3; do
     broker_port=$(free_port)
     {
@@ -154,7 +157,7 @@ for attempt in 1 2 3; do
         echo "log_type notice"
         echo "log_type subscribe"
     } > "$dir/mosquitto.conf"
-    setsid mosquitto -c "$dir/mosquitto.conf" 2> "$broker_log" &
+    setsid "$mosquitto" -c "$dir/mosquitto.conf" 2> "$broker_log" &
     broker_pid=$!
     if wait_for 5 "mosquitto listening on port $broker_port" listening "$broker_port" 2>/dev/null; then
         break

@@ -127,7 +127,7 @@ code=$(api /api/control/send/ -o "$WORK/sent.json" -w '%{http_code}' -X POST \
     -H 'Content-Type: application/json' -d '{"device":"esp32-kitchen","actuator":"fan","action":"on"}')
 assert_eq 202 "$code" "POST /api/control/send/"
 ID=$(jget 'd["id"]' < "$WORK/sent.json")
-answered() { [ "$(api /api/control/list/ | jget '[c["status"] for c in d["results"] if c["id"] == "'"$ID"'"][0]')" = done ]; }
+answered() { [ "$(api /api/control/list/ | jget '[c["status"] for c in d["results"] if c["id"] == "'"$ID"'"][0]')" = "done" ]; }
 wait_until 15 answered || fail "command $ID not answered: $(api /api/control/list/)"
 
 no_seam_anomaly
