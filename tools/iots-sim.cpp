@@ -28,7 +28,7 @@ int sim_main(cli::Context& ctx) {
     sim::Config c;
     int devices = 0;
     std::vector<std::string> names, rooms, incidents;
-    std::string interval = "5s", start, duration, rate, tz;
+    std::string interval = "5s", start, from, duration, rate, tz;
     std::uint64_t count = 0;
     bool realtime = false, no_labels = false, actuators = false;
     core::BrokerOptions broker;
@@ -39,13 +39,18 @@ int sim_main(cli::Context& ctx) {
     app.add_option("--rooms", rooms, "Rooms of the nodes, comma-separated (livingroom,kitchen,...)")
         ->delimiter(',');
     app.add_option("--interval", interval, "One reading per sensor this often (5s)");
-    app.add_option("--start", start, "Simulated start, RFC 3339 (2025-10-06T00:00:00Z)");
+    app.add_option("--start", start,
+                   "Simulated start, RFC 3339 (2025-10-06T00:00:00Z; with --realtime, now)");
+    app.add_option("--from", from,
+                   "Write only the readings from this RFC 3339 time on, simulating the ones "
+                   "before: continues a run that ended then");
     auto* dur =
         app.add_option("--duration", duration, "Simulate this long: 90s, 30m, 2h, 14d (1d)");
     app.add_option("-C,--count", count, "Stop after this many readings in all")
         ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1000000000000}))
         ->excludes(dur);
-    app.add_flag("--realtime", realtime, "Pace readings on the wall clock, starting now");
+    app.add_flag("--realtime", realtime,
+                 "Pace readings on the wall clock (the ones already due at once), starting now");
     app.add_option("--seed", c.seed, "Random seed: the same options give the same output (1)");
     app.add_option("--incident", incidents,
                    "Inject KIND@OFFSET[:DURATION][/DEVICE[/SENSOR]], e.g. fire@2h (repeatable)");
@@ -73,8 +78,6 @@ int sim_main(cli::Context& ctx) {
         c.incidents.push_back(sim::parse_incident(text));
     if (!rate.empty())
         c.incidents_per_day = sim::parse_rate(rate);
-    if (realtime && !start.empty())
-        throw Error(Exit::usage, "--start cannot be used with --realtime (it starts now)");
     c.start = realtime ? core::now_millis() : sim::kDefaultStart;
     if (!start.empty()) {
         const auto t = core::parse_rfc3339(start);
@@ -82,9 +85,17 @@ int sim_main(cli::Context& ctx) {
             throw Error(Exit::usage, "--start: '" + start + "' is not an RFC 3339 time");
         c.start = *t;
     }
+    sim::RunLimits limits;
+    if (!from.empty()) {
+        const auto t = core::parse_rfc3339(from);
+        if (!t)
+            throw Error(Exit::usage, "--from: '" + from + "' is not an RFC 3339 time");
+        if (*t < c.start)
+            throw Error(Exit::usage, "--from: '" + from + "' is before the start");
+        limits.from = *t;
+    }
     if (actuators && !broker.enabled())
         throw Error(Exit::usage, "--actuators needs a broker (-h HOST)");
-    sim::RunLimits limits;
     limits.realtime = realtime;
     if (count > 0)
         limits.count = count;

@@ -2,8 +2,10 @@
 // the overview draws charts from stored data, a reading published afterwards appears live, an
 // alert is acknowledged with a click, its model-written title stays text, a command reaches the
 // simulated node and its answer shows, one to a node that never answers shows as timed out (the
-// server runs with a short --command-timeout), and the page asks no host but the server. Saves a
-// screenshot. Run by tests/e2e/serve_browser.sh, which starts the broker and the pipeline.
+// server runs with a short --command-timeout), and the page asks no host but the server. Every
+// page is visited and read as a user would: no text like `[object`, `undefined` or `NaN`, no empty
+// card, chart or value, no console error or warning. Saves screenshots. Run by
+// tests/e2e/serve_browser.sh, which starts the broker and the pipeline.
 //
 // node dashboard.test.mjs URL BROKER_PORT SCREENSHOT_DIR
 import { chromium } from 'playwright-core';
@@ -34,6 +36,33 @@ async function waitFor(page, fn, timeout = 10000) {
   }
 }
 
+// What a user sees on the page now: no text a script made by mistake, no card, panel, chart or
+// value that is empty, no chart without points.
+async function inspect(page, name) {
+  const found = await page.evaluate(() => {
+    const visible = (e) => e.offsetParent !== null || e.getClientRects().length > 0;
+    const problems = [];
+    const text = document.querySelector('main').innerText;
+    for (const bad of [/\[object/, /\bundefined\b/, /\bNaN\b/, /Invalid Date/, /\bnull\b/]) {
+      const m = bad.exec(text);
+      if (m) problems.push(`shows "${m[0]}" in "${text.slice(Math.max(0, m.index - 40), m.index + 40).replace(/\s+/g, ' ')}"`);
+    }
+    const boxes = '.card, .card .v, .panel, .device, .device dd, .device dt, .chart, .chart h3, .alert, td';
+    for (const e of document.querySelectorAll('main ' + boxes)) {
+      if (!visible(e) || e.closest('[hidden]')) continue;
+      if (!e.innerText.trim()) problems.push('an empty ' + e.tagName.toLowerCase() + '.' + e.className.split(' ').join('.'));
+    }
+    for (const c of document.querySelectorAll('main canvas')) {
+      if (!visible(c) || c.closest('[hidden]')) continue;
+      const chart = window.Chart && Chart.getChart(c);
+      if (!chart || !chart.data.datasets[0].data.length) problems.push('a chart without points: ' + c.getAttribute('aria-label'));
+    }
+    return problems;
+  });
+  for (const f of found) fail(`${name} page: ${f}`);
+  return found.length;
+}
+
 const profile = mkdtempSync(join(tmpdir(), 'iots-chromium-'));
 // A fresh profile each run (playwright passes it to Chromium as --user-data-dir).
 const context = await chromium.launchPersistentContext(profile, {
@@ -57,7 +86,8 @@ try {
     if (/\.(js|css|svg)$/.test(u.pathname) && !/^\?v=[0-9a-f]{16}$/.test(u.search)) unversioned.push(r.url());
   });
   const consoleErrors = [];
-  page.on('console', (m) => { if (m.type() === 'error') consoleErrors.push(m.text()); });
+  // app.js reports a page that failed to load with console.warn: a warning is a failure too.
+  page.on('console', (m) => { if (m.type() === 'error' || m.type() === 'warning') consoleErrors.push(m.type() + ': ' + m.text()); });
   page.on('pageerror', (e) => consoleErrors.push(String(e)));
   page.on('dialog', async (d) => { fail('a dialog opened (script ran from data?): ' + d.message()); await d.dismiss(); });
 
@@ -104,6 +134,8 @@ try {
   if (!/^[0-9,.\s]+$/.test(readings) || readings.trim() === '0') fail('readings count shows ' + readings);
   const device = await page.inputValue('#ov-device');
   if (!device) fail('no device selected');
+  await waitFor(page, () => document.querySelectorAll('#ov-recent tr').length > 0, 10000);
+  await inspect(page, 'overview');
 
   // 2. A reading published now appears live (SSE), in the table and on the chart.
   step('live reading for ' + device);
@@ -136,6 +168,7 @@ try {
   await page.waitForSelector('#al-list li.alert[data-id="browser-xss"][data-status="acknowledged"]', { timeout: 10000 });
   const stored = await page.evaluate(async () => (await (await fetch('/api/alerts/list/?status=acknowledged')).json()).results.map((a) => a.id));
   if (!stored.includes('browser-xss')) fail('ack not stored: ' + stored);
+  await inspect(page, 'alerts');
   await page.screenshot({ path: join(shotDir, 'serve-alerts.png'), fullPage: true });
 
   // 4. Devices page: the room name that is markup shows as text.
@@ -144,6 +177,17 @@ try {
   await page.waitForSelector('#dev-list .device[data-device="esp32-attic"]');
   const room = await page.textContent('#dev-list .device[data-device="esp32-attic"] .muted');
   if (!room.includes(XSS)) fail('room shows as ' + JSON.stringify(room));
+  await inspect(page, 'devices');
+  await page.screenshot({ path: join(shotDir, 'serve-devices.png'), fullPage: true });
+
+  // 4b. A device's own page: a chart per sensor over the last day.
+  step('device ' + device);
+  await page.click(`#dev-list .device[data-device="${device}"] h2 a`);
+  await waitFor(page, () => {
+    const cs = [...document.querySelectorAll('#dd-charts canvas')].map((c) => Chart.getChart(c));
+    return cs.length >= 6 && cs.every((c) => c && c.data.datasets[0].data.length > 0);
+  }, 15000);
+  await inspect(page, 'device');
 
   // 5. Control: the simulated node answers, the answer shows.
   step('control');
@@ -166,6 +210,7 @@ try {
     return row && row.dataset.status === 'timeout' && row.querySelector('.status').textContent.includes('timed out');
   }, 30000);
   console.log('command unanswered: ' + (await page.textContent('#ct-list tr')).replace(/\s+/g, ' '));
+  await inspect(page, 'control');
 
   // 6. A phone-sized overview.
   step('phone');

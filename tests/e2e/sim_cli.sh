@@ -58,7 +58,7 @@ iots-sim --help > "$WORK/help" || fail "--help exited non-zero"
 grep -q -- "--incident-rate" "$WORK/help" || fail "--help lacks --incident-rate"
 for bad in "--bogus" "--devices 0" "--interval 5x" "--incident smoke@1h" "--incident fire@1h/nobody" \
     "--incident-rate 3" "--start yesterday" "--count 5 --duration 1h" "--utc-offset 20" \
-    "--realtime --start 2025-01-01T00:00:00Z" "--actuators" "--device-names a,a" \
+    "--from 2025-01-01T00:00:00Z" "--actuators" "--device-names a,a" \
     "--devices 2 --rooms kitchen" "--tz Nowhere/Land" "--tz Europe/Berlin --utc-offset 1"; do
     set +e
     # shellcheck disable=SC2086

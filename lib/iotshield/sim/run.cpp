@@ -89,6 +89,8 @@ RunStats run(Simulator& sim, Output& out, const RunLimits& limits, CommandQueue*
                 out.flush();
                 return stats;
             }
+            if (limits.from && r->ts < *limits.from)
+                continue;
             while (limits.realtime && !core::stop_requested()) {
                 if (commands != nullptr)
                     apply_commands(sim, out, *commands, stats, log);

@@ -48,6 +48,7 @@ private:
 
 struct RunLimits {
     bool realtime = false;              // emit each reading at its own time on the wall clock
+    std::optional<core::Millis> from;   // simulate readings before this time without emitting them
     std::optional<core::Millis> end;    // stop before the first reading at or after this time
     std::optional<std::uint64_t> count; // stop after this many readings
 };
