@@ -35,9 +35,7 @@ int detect_main(cli::Context& ctx) {
     app.add_option("--ror", o.detector.safety.ror_c_per_min,
                    "Rate-of-rise alarm in deg C/min (default 8.3)")
         ->check(CLI::PositiveNumber);
-    app.add_flag("--strict", o.strict, "Stop with exit 65 at the first invalid line");
-    app.add_option("--max-bad-lines", o.max_bad_lines,
-                   "Stop with exit 65 after this many invalid lines (0: never)");
+    cli::add_input_options(app, o.input);
     cli::add_broker_options(app, o.broker, true);
     ctx.parse(app);
     cli::finish_broker_options(o.broker);

@@ -15,6 +15,7 @@ int train_main(cli::Context& ctx) {
     std::string since, until, scope = "series", tz;
     cli::add_db_option(app, o.db_path,
                        "Read history from this database (default: NDJSON on stdin)");
+    cli::add_input_options(app, o.input);
     app.add_option("--since", since, "Only readings at or after this time (RFC 3339 or epoch ms)");
     app.add_option("--until", until, "Only readings before this time (RFC 3339 or epoch ms)");
     app.add_option("--device", o.filter.devices, "Only this device (repeatable)");

@@ -1,6 +1,9 @@
 # fish completion for iots-train
 complete -c iots-train -l model -r -F -d 'Model file to write'
 complete -c iots-train -l db -r -F -d 'Read history from this database'
+complete -c iots-train -l strict -d 'Exit with 65 at the first rejected record'
+complete -c iots-train -l max-bad-lines -x -d 'Exit with 65 past this many rejected records'
+complete -c iots-train -l max-line-bytes -x -d 'Longest accepted input line (1048576)'
 complete -c iots-train -l since -x -d 'Only readings at or after this time'
 complete -c iots-train -l until -x -d 'Only readings before this time'
 complete -c iots-train -l device -x -d 'Only this device (repeatable)'

@@ -1,6 +1,7 @@
 // iots-train's history: the same readings give the same series from --db and from stdin (grouped
 // per device and sensor in that order, incident readings left out and counted, --since/--until/
-// --device/--sensor applied), invalid stdin lines are counted and skipped, and --since/--until
+// --device/--sensor applied), invalid stdin lines are rejected by the reject policy of input/
+// (counted and skipped, or exit 65 under --strict and past --max-bad-lines), and --since/--until
 // take RFC 3339 or epoch milliseconds.
 #define BOOST_TEST_MODULE train_history
 #include "iotshield/core/error.hpp"
@@ -142,14 +143,14 @@ const iots::core::Logger& quiet() {
 
 History from_stdin(const std::string& path, const HistoryFilter& filter) {
     const StdinFrom in(path);
-    return iots::train::read_history("", filter, quiet());
+    return iots::train::read_history("", filter, {}, quiet());
 }
 
 } // namespace
 
 BOOST_AUTO_TEST_CASE(database_and_stdin_give_the_same_series_without_incidents) {
     TempDir dir;
-    const History db = iots::train::read_history(make_db(dir), {}, quiet());
+    const History db = iots::train::read_history(make_db(dir), {}, {}, quiet());
     const History in = from_stdin(make_ndjson(dir, {}), {});
     const std::vector<std::string> want = {
         "a/humidity 0=40.000000",
@@ -174,7 +175,7 @@ BOOST_AUTO_TEST_CASE(the_filter_applies_to_both_sources) {
     filter.until = kT0 + 3000; // before: c's only reading is out
     filter.devices = {"a", "c"};
     filter.sensors = {"temperature"};
-    const History db = iots::train::read_history(make_db(dir), filter, quiet());
+    const History db = iots::train::read_history(make_db(dir), filter, {}, quiet());
     const History in = from_stdin(make_ndjson(dir, {}), filter);
     const std::vector<std::string> want = {"a/temperature 1000=19.500000,2000=20.000000"};
     BOOST_TEST(describe(db) == want, boost::test_tools::per_element());
@@ -189,7 +190,33 @@ BOOST_AUTO_TEST_CASE(invalid_stdin_lines_are_counted_and_skipped) {
                                   {});
     BOOST_TEST(in.rows == 7U);
     BOOST_TEST(in.series.size() == 4U);
-    BOOST_TEST(in.rejected == 4U); // the empty line and the over-long one too
+    BOOST_TEST(in.rejected == 3U); // the over-long one too; the blank line is no record
+}
+
+BOOST_AUTO_TEST_CASE(stdin_lines_follow_the_reject_policy) {
+    TempDir dir;
+    const std::string path = make_ndjson(dir, {"not json", std::string(300, 'x')});
+    iots::core::RejectPolicy policy;
+    policy.max_line_bytes = 200;
+    policy.max_bad_lines = 1;
+    try {
+        const StdinFrom in(path);
+        (void)iots::train::read_history("", {}, policy, quiet());
+        BOOST_FAIL("two rejected lines past --max-bad-lines 1 did not end the reading");
+    } catch (const iots::Error& e) {
+        BOOST_TEST(static_cast<int>(e.code()) == static_cast<int>(iots::Exit::bad_input));
+        BOOST_TEST(std::string(e.what()) == "more than 1 bad records (--max-bad-lines)");
+    }
+    policy = {};
+    policy.strict = true;
+    try {
+        const StdinFrom in(path);
+        (void)iots::train::read_history("", {}, policy, quiet());
+        BOOST_FAIL("--strict did not end the reading");
+    } catch (const iots::Error& e) {
+        BOOST_TEST(static_cast<int>(e.code()) == static_cast<int>(iots::Exit::bad_input));
+        BOOST_TEST(std::string(e.what()) == "line 10: not a JSON object");
+    }
 }
 
 BOOST_AUTO_TEST_CASE(time_options_take_rfc3339_or_epoch_ms) {

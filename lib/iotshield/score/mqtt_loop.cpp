@@ -1,6 +1,7 @@
-// iots-detect on MQTT: the network thread scores, publishes anomalies and writes the output; the
-// main loop flushes it and writes the scores to the database (through ScoreQueue).
+// iots-detect on MQTT: the network thread scores (input::deliver), publishes anomalies and writes
+// the output; the main loop flushes it and writes the scores to the database (through ScoreQueue).
 #include "iotshield/core/signals.hpp"
+#include "iotshield/input/messages.hpp"
 #include "iotshield/mqtt/client.hpp"
 #include "iotshield/mqtt/topics.hpp"
 #include "iotshield/record/parser.hpp"
@@ -11,6 +12,7 @@
 #include "iotshield/score/summary.hpp"
 
 #include <chrono>
+#include <exception>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -18,64 +20,78 @@
 namespace iots::score {
 namespace {
 
-// The detector is the network thread's alone: its state is saved there too.
-class MqttScorer final : public Handler {
+// The detector and the rejects are the network thread's alone: the state is saved there too.
+class MqttScorer final : public input::Handler {
 public:
     MqttScorer(Session& s, const core::BrokerOptions& broker, mqtt::Client& client,
                ScoreQueue& queue)
         : m_s(s), m_broker(broker), m_client(client), m_queue(queue) {}
 
-    void record(std::string_view text, const Origin& origin) override {
-        score(text, origin);
+    // Network thread. A record rejected past the policy (exit 65) is kept for the main loop,
+    // which rethrows it from flush(); no message is scored after it.
+    void message(const mqtt::Message& m) {
+        if (core::stop_requested())
+            return;
+        {
+            const std::lock_guard lock(m_mu);
+            if (m_failure)
+                return;
+            m_scored = false;
+            try {
+                input::deliver(m, m_s.rejects, *this);
+            } catch (...) {
+                m_failure = std::current_exception();
+                return;
+            }
+        }
+        // Outside the lock: the queue may wait for the main loop, which takes it to flush.
+        if (m_scored && m_s.store)
+            m_queue.push(m_r, monotonic_ms());
         if (m_s.state)
             m_s.state->tick(m_s.detector);
     }
-    void skipped(const Origin& /*origin*/) override {
-        const std::lock_guard lock(m_mu);
-        ++m_s.counts.read;
-    }
-    void poll(bool /*paused*/) override {}
 
-    // Main loop: what the network thread wrote, and SIGUSR1's counters.
+    // Network thread, under m_mu (message()). publish() never waits on the network thread.
+    bool record(std::string_view text, const input::Origin& origin) override {
+        ++m_s.counts.read;
+        if (!m_parser.parse(text, m_r)) {
+            m_s.rejects.reject(origin, m_parser.error());
+            return true;
+        }
+        const detect::Verdict v = m_s.detector.annotate(m_r);
+        m_scored = true;
+        m_s.counts.anomalies += v.anomaly ? 1 : 0;
+        if (m_s.anomalies_only && !v.anomaly)
+            return true;
+        m_json.clear();
+        m_writer.append(m_r, m_json);
+        if (v.anomaly)
+            m_client.publish(mqtt::anomaly_topic(m_broker.topic_prefix, m_r.device, m_r.sensor),
+                             m_json, m_broker.qos);
+        m_s.out.write_line(m_json);
+        return true;
+    }
+    void skipped(const input::Origin& /*origin*/) override { ++m_s.counts.read; }
+
+    // Main loop: what the network thread wrote, and SIGUSR1's counters. Rethrows the network
+    // thread's failure.
     void flush() {
         const std::lock_guard lock(m_mu);
         m_s.out.flush();
         if (core::take_counters_request())
             log_counters(m_s);
+        if (m_failure)
+            std::rethrow_exception(m_failure);
     }
 
 private:
-    void score(std::string_view text, const Origin& origin) {
-        if (!m_parser.parse(text, m_r)) {
-            const std::lock_guard lock(m_mu);
-            ++m_s.counts.read;
-            return m_s.rejects.reject(origin, m_parser.error());
-        }
-        const detect::Verdict v = m_s.detector.annotate(m_r);
-        const bool out = !m_s.anomalies_only || v.anomaly;
-        if (out) {
-            m_json.clear();
-            m_writer.append(m_r, m_json);
-        }
-        if (v.anomaly)
-            m_client.publish(mqtt::anomaly_topic(m_broker.topic_prefix, m_r.device, m_r.sensor),
-                             m_json, m_broker.qos);
-        {
-            const std::lock_guard lock(m_mu);
-            ++m_s.counts.read;
-            m_s.counts.anomalies += v.anomaly ? 1 : 0;
-            if (out)
-                m_s.out.write_line(m_json);
-        }
-        if (m_s.store)
-            m_queue.push(m_r, monotonic_ms());
-    }
-
     Session& m_s;
     const core::BrokerOptions& m_broker;
     mqtt::Client& m_client;
     ScoreQueue& m_queue;
-    std::mutex m_mu; // m_s.out, m_s.counts, m_s.rejects while the client runs
+    std::mutex m_mu; // m_s.out, m_s.counts, m_s.rejects, m_failure while the client runs
+    std::exception_ptr m_failure;
+    bool m_scored = false;
     record::Parser m_parser;
     record::Reading m_r;
     std::string m_json;
@@ -88,8 +104,10 @@ void run_mqtt(Session& s, const core::BrokerOptions& broker) {
     mqtt::Client client(broker, s.log);
     ScoreQueue queue;
     MqttScorer scorer(s, broker, client, queue);
+    client.on_message([&scorer](const mqtt::Message& m) { scorer.message(m); });
     try {
-        subscribe_readings(client, broker, scorer);
+        client.connect();
+        client.subscribe(mqtt::sensors_filter(broker.topic_prefix), broker.qos);
         while (!core::stop_requested()) {
             std::this_thread::sleep_for(std::chrono::milliseconds(50));
             scorer.flush();
@@ -99,7 +117,15 @@ void run_mqtt(Session& s, const core::BrokerOptions& broker) {
                 s.store->commit();
             }
         }
-    } catch (...) { // the network thread uses what is on this stack: stop it first
+    } catch (const Error& e) { // the network thread uses what is on this stack: stop it first
+        queue.leave();
+        client.disconnect();
+        if (e.code() == Exit::bad_input && s.store) { // rejected: commit what came before it
+            queue.write_to(*s.store);
+            s.store->commit();
+        }
+        throw;
+    } catch (...) {
         queue.leave();
         client.disconnect();
         throw;

@@ -2,7 +2,7 @@
 
 #include "iotshield/core/error.hpp"
 #include "iotshield/core/signals.hpp"
-#include "iotshield/score/input.hpp"
+#include "iotshield/input/rejects.hpp"
 #include "iotshield/score/model_setup.hpp"
 #include "iotshield/score/score_store.hpp"
 #include "iotshield/score/session.hpp"
@@ -27,7 +27,7 @@ int run(const Options& o, const core::Logger& log, core::LineWriter& out) {
     std::optional<ScoreStore> store;
     if (!o.db_path.empty())
         store.emplace(log, o.db_path, o.scores);
-    Rejects rejects(log, o.strict, o.max_bad_lines);
+    input::Rejects rejects(o.input, log);
     Session s{log,
               out,
               detector,

@@ -5,12 +5,12 @@
 #include "iotshield/core/broker_options.hpp"
 #include "iotshield/core/log.hpp"
 #include "iotshield/core/output.hpp"
+#include "iotshield/core/reject_policy.hpp"
 #include "iotshield/core/time.hpp"
 #include "iotshield/core/zone.hpp"
 #include "iotshield/detect/detector.hpp"
 #include "iotshield/store/scores.hpp"
 
-#include <cstdint>
 #include <optional>
 #include <string>
 
@@ -25,9 +25,8 @@ struct Options {
     std::optional<core::Zone> zone;   // --tz; none: the model's zone, else $TZ, else UTC
     detect::DetectorOptions detector; // its zone is chosen by run()
     bool anomalies_only = false;
-    bool strict = false;             // exit 65 at the first invalid line
-    std::uint64_t max_bad_lines = 0; // exit 65 past this many (0: never)
-    core::BrokerOptions broker;      // host empty: read stdin
+    core::RejectPolicy input;   // --strict, --max-bad-lines, --max-line-bytes
+    core::BrokerOptions broker; // host empty: read stdin
 };
 
 // Runs until the end of the input (stdin) or SIGINT/SIGTERM, prints the summary and returns the

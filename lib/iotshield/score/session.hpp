@@ -4,7 +4,7 @@
 #include "iotshield/core/log.hpp"
 #include "iotshield/core/output.hpp"
 #include "iotshield/detect/detector.hpp"
-#include "iotshield/score/input.hpp"
+#include "iotshield/input/rejects.hpp"
 #include "iotshield/score/score_store.hpp"
 #include "iotshield/score/state_keeper.hpp"
 
@@ -20,17 +20,19 @@ struct Session {
     const core::Logger& log;
     core::LineWriter& out;
     detect::Detector& detector;
-    Rejects& rejects;
+    input::Rejects& rejects;      // the input thread's (MQTT: the network thread's)
     StateKeeper* state = nullptr; // none without --state
     ScoreStore* store = nullptr;  // none without --db
     bool anomalies_only = false;
     Counts counts;
 };
 
-// stdin: scores on this thread, output flushed and scores committed whenever the input pauses.
+// stdin (input::read_lines): scores on this thread, output flushed and scores committed whenever
+// the input pauses, and before a rejected line ends the run (exit 65).
 void run_stdin(Session& s);
-// MQTT: the network thread scores and publishes anomalies; this thread writes the scores to the
-// database. Until SIGINT/SIGTERM.
+// MQTT (input::deliver): the network thread scores and publishes anomalies; this thread writes the
+// scores to the database, and rethrows the network thread's exit 65 after committing what came
+// before it. Until SIGINT/SIGTERM.
 void run_mqtt(Session& s, const core::BrokerOptions& broker);
 
 } // namespace iots::score

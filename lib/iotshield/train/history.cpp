@@ -1,9 +1,12 @@
 #include "iotshield/train/history.hpp"
 
+#include "iotshield/core/error.hpp"
+#include "iotshield/input/lines.hpp"
+#include "iotshield/record/parser.hpp"
 #include "iotshield/store/database.hpp"
-#include "iotshield/train/input.hpp"
 
 #include <algorithm>
+#include <functional>
 #include <map>
 #include <utility>
 
@@ -20,10 +23,31 @@ bool kept(const store::HistoryFilter& filter, const record::Reading& r) {
            wanted(filter.devices, r.device) && wanted(filter.sensors, r.sensor);
 }
 
+// Every valid reading of stdin to `each` (the Reading is reused between calls).
+class Readings final : public input::Handler {
+public:
+    Readings(input::Rejects& rejects, std::function<void(const record::Reading&)> each)
+        : m_rejects(rejects), m_each(std::move(each)) {}
+
+    bool record(std::string_view text, const input::Origin& origin) override {
+        if (m_parser.parse(text, m_r))
+            m_each(m_r);
+        else
+            m_rejects.reject(origin, m_parser.error());
+        return true;
+    }
+
+private:
+    input::Rejects& m_rejects;
+    std::function<void(const record::Reading&)> m_each;
+    record::Parser m_parser;
+    record::Reading m_r;
+};
+
 } // namespace
 
 History read_history(const std::string& db_path, const store::HistoryFilter& filter,
-                     const core::Logger& log) {
+                     const core::RejectPolicy& policy, const core::Logger& log) {
     History out;
     std::map<std::pair<std::string, std::string>, detect::History> series;
     auto add = [&](const record::Reading& r) {
@@ -39,12 +63,17 @@ History read_history(const std::string& db_path, const store::HistoryFilter& fil
         store::Database db(db_path, store::OpenOptions{true, false, 5000});
         out.left_out = store::read_history(db, filter, add).incidents;
     } else {
-        out.rejected = read_stdin(log, [&](const record::Reading& r) {
+        input::Rejects rejects(policy, log);
+        Readings readings(rejects, [&](const record::Reading& r) {
             if (!r.label.empty() && r.label != "normal")
                 ++out.left_out;
             else if (kept(filter, r))
                 add(r);
         });
+        // A model of part of the history is no model to write.
+        if (input::read_lines(0, rejects, readings) == input::End::stop)
+            throw Error(Exit::failure, "interrupted: no model written");
+        out.rejected = rejects.count();
     }
     for (auto& [key, h] : series) {
         out.rows += h.ts.size();

@@ -15,7 +15,7 @@ int run(const Options& o, const core::Logger& log) {
     detect::TrainOptions opt = o.train;
     opt.forest.depth = static_cast<std::uint32_t>(std::ceil(std::log2(opt.forest.subsample)));
     const auto t0 = std::chrono::steady_clock::now();
-    History history = read_history(o.db_path, o.filter, log);
+    History history = read_history(o.db_path, o.filter, o.input, log);
     if (history.series.empty())
         throw Error(Exit::bad_input,
                     "no training readings (check --db, --since, --until, --device, --sensor)");
