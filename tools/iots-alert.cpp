@@ -5,15 +5,11 @@
 #include "iotshield/core/error.hpp"
 
 #include <cstdlib>
-#include <fstream>
 
 namespace {
 
 std::string read_key_file(const std::string& path) {
-    std::ifstream in(path);
-    std::string key;
-    if (!in || !std::getline(in, key))
-        throw iots::Error(iots::Exit::no_input, "cannot read API key file '" + path + "'");
+    std::string key = iots::cli::read_first_line("--api-key-file", path);
     while (!key.empty() && (key.back() == '\r' || key.back() == ' ' || key.back() == '\t'))
         key.pop_back();
     return key;
@@ -39,21 +35,25 @@ int alert_main(iots::cli::Context& ctx) {
     app.add_option("--escalate-after", escalate,
                    "An incident this long rises one level, up to HIGH (10m)");
     app.add_option("--gas-danger", o.tracker.policy.gas_danger_ppm,
-                   "Gas level in ppm that is CRITICAL (1000)");
+                   "Gas level in ppm that is CRITICAL, above 0 up to 10000 (1000)")
+        ->check(cli::gas_level());
     app.add_option("--heat-danger", o.tracker.policy.heat_danger_c,
-                   "Temperature in C that is CRITICAL (57)");
+                   "Temperature in C that is CRITICAL, 30 to 125 (57)")
+        ->check(cli::heat_level());
     app.add_flag("--replay", replay, "Resolve by record timestamps only, not the wall clock");
     app.add_option("--narrator", narrator, "Text source: rules, gemini or openai (rules)")
         ->check(CLI::IsMember({"rules", "gemini", "openai"}));
-    app.add_option("--model", o.llm.model, "Model name (gemini-2.5-flash; openai: llama3.2)");
+    app.add_option("--llm-model", o.llm.model,
+                   "Language model's name (gemini-2.5-flash; openai: llama3.2)");
+    cli::deprecated_alias(app.add_option("--model", o.llm.model), "--llm-model");
     app.add_option("--api-key-file", key_file, "Read the API key from this file (else env)");
     app.add_option("--gemini-url", gemini_url, "Gemini API base URL");
     app.add_option("--llm-url", llm_url, "OpenAI-compatible base URL (http://127.0.0.1:11434/v1)");
     app.add_option("--llm-timeout", llm_timeout, "Give up on one model request after this (10s)");
     app.add_option("--llm-retries", o.llm.retries, "Retries after 429, 5xx or a timeout (2)")
-        ->check(CLI::Range(0, 10));
+        ->check(cli::whole_number(0, 10));
     app.add_option("--llm-queue", o.llm.queue, "Alerts waiting for the model at most (8)")
-        ->check(CLI::Range(1, 1000));
+        ->check(cli::whole_number<std::size_t>(1, 1000));
     app.add_flag("--dry-run", o.dry_run, "Print each model request body on stderr; send nothing");
     app.add_option("--exec", o.exec.command, "Run this shell command per alert, alert on stdin");
     app.add_option("--exec-timeout", exec_timeout, "Kill an --exec command after this (10s)");
@@ -64,14 +64,12 @@ int alert_main(iots::cli::Context& ctx) {
     ctx.parse(app);
 
     cli::finish_broker_options(o.broker);
-    o.tracker.window_ms = cli::duration_ms("--window", window);
-    o.tracker.quiet_ms = cli::duration_ms("--quiet-period", quiet);
-    o.tracker.policy.escalate_after_ms = cli::duration_ms("--escalate-after", escalate);
+    o.tracker.window_ms = cli::positive_duration_ms("--window", window);
+    o.tracker.quiet_ms = cli::positive_duration_ms("--quiet-period", quiet);
+    o.tracker.policy.escalate_after_ms = cli::positive_duration_ms("--escalate-after", escalate);
     o.tracker.wall_clock = !replay;
-    o.llm.timeout_ms = cli::duration_ms("--llm-timeout", llm_timeout);
-    o.exec.timeout_ms = cli::duration_ms("--exec-timeout", exec_timeout);
-    if (o.tracker.window_ms <= 0 || o.tracker.quiet_ms <= 0 || o.llm.timeout_ms <= 0)
-        throw Error(Exit::usage, "--window, --quiet-period and --llm-timeout must be positive");
+    o.llm.timeout_ms = cli::positive_duration_ms("--llm-timeout", llm_timeout);
+    o.exec.timeout_ms = cli::positive_duration_ms("--exec-timeout", exec_timeout);
     if (narrator == "gemini") {
         o.narrator = alert::NarratorKind::gemini;
         o.llm.provider = alert::Provider::gemini;

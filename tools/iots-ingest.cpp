@@ -22,7 +22,7 @@ int ingest_main(iots::cli::Context& ctx) {
     app.add_option("--max-line-bytes", o.max_line_bytes,
                    "Longest accepted input line or MQTT payload; longer ones are rejected "
                    "(default 1048576)")
-        ->check(CLI::Range(std::size_t{64}, std::size_t{1} << 30));
+        ->check(iots::cli::whole_number<std::size_t>(64, std::size_t{1} << 30));
     app.add_flag("--quiet", o.quiet, "Do not pass records on to stdout");
     app.add_flag("--strict", o.strict, "Exit with 65 at the first rejected record");
     auto* max_bad_opt = app.add_option("--max-bad-lines", max_bad,
@@ -31,7 +31,7 @@ int ingest_main(iots::cli::Context& ctx) {
                    "Delete readings older than DURATION (like 30d), a few thousand rows at a time");
     app.add_option("--batch-size", o.writer.batch_size,
                    "Commit after this many readings at most (default 100000)")
-        ->check(CLI::Range(std::size_t{1}, std::size_t{1000000}));
+        ->check(iots::cli::whole_number<std::size_t>(1, 1000000));
     app.add_option("--batch-ms", batch_ms,
                    "Commit a batch when it is this old at most, like 100ms (default 100ms); a "
                    "batch is committed at once when the input pauses and nothing else waits");
@@ -45,8 +45,8 @@ int ingest_main(iots::cli::Context& ctx) {
     iots::cli::finish_broker_options(o.broker);
     if (*max_bad_opt)
         o.max_bad_lines = max_bad;
-    if (!retain.empty() && (o.writer.retain_ms = iots::cli::duration_ms("--retain", retain)) <= 0)
-        throw iots::Error(iots::Exit::usage, "--retain: must be longer than 0");
+    if (!retain.empty())
+        o.writer.retain_ms = iots::cli::positive_duration_ms("--retain", retain);
     if (!max_skew.empty())
         o.clock.max_skew = iots::cli::duration_ms("--max-skew", max_skew);
     if (!batch_ms.empty())

@@ -35,18 +35,18 @@ int serve_main(iots::cli::Context& ctx) {
     app.add_option("--threads", o.threads,
                    "Worker threads that answer requests; the sockets and live streams are all "
                    "served by one more (default 4)")
-        ->check(CLI::Range(1, 256));
+        ->check(iots::cli::whole_number(1, 256));
     app.add_option("--max-streams", o.max_streams, "Live streams open at once, in all (default 64)")
-        ->check(CLI::Range(1, 100000));
+        ->check(iots::cli::whole_number(1, 100000));
     app.add_option("--max-streams-per-client", o.max_streams_per_client,
                    "Live streams open at once from one client address (default 4)")
-        ->check(CLI::Range(1, 100000));
+        ->check(iots::cli::whole_number(1, 100000));
     app.add_option("--max-connections", o.max_connections,
                    "Connections open at once, in all; more are closed unanswered (default 512)")
-        ->check(CLI::Range(1, 100000));
+        ->check(iots::cli::whole_number(1, 100000));
     app.add_option("--max-connections-per-client", o.max_connections_per_client,
                    "Connections open at once from one client address (default 64)")
-        ->check(CLI::Range(1, 100000));
+        ->check(iots::cli::whole_number(1, 100000));
     app.add_option("--poll", poll, "How often the live stream looks for new rows (default 250ms)");
     iots::cli::add_broker_options(app, broker);
     ctx.parse(app);
@@ -54,9 +54,7 @@ int serve_main(iots::cli::Context& ctx) {
     const auto where = iots::http::parse_listen(listen);
     o.host = where.host;
     o.port = where.port;
-    o.poll_ms = static_cast<int>(iots::cli::duration_ms("--poll", poll));
-    if (o.poll_ms < 10 || o.poll_ms > 10000)
-        throw iots::Error(iots::Exit::usage, "--poll: must be between 10ms and 10s");
+    o.poll_ms = static_cast<int>(iots::cli::duration_ms_between("--poll", poll, 10, 10000));
     o.topic_prefix = broker.topic_prefix;
     if (!tokens_file.empty())
         o.tokens = iots::http::Tokens::load(tokens_file);

@@ -33,7 +33,7 @@ int sim_main(cli::Context& ctx) {
     bool realtime = false, no_labels = false, actuators = false;
     core::BrokerOptions broker;
     app.add_option("--devices", devices, "Number of nodes (3; or as many as the lists name)")
-        ->check(CLI::Range(1, 1000));
+        ->check(cli::whole_number(1, 1000));
     app.add_option("--device-names", names, "Node names, comma-separated (esp32-<room>)")
         ->delimiter(',');
     app.add_option("--rooms", rooms, "Rooms of the nodes, comma-separated (livingroom,kitchen,...)")
@@ -43,7 +43,7 @@ int sim_main(cli::Context& ctx) {
     auto* dur =
         app.add_option("--duration", duration, "Simulate this long: 90s, 30m, 2h, 14d (1d)");
     app.add_option("-C,--count", count, "Stop after this many readings in all")
-        ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1000000000000}))
+        ->check(cli::whole_number<std::uint64_t>(1, 1000000000000))
         ->excludes(dur);
     app.add_flag("--realtime", realtime, "Pace readings on the wall clock, starting now");
     app.add_option("--seed", c.seed, "Random seed: the same options give the same output (1)");
@@ -65,7 +65,7 @@ int sim_main(cli::Context& ctx) {
 
     cli::finish_broker_options(broker);
     c.devices = sim::make_devices(devices, names, rooms);
-    c.interval = cli::duration_ms("--interval", interval);
+    c.interval = cli::duration_ms_between("--interval", interval, 100, 86400000);
     c.labels = !no_labels;
     if (app.count("--utc-offset") == 0)
         c.zone = cli::tz_zone(tz);
@@ -89,9 +89,15 @@ int sim_main(cli::Context& ctx) {
     if (count > 0)
         limits.count = count;
     else if (!duration.empty())
-        limits.end = c.start + cli::duration_ms("--duration", duration);
+        limits.end = c.start + cli::positive_duration_ms("--duration", duration);
     else if (!realtime)
         limits.end = c.start + 86400000; // a day; real time runs until stopped
+    if (limits.end)
+        for (std::size_t i = 0; i < c.incidents.size(); ++i)
+            if (c.start + c.incidents[i].offset >= *limits.end)
+                throw Error(Exit::usage, "--incident " + incidents[i] +
+                                             ": starts after the run ends (--duration " +
+                                             (duration.empty() ? "1d" : duration) + ")");
     sim::Simulator simulator(c);
 
     if (!broker.enabled()) {
