@@ -5,11 +5,15 @@
 #include "iotshield/core/error.hpp"
 
 #include <cstdlib>
+#include <fstream>
 
 namespace {
 
 std::string read_key_file(const std::string& path) {
-    std::string key = iots::cli::read_first_line("--api-key-file", path);
+    std::ifstream in(path);
+    std::string key;
+    if (!in || !std::getline(in, key))
+        throw iots::Error(iots::Exit::no_input, "cannot read API key file '" + path + "'");
     while (!key.empty() && (key.back() == '\r' || key.back() == ' ' || key.back() == '\t'))
         key.pop_back();
     return key;
@@ -29,11 +33,14 @@ int alert_main(iots::cli::Context& ctx) {
     bool replay = false;
     cli::add_broker_options(app, o.broker);
     cli::add_db_option(app, o.db_path, "Also store alerts in this SQLite database");
-    app.add_option("--window", window, "Anomalies of a device this close join one incident (5m)");
+    app.add_option("--window", window, "Anomalies of a device this close join one incident (5m)")
+        ->check(cli::positive_duration());
     app.add_option("--quiet-period", quiet,
-                   "Resolve an incident after this long without anomalies (5m)");
+                   "Resolve an incident after this long without anomalies (5m)")
+        ->check(cli::positive_duration());
     app.add_option("--escalate-after", escalate,
-                   "An incident this long rises one level, up to HIGH (10m)");
+                   "An incident this long rises one level, up to HIGH (10m)")
+        ->check(cli::positive_duration());
     app.add_option("--gas-danger", o.tracker.policy.gas_danger_ppm,
                    "Gas level in ppm that is CRITICAL, above 0 up to 10000 (1000)")
         ->check(cli::gas_level());
@@ -46,17 +53,20 @@ int alert_main(iots::cli::Context& ctx) {
     app.add_option("--llm-model", o.llm.model,
                    "Language model's name (gemini-2.5-flash; openai: llama3.2)");
     cli::deprecated_alias(app.add_option("--model", o.llm.model), "--llm-model");
-    app.add_option("--api-key-file", key_file, "Read the API key from this file (else env)");
+    app.add_option("--api-key-file", key_file, "Read the API key from this file (else env)")
+        ->check(cli::readable_file("--api-key-file"));
     app.add_option("--gemini-url", gemini_url, "Gemini API base URL");
     app.add_option("--llm-url", llm_url, "OpenAI-compatible base URL (http://127.0.0.1:11434/v1)");
-    app.add_option("--llm-timeout", llm_timeout, "Give up on one model request after this (10s)");
+    app.add_option("--llm-timeout", llm_timeout, "Give up on one model request after this (10s)")
+        ->check(cli::positive_duration());
     app.add_option("--llm-retries", o.llm.retries, "Retries after 429, 5xx or a timeout (2)")
         ->check(cli::whole_number(0, 10));
     app.add_option("--llm-queue", o.llm.queue, "Alerts waiting for the model at most (8)")
         ->check(cli::whole_number<std::size_t>(1, 1000));
     app.add_flag("--dry-run", o.dry_run, "Print each model request body on stderr; send nothing");
     app.add_option("--exec", o.exec.command, "Run this shell command per alert, alert on stdin");
-    app.add_option("--exec-timeout", exec_timeout, "Kill an --exec command after this (10s)");
+    app.add_option("--exec-timeout", exec_timeout, "Kill an --exec command after this (10s)")
+        ->check(cli::positive_duration());
     app.add_flag("--strict", o.strict, "Exit 65 at the first bad input line");
     app.add_option("--max-bad-lines", o.max_bad_lines,
                    "Exit 65 after more bad lines (0: no limit)");
@@ -64,12 +74,14 @@ int alert_main(iots::cli::Context& ctx) {
     ctx.parse(app);
 
     cli::finish_broker_options(o.broker);
-    o.tracker.window_ms = cli::positive_duration_ms("--window", window);
-    o.tracker.quiet_ms = cli::positive_duration_ms("--quiet-period", quiet);
-    o.tracker.policy.escalate_after_ms = cli::positive_duration_ms("--escalate-after", escalate);
+    o.tracker.window_ms = cli::duration_ms("--window", window);
+    o.tracker.quiet_ms = cli::duration_ms("--quiet-period", quiet);
+    o.tracker.policy.escalate_after_ms = cli::duration_ms("--escalate-after", escalate);
     o.tracker.wall_clock = !replay;
-    o.llm.timeout_ms = cli::positive_duration_ms("--llm-timeout", llm_timeout);
-    o.exec.timeout_ms = cli::positive_duration_ms("--exec-timeout", exec_timeout);
+    o.llm.timeout_ms = cli::duration_ms("--llm-timeout", llm_timeout);
+    o.exec.timeout_ms = cli::duration_ms("--exec-timeout", exec_timeout);
+    if (o.tracker.window_ms <= 0 || o.tracker.quiet_ms <= 0 || o.llm.timeout_ms <= 0)
+        throw Error(Exit::usage, "--window, --quiet-period and --llm-timeout must be positive");
     if (narrator == "gemini") {
         o.narrator = alert::NarratorKind::gemini;
         o.llm.provider = alert::Provider::gemini;

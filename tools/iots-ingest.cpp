@@ -28,7 +28,8 @@ int ingest_main(iots::cli::Context& ctx) {
     auto* max_bad_opt = app.add_option("--max-bad-lines", max_bad,
                                        "Exit with 65 when more than N records are rejected");
     app.add_option("--retain", retain,
-                   "Delete readings older than DURATION (like 30d), a few thousand rows at a time");
+                   "Delete readings older than DURATION (like 30d), a few thousand rows at a time")
+        ->check(iots::cli::positive_duration());
     app.add_option("--batch-size", o.writer.batch_size,
                    "Commit after this many readings at most (default 100000)")
         ->check(iots::cli::whole_number<std::size_t>(1, 1000000));
@@ -45,8 +46,8 @@ int ingest_main(iots::cli::Context& ctx) {
     iots::cli::finish_broker_options(o.broker);
     if (*max_bad_opt)
         o.max_bad_lines = max_bad;
-    if (!retain.empty())
-        o.writer.retain_ms = iots::cli::positive_duration_ms("--retain", retain);
+    if (!retain.empty() && (o.writer.retain_ms = iots::cli::duration_ms("--retain", retain)) <= 0)
+        throw iots::Error(iots::Exit::usage, "--retain: must be longer than 0");
     if (!max_skew.empty())
         o.clock.max_skew = iots::cli::duration_ms("--max-skew", max_skew);
     if (!batch_ms.empty())

@@ -47,14 +47,16 @@ int serve_main(iots::cli::Context& ctx) {
     app.add_option("--max-connections-per-client", o.max_connections_per_client,
                    "Connections open at once from one client address (default 64)")
         ->check(iots::cli::whole_number(1, 100000));
-    app.add_option("--poll", poll, "How often the live stream looks for new rows (default 250ms)");
+    app.add_option("--poll", poll,
+                   "How often the live stream looks for new rows, 10ms to 10s (default 250ms)")
+        ->check(iots::cli::duration_between(10, 10000));
     iots::cli::add_broker_options(app, broker);
     ctx.parse(app);
     iots::cli::finish_broker_options(broker);
     const auto where = iots::http::parse_listen(listen);
     o.host = where.host;
     o.port = where.port;
-    o.poll_ms = static_cast<int>(iots::cli::duration_ms_between("--poll", poll, 10, 10000));
+    o.poll_ms = static_cast<int>(iots::cli::duration_ms("--poll", poll));
     o.topic_prefix = broker.topic_prefix;
     if (!tokens_file.empty())
         o.tokens = iots::http::Tokens::load(tokens_file);

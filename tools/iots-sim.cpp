@@ -38,10 +38,11 @@ int sim_main(cli::Context& ctx) {
         ->delimiter(',');
     app.add_option("--rooms", rooms, "Rooms of the nodes, comma-separated (livingroom,kitchen,...)")
         ->delimiter(',');
-    app.add_option("--interval", interval, "One reading per sensor this often (5s)");
+    app.add_option("--interval", interval, "One reading per sensor this often, 100ms to 1d (5s)")
+        ->check(cli::duration_between(100, 86400000));
     app.add_option("--start", start, "Simulated start, RFC 3339 (2025-10-06T00:00:00Z)");
-    auto* dur =
-        app.add_option("--duration", duration, "Simulate this long: 90s, 30m, 2h, 14d (1d)");
+    auto* dur = app.add_option("--duration", duration, "Simulate this long: 90s, 30m, 2h, 14d (1d)")
+                    ->check(cli::positive_duration());
     app.add_option("-C,--count", count, "Stop after this many readings in all")
         ->check(cli::whole_number<std::uint64_t>(1, 1000000000000))
         ->excludes(dur);
@@ -65,7 +66,7 @@ int sim_main(cli::Context& ctx) {
 
     cli::finish_broker_options(broker);
     c.devices = sim::make_devices(devices, names, rooms);
-    c.interval = cli::duration_ms_between("--interval", interval, 100, 86400000);
+    c.interval = cli::duration_ms("--interval", interval);
     c.labels = !no_labels;
     if (app.count("--utc-offset") == 0)
         c.zone = cli::tz_zone(tz);
@@ -89,7 +90,7 @@ int sim_main(cli::Context& ctx) {
     if (count > 0)
         limits.count = count;
     else if (!duration.empty())
-        limits.end = c.start + cli::positive_duration_ms("--duration", duration);
+        limits.end = c.start + cli::duration_ms("--duration", duration);
     else if (!realtime)
         limits.end = c.start + 86400000; // a day; real time runs until stopped
     if (limits.end)

@@ -120,13 +120,23 @@ BOOST_AUTO_TEST_CASE(a_level_names_its_range_and_refuses_what_is_not_finite) {
 }
 
 BOOST_AUTO_TEST_CASE(a_duration_of_zero_is_refused_where_it_means_nothing) {
-    BOOST_TEST(cli::positive_duration_ms("--duration", "90s") == 90000);
-    BOOST_TEST(message_of([] { (void)cli::positive_duration_ms("--duration", "0s"); }) ==
+    std::string text;
+    CLI::App app;
+    app.add_option("--duration", text)->check(cli::positive_duration());
+    BOOST_TEST(parse(app, {"--duration", "0s"}) ==
                "--duration: '0s' is not a duration longer than 0");
-    BOOST_TEST(static_cast<int>(code_of([] { (void)cli::positive_duration_ms("--x", "0s"); })) ==
-               static_cast<int>(Exit::usage));
-    BOOST_TEST(message_of([] { (void)cli::duration_ms_between("--poll", "5ms", 10, 10000); }) ==
+    CLI::App app2;
+    app2.add_option("--duration", text)->check(cli::positive_duration());
+    BOOST_TEST(parse(app2, {"--duration", "1x"}) ==
+               "--duration: '1x' is not a duration (like 500ms, 5s, 2h, 14d)");
+    CLI::App app3;
+    app3.add_option("--poll", text)->check(cli::duration_between(10, 10000));
+    BOOST_TEST(parse(app3, {"--poll", "5ms"}) ==
                "--poll: '5ms' is not a duration from 10ms to 10s");
+    CLI::App app4;
+    app4.add_option("--poll", text)->check(cli::duration_between(10, 10000));
+    BOOST_TEST(parse(app4, {"--poll", "10s"}) == "");
+    BOOST_TEST(text == "10s");
 }
 
 BOOST_AUTO_TEST_CASE(a_secret_file_gives_its_first_line_or_the_reason_it_cannot) {
@@ -142,6 +152,12 @@ BOOST_AUTO_TEST_CASE(a_secret_file_gives_its_first_line_or_the_reason_it_cannot)
                })) == static_cast<int>(Exit::no_input));
     BOOST_TEST(message_of([&] { (void)cli::read_first_line("--password-file", dir.path); }) ==
                "--password-file " + dir.path + ": cannot read: Is a directory");
+    CLI::App app;
+    std::string key_file;
+    app.add_option("--api-key-file", key_file)->check(cli::readable_file("--api-key-file"));
+    BOOST_TEST(message_of([&] {
+                   (void)parse(app, {"--api-key-file", missing});
+               }) == "--api-key-file " + missing + ": cannot read: No such file or directory");
 }
 
 BOOST_AUTO_TEST_CASE(a_file_that_is_no_database_is_named) {

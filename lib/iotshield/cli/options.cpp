@@ -113,23 +113,6 @@ std::int64_t duration_ms(const std::string& option, const std::string& text) {
     return *ms;
 }
 
-std::int64_t positive_duration_ms(const std::string& option, const std::string& text) {
-    const std::int64_t ms = duration_ms(option, text);
-    if (ms <= 0)
-        throw Error(Exit::usage, option + ": '" + text + "' is not a duration longer than 0");
-    return ms;
-}
-
-std::int64_t duration_ms_between(const std::string& option, const std::string& text,
-                                 std::int64_t lo_ms, std::int64_t hi_ms) {
-    const std::int64_t ms = duration_ms(option, text);
-    if (ms < lo_ms || ms > hi_ms)
-        throw Error(Exit::usage,
-                    fmt::format("{}: '{}' is not a duration from {} to {}", option, text,
-                                core::format_duration(lo_ms), core::format_duration(hi_ms)));
-    return ms;
-}
-
 namespace {
 // CLI11's validators return the reason (it prefixes the option's name); "" is a pass.
 std::string in_quotes(const std::string& text) {
@@ -249,6 +232,40 @@ void check_number(CLI::Option& opt) {
             "", "iots-decimal"));
         opt.check(number());
     }
+}
+
+namespace {
+CLI::Validator duration_check(std::int64_t lo_ms, std::int64_t hi_ms, std::string accepted) {
+    return CLI::Validator(
+        [=](std::string& text) -> std::string {
+            const auto ms = core::parse_duration(text);
+            if (!ms)
+                return in_quotes(text) + " is not a duration (like 500ms, 5s, 2h, 14d)";
+            if (*ms < lo_ms || *ms > hi_ms)
+                return in_quotes(text) + " is not " + accepted;
+            return {};
+        },
+        "", "iots-duration");
+}
+} // namespace
+
+CLI::Validator positive_duration() {
+    return duration_check(1, std::numeric_limits<std::int64_t>::max(), "a duration longer than 0");
+}
+
+CLI::Validator duration_between(std::int64_t lo_ms, std::int64_t hi_ms) {
+    return duration_check(lo_ms, hi_ms,
+                          fmt::format("a duration from {} to {}", core::format_duration(lo_ms),
+                                      core::format_duration(hi_ms)));
+}
+
+CLI::Validator readable_file(const std::string& option) {
+    return CLI::Validator(
+        [option](std::string& path) -> std::string {
+            (void)read_first_line(option, path); // throws the reason
+            return {};
+        },
+        "", "iots-readable");
 }
 
 CLI::Validator number(double lo, double hi) {

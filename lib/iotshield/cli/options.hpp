@@ -31,11 +31,11 @@ CLI::Option* add_tz_option(CLI::App& app, std::string& name, const std::string& 
 // Parses a duration option value ("5s", "14d") into milliseconds; throws Error(usage) naming the
 // option.
 std::int64_t duration_ms(const std::string& option, const std::string& text);
-// The same, longer than 0 ("--llm-timeout: '0s' is not a duration longer than 0").
-std::int64_t positive_duration_ms(const std::string& option, const std::string& text);
-// The same, from lo_ms to hi_ms ("--poll: '5ms' is not a duration from 10ms to 10s").
-std::int64_t duration_ms_between(const std::string& option, const std::string& text,
-                                 std::int64_t lo_ms, std::int64_t hi_ms);
+// Checks of a duration option's text, as it is read: longer than 0 ("--llm-timeout: '0s' is not
+// a duration longer than 0"), or from lo_ms to hi_ms ("--poll: '5ms' is not a duration from 10ms
+// to 10s"). The tool still converts it with duration_ms.
+CLI::Validator positive_duration();
+CLI::Validator duration_between(std::int64_t lo_ms, std::int64_t hi_ms);
 
 // Checks of numeric option values, one message form for every tool: "--port: '0' is not a whole
 // number from 1 to 65535". They add nothing to --help (the help text says what is accepted).
@@ -83,6 +83,9 @@ CLI::Validator sqlite_file(const std::string& option);
 // The first line of a file of a secret (password, API key), without its line end; throws
 // Error(no_input) naming the option, the file and the reason ("cannot read: Permission denied").
 std::string read_first_line(const std::string& option, const std::string& path);
+// A file of a secret the tool reads later, checked as the option is read: Error(no_input) as
+// read_first_line's.
+CLI::Validator readable_file(const std::string& option);
 
 // Marks an option as an old spelling of another: still accepted, left out of --help, and
 // Context::parse warns when it is used ("--model is deprecated: use --llm-model").
