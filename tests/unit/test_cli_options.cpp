@@ -160,6 +160,21 @@ BOOST_AUTO_TEST_CASE(a_secret_file_gives_its_first_line_or_the_reason_it_cannot)
                }) == "--api-key-file " + missing + ": cannot read: No such file or directory");
 }
 
+BOOST_AUTO_TEST_CASE(a_secret_in_a_pipe_is_left_for_the_tool_to_read) {
+    int fds[2];
+    BOOST_TEST_REQUIRE(::pipe(fds) == 0);
+    BOOST_TEST_REQUIRE(::write(fds[1], "key\n", 4) == 4);
+    ::close(fds[1]);
+    CLI::App app;
+    std::string key_file;
+    app.add_option("--api-key-file", key_file)->check(cli::readable_file("--api-key-file"));
+    BOOST_TEST(parse(app, {"--api-key-file", "/dev/fd/" + std::to_string(fds[0])}) == "");
+    char buf[8] = {};
+    BOOST_TEST(::read(fds[0], buf, sizeof buf) == 4);
+    BOOST_TEST(std::string(buf, 4) == "key\n");
+    ::close(fds[0]);
+}
+
 BOOST_AUTO_TEST_CASE(a_file_that_is_no_database_is_named) {
     TempDir dir;
     const std::string notdb = dir.path + "/notdb.db";

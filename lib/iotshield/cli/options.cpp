@@ -144,6 +144,23 @@ std::string errno_text(int e) {
     return std::strerror(e);
 }
 
+// An open file, closed when it goes.
+class OpenFile {
+public:
+    OpenFile(const std::string& path, int flags)
+        : m_fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | flags)) {}
+    ~OpenFile() {
+        if (m_fd >= 0)
+            ::close(m_fd);
+    }
+    OpenFile(const OpenFile&) = delete;
+    OpenFile& operator=(const OpenFile&) = delete;
+    [[nodiscard]] int fd() const noexcept { return m_fd; }
+
+private:
+    int m_fd;
+};
+
 std::string parent_directory(const std::string& path) {
     const auto slash = path.rfind('/');
     if (slash == std::string::npos)
@@ -262,7 +279,16 @@ CLI::Validator duration_between(std::int64_t lo_ms, std::int64_t hi_ms) {
 CLI::Validator readable_file(const std::string& option) {
     return CLI::Validator(
         [option](std::string& path) -> std::string {
-            (void)read_first_line(option, path); // throws the reason
+            // Opened, not read: a pipe (--api-key-file <(pass key)) keeps its contents for the
+            // tool.
+            const OpenFile file(path, O_NONBLOCK);
+            struct stat st {};
+            const int e = file.fd() < 0                                         ? errno
+                          : ::fstat(file.fd(), &st) == 0 && S_ISDIR(st.st_mode) ? EISDIR
+                                                                                : 0;
+            if (e != 0)
+                throw Error(Exit::no_input,
+                            option + " " + path + ": cannot read: " + errno_text(e));
             return {};
         },
         "", "iots-readable");
@@ -306,12 +332,11 @@ CLI::Validator sqlite_file(const std::string& option) {
     return CLI::Validator(
         [option](std::string& path) -> std::string {
             static constexpr std::string_view kMagic{"SQLite format 3\0", 16};
-            const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-            if (fd < 0)
+            const OpenFile file(path, O_NONBLOCK); // a FIFO does not block
+            if (file.fd() < 0)
                 return {}; // missing or unreadable: the database layer says which
             char head[16];
-            const ssize_t n = ::read(fd, head, sizeof head);
-            ::close(fd);
+            const ssize_t n = ::read(file.fd(), head, sizeof head);
             if (n > 0 && std::string_view(head, static_cast<std::size_t>(n)) != kMagic)
                 throw Error(Exit::no_input, option + " " + path + ": not an SQLite database");
             return {};
@@ -323,25 +348,21 @@ std::string read_first_line(const std::string& option, const std::string& path) 
     const auto failed = [&](int e) {
         return Error(Exit::no_input, option + " " + path + ": cannot read: " + errno_text(e));
     };
-    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
+    const OpenFile file(path, 0);
+    if (file.fd() < 0)
         throw failed(errno);
     std::string text;
     char buf[4096];
     for (;;) {
-        const ssize_t n = ::read(fd, buf, sizeof buf);
+        const ssize_t n = ::read(file.fd(), buf, sizeof buf);
         if (n < 0 && errno == EINTR)
             continue;
-        if (n < 0) {
-            const int e = errno;
-            ::close(fd);
-            throw failed(e);
-        }
+        if (n < 0)
+            throw failed(errno);
         text.append(buf, static_cast<std::size_t>(n));
         if (n == 0 || text.find('\n') != std::string::npos || text.size() > 65536)
             break;
     }
-    ::close(fd);
     text.resize(std::min(text.find('\n'), text.size()));
     if (!text.empty() && text.back() == '\r') // a file written on Windows
         text.pop_back();
