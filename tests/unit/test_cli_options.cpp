@@ -97,6 +97,12 @@ BOOST_AUTO_TEST_CASE(numbers_are_read_in_decimal) {
     BOOST_TEST(parse(app, {"--seed", "010", "--utc-offset", "1e0"}) == "");
     BOOST_TEST(seed == 10U); // CLI11 alone reads octal 8
     BOOST_TEST(offset == 1.0);
+    CLI::App plus;
+    plus.add_option("--seed", seed);
+    plus.add_option("--utc-offset", offset);
+    BOOST_TEST(parse(plus, {"--seed", "+7", "--utc-offset", "+5.5"}) == "");
+    BOOST_TEST(seed == 7U);
+    BOOST_TEST(offset == 5.5);
     CLI::App hex;
     hex.add_option("--seed", seed);
     BOOST_TEST(parse(hex, {"--seed", "0x10"}) ==

@@ -119,7 +119,10 @@ std::string in_quotes(const std::string& text) {
     return "'" + text + "'";
 }
 
-template <typename T> std::optional<T> whole(const std::string& text) {
+// A number as people write it: decimal, a sign allowed ("+2" as a UTC offset), nothing after.
+template <typename T> std::optional<T> decimal(std::string_view text) {
+    if (text.size() > 1 && text[0] == '+' && text[1] != '-')
+        text.remove_prefix(1);
     T value{};
     const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
     if (text.empty() || ec != std::errc{} || end != text.data() + text.size())
@@ -127,11 +130,13 @@ template <typename T> std::optional<T> whole(const std::string& text) {
     return value;
 }
 
+template <typename T> std::optional<T> whole(const std::string& text) {
+    return decimal<T>(text);
+}
+
 std::optional<double> finite(const std::string& text) {
-    double value = 0;
-    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-    if (text.empty() || ec != std::errc{} || end != text.data() + text.size() ||
-        !std::isfinite(value))
+    const auto value = decimal<double>(text);
+    if (!value || !std::isfinite(*value))
         return std::nullopt;
     return value;
 }
@@ -219,34 +224,29 @@ CLI::Validator number_check(double lo, bool above_lo, double hi) {
 }
 } // namespace
 
+namespace {
+// Rewrites a value that `read` takes in plain decimal; leaves any other for the checks.
+template <typename Read> CLI::Validator rewrite(Read read) {
+    return CLI::Validator(
+        [read](std::string& text) -> std::string {
+            if (const auto v = read(text))
+                text = fmt::format("{}", *v); // plain decimal; a double's shortest exact form
+            return {};
+        },
+        "", "iots-decimal");
+}
+} // namespace
+
 void check_number(CLI::Option& opt) {
     const std::string type = opt.get_type_name();
     if (type == "INT") {
-        opt.transform(CLI::Validator(
-            [](std::string& text) -> std::string {
-                if (const auto v = whole<std::int64_t>(text))
-                    text = std::to_string(*v);
-                return {};
-            },
-            "", "iots-decimal"));
+        opt.transform(rewrite(whole<std::int64_t>));
         opt.check(whole_number<std::int64_t>());
     } else if (type == "UINT") {
-        opt.transform(CLI::Validator(
-            [](std::string& text) -> std::string {
-                if (const auto v = whole<std::uint64_t>(text))
-                    text = std::to_string(*v);
-                return {};
-            },
-            "", "iots-decimal"));
+        opt.transform(rewrite(whole<std::uint64_t>));
         opt.check(whole_number<std::uint64_t>());
     } else if (type == "FLOAT") {
-        opt.transform(CLI::Validator(
-            [](std::string& text) -> std::string {
-                if (const auto v = finite(text))
-                    text = fmt::format("{}", *v); // the shortest form that reads back the same
-                return {};
-            },
-            "", "iots-decimal"));
+        opt.transform(rewrite(finite));
         opt.check(number());
     }
 }
