@@ -42,7 +42,8 @@ int alert_main(iots::cli::Context& ctx) {
                    "An incident this long rises one level, up to HIGH (10m)")
         ->check(cli::positive_duration());
     app.add_option("--gas-danger", o.tracker.policy.gas_danger_ppm,
-                   "Gas level in ppm that is CRITICAL, above 0 up to 10000 (1000)")
+                   "Gas level in ppm that is CRITICAL, above 0 up to 10000 (1500, iots-detect's "
+                   "alarm level)")
         ->check(cli::gas_level());
     app.add_option("--heat-danger", o.tracker.policy.heat_danger_c,
                    "Temperature in C that is CRITICAL, 30 to 125 (57)")
