@@ -25,7 +25,8 @@ int serve_main(iots::cli::Context& ctx) {
     app.add_option("--listen", listen, "Address and port to serve on (default 127.0.0.1:8080)");
     app.add_option("--tokens", tokens_file,
                    "File of 'token scope' lines (scope read or control): every API call then "
-                   "needs a bearer token, and clients other than loopback are served");
+                   "needs a bearer token, and clients other than loopback are served")
+        ->check(iots::cli::readable_file("--tokens"));
     app.add_option("--allow-host", o.allowed_hosts,
                    "Also answer requests sent to this host name or address (repeatable); "
                    "loopback's and the --listen address are always answered")

@@ -46,6 +46,7 @@ iots-sim | --seed -1 | 2 | iots-sim: error: --seed: '-1' is not a whole number o
 iots-sim | --utc-offset banana | 2 | iots-sim: error: --utc-offset: 'banana' is not a number (see --help)
 iots-sim | --devices 0 | 2 | iots-sim: error: --devices: '0' is not a whole number from 1 to 1000 (see --help)
 iots-serve | --db @W@/s.db --poll 5ms | 2 | iots-serve: error: --poll: '5ms' is not a duration from 10ms to 10s
+iots-serve | --db @W@/s.db --tokens @W@/missing | 66 | iots-serve: error: --tokens @W@/missing: cannot read: No such file or directory
 iots-serve | --db @W@/s.db --threads 0 | 2 | iots-serve: error: --threads: '0' is not a whole number from 1 to 256 (see --help)
 iots-ingest | --retain 0s | 2 | iots-ingest: error: --retain: '0s' is not a duration longer than 0
 EOF
