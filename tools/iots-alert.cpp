@@ -33,30 +33,41 @@ int alert_main(iots::cli::Context& ctx) {
     bool replay = false;
     cli::add_broker_options(app, o.broker);
     cli::add_db_option(app, o.db_path, "Also store alerts in this SQLite database");
-    app.add_option("--window", window, "Anomalies of a device this close join one incident (5m)");
+    app.add_option("--window", window, "Anomalies of a device this close join one incident (5m)")
+        ->check(cli::positive_duration());
     app.add_option("--quiet-period", quiet,
-                   "Resolve an incident after this long without anomalies (5m)");
+                   "Resolve an incident after this long without anomalies (5m)")
+        ->check(cli::positive_duration());
     app.add_option("--escalate-after", escalate,
-                   "An incident this long rises one level, up to HIGH (10m)");
+                   "An incident this long rises one level, up to HIGH (10m)")
+        ->check(cli::positive_duration());
     app.add_option("--gas-danger", o.tracker.policy.gas_danger_ppm,
-                   "Gas level in ppm that is CRITICAL (1500, iots-detect's alarm level)");
+                   "Gas level in ppm that is CRITICAL, above 0 up to 10000 (1500, iots-detect's "
+                   "alarm level)")
+        ->check(cli::gas_level());
     app.add_option("--heat-danger", o.tracker.policy.heat_danger_c,
-                   "Temperature in C that is CRITICAL (57)");
+                   "Temperature in C that is CRITICAL, 30 to 125 (57)")
+        ->check(cli::heat_level());
     app.add_flag("--replay", replay, "Resolve by record timestamps only, not the wall clock");
     app.add_option("--narrator", narrator, "Text source: rules, gemini or openai (rules)")
         ->check(CLI::IsMember({"rules", "gemini", "openai"}));
-    app.add_option("--model", o.llm.model, "Model name (gemini-2.5-flash; openai: llama3.2)");
-    app.add_option("--api-key-file", key_file, "Read the API key from this file (else env)");
+    app.add_option("--llm-model", o.llm.model,
+                   "Language model's name (gemini-2.5-flash; openai: llama3.2)");
+    cli::deprecated_alias(app.add_option("--model", o.llm.model), "--llm-model");
+    app.add_option("--api-key-file", key_file, "Read the API key from this file (else env)")
+        ->check(cli::readable_file("--api-key-file"));
     app.add_option("--gemini-url", gemini_url, "Gemini API base URL");
     app.add_option("--llm-url", llm_url, "OpenAI-compatible base URL (http://127.0.0.1:11434/v1)");
-    app.add_option("--llm-timeout", llm_timeout, "Give up on one model request after this (10s)");
+    app.add_option("--llm-timeout", llm_timeout, "Give up on one model request after this (10s)")
+        ->check(cli::positive_duration());
     app.add_option("--llm-retries", o.llm.retries, "Retries after 429, 5xx or a timeout (2)")
-        ->check(CLI::Range(0, 10));
+        ->check(cli::whole_number(0, 10));
     app.add_option("--llm-queue", o.llm.queue, "Alerts waiting for the model at most (8)")
-        ->check(CLI::Range(1, 1000));
+        ->check(cli::whole_number<std::size_t>(1, 1000));
     app.add_flag("--dry-run", o.dry_run, "Print each model request body on stderr; send nothing");
     app.add_option("--exec", o.exec.command, "Run this shell command per alert, alert on stdin");
-    app.add_option("--exec-timeout", exec_timeout, "Kill an --exec command after this (10s)");
+    app.add_option("--exec-timeout", exec_timeout, "Kill an --exec command after this (10s)")
+        ->check(cli::positive_duration());
     cli::add_input_options(app, o.input);
     app.add_option("-C,--count", o.count, "Exit after this many alerts (0: no limit)");
     ctx.parse(app);

@@ -17,7 +17,8 @@ int detect_main(cli::Context& ctx) {
                    "Model file written by iots-train (none: streaming checks only)");
     app.add_option("--state", o.state_path,
                    "File of what was learnt from the stream: read at start (none: a fresh start), "
-                   "written every --state-every and at exit");
+                   "written every --state-every and at exit")
+        ->check(cli::writable_file("--state"));
     app.add_option("--state-every", state_every,
                    "With --state: how often it is written, like 5m (default 5m; 0: only at exit)");
     app.add_flag("--anomalies-only", o.anomalies_only, "Write only readings flagged anomalous");
@@ -29,12 +30,15 @@ int detect_main(cli::Context& ctx) {
     app.add_option("--score-wait", score_wait,
                    "With --db: how long a score waits for its reading to be stored by another "
                    "process, like 60s (default 60s)");
-    app.add_option("--gas-ppm", o.detector.safety.gas_ppm, "Gas alarm level in ppm (default 1500)")
-        ->check(CLI::PositiveNumber);
-    app.add_option("--heat-c", o.detector.safety.heat_c, "Heat alarm level in deg C (default 57)");
+    app.add_option("--gas-ppm", o.detector.safety.gas_ppm,
+                   "Gas alarm level in ppm, above 0 up to 10000 (default 1500)")
+        ->check(cli::gas_level());
+    app.add_option("--heat-c", o.detector.safety.heat_c,
+                   "Heat alarm level in deg C, 30 to 125 (default 57)")
+        ->check(cli::heat_level());
     app.add_option("--ror", o.detector.safety.ror_c_per_min,
-                   "Rate-of-rise alarm in deg C/min (default 8.3)")
-        ->check(CLI::PositiveNumber);
+                   "Rate-of-rise alarm in deg C/min, above 0 (default 8.3)")
+        ->check(cli::positive_number());
     cli::add_input_options(app, o.input);
     cli::add_broker_options(app, o.broker, true);
     ctx.parse(app);

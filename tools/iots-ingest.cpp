@@ -21,10 +21,11 @@ int ingest_main(iots::cli::Context& ctx) {
     app.add_flag("--quiet", o.quiet, "Do not pass records on to stdout");
     iots::cli::add_input_options(app, o.input);
     app.add_option("--retain", retain,
-                   "Delete readings older than DURATION (like 30d), a few thousand rows at a time");
+                   "Delete readings older than DURATION (like 30d), a few thousand rows at a time")
+        ->check(iots::cli::positive_duration());
     app.add_option("--batch-size", o.writer.batch_size,
                    "Commit after this many readings at most (default 100000)")
-        ->check(CLI::Range(std::size_t{1}, std::size_t{1000000}));
+        ->check(iots::cli::whole_number<std::size_t>(1, 1000000));
     app.add_option("--batch-ms", batch_ms,
                    "Commit a batch when it is this old at most, like 100ms (default 100ms); a "
                    "batch is committed at once when the input pauses and nothing else waits");

@@ -25,7 +25,8 @@ int serve_main(iots::cli::Context& ctx) {
     app.add_option("--listen", listen, "Address and port to serve on (default 127.0.0.1:8080)");
     app.add_option("--tokens", tokens_file,
                    "File of 'token scope' lines (scope read or control): every API call then "
-                   "needs a bearer token, and clients other than loopback are served");
+                   "needs a bearer token, and clients other than loopback are served")
+        ->check(iots::cli::readable_file("--tokens"));
     app.add_option("--allow-host", o.allowed_hosts,
                    "Also answer requests sent to this host name or address (repeatable); "
                    "loopback's and the --listen address are always answered")
@@ -35,22 +36,25 @@ int serve_main(iots::cli::Context& ctx) {
     app.add_option("--threads", o.threads,
                    "Worker threads that answer requests; the sockets and live streams are all "
                    "served by one more (default 4)")
-        ->check(CLI::Range(1, 256));
+        ->check(iots::cli::whole_number(1, 256));
     app.add_option("--max-streams", o.max_streams, "Live streams open at once, in all (default 64)")
-        ->check(CLI::Range(1, 100000));
+        ->check(iots::cli::whole_number(1, 100000));
     app.add_option("--max-streams-per-client", o.max_streams_per_client,
                    "Live streams open at once from one client address (default 4)")
-        ->check(CLI::Range(1, 100000));
+        ->check(iots::cli::whole_number(1, 100000));
     app.add_option("--max-connections", o.max_connections,
                    "Connections open at once, in all; more are closed unanswered (default 512)")
-        ->check(CLI::Range(1, 100000));
+        ->check(iots::cli::whole_number(1, 100000));
     app.add_option("--max-connections-per-client", o.max_connections_per_client,
                    "Connections open at once from one client address (default 64)")
-        ->check(CLI::Range(1, 100000));
-    app.add_option("--poll", poll, "How often the live stream looks for new rows (default 250ms)");
+        ->check(iots::cli::whole_number(1, 100000));
+    app.add_option("--poll", poll,
+                   "How often the live stream looks for new rows, 10ms to 10s (default 250ms)")
+        ->check(iots::cli::duration_between(10, 10000));
     app.add_option("--command-timeout", command_timeout,
                    "A command no device has answered this long after it was sent becomes "
-                   "'timeout' (default 10s)");
+                   "'timeout', 10ms to 1d (default 10s)")
+        ->check(iots::cli::duration_between(10, 24LL * 3600 * 1000));
     iots::cli::add_broker_options(app, broker);
     ctx.parse(app);
     iots::cli::finish_broker_options(broker);
@@ -58,11 +62,7 @@ int serve_main(iots::cli::Context& ctx) {
     o.host = where.host;
     o.port = where.port;
     o.poll_ms = static_cast<int>(iots::cli::duration_ms("--poll", poll));
-    if (o.poll_ms < 10 || o.poll_ms > 10000)
-        throw iots::Error(iots::Exit::usage, "--poll: must be between 10ms and 10s");
     o.command_timeout_ms = iots::cli::duration_ms("--command-timeout", command_timeout);
-    if (o.command_timeout_ms < 10 || o.command_timeout_ms > 24LL * 3600 * 1000)
-        throw iots::Error(iots::Exit::usage, "--command-timeout: must be between 10ms and 1d");
     o.topic_prefix = broker.topic_prefix;
     if (!tokens_file.empty())
         o.tokens = iots::http::Tokens::load(tokens_file);

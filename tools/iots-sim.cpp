@@ -33,21 +33,22 @@ int sim_main(cli::Context& ctx) {
     bool realtime = false, no_labels = false, actuators = false;
     core::BrokerOptions broker;
     app.add_option("--devices", devices, "Number of nodes (3; or as many as the lists name)")
-        ->check(CLI::Range(1, 1000));
+        ->check(cli::whole_number(1, 1000));
     app.add_option("--device-names", names, "Node names, comma-separated (esp32-<room>)")
         ->delimiter(',');
     app.add_option("--rooms", rooms, "Rooms of the nodes, comma-separated (livingroom,kitchen,...)")
         ->delimiter(',');
-    app.add_option("--interval", interval, "One reading per sensor this often (5s)");
+    app.add_option("--interval", interval, "One reading per sensor this often, 100ms to 1d (5s)")
+        ->check(cli::duration_between(100, 86400000));
     app.add_option("--start", start,
                    "Simulated start, RFC 3339 (2025-10-06T00:00:00Z; with --realtime, now)");
     app.add_option("--from", from,
                    "Write only the readings from this RFC 3339 time on, simulating the ones "
                    "before: continues a run that ended then");
-    auto* dur =
-        app.add_option("--duration", duration, "Simulate this long: 90s, 30m, 2h, 14d (1d)");
+    auto* dur = app.add_option("--duration", duration, "Simulate this long: 90s, 30m, 2h, 14d (1d)")
+                    ->check(cli::positive_duration());
     app.add_option("-C,--count", count, "Stop after this many readings in all")
-        ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1000000000000}))
+        ->check(cli::whole_number<std::uint64_t>(1, 1000000000000))
         ->excludes(dur);
     app.add_flag("--realtime", realtime,
                  "Pace readings on the wall clock (the ones already due at once), starting now");
@@ -103,6 +104,12 @@ int sim_main(cli::Context& ctx) {
         limits.end = c.start + cli::duration_ms("--duration", duration);
     else if (!realtime)
         limits.end = c.start + 86400000; // a day; real time runs until stopped
+    if (limits.end)
+        for (std::size_t i = 0; i < c.incidents.size(); ++i)
+            if (c.start + c.incidents[i].offset >= *limits.end)
+                throw Error(Exit::usage, "--incident " + incidents[i] +
+                                             ": starts after the run ends (--duration " +
+                                             (duration.empty() ? "1d" : duration) + ")");
     sim::Simulator simulator(c);
 
     if (!broker.enabled()) {

@@ -20,14 +20,16 @@ int train_main(cli::Context& ctx) {
     app.add_option("--until", until, "Only readings before this time (RFC 3339 or epoch ms)");
     app.add_option("--device", o.filter.devices, "Only this device (repeatable)");
     app.add_option("--sensor", o.filter.sensors, "Only this sensor (repeatable)");
-    app.add_option("--model", o.model_path, "Model file to write")->required();
+    app.add_option("--model", o.model_path, "Model file to write")
+        ->required()
+        ->check(cli::writable_file("--model"));
     app.add_option("--false-alarm-rate", o.train.false_alarm_rate,
                    "False alarms per series and day each check may make on normal data (0.1)")
-        ->check(CLI::PositiveNumber);
+        ->check(cli::positive_number());
     app.add_option("--trees", o.train.forest.trees, "Trees in each isolation forest (100)")
-        ->check(CLI::Range(1, 10000));
+        ->check(cli::whole_number<std::uint32_t>(1, 10000));
     app.add_option("--subsample", o.train.forest.subsample, "Points per tree (256)")
-        ->check(CLI::Range(2, 1 << 20));
+        ->check(cli::whole_number<std::uint32_t>(2, 1 << 20));
     app.add_option("--seed", o.train.forest.seed,
                    "Random seed: same seed and data, same model (1)");
     app.add_option("--per", scope,

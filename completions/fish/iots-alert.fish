@@ -7,7 +7,7 @@ complete -c iots-alert -l gas-danger -x -d 'Gas level in ppm that is CRITICAL (1
 complete -c iots-alert -l heat-danger -x -d 'Temperature in deg C that is CRITICAL (57)'
 complete -c iots-alert -l replay -d 'Resolve by record timestamps only'
 complete -c iots-alert -l narrator -x -a 'rules gemini openai' -d 'Text source'
-complete -c iots-alert -l model -x -d 'Language model name'
+complete -c iots-alert -l llm-model -x -d 'Language model name'
 complete -c iots-alert -l api-key-file -r -F -d 'File holding the API key'
 complete -c iots-alert -l gemini-url -x -d 'Gemini API base URL'
 complete -c iots-alert -l llm-url -x -d 'OpenAI-compatible base URL'

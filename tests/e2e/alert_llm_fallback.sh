@@ -66,7 +66,7 @@ fallback_case gemini safety blocked 2
 fallback_case gemini reset network 4
 start_case gemini gemini-flaky flaky # a transient 503 is retried and then succeeds
 start_case gemini gemini-dead dead   # nothing listens
-OPENAI_API_KEY=sk-local-test start_case openai openai-ok ok --model qwen2.5:3b
+OPENAI_API_KEY=sk-local-test start_case openai openai-ok ok --llm-model qwen2.5:3b
 start_case openai openai-nokey ok
 fallback_case openai 401 auth 2
 fallback_case openai 429 rate-limited 4

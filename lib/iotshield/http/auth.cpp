@@ -2,7 +2,9 @@
 
 #include "iotshield/core/error.hpp"
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -28,7 +30,8 @@ bool same(std::string_view a, std::string_view b) noexcept {
 Tokens Tokens::load(const std::string& path) {
     std::ifstream in(path, std::ios::binary);
     if (!in)
-        throw Error(Exit::no_input, "cannot read tokens file '" + path + "'");
+        throw Error(Exit::no_input,
+                    "cannot read tokens file '" + path + "': " + std::strerror(errno));
     // Tokens are passwords: a file others may read (or replace) is refused, as ssh refuses a key.
     namespace fs = std::filesystem;
     const auto perms = fs::status(path).permissions();

@@ -354,7 +354,9 @@ std::optional<Refusal> Server::Impl::refusal(const Request& req) const {
         return Refusal{403, "cross-site request refused (Sec-Fetch-Site: " +
                                 req.get_header_value("Sec-Fetch-Site") + ")"};
     if (!is_json_media_type(req.get_header_value("Content-Type")))
-        return Refusal{415, "the body must be sent as Content-Type: application/json"};
+        return Refusal{
+            415, f.has_body ? "the body must be sent as Content-Type: application/json"
+                            : "a POST needs Content-Type: application/json, even without a body"};
     // A compressed body is never inflated (63 KiB of gzip can hold 62 MiB).
     for (const auto& coding : req.header_values("Content-Encoding"))
         if (coding != "identity")
