@@ -15,8 +15,9 @@ export GEMINI_API_KEY="AIzaFAKE-not-a-real-key-123"
 unset OPENAI_API_KEY
 FAKE_LOG="$WORK/requests.log"
 
-# slow: answers after 3 s, past the 500 ms timeout the timeout cases use; 429: Retry-After 1 s.
-background python3 "$FAKE" --port-file "$WORK/port" --log "$FAKE_LOG" --delay 3 --retry-after 1 \
+# slow: answers after 4 s, past the 1.5 s timeout the timeout cases use (ample for a request to
+# reach the server on a loaded machine, so the request count holds); 429: Retry-After 1 s.
+background python3 "$FAKE" --port-file "$WORK/port" --log "$FAKE_LOG" --delay 4 --retry-after 1 \
     --fail-first 1
 wait_until 10 test -s "$WORK/port" || fail "fake server did not start"
 PORT=$(cat "$WORK/port")
@@ -42,7 +43,7 @@ start_case() {
 FALLBACKS=()
 fallback_case() { # provider mode failure-name expected-requests
     local case="$1-$2"
-    if [ "$2" = slow ]; then TIMEOUT=500ms start_case "$1" "$case" "$2"; else start_case "$1" "$case" "$2"; fi
+    if [ "$2" = slow ]; then TIMEOUT=1500ms start_case "$1" "$case" "$2"; else start_case "$1" "$case" "$2"; fi
     FALLBACKS+=("$1 $case $3 $4")
 }
 
