@@ -10,6 +10,7 @@
 #include "iotshield/detect/params.hpp"
 #include "iotshield/detect/profile.hpp"
 #include "iotshield/detect/series.hpp"
+#include "iotshield/detect/tail.hpp"
 
 #include <array>
 #include <cstdint>
@@ -20,6 +21,11 @@
 namespace iots::detect {
 
 enum class Scope : std::uint8_t { series = 0, kind = 1 };
+
+// The model's own statistics, each with a tail calibrated on the training data (SeriesModel::tails)
+// that detection goes on learning from the stream.
+enum class ModelStat : std::uint8_t { profile, forest, activity };
+inline constexpr std::size_t kModelStats = 3;
 [[nodiscard]] std::string_view scope_name(Scope s) noexcept;
 
 struct SeriesModel {
@@ -43,13 +49,18 @@ struct SeriesModel {
     ActivityProfile activity;
     // Numeric series only: the k-means ensemble on the recent shape (kmeans.hpp).
     KmeansEnsemble kmeans;
+    // Per ModelStat, the tail of the statistic over the training data: the profile's statistic,
+    // the forest's score, the activity count over its hour's level. Not ready (a version 3 or 4
+    // file, under kTailWarm training values, no such layer): that statistic flags at its level.
+    std::array<TailFit, kModelStats> tails{};
     Forest forest;
 };
 
 struct Model {
     // 2: time-of-day profile per series; 3: activity levels of event series, k-means ensemble;
-    // 4: the time zone of the profiles (version 3 files read as UTC)
-    static constexpr std::uint32_t kFormatVersion = 4;
+    // 4: the time zone of the profiles (version 3 files read as UTC); 5: the tails of the
+    // model's statistics (older files: not ready)
+    static constexpr std::uint32_t kFormatVersion = 5;
     ForestParams params;
     double false_alarm_rate = 0.1; // false alarms per series and day, per check
     Scope scope = Scope::series;

@@ -71,7 +71,8 @@ OnlineVerdict OnlineState::observe(const OnlineInput& in, const OnlineLevels& le
         valid = {false, false, false, false, false, in.gap_valid, false};
     // The series' budget per reading, shared by its statistics (Bonferroni).
     m_q = std::clamp(levels.per_day * m_interval / kDayMs, levels.q_min, levels.q_max);
-    const double need = std::log(static_cast<double>(kOnlineStats) / m_q);
+    const double need =
+        std::log((static_cast<double>(kOnlineStats) + std::max(levels.other_stats, 0)) / m_q);
     const std::array<double, kOnlineStats> floor{
         levels.z_floor,          levels.spike_floor, levels.z_floor,         levels.z_floor,
         levels.volatility_floor, levels.gap_floor,   in.stuck ? 0.0 : kNever};
