@@ -246,6 +246,8 @@ BOOST_AUTO_TEST_CASE(tails_round_trip_and_version_4_reads_without_them) {
         BOOST_TEST(s.tails[static_cast<std::size_t>(ModelStat::forest)].ready());
         BOOST_TEST(s.tails[static_cast<std::size_t>(ModelStat::profile)].ready());
         BOOST_TEST(!s.tails[static_cast<std::size_t>(ModelStat::activity)].ready());
+        BOOST_TEST(s.tails[static_cast<std::size_t>(ModelStat::z)].ready());
+        BOOST_TEST(s.tails[static_cast<std::size_t>(ModelStat::spike)].ready());
     }
     const Model back = decode_model(encode_model(m), "x");
     for (std::size_t i = 0; i < m.series.size(); ++i)

@@ -175,3 +175,33 @@ BOOST_AUTO_TEST_CASE(a_short_training_does_not_make_the_forest_cry_wolf) {
     BOOST_TEST_MESSAGE("forest flags " << forest_flags);
     BOOST_TEST(forest_flags <= 1);
 }
+
+BOOST_AUTO_TEST_CASE(a_model_does_not_mute_the_online_layer) {
+    // The same pump's channel jumps by 20 noise widths in its second half hour: the online
+    // layer's checks flag its onset as they do without a model (a model used to mute them for
+    // the first day of a series and to raise their floors to what training saw).
+    constexpr std::int64_t kSecond = 1000;
+    constexpr std::int64_t trained = 400, n = 3000, jump = 2000;
+    std::vector<double> values;
+    for (std::int64_t k = 0; k < n; ++k)
+        values.push_back(3.0 + 0.1 * gauss(static_cast<std::uint64_t>(k)) +
+                         (k >= jump ? 2.0 : 0.0));
+    History h{"pump", "current", {}, {}};
+    for (std::int64_t k = 0; k < trained; ++k) {
+        h.ts.push_back(kStart + k * kSecond);
+        h.values.push_back(values[static_cast<std::size_t>(k)]);
+    }
+    const Model model = train({h}, TrainOptions{}).model;
+    constexpr std::uint16_t kOnline = kZscore | kSpike | kLevel | kDaily | kVolatility;
+    for (const Model* m : {static_cast<const Model*>(nullptr), &model}) {
+        Detector d({}, m);
+        bool online_onset = false;
+        for (std::int64_t k = 0; k < n; ++k) {
+            const Verdict v = d.score(kStart + k * kSecond, "pump", "current",
+                                      values[static_cast<std::size_t>(k)]);
+            online_onset = online_onset ||
+                           (k >= jump && k < jump + 5 && v.anomaly && (v.reasons & kOnline) != 0);
+        }
+        BOOST_TEST(online_onset, (m == nullptr ? "without" : "with") << " a model");
+    }
+}

@@ -145,13 +145,30 @@ double Detector::online_layer(Series& s, core::Millis ts, core::Millis local, do
     in.stuck = (obs.conditions & kStuck) != 0;
     const record::SensorKind kind = s.state.kind();
     in.binary = kind == record::SensorKind::flame || kind == record::SensorKind::motion;
-    // A model's levels (what training saw z and spike reach) may only make the floors stricter.
+    // A model adds checks of its own, which share the series' budget. Its layers judge the
+    // series' first day meanwhile (the first morning of a fresh online layer is news to it, not
+    // to the model), but no longer than the model saw of it: a model of ten minutes knows no
+    // more of the eleventh than the online layer does. Until the online layer has learnt from as
+    // many readings as training did, a z or spike that training saw often enough is not rare
+    // (its tail from training, as the model's checks): the tail that knows more of the series
+    // decides. The model's uncalibrated levels (a quantile and a margin) used to floor them.
     OnlineLevels levels = m_options.online;
     if (s.model != nullptr) {
-        levels.z_floor = std::max(levels.z_floor, s.levels.z);
-        levels.spike_floor = std::max(levels.spike_floor, s.levels.spike);
-        levels.learn_first_ms = std::max<std::int64_t>(levels.learn_first_ms, 86'400'000);
-        levels.other_stats = static_cast<int>(kModelStats);
+        levels.other_stats = static_cast<int>(kModelChecks);
+        const double q = s.online.q();
+        const double need =
+            q > 0 ? std::log(static_cast<double>(kOnlineStats + kModelChecks) / q) : 0;
+        const auto common = [&](ModelStat m, double stat) {
+            const TailFit& t = s.model->tails[static_cast<std::size_t>(m)];
+            const double cut = need + t.log_extremal_index();
+            return q > 0 && t.ready() && s.online.readings() < s.model->rows &&
+                   !(t.surprise(stat, cut) > cut);
+        };
+        in.z_common = common(ModelStat::z, in.z);
+        in.spike_common = common(ModelStat::spike, in.spike);
+        const std::int64_t seen = s.model->last_ts - s.model->first_ts;
+        levels.learn_first_ms =
+            std::max(levels.learn_first_ms, std::clamp<std::int64_t>(seen, 0, 86'400'000));
     }
     const OnlineVerdict ov = s.online.observe(in, levels, s.event || s.profile_event);
     static constexpr std::array<std::uint16_t, kOnlineStats> kBits{
@@ -196,7 +213,7 @@ Verdict Detector::score(core::Millis ts, std::string_view device, std::string_vi
     }
     // The model's statistics share the series' budget with the online layer's (its q).
     const double q = s.online.q();
-    const double need = q > 0 ? std::log(static_cast<double>(kOnlineStats + kModelStats) / q) : 0;
+    const double need = q > 0 ? std::log(static_cast<double>(kOnlineStats + kModelChecks) / q) : 0;
     const auto tail = [&s](ModelStat m) -> const TailFit& {
         return s.model->tails[static_cast<std::size_t>(m)];
     };

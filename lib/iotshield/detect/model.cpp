@@ -289,6 +289,8 @@ TrainResult train(std::vector<History> histories, const TrainOptions& options) {
         }
 
         const StreamLevels& st = options.stream;
+        sm.tails[static_cast<std::size_t>(ModelStat::z)].fit(p.z);
+        sm.tails[static_cast<std::size_t>(ModelStat::spike)].fit(p.spike);
         sm.levels.z = std::max(st.z, 1.1 * quantile(p.z, 1.0 - q));
         sm.levels.spike = std::max(st.spike, 1.1 * quantile(p.spike, 1.0 - q));
         sm.levels.stuck_min = std::max(st.stuck_min, p.max_run + 1);

@@ -22,10 +22,12 @@ namespace iots::detect {
 
 enum class Scope : std::uint8_t { series = 0, kind = 1 };
 
-// The model's own statistics, each with a tail calibrated on the training data (SeriesModel::tails)
-// that detection goes on learning from the stream.
-enum class ModelStat : std::uint8_t { profile, forest, activity };
-inline constexpr std::size_t kModelStats = 3;
+// The statistics whose tail over the training data a model keeps (SeriesModel::tails): those of
+// its own checks (the first kModelChecks), and the z and spike statistics the online layer also
+// judges (a z that training saw often is not rare, however new to a fresh online layer).
+enum class ModelStat : std::uint8_t { profile, forest, activity, z, spike };
+inline constexpr std::size_t kModelStats = 5;
+inline constexpr std::size_t kModelChecks = 3;
 [[nodiscard]] std::string_view scope_name(Scope s) noexcept;
 
 struct SeriesModel {
@@ -50,8 +52,9 @@ struct SeriesModel {
     // Numeric series only: the k-means ensemble on the recent shape (kmeans.hpp).
     KmeansEnsemble kmeans;
     // Per ModelStat, the tail of the statistic over the training data: the profile's statistic,
-    // the forest's score, the activity count over its hour's level. Not ready (a version 3 or 4
-    // file, under kTailWarm training values, no such layer): that statistic flags at its level.
+    // the forest's score, the activity count over its hour's level, z and spike. Not ready (a
+    // version 3 or 4 file, under kTailWarm training values, no such layer): that check flags at
+    // its level, the online layer's z and spike at their own tails alone.
     std::array<TailFit, kModelStats> tails{};
     Forest forest;
 };

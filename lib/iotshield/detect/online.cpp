@@ -73,9 +73,13 @@ OnlineVerdict OnlineState::observe(const OnlineInput& in, const OnlineLevels& le
     m_q = std::clamp(levels.per_day * m_interval / kDayMs, levels.q_min, levels.q_max);
     const double need =
         std::log((static_cast<double>(kOnlineStats) + std::max(levels.other_stats, 0)) / m_q);
-    const std::array<double, kOnlineStats> floor{
-        levels.z_floor,          levels.spike_floor, levels.z_floor,         levels.z_floor,
-        levels.volatility_floor, levels.gap_floor,   in.stuck ? 0.0 : kNever};
+    const std::array<double, kOnlineStats> floor{in.z_common ? kNever : levels.z_floor,
+                                                 in.spike_common ? kNever : levels.spike_floor,
+                                                 levels.z_floor,
+                                                 levels.z_floor,
+                                                 levels.volatility_floor,
+                                                 levels.gap_floor,
+                                                 in.stuck ? 0.0 : kNever};
 
     OnlineVerdict v;
     double top = 0;

@@ -51,6 +51,10 @@ struct OnlineInput {
     bool gap_valid = false;
     bool stuck = false;  // SeriesState's stuck check holds (the run is long and unlikely)
     bool binary = false; // a 0/1 series (motion, flame): only its gaps are judged here
+    // A model's training saw z (spike) this large often enough: not rare for this series, however
+    // new to the online layer (its tails from training, model.hpp ModelStat::z and ::spike).
+    bool z_common = false;
+    bool spike_common = false;
 };
 
 struct OnlineVerdict {
@@ -77,6 +81,7 @@ public:
 
     [[nodiscard]] double level() const noexcept { return m_level; }
     [[nodiscard]] double q() const noexcept { return m_q; }
+    [[nodiscard]] std::uint64_t readings() const noexcept { return m_n; }
 
 private:
     void learn(const OnlineInput& in, double weight, double dt) noexcept;
