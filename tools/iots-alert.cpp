@@ -39,7 +39,7 @@ int alert_main(iots::cli::Context& ctx) {
     app.add_option("--escalate-after", escalate,
                    "An incident this long rises one level, up to HIGH (10m)");
     app.add_option("--gas-danger", o.tracker.policy.gas_danger_ppm,
-                   "Gas level in ppm that is CRITICAL (1000)");
+                   "Gas level in ppm that is CRITICAL (1500, iots-detect's alarm level)");
     app.add_option("--heat-danger", o.tracker.policy.heat_danger_c,
                    "Temperature in C that is CRITICAL (57)");
     app.add_flag("--replay", replay, "Resolve by record timestamps only, not the wall clock");

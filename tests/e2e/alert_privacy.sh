@@ -10,7 +10,7 @@ export OPENAI_API_KEY="sk-privacy-secret"
 cat > "$WORK/in.ndjson" <<'NDJSON'
 {"ts":"2025-10-25T16:40:00.000Z","device":"esp32-grandma-flat-17","sensor":"temperature","value":21.7,"seq":9001,"location":"kitchen","score":0.1,"anomaly":false,"reasons":[]}
 {"ts":"2025-10-25T16:41:00.000Z","device":"esp32-grandma-flat-17","sensor":"temperature","value":23.9,"seq":9002,"location":"kitchen","score":0.2,"anomaly":false,"reasons":[]}
-{"ts":"2025-10-25T16:45:12.345Z","device":"esp32-grandma-flat-17","sensor":"gas","value":1412.5,"seq":9003,"location":"kitchen","score":0.97,"anomaly":true,"reasons":["threshold:gas"],"owner":"Alice Example"}
+{"ts":"2025-10-25T16:45:12.345Z","device":"esp32-grandma-flat-17","sensor":"gas","value":1612.5,"seq":9003,"location":"kitchen","score":0.97,"anomaly":true,"reasons":["threshold:gas"],"owner":"Alice Example"}
 NDJSON
 
 rm -f "$WORK/port"
@@ -29,7 +29,7 @@ for provider in gemini openai; do
     # The rules alert still goes out on stdout as usual.
     assert_eq "CRITICAL" "$(jq -r .severity "$WORK/$provider.out")" "$provider: rules alert"
     body=$(cat "$WORK/$provider.body")
-    for must in '\"sensor\":\"gas\"' '\"value\":1412.5' '\"normal_low\":0' '\"normal_high\":300' \
+    for must in '\"sensor\":\"gas\"' '\"value\":1612.5' '\"normal_low\":0' '\"normal_high\":300' \
         '\"score\":0.97' '\"room\":\"kitchen\"' '\"severity\":\"CRITICAL\"'; do
         grep -qF -- "$must" <<< "$body" || fail "$provider: body lacks $must"
     done

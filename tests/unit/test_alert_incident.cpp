@@ -205,7 +205,9 @@ BOOST_AUTO_TEST_CASE(severity_table) {
     };
     // Hazards: CRITICAL whatever the score or reasons.
     BOOST_TEST((sev("flame", 1, 0.1, {"stuck"}) == Severity::critical));
-    BOOST_TEST((sev("gas", 1000, 0.1, {"spike"}) == Severity::critical)); // at the danger level
+    BOOST_TEST((sev("gas", 1500, 0.1, {"spike"}) == Severity::critical)); // at the danger level
+    BOOST_TEST(
+        (sev("gas", 1499, 0.1, {"zscore"}) != Severity::critical)); // one level: below it, not
     BOOST_TEST((sev("temperature", 57, 0.1, {"zscore"}) == Severity::critical));
     BOOST_TEST((sev("gas", 999, 0.1, {"threshold:gas"}) == Severity::high));
     BOOST_TEST((sev("temperature", 40, 0.1, {"threshold:ror"}) == Severity::high));

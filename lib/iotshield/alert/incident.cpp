@@ -111,9 +111,13 @@ void IncidentTracker::observe(const record::Reading& r, core::Millis wall_now,
                               std::vector<Event>& out) {
     ++m_counters.readings;
     advance(r.ts, out);
-    if (!r.anomaly.value_or(false))
+    // A danger is an incident's reading even when the detector, with higher levels, did not flag
+    // it.
+    const bool flagged = r.anomaly.value_or(false);
+    if (!flagged && !is_hazard(r, m_options.policy))
         return;
-    ++m_counters.anomalies;
+    if (flagged)
+        ++m_counters.anomalies;
 
     auto it = m_open.find(r.device);
     if (it != m_open.end() && r.ts - it->second.last_ts > m_options.window_ms) {

@@ -63,7 +63,7 @@ namespace {
 bool fault_only(const SensorSnapshot& s) {
     return !s.reasons.empty() &&
            std::all_of(s.reasons.begin(), s.reasons.end(), [](const std::string& c) {
-               return c == "stuck" || c == "spike" || c == "gap" || c == "dropout";
+               return c == "stuck" || c == "spike" || c == "gap";
            });
 }
 
@@ -131,6 +131,37 @@ std::string fault_words(const SensorSnapshot& s) {
     return "it stopped reporting for a while";
 }
 
+// What is unusual about a reading: past its normal range, say so ("higher than usual"); inside
+// it, say what the detector saw instead, since the value itself is not abnormal.
+std::string unusual(const SensorSnapshot& s, std::string_view past_high,
+                    std::string_view past_low) {
+    if (const auto r = normal_range(s.sensor); r) {
+        if (s.value > r->high)
+            return std::string(past_high);
+        if (s.value < r->low)
+            return std::string(past_low);
+    }
+    const auto has = [&](std::string_view c) {
+        return std::find(s.reasons.begin(), s.reasons.end(), c) != s.reasons.end();
+    };
+    std::string_view what = "it is unusual for this room";
+    if (has("threshold:ror"))
+        what = "it is rising fast";
+    else if (has("spike"))
+        what = "it changed suddenly";
+    else if (has("level"))
+        what = "it moved away from its usual level";
+    else if (has("daily") || has("profile") || has("activity"))
+        what = "it is unusual for this time of day";
+    else if (has("volatility"))
+        what = "it is varying more than usual";
+    else if (has("joint"))
+        what = "it does not fit the room's other readings";
+    const auto range = format_range(s.sensor);
+    return range.empty() ? std::string(what)
+                         : fmt::format("inside its normal range ({}), but {}", range, what);
+}
+
 struct Words {
     std::string title;
     std::string lead;
@@ -165,13 +196,18 @@ Words words_for(Pattern p, const Incident& inc, const SensorSnapshot& trig,
                 "windows on your way out, leave the home and call the gas emergency number "
                 "from outside.",
                 "gas leak"};
-    case Pattern::gas:
-        return {fmt::format("Gas level rising {}", w),
-                fmt::format("Gas reads {} {}, higher than normal.",
-                            v(of_kind(inc, SensorKind::gas)), w),
+    case Pattern::gas: {
+        const auto* gas = of_kind(inc, SensorKind::gas);
+        const bool high = gas != nullptr && gas->value > normal_range(gas->sensor)->high;
+        return {high ? fmt::format("Gas level rising {}", w)
+                     : fmt::format("Unusual gas reading {}", w),
+                fmt::format("Gas reads {} {}, {}.", v(gas), w,
+                            gas != nullptr ? unusual(*gas, "higher than normal", "")
+                                           : std::string("higher than normal")),
                 "Check for a gas smell, an unlit burner or a leaking cylinder and air the room. "
                 "If the level keeps rising, leave and call the gas emergency number.",
                 "gas leak"};
+    }
     case Pattern::heat_danger:
         return {fmt::format("Dangerous heat {}", w),
                 fmt::format("Temperature has reached {} {}, the level at which heat detectors "
@@ -180,13 +216,18 @@ Words words_for(Pattern p, const Incident& inc, const SensorSnapshot& trig,
                 "Check the room for fire or an overheating appliance at once. If you see smoke "
                 "or flames, leave and call the fire brigade.",
                 "dangerous heat"};
-    case Pattern::heat:
-        return {fmt::format("Unusually high temperature {}", w),
-                fmt::format("Temperature is {} {}, higher than usual.",
-                            v(of_kind(inc, SensorKind::temperature)), w),
+    case Pattern::heat: {
+        const auto* t = of_kind(inc, SensorKind::temperature);
+        const bool high = t != nullptr && t->value > normal_range(t->sensor)->high;
+        return {high ? fmt::format("Unusually high temperature {}", w)
+                     : fmt::format("Unusual temperature {}", w),
+                fmt::format("Temperature is {} {}, {}.", v(t), w,
+                            t != nullptr ? unusual(*t, "higher than usual", "lower than usual")
+                                         : std::string("higher than usual")),
                 "Check the heating, the thermostat and any appliance left on; close the blinds "
                 "if the sun heats the room. If nothing explains it, look for smoke.",
-                "high temperature"};
+                high ? "high temperature" : "unusual temperature"};
+    }
     case Pattern::cold:
         return {fmt::format("Unusually low temperature {}", w),
                 fmt::format("Temperature is {} {}, lower than usual.",
@@ -194,13 +235,17 @@ Words words_for(Pattern p, const Incident& inc, const SensorSnapshot& trig,
                 "Check the heating and the thermostat, and whether a window or door was left "
                 "open. Protect water pipes from freezing if it keeps falling.",
                 "low temperature"};
-    case Pattern::humid:
-        return {fmt::format("High humidity {}", w),
-                fmt::format("Humidity is {} {}, higher than usual.",
-                            v(of_kind(inc, SensorKind::humidity)), w),
+    case Pattern::humid: {
+        const auto* h = of_kind(inc, SensorKind::humidity);
+        const bool high = h != nullptr && h->value > normal_range(h->sensor)->high;
+        return {high ? fmt::format("High humidity {}", w) : fmt::format("Unusual humidity {}", w),
+                fmt::format("Humidity is {} {}, {}.", v(h), w,
+                            h != nullptr ? unusual(*h, "higher than usual", "lower than usual")
+                                         : std::string("higher than usual")),
                 "Air the room and look for a water leak, a running shower or drying laundry; "
                 "humidity that stays high breeds mould.",
-                "high humidity"};
+                high ? "high humidity" : "unusual humidity"};
+    }
     case Pattern::dry:
         return {fmt::format("Very dry air {}", w),
                 fmt::format("Humidity is {} {}, lower than usual.",

@@ -53,7 +53,7 @@ bool is_sensor_fault(const record::Reading& r) noexcept {
     if (r.reasons.empty())
         return false;
     return std::all_of(r.reasons.begin(), r.reasons.end(), [](const std::string& c) {
-        return c == "stuck" || c == "spike" || c == "gap" || c == "dropout";
+        return c == "stuck" || c == "spike" || c == "gap";
     });
 }
 

@@ -3,6 +3,7 @@
 // Pure functions on plain data: no I/O, no globals.
 #include "iotshield/core/time.hpp"
 #include "iotshield/record/reading.hpp"
+#include "iotshield/record/safety.hpp"
 
 #include <optional>
 #include <string_view>
@@ -15,10 +16,11 @@ enum class Severity { low = 0, medium = 1, high = 2, critical = 3 };
 [[nodiscard]] std::optional<Severity> parse_severity(std::string_view text) noexcept;
 
 struct SeverityPolicy {
-    double gas_danger_ppm = 1000; // MQ-2 smoke/LPG: evacuate-level concentration
-    double heat_danger_c = 57;    // fixed-temperature heat detectors trip at 57 C (135 F)
-    double score_high = 0.9;      // score at or above: HIGH
-    double score_medium = 0.75;   // score at or above: MEDIUM (below: LOW)
+    double gas_danger_ppm =
+        record::kGasDangerPpm; // the detector's alarm levels (record/safety.hpp)
+    double heat_danger_c = record::kHeatDangerC;
+    double score_high = 0.9;                         // score at or above: HIGH
+    double score_medium = 0.75;                      // score at or above: MEDIUM (below: LOW)
     core::Millis escalate_after_ms = 10 * 60 * 1000; // a longer incident rises one level (to HIGH)
 };
 
@@ -26,7 +28,7 @@ struct SeverityPolicy {
 // above the heat-detector level. Always CRITICAL, whatever the score or the other reasons say.
 [[nodiscard]] bool is_hazard(const record::Reading& r, const SeverityPolicy& p) noexcept;
 
-// Only data-quality reasons (stuck, spike, gap, dropout): the sensor, not the home, looks wrong.
+// Only data-quality reasons (stuck, spike, gap): the sensor, not the home, looks wrong.
 [[nodiscard]] bool is_sensor_fault(const record::Reading& r) noexcept;
 
 // Severity of one anomalous reading, from the table.

@@ -1,6 +1,8 @@
 #pragma once
 // Every tunable level of the detector, with its default and where the default comes from.
 // Plain data: the tools fill it from options, the model file carries the per-series parts.
+#include "iotshield/record/safety.hpp"
+
 #include <cstdint>
 
 namespace iots::detect {
@@ -8,15 +10,11 @@ namespace iots::detect {
 // Safety thresholds act on true values and no model may overrule them (DESIGN §6). They flag
 // every reading while the danger lasts.
 struct SafetyLevels {
-    // MQ-2 class sensor, ppm. EN 50194-1 (domestic gas alarms) wants an alarm between 3 % and
-    // 10 % of the lower explosive limit; 1,500 ppm is 7 % of LPG's LEL (2.1 % vol) and 3.4 % of
-    // methane's (4.4 % vol), inside that window for both gases the MQ-2 is sold for.
-    double gas_ppm = 1500.0;
-    // Fixed-temperature heat detector, deg C. UL 521 "ordinary" rating starts at 57 C (135 F),
-    // which is also inside EN 54-5 class A1's static response range (54-65 C). A series whose
-    // trained normal maximum exceeds class A1's maximum application temperature (50 C) gets the
-    // EN 54-5 class that fits its location (see heat_level_for), as an installer would.
-    double heat_c = 57.0;
+    // The shared danger levels (record/safety.hpp). A series whose trained normal maximum exceeds
+    // EN 54-5 class A1's maximum application temperature (50 C) gets the class that fits its
+    // location (see heat_level_for), as an installer would.
+    double gas_ppm = record::kGasDangerPpm;
+    double heat_c = record::kHeatDangerC;
     // Rate-of-rise, deg C per minute. NFPA 72 (17.6.2.3) and UL 521: a rate-of-rise detector
     // operates at about 15 F/min = 8.3 C/min. Measured over ror_window_ms, and only when both of
     // the last two readings show it (a derivative doubles the noise of one reading).

@@ -124,7 +124,7 @@ void SeriesState::observe(core::Millis ts, core::Millis local, double value,
     using record::SensorKind;
     if (m_kind == SensorKind::flame && value >= 0.5)
         out.conditions |= kFlame;
-    else if (m_kind == SensorKind::gas && value > safety.gas_ppm)
+    else if (m_kind == SensorKind::gas && value >= safety.gas_ppm)
         out.conditions |= kGas;
     else if (m_kind == SensorKind::temperature && value >= levels.heat_c)
         out.conditions |= kHeat;

@@ -93,6 +93,25 @@ std::string number_problem(std::string_view key, std::string_view raw) {
     return "not valid JSON";
 }
 
+// simdjson 3.0.1 (Debian 12) misreads a number of more than 19 digits whose integer part is 0
+// (-0.3133333333333333333333 as -4.4e-15; simdjson#2093, fixed in 3.6.3): a long token is read
+// again with std::from_chars, which rounds correctly. Short tokens, nearly all, cost nothing more.
+simdjson::error_code get_double(od::value& v, double& d) {
+    std::string_view token = v.raw_json_token();
+    if (const auto e = v.get_double().get(d); e != simdjson::SUCCESS)
+        return e;
+    while (!token.empty() && (token.back() == ' ' || token.back() == '\t' || token.back() == '\n' ||
+                              token.back() == '\r'))
+        token.remove_suffix(1);
+    if (token.size() > 19) {
+        double exact = 0;
+        const auto [end, ec] = std::from_chars(token.data(), token.data() + token.size(), exact);
+        if (ec == std::errc{} && end == token.data() + token.size())
+            d = exact;
+    }
+    return simdjson::SUCCESS;
+}
+
 // Epoch milliseconds from a JSON number. ts: an integer count of milliseconds. The legacy
 // `timestamp`: seconds (the seed's time.time(), possibly with a fraction) when below 1e11 in
 // magnitude, milliseconds above.
@@ -104,7 +123,7 @@ bool number_to_millis(od::value& v, bool legacy_seconds, core::Millis& out) {
         return true;
     }
     double d = 0;
-    if (v.get_double().get(d) != simdjson::SUCCESS || !std::isfinite(d) || std::fabs(d) > 1e15)
+    if (get_double(v, d) != simdjson::SUCCESS || !std::isfinite(d) || std::fabs(d) > 1e15)
         return false;
     if (legacy_seconds && std::fabs(d) < 1e11) {
         out = std::llround(d * 1000);
@@ -347,7 +366,7 @@ bool Parser::parse(std::string_view line, Reading& out) {
                     return fail(fmt::format("{}: not a finite number", key));
                 return wrong_type("a number");
             }
-            if (v.get_double().get(d) != simdjson::SUCCESS)
+            if (get_double(v, d) != simdjson::SUCCESS)
                 return fail(number_problem(key, v.raw_json_token()));
             return true;
         };
@@ -410,7 +429,7 @@ bool Parser::parse(std::string_view line, Reading& out) {
                 return fail(fmt::format("label: unknown incident kind {}", quote_text(out.label)));
         } else if (id == Key::score) {
             double d = 0;
-            if (type != od::json_type::number || v.get_double().get(d) != simdjson::SUCCESS ||
+            if (type != od::json_type::number || get_double(v, d) != simdjson::SUCCESS ||
                 !(d >= 0 && d <= 1))
                 return fail("score: expected a number from 0 to 1");
             out.score = d;
