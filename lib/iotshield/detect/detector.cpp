@@ -149,23 +149,19 @@ double Detector::online_layer(Series& s, core::Millis ts, core::Millis local, do
     // series' first day meanwhile (the first morning of a fresh online layer is news to it, not
     // to the model), but no longer than the model saw of it: a model of ten minutes knows no
     // more of the eleventh than the online layer does. Until the online layer has learnt from as
-    // many readings as training did, a z or spike that training saw often enough is not rare
-    // (its tail from training, as the model's checks): the tail that knows more of the series
-    // decides. The model's uncalibrated levels (a quantile and a margin) used to floor them.
+    // many readings as training did, the model's knowledge of the series rules what is common:
+    // its z and spike levels floor the online statistics (z's also the level and daily ones, in
+    // spreads as z) and a value that training's tails do not call rare is not. Then the online
+    // layer, which has seen more of the series, judges alone.
     OnlineLevels levels = m_options.online;
     if (s.model != nullptr) {
         levels.other_stats = static_cast<int>(kModelChecks);
-        const double q = s.online.q();
-        const double need =
-            q > 0 ? std::log(static_cast<double>(kOnlineStats + kModelChecks) / q) : 0;
-        const auto common = [&](ModelStat m, double stat) {
-            const TailFit& t = s.model->tails[static_cast<std::size_t>(m)];
-            const double cut = need + t.log_extremal_index();
-            return q > 0 && t.ready() && s.online.readings() < s.model->rows &&
-                   !(t.surprise(stat, cut) > cut);
-        };
-        in.z_common = common(ModelStat::z, in.z);
-        in.spike_common = common(ModelStat::spike, in.spike);
+        if (s.online.readings() < s.model->rows) {
+            levels.z_floor = std::max(levels.z_floor, s.levels.z);
+            levels.spike_floor = std::max(levels.spike_floor, s.levels.spike);
+            in.z_prior = &s.model->tails[static_cast<std::size_t>(ModelStat::z)];
+            in.spike_prior = &s.model->tails[static_cast<std::size_t>(ModelStat::spike)];
+        }
         const std::int64_t seen = s.model->last_ts - s.model->first_ts;
         levels.learn_first_ms =
             std::max(levels.learn_first_ms, std::clamp<std::int64_t>(seen, 0, 86'400'000));
