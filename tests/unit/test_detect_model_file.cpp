@@ -5,7 +5,9 @@
 #include <boost/test/unit_test.hpp>
 
 #include <algorithm>
+#include <bit>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <random>
 #include <string>
@@ -89,7 +91,7 @@ BOOST_AUTO_TEST_CASE(round_trip_keeps_every_field_and_every_score) {
     // Encoding is byte-for-byte stable (no padding, no pointers, explicit little-endian).
     BOOST_TEST(encode_model(back) == bytes);
     BOOST_TEST(bytes.substr(0, 8) == "IOTSMODL");
-    BOOST_TEST(static_cast<unsigned char>(bytes[8]) == 4U); // version 4, little-endian u32
+    BOOST_TEST(static_cast<unsigned char>(bytes[8]) == 5U); // version 5, little-endian u32
     BOOST_TEST(bytes[9] == 0);
 }
 
@@ -165,11 +167,41 @@ void put_u64(std::string& b, std::size_t at, std::uint64_t v) {
 }
 } // namespace
 
+namespace {
+std::string u32_bytes(std::uint32_t v) {
+    std::string b(4, '\0');
+    put_u32(b, 0, v);
+    return b;
+}
+
+// The bytes version 4 wrote for `m`: no tails. Version 5 writes a tail that is not ready as one
+// 0 byte; a series' three of them come just before its forest's trees, depth and features.
+std::string as_version_4(Model m) {
+    for (auto& s : m.series)
+        s.tails = {};
+    std::string b = encode_model(m);
+    std::size_t from = 20;
+    for (const auto& s : m.series) {
+        const std::string at_forest = std::string(kModelStats, '\0') + u32_bytes(s.forest.trees()) +
+                                      u32_bytes(s.forest.depth()) + u32_bytes(s.forest.features());
+        const std::size_t at = b.find(at_forest, from);
+        BOOST_REQUIRE(at != std::string::npos);
+        b.erase(at, kModelStats);
+        from = at;
+    }
+    put_u32(b, 8, 4);
+    put_u64(b, 12, b.size() - 20 - 4);
+    fix_crc(b);
+    return b;
+}
+} // namespace
+
 BOOST_AUTO_TEST_CASE(zone_round_trips_and_version_3_reads_as_utc) {
     Model m = small_model();
     BOOST_TEST(m.zone == "UTC");
     m.zone = "Europe/Berlin";
-    const std::string v4 = encode_model(m);
+    BOOST_TEST(decode_model(encode_model(m), "x").zone == "Europe/Berlin");
+    const std::string v4 = as_version_4(m);
     BOOST_TEST(decode_model(v4, "x").zone == "Europe/Berlin");
     const std::size_t at = zone_offset();
     BOOST_REQUIRE(v4.substr(at, 4 + 13) == std::string("\x0d\0\0\0Europe/Berlin", 4 + 13));
@@ -183,6 +215,81 @@ BOOST_AUTO_TEST_CASE(zone_round_trips_and_version_3_reads_as_utc) {
     BOOST_TEST(back.zone == "UTC");
     BOOST_TEST(back.series.size() == m.series.size());
     BOOST_TEST(back.series[0].forest.values() == m.series[0].forest.values());
+}
+
+// Version 5 carries the tails of the model's statistics (model.hpp ModelStat), fitted on the
+// training data; a version 4 file has none and reads with them not ready (each statistic flags at
+// its level, as version 4 did).
+namespace {
+std::string f64_bytes(double v) {
+    std::uint64_t u = 0;
+    std::memcpy(&u, &v, sizeof u);
+    std::string b(8, '\0');
+    put_u64(b, 0, u);
+    return b;
+}
+// A ready tail as version 5 writes it: 1, the histogram (f32 each), the counts (f64 each).
+std::string tail_bytes(const TailFit& t) {
+    const TailFit::Fields f = t.fields();
+    std::string b(1, '\1');
+    for (float c : f.hist)
+        b += u32_bytes(std::bit_cast<std::uint32_t>(c));
+    for (double v : {f.all, f.t, f.n, f.peaks, f.excess, f.clusters})
+        b += f64_bytes(v);
+    return b;
+}
+} // namespace
+
+BOOST_AUTO_TEST_CASE(tails_round_trip_and_version_4_reads_without_them) {
+    const Model m = small_model();
+    for (const auto& s : m.series) {
+        BOOST_TEST(s.tails[static_cast<std::size_t>(ModelStat::forest)].ready());
+        BOOST_TEST(s.tails[static_cast<std::size_t>(ModelStat::profile)].ready());
+        BOOST_TEST(!s.tails[static_cast<std::size_t>(ModelStat::activity)].ready());
+        BOOST_TEST(s.tails[static_cast<std::size_t>(ModelStat::z)].ready());
+        BOOST_TEST(s.tails[static_cast<std::size_t>(ModelStat::spike)].ready());
+    }
+    const Model back = decode_model(encode_model(m), "x");
+    for (std::size_t i = 0; i < m.series.size(); ++i)
+        for (std::size_t k = 0; k < kModelStats; ++k) {
+            const TailFit& a = m.series[i].tails[k];
+            const TailFit& b = back.series[i].tails[k];
+            BOOST_TEST(a.ready() == b.ready());
+            BOOST_TEST(a.threshold() == b.threshold());
+            BOOST_TEST(a.log_extremal_index() == b.log_extremal_index());
+            for (const double x : {0.3, 0.6, 0.9, 2.0, 8.0})
+                BOOST_TEST(a.surprise(x, 5.0) == b.surprise(x, 5.0));
+        }
+
+    const Model old = decode_model(as_version_4(m), "old.iotsmodel");
+    BOOST_REQUIRE(old.series.size() == m.series.size());
+    for (std::size_t i = 0; i < m.series.size(); ++i) {
+        for (const TailFit& t : old.series[i].tails)
+            BOOST_TEST(!t.ready());
+        BOOST_TEST(old.series[i].threshold == m.series[i].threshold);
+        BOOST_TEST(old.series[i].profile.limit == m.series[i].profile.limit);
+        BOOST_TEST(old.series[i].forest.values() == m.series[i].forest.values());
+    }
+}
+
+BOOST_AUTO_TEST_CASE(damaged_tails_are_named) {
+    Model m = small_model();
+    const TailFit& forest = m.series[0].tails[static_cast<std::size_t>(ModelStat::forest)];
+    const std::string good = encode_model(m);
+    const std::string tail = tail_bytes(forest);
+    const std::size_t at = good.find(tail);
+    BOOST_REQUIRE(at != std::string::npos);
+
+    std::string b = good;
+    b[at] = '\2';
+    fix_crc(b);
+    BOOST_TEST(contains(load_error(b), "(dev-1/humidity): tail flag 2 is neither 0 nor 1"));
+
+    b = good; // n, the count of values the tail learnt, 0 with a histogram and peaks
+    const std::string zero = f64_bytes(0.0);
+    b.replace(at + 1 + 4 * kTailBins + 2 * 8, 8, zero);
+    fix_crc(b);
+    BOOST_TEST(contains(load_error(b), "(dev-1/humidity): a tail holds impossible counts"));
 }
 
 BOOST_AUTO_TEST_CASE(a_zone_that_is_no_name_is_corrupt) {
@@ -207,7 +314,7 @@ BOOST_AUTO_TEST_CASE(wrong_version) {
     put_u32(b, 8, 1);
     fix_crc(b);
     BOOST_TEST(contains(load_error(b),
-                        "format version 1 is not supported (this build reads versions 3 to 4)"));
+                        "format version 1 is not supported (this build reads versions 3 to 5)"));
 }
 
 BOOST_AUTO_TEST_CASE(truncated_anywhere) {

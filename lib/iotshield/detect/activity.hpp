@@ -46,6 +46,12 @@ private:
     bool m_started = false;
 };
 
+// The decayed count over the level of the bucket of local wall time `local`: 1 at the level.
+[[nodiscard]] inline double activity_ratio(const ActivityProfile& p, double count,
+                                           core::Millis local) noexcept {
+    return count / static_cast<double>(p.limit[profile_bucket(local)]);
+}
+
 // From sorted, in-order training readings of one event series (members of a group one after
 // another; `member_end` ends each), bucketed in `zone`. Buckets with no readings take the largest
 // level of the others.

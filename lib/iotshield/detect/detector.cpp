@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cmath>
 #include <cstring>
 
 namespace iots::detect {
@@ -20,6 +21,19 @@ double forest_score(double s, double threshold) noexcept {
     if (s <= threshold)
         return 0.5 * s / threshold;
     return std::min(1.0, 0.5 + 0.5 * (s - threshold) / (1.0 - threshold));
+}
+
+// Whether a model statistic holds: above the model's level and, where its tail from training is
+// ready, rarer on the training data than the budget `need` (ln 1/q per statistic) allows. The
+// tail does not learn from the stream: the model's layers are fixed at training, and a tail that
+// learnt would learn a slow failure (a heating that fails over hours) as it ramps up.
+bool calibrated(const TailFit& tail, double stat, double level, double need) noexcept {
+    if (!(stat > level))
+        return false;
+    if (!tail.ready())
+        return true;
+    const double cut = need + tail.log_extremal_index();
+    return tail.surprise(stat, cut) > cut;
 }
 } // namespace
 
@@ -131,12 +145,26 @@ double Detector::online_layer(Series& s, core::Millis ts, core::Millis local, do
     in.stuck = (obs.conditions & kStuck) != 0;
     const record::SensorKind kind = s.state.kind();
     in.binary = kind == record::SensorKind::flame || kind == record::SensorKind::motion;
-    // A model's levels (what training saw z and spike reach) may only make the floors stricter.
+    // A model adds checks of its own, which share the series' budget. Its layers judge the
+    // series' first day meanwhile (the first morning of a fresh online layer is news to it, not
+    // to the model), but no longer than the model saw of it: a model of ten minutes knows no
+    // more of the eleventh than the online layer does. Until the online layer has learnt from as
+    // many readings as training did, the model's knowledge of the series rules what is common:
+    // its z and spike levels floor the online statistics (z's also the level and daily ones, in
+    // spreads as z) and a value that training's tails do not call rare is not. Then the online
+    // layer, which has seen more of the series, judges alone.
     OnlineLevels levels = m_options.online;
     if (s.model != nullptr) {
-        levels.z_floor = std::max(levels.z_floor, s.levels.z);
-        levels.spike_floor = std::max(levels.spike_floor, s.levels.spike);
-        levels.learn_first_ms = std::max<std::int64_t>(levels.learn_first_ms, 86'400'000);
+        levels.other_stats = static_cast<int>(kModelChecks);
+        if (s.online.readings() < s.model->rows) {
+            levels.z_floor = std::max(levels.z_floor, s.levels.z);
+            levels.spike_floor = std::max(levels.spike_floor, s.levels.spike);
+            in.z_prior = &s.model->tails[static_cast<std::size_t>(ModelStat::z)];
+            in.spike_prior = &s.model->tails[static_cast<std::size_t>(ModelStat::spike)];
+        }
+        const std::int64_t seen = s.model->last_ts - s.model->first_ts;
+        levels.learn_first_ms =
+            std::max(levels.learn_first_ms, std::clamp<std::int64_t>(seen, 0, 86'400'000));
     }
     const OnlineVerdict ov = s.online.observe(in, levels, s.event || s.profile_event);
     static constexpr std::array<std::uint16_t, kOnlineStats> kBits{
@@ -179,21 +207,28 @@ Verdict Detector::score(core::Millis ts, std::string_view device, std::string_vi
     } else {
         score = ratio_score(obs.z, s.levels.z);
     }
+    // The model's statistics share the series' budget with the online layer's (its q).
+    const double q = s.online.q();
+    const double need = q > 0 ? std::log(static_cast<double>(kOnlineStats + kModelChecks) / q) : 0;
+    const auto tail = [&s](ModelStat m) -> const TailFit& {
+        return s.model->tails[static_cast<std::size_t>(m)];
+    };
     if (s.model != nullptr && obs.in_order && !s.model->profile.empty()) {
         const double ps = s.profile.observe(s.model->profile, ts, local, value);
         // Hysteresis: an event of this slow statistic lasts until it is back under half its
         // level, so one long deviation is one onset however it hovers around the level.
-        if (ps > s.model->profile.limit * (s.profile_event ? 0.5 : 1.0))
+        const bool onset = calibrated(tail(ModelStat::profile), ps, s.model->profile.limit, need);
+        if (onset || (s.profile_event && ps > 0.5 * s.model->profile.limit))
             cond |= kProfile;
         score = std::max(score, ratio_score(ps, s.model->profile.limit));
     }
     if (s.model != nullptr && obs.in_order && !s.model->activity.empty()) {
-        const double c = s.activity.observe(ts, value);
-        const auto level = static_cast<double>(s.model->activity.limit[profile_bucket(local)]);
+        const double r = activity_ratio(s.model->activity, s.activity.observe(ts, value), local);
         // Hysteresis as for the profile: back under two thirds of the level ends the event.
-        if (c > level * (s.activity_event ? 2.0 / 3.0 : 1.0))
+        const bool onset = calibrated(tail(ModelStat::activity), r, 1.0, need);
+        if (onset || (s.activity_event && r > 2.0 / 3.0))
             cond |= kActivity;
-        score = std::max(score, ratio_score(c, level));
+        score = std::max(score, ratio_score(r, 1.0));
     }
     if (s.model != nullptr && obs.in_order && !s.model->kmeans.empty()) {
         KmeansPoint x;
@@ -206,7 +241,7 @@ Verdict Detector::score(core::Millis ts, std::string_view device, std::string_vi
     }
     if (s.model != nullptr && obs.features_valid) {
         const double fs = s.model->forest.score(obs.features.data());
-        if (fs > s.model->threshold)
+        if (calibrated(tail(ModelStat::forest), fs, s.model->threshold, need))
             cond |= kIforest;
         score = std::max(score, forest_score(fs, s.model->threshold));
     }

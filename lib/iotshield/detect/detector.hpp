@@ -7,7 +7,10 @@
 // `clear_after` readings where none held (scored like the Numenta Anomaly Benchmark: a window
 // counts once, early is better, every flag outside a window costs).
 // The z-score and spike checks, and the online layer's level, daily and volatility statistics,
-// hold when their calibrated tail probability is below the series' target (online.hpp).
+// hold when their calibrated tail probability is below the series' target (online.hpp); so do
+// the model's profile, forest and activity statistics, above the model's levels, against their
+// tails on the training data (SeriesModel::tails).
+// The series' budget is shared by all of its statistics: 7 online, 3 more with a model.
 // Score: 1 for a safety threshold; else the largest of the checks' scores, each mapped so that
 // its own level is 0.5 (r / (1 + r) for a ratio r of statistic to level; the online layer's
 // surprise ln(1/p) against ln(1/q); the forest's score piecewise linearly with its threshold at

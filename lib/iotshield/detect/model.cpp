@@ -132,6 +132,35 @@ double profile_max(const Profile& profile, const Pass& p, const core::Zone& zone
     return mx;
 }
 
+// The profile's statistic at every reading, members one after another, in time order.
+std::vector<double> profile_values(const Profile& profile, const Pass& p, const core::Zone& zone) {
+    std::vector<double> out;
+    out.reserve(p.ts.size());
+    std::size_t from = 0;
+    for (std::size_t end : p.member_end) {
+        ProfileState st;
+        for (std::size_t i = from; i < end; ++i)
+            out.push_back(st.observe(profile, p.ts[i], zone.local(p.ts[i]), p.values[i]));
+        from = end;
+    }
+    return out;
+}
+
+// The activity count over its hour's level at every reading (activity_ratio).
+std::vector<double> activity_values(const ActivityProfile& a, const Pass& p,
+                                    const core::Zone& zone) {
+    std::vector<double> out;
+    out.reserve(p.ts.size());
+    std::size_t from = 0;
+    for (std::size_t end : p.member_end) {
+        ActivityState st;
+        for (std::size_t i = from; i < end; ++i)
+            out.push_back(activity_ratio(a, st.observe(p.ts[i], p.values[i]), zone.local(p.ts[i])));
+        from = end;
+    }
+    return out;
+}
+
 // The statistic's maximum on days the profile has not seen: the profile is fitted on the first
 // part of the history and run over the rest. An in-sample maximum fits the days it was learnt
 // from, includes the first day while the slow level settles, and needed a wide, arbitrary margin.
@@ -232,6 +261,7 @@ TrainResult train(std::vector<History> histories, const TrainOptions& options) {
         fp.seed = options.forest.seed ^ fnv1a(sm.device, sm.sensor);
         sm.forest = Forest::train(X, fp);
         std::vector<double> s = sm.forest.score_batch(X);
+        sm.tails[static_cast<std::size_t>(ModelStat::forest)].fit(s); // in time order
         const double median = quantile(s, 0.5);
         const double at_rate = quantile(s, 1.0 - q);
         sm.score_quantiles = {median, quantile(s, 0.9), quantile(s, 0.99), quantile(s, 0.999),
@@ -252,12 +282,19 @@ TrainResult train(std::vector<History> histories, const TrainOptions& options) {
             std::max(held >= 0 ? kHeldOutMargin * held : kProfileMargin * sm.profile_train_max,
                      binary ? kProfileFloorBinary : kProfileFloor);
 
-        if (binary)
+        sm.tails[static_cast<std::size_t>(ModelStat::profile)].fit(
+            profile_values(sm.profile, p, zone));
+        if (binary) {
             sm.activity = build_activity(p.ts, p.values, p.member_end, zone);
-        else if (options.kmeans)
+            sm.tails[static_cast<std::size_t>(ModelStat::activity)].fit(
+                activity_values(sm.activity, p, zone));
+        } else if (options.kmeans) {
             sm.kmeans = train_kmeans(p.values, p.member_end, q);
+        }
 
         const StreamLevels& st = options.stream;
+        sm.tails[static_cast<std::size_t>(ModelStat::z)].fit(p.z);
+        sm.tails[static_cast<std::size_t>(ModelStat::spike)].fit(p.spike);
         sm.levels.z = std::max(st.z, 1.1 * quantile(p.z, 1.0 - q));
         sm.levels.spike = std::max(st.spike, 1.1 * quantile(p.spike, 1.0 - q));
         sm.levels.stuck_min = std::max(st.stuck_min, p.max_run + 1);

@@ -10,6 +10,7 @@
 #include "iotshield/detect/params.hpp"
 #include "iotshield/detect/profile.hpp"
 #include "iotshield/detect/series.hpp"
+#include "iotshield/detect/tail.hpp"
 
 #include <array>
 #include <cstddef>
@@ -21,6 +22,13 @@
 namespace iots::detect {
 
 enum class Scope : std::uint8_t { series = 0, kind = 1 };
+
+// The statistics whose tail over the training data a model keeps (SeriesModel::tails): those of
+// its own checks (the first kModelChecks), and the z and spike statistics the online layer also
+// judges (a z that training saw often is not rare, however new to a fresh online layer).
+enum class ModelStat : std::uint8_t { profile, forest, activity, z, spike };
+inline constexpr std::size_t kModelStats = 5;
+inline constexpr std::size_t kModelChecks = 3;
 [[nodiscard]] std::string_view scope_name(Scope s) noexcept;
 
 struct SeriesModel {
@@ -44,13 +52,19 @@ struct SeriesModel {
     ActivityProfile activity;
     // Numeric series only: the k-means ensemble on the recent shape (kmeans.hpp).
     KmeansEnsemble kmeans;
+    // Per ModelStat, the tail of the statistic over the training data: the profile's statistic,
+    // the forest's score, the activity count over its hour's level, z and spike. Not ready (a
+    // version 3 or 4 file, under kTailWarm training values, no such layer): that check flags at
+    // its level, the online layer's z and spike at their own tails alone.
+    std::array<TailFit, kModelStats> tails{};
     Forest forest;
 };
 
 struct Model {
     // 2: time-of-day profile per series; 3: activity levels of event series, k-means ensemble;
-    // 4: the time zone of the profiles (version 3 files read as UTC)
-    static constexpr std::uint32_t kFormatVersion = 4;
+    // 4: the time zone of the profiles (version 3 files read as UTC); 5: the tails of the
+    // model's statistics (older files: not ready)
+    static constexpr std::uint32_t kFormatVersion = 5;
     ForestParams params;
     double false_alarm_rate = 0.1; // false alarms per series and day, per check
     Scope scope = Scope::series;

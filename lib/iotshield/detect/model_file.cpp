@@ -24,7 +24,7 @@ namespace {
 constexpr std::string_view kMagic = "IOTSMODL";
 constexpr std::uint32_t kMaxSeries = 1U << 20;
 constexpr std::string_view kNameRule = "1-64 characters of A-Z a-z 0-9 _ . -";
-// Version 3 has no zone: its profiles were learnt in UTC.
+// Version 3 has no zone: its profiles were learnt in UTC. Versions 3 and 4 have no tails.
 constexpr std::uint32_t kFirstVersionRead = 3;
 
 // The characters of tz database names ("America/Argentina/Buenos_Aires", "Etc/GMT+5").
@@ -57,6 +57,34 @@ struct Mapping {
     Mapping& operator=(const Mapping&) = delete;
     ~Mapping() { ::munmap(addr, length); }
 };
+
+// A fitted tail: u8 ready (0 or 1); if 1, the half-octave histogram (f32 each) and the counts.
+void write_tail(Writer& p, const TailFit& t) {
+    const TailFit::Fields f = t.fields();
+    p.u8(f.ready ? 1 : 0);
+    if (!f.ready)
+        return;
+    for (float c : f.hist)
+        p.f32(c);
+    for (double v : {f.all, f.t, f.n, f.peaks, f.excess, f.clusters})
+        p.f64(v);
+}
+
+void read_tail(ByteReader& r, TailFit& t, const std::string& what) {
+    TailFit::Fields f;
+    const std::uint8_t ready = r.u8("tail flag");
+    if (ready > 1)
+        r.fail(fmt::format("corrupt: {}: tail flag {} is neither 0 nor 1", what, ready));
+    f.ready = ready == 1;
+    if (f.ready) {
+        for (float& c : f.hist)
+            c = r.f32("tail histogram");
+        for (double* v : {&f.all, &f.t, &f.n, &f.peaks, &f.excess, &f.clusters})
+            *v = r.f64("tail count");
+    }
+    if (!t.set_fields(f))
+        r.fail(fmt::format("corrupt: {}: a tail holds impossible counts", what));
+}
 
 } // namespace
 
@@ -111,6 +139,8 @@ std::string encode_model(const Model& model) {
                     p.f32(v);
             p.f64(s.kmeans.level[m]);
         }
+        for (const TailFit& t : s.tails)
+            write_tail(p, t);
         const Forest& f = s.forest;
         p.u32(f.trees());
         p.u32(f.depth());
@@ -235,6 +265,9 @@ Model decode_model(std::string_view bytes, std::string_view name) {
                 r.fail(fmt::format("corrupt: {}: k-means level {} is not positive", what,
                                    s.kmeans.level[k]));
         }
+        if (version >= 5)
+            for (TailFit& t : s.tails)
+                read_tail(r, t, what);
         const std::uint32_t trees = r.u32("forest trees");
         const std::uint32_t depth = r.u32("forest depth");
         const std::uint32_t nfeat = r.u32("forest features");

@@ -2,7 +2,8 @@
 // The model file: a thin byte-level layer, explicit little-endian so a model moves between
 // machines of either byte order. The frame of file_format.hpp with magic "IOTSMODL" and version
 // Model::kFormatVersion around a payload of the feature list, parameters, training range,
-// per-series levels, thresholds, score distribution and forests.
+// per-series levels, thresholds, score distribution, the tails of the model's statistics (from
+// version 5) and forests.
 //
 // Every failure to load is iots::Error(Exit::no_input) whose message names the file and what is
 // wrong ("truncated: 100 of 2321 bytes", "checksum mismatch ...", "format version 9 is not

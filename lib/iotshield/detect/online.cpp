@@ -71,10 +71,17 @@ OnlineVerdict OnlineState::observe(const OnlineInput& in, const OnlineLevels& le
         valid = {false, false, false, false, false, in.gap_valid, false};
     // The series' budget per reading, shared by its statistics (Bonferroni).
     m_q = std::clamp(levels.per_day * m_interval / kDayMs, levels.q_min, levels.q_max);
-    const double need = std::log(static_cast<double>(kOnlineStats) / m_q);
+    const double need =
+        std::log((static_cast<double>(kOnlineStats) + std::max(levels.other_stats, 0)) / m_q);
     const std::array<double, kOnlineStats> floor{
         levels.z_floor,          levels.spike_floor, levels.z_floor,         levels.z_floor,
         levels.volatility_floor, levels.gap_floor,   in.stuck ? 0.0 : kNever};
+    const std::array<const TailFit*, kOnlineStats> prior{
+        in.z_prior, in.spike_prior, in.z_prior, in.z_prior, nullptr, nullptr, nullptr};
+    const auto common = [&need](const TailFit* t, double at) {
+        const double cut = need + t->log_extremal_index();
+        return t->ready() && !(t->surprise(at, cut) > cut);
+    };
 
     OnlineVerdict v;
     double top = 0;
@@ -82,7 +89,7 @@ OnlineVerdict OnlineState::observe(const OnlineInput& in, const OnlineLevels& le
         if (!valid[i])
             continue;
         const double s = m_tails[i].surprise(stat[i], need + m_tails[i].log_extremal_index());
-        if (stat[i] > floor[i]) {
+        if (stat[i] > floor[i] && (prior[i] == nullptr || !common(prior[i], stat[i]))) {
             top = std::max(top, s);
             if (s > need + m_tails[i].log_extremal_index())
                 v.holds = static_cast<std::uint8_t>(v.holds | (1U << i));

@@ -51,6 +51,11 @@ struct OnlineInput {
     bool gap_valid = false;
     bool stuck = false;  // SeriesState's stuck check holds (the run is long and unlikely)
     bool binary = false; // a 0/1 series (motion, flame): only its gaps are judged here
+    // A model's tails of z and spike over its training data (model.hpp ModelStat::z, ::spike), or
+    // null: a z, level or daily deviation (in spreads, as z) or a spike that training saw often
+    // enough is not rare for this series, however new to the online layer.
+    const TailFit* z_prior = nullptr;
+    const TailFit* spike_prior = nullptr;
 };
 
 struct OnlineVerdict {
@@ -77,6 +82,7 @@ public:
 
     [[nodiscard]] double level() const noexcept { return m_level; }
     [[nodiscard]] double q() const noexcept { return m_q; }
+    [[nodiscard]] std::uint64_t readings() const noexcept { return m_n; }
 
 private:
     void learn(const OnlineInput& in, double weight, double dt) noexcept;

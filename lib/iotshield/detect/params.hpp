@@ -70,9 +70,12 @@ struct OnlineLevels {
     double volatility_floor = 3.0;
     double spike_floor = 6.0;
     double gap_floor = StreamLevels{}.gap;
+    // Statistics of other layers of the series (a model's) that share its budget per reading
+    // with the online layer's own (Bonferroni).
+    int other_stats = 0;
     // The layer only learns for this long after a series' first reading. 0 without a model (it
-    // speaks once its tails have 96 readings); a day with one, whose layers know the series
-    // meanwhile (the first morning of a fresh online layer is news to it, not to the model).
+    // speaks once its tails have 96 readings); with one, as long as the model's training covered,
+    // at most a day (detector.cpp).
     std::int64_t learn_first_ms = 0;
 };
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <vector>
 
 namespace iots::detect {
 
@@ -21,7 +22,7 @@ std::size_t bin_of(double s) noexcept {
 }
 } // namespace
 
-void TailCalibrator::refresh() noexcept {
+void TailFit::refresh() noexcept {
     // A tail with no peak yet is as thin as one peak at the threshold's own scale: the first
     // value beyond everything seen is then surprising but not infinitely so.
     const double peaks = std::max(m_peaks, 1.0);
@@ -31,33 +32,65 @@ void TailCalibrator::refresh() noexcept {
     m_log_theta = std::log(std::clamp(std::max(m_clusters, 1.0) / peaks, kMinTheta, 1.0));
 }
 
-void TailCalibrator::learn(double s, double weight) noexcept {
-    if (!(s >= 0))
+// The kTailQuantile quantile of values (reordered).
+template <typename It> double threshold_of(It begin, It end) noexcept {
+    const auto n = static_cast<double>(end - begin);
+    const auto k = static_cast<std::ptrdiff_t>(kTailQuantile * n);
+    std::nth_element(begin, begin + k, end);
+    return static_cast<double>(begin[k]);
+}
+
+void TailFit::start(const float* first, std::size_t n, double t) noexcept {
+    m_t = t;
+    for (std::size_t i = 0; i < n; ++i) {
+        const auto v = static_cast<double>(first[i]);
+        m_n += 1;
+        if (v > m_t) {
+            m_peaks += 1;
+            m_excess += v - m_t;
+            m_clusters += m_in_peak ? 0.0 : 1.0;
+        }
+        m_in_peak = v > m_t;
+    }
+    m_warm = kTailWarm;
+    refresh();
+}
+
+void TailFit::fit(const std::vector<double>& values) {
+    *this = TailFit{};
+    std::vector<float> v;
+    v.reserve(values.size());
+    for (const double s : values)
+        if (s >= 0)
+            v.push_back(static_cast<float>(s));
+    if (v.size() < kTailWarm)
+        return;
+    for (const float f : v) {
+        m_hist[bin_of(static_cast<double>(f))] += 1.0F;
+        m_all += 1;
+    }
+    std::vector<float> sorted = v;
+    start(v.data(), v.size(), threshold_of(sorted.begin(), sorted.end()));
+    while (m_n >= kTailHalve)
+        halve();
+}
+
+void TailFit::halve() noexcept {
+    m_n *= 0.5;
+    m_peaks *= 0.5;
+    m_excess *= 0.5;
+    m_clusters *= 0.5;
+    m_all *= 0.5;
+    for (float& c : m_hist)
+        c *= 0.5F;
+    refresh();
+}
+
+void TailFit::learn(double s, double weight) noexcept {
+    if (!(s >= 0) || !ready())
         return;
     m_hist[bin_of(s)] += static_cast<float>(weight);
     m_all += weight;
-    if (m_warm < kTailWarm) {
-        m_first[m_warm++] = static_cast<float>(s);
-        if (m_warm == kTailWarm) {
-            std::array<float, kTailWarm> sorted = m_first;
-            const auto k = static_cast<std::size_t>(kTailQuantile * kTailWarm);
-            std::nth_element(sorted.begin(), sorted.begin() + static_cast<std::ptrdiff_t>(k),
-                             sorted.end());
-            m_t = static_cast<double>(sorted[k]);
-            for (const float f : m_first) {
-                const auto v = static_cast<double>(f);
-                m_n += 1;
-                if (v > m_t) {
-                    m_peaks += 1;
-                    m_excess += v - m_t;
-                    m_clusters += m_in_peak ? 0.0 : 1.0;
-                }
-                m_in_peak = v > m_t;
-            }
-            refresh();
-        }
-        return;
-    }
     m_n += weight;
     if (s > m_t) {
         m_peaks += weight;
@@ -66,19 +99,11 @@ void TailCalibrator::learn(double s, double weight) noexcept {
         refresh();
     }
     m_in_peak = s > m_t;
-    if (m_n >= kTailHalve) {
-        m_n *= 0.5;
-        m_peaks *= 0.5;
-        m_excess *= 0.5;
-        m_clusters *= 0.5;
-        m_all *= 0.5;
-        for (float& c : m_hist)
-            c *= 0.5F;
-        refresh();
-    }
+    if (m_n >= kTailHalve)
+        halve();
 }
 
-double TailCalibrator::surprise(double s, double cut) const noexcept {
+double TailFit::surprise(double s, double cut) const noexcept {
     if (!ready() || !(s > m_t))
         return 0;
     const double fit = m_log_frac + (s - m_t) * m_inv_mean;
@@ -90,6 +115,56 @@ double TailCalibrator::surprise(double s, double cut) const noexcept {
     // A lower confidence bound on the count (k - sqrt k): one earlier value proves nothing.
     const double k = seen - std::sqrt(seen);
     return k > 0 ? std::min(fit, std::log(m_all / k)) : fit;
+}
+
+TailFit::Fields TailFit::fields() const noexcept {
+    return {m_hist, m_all, m_t, m_n, m_peaks, m_excess, m_clusters, ready()};
+}
+
+bool TailFit::set_fields(const Fields& f) noexcept {
+    if (!f.ready) {
+        *this = TailFit{};
+        return true;
+    }
+    double sum = 0;
+    for (const float c : f.hist) {
+        if (!(c >= 0))
+            return false;
+        sum += static_cast<double>(c);
+    }
+    const bool finite = std::isfinite(sum) && std::isfinite(f.all) && std::isfinite(f.t) &&
+                        std::isfinite(f.n) && std::isfinite(f.excess);
+    const bool ok = finite && f.all >= 0 && f.t >= 0 && f.n > 0 && f.peaks >= 0 && f.peaks <= f.n &&
+                    f.excess >= 0 && f.clusters >= 0 && f.clusters <= f.peaks + 1;
+    if (!ok)
+        return false;
+    *this = TailFit{};
+    m_hist = f.hist;
+    m_all = f.all;
+    m_t = f.t;
+    m_n = f.n;
+    m_peaks = f.peaks;
+    m_excess = f.excess;
+    m_clusters = f.clusters;
+    m_warm = kTailWarm;
+    refresh();
+    return true;
+}
+
+void TailCalibrator::learn(double s, double weight) noexcept {
+    if (!(s >= 0))
+        return;
+    if (m_fit.ready()) {
+        m_fit.learn(s, weight);
+        return;
+    }
+    m_fit.m_hist[bin_of(s)] += static_cast<float>(weight);
+    m_fit.m_all += weight;
+    m_first[m_fit.m_warm++] = static_cast<float>(s);
+    if (m_fit.m_warm == kTailWarm) {
+        std::array<float, kTailWarm> sorted = m_first;
+        m_fit.start(m_first.data(), kTailWarm, threshold_of(sorted.begin(), sorted.end()));
+    }
 }
 
 } // namespace iots::detect
