@@ -194,7 +194,8 @@ Model decode_model(std::string_view bytes, std::string_view name) {
     const std::uint32_t count = r.u32("series count");
     if (count > kMaxSeries)
         r.fail(fmt::format("corrupt: series count {} (at most {})", count, kMaxSeries));
-    m.series.reserve(count);
+    // No reserve(count): the count is the file's word, and a SeriesModel is kilobytes (its tails),
+    // so a damaged count would allocate gigabytes before the reader finds the file too short.
     for (std::uint32_t i = 0; i < count; ++i) {
         SeriesModel s;
         s.device = r.str("device");
