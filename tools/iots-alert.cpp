@@ -79,8 +79,6 @@ int alert_main(iots::cli::Context& ctx) {
     o.tracker.wall_clock = !replay;
     o.llm.timeout_ms = cli::duration_ms("--llm-timeout", llm_timeout);
     o.exec.timeout_ms = cli::duration_ms("--exec-timeout", exec_timeout);
-    if (o.tracker.window_ms <= 0 || o.tracker.quiet_ms <= 0 || o.llm.timeout_ms <= 0)
-        throw Error(Exit::usage, "--window, --quiet-period and --llm-timeout must be positive");
     if (narrator == "gemini") {
         o.narrator = alert::NarratorKind::gemini;
         o.llm.provider = alert::Provider::gemini;
