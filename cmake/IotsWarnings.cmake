@@ -12,3 +12,9 @@ endif()
 if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU" AND CMAKE_CXX_COMPILER_VERSION VERSION_LESS 13)
   target_compile_options(iots_warnings INTERFACE -Wno-error=restrict)
 endif()
+
+# A unity build (scripts/demo.sh's) compiles the .cpp files of a library as #includes of one file:
+# GCC then takes a class of a .cpp with a member of its anonymous namespace for a header's.
+if(CMAKE_UNITY_BUILD AND CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
+  target_compile_options(iots_warnings INTERFACE -Wno-subobject-linkage)
+endif()

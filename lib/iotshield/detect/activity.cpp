@@ -6,7 +6,7 @@
 namespace iots::detect {
 
 namespace {
-constexpr double kMargin = 1.2;
+constexpr double kLimitMargin = 1.2;
 constexpr double kFloor = 2.0;
 } // namespace
 
@@ -63,7 +63,7 @@ ActivityProfile build_activity(const std::vector<core::Millis>& ts,
         }
         if (!any)
             m = overall;
-        p.limit[b] = static_cast<float>(kMargin * m + kFloor);
+        p.limit[b] = static_cast<float>(kLimitMargin * m + kFloor);
     }
     return p;
 }

@@ -1,5 +1,6 @@
 #include "iotshield/detect/joint.hpp"
 
+#include "iotshield/detect/params.hpp"
 #include "iotshield/record/sensor.hpp"
 
 #include <algorithm>
@@ -186,7 +187,6 @@ JointStep JointState::close_row(const JointLevels& levels) noexcept {
     }
     if (out.holds && !m_event.active) // an onset (the detector's onset logic starts an event)
         m_raise += levels.onset_raise;
-    constexpr double kDayMs = 86'400'000.0;
     m_raise =
         std::max(0.0, m_raise - levels.onset_raise * levels.onsets_per_day * m_interval / kDayMs);
     learn(out.holds ? levels.flagged_weight : 1.0, levels);

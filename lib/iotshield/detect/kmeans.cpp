@@ -10,7 +10,7 @@ namespace iots::detect {
 namespace {
 constexpr std::size_t kMinRows = 64;
 constexpr std::size_t kMaxRowsPerModel = 20'000; // k-means on an even sample of the window
-constexpr double kMargin = 1.1; // unseen normal data runs a little above the training quantile
+constexpr double kLevelMargin = 1.1; // unseen normal data runs a little above the training quantile
 
 double nearest(const std::array<std::array<float, kKmeansDims>, kKmeansK>& c,
                const double* x) noexcept {
@@ -92,7 +92,7 @@ KmeansEnsemble train_kmeans(const std::vector<double>& values,
         const auto k =
             static_cast<std::size_t>(std::floor((1.0 - quantile) * static_cast<double>(n - 1)));
         std::nth_element(dist.begin(), dist.begin() + static_cast<std::ptrdiff_t>(k), dist.end());
-        e.level[m] = std::max(kMargin * dist[k], 1e-12);
+        e.level[m] = std::max(kLevelMargin * dist[k], 1e-12);
     }
     e.models = kKmeansModels;
     return e;

@@ -11,7 +11,6 @@
 namespace iots::detect {
 
 namespace {
-constexpr double kDayMs = 86'400'000.0;
 
 // The value at quantile p (0..1) of v, by rank floor(p (n-1)); v is reordered.
 double quantile(std::vector<double>& v, double p) {

@@ -21,7 +21,7 @@
 namespace iots::detect {
 
 namespace {
-constexpr std::string_view kMagic = "IOTSMODL";
+constexpr std::string_view kModelMagic = "IOTSMODL";
 constexpr std::uint32_t kMaxSeries = 1U << 20;
 constexpr std::string_view kNameRule = "1-64 characters of A-Z a-z 0-9 _ . -";
 // Version 3 has no zone: its profiles were learnt in UTC. Versions 3 and 4 have no tails.
@@ -152,14 +152,14 @@ std::string encode_model(const Model& model) {
         for (std::uint8_t b : f.splits())
             p.u8(b);
     }
-    return frame(kMagic, Model::kFormatVersion, p.out());
+    return frame(kModelMagic, Model::kFormatVersion, p.out());
 }
 
 Model decode_model(std::string_view bytes, std::string_view name) {
     std::uint32_t version = 0;
-    ByteReader r(
-        unframe(bytes, kMagic, kFirstVersionRead, Model::kFormatVersion, "model", name, &version),
-        "model", name);
+    ByteReader r(unframe(bytes, kModelMagic, kFirstVersionRead, Model::kFormatVersion, "model",
+                         name, &version),
+                 "model", name);
     const std::uint32_t nf = r.u32("feature count");
     std::string features;
     for (std::uint32_t i = 0; i < nf && i < 64; ++i) {

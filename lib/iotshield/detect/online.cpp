@@ -8,7 +8,6 @@
 namespace iots::detect {
 
 namespace {
-constexpr double kDayMs = 86'400'000.0;
 constexpr double kHourMs = 3'600'000.0;
 constexpr double kDown = 0.1; // learning weight of anomalous readings
 constexpr double kVolatilityRate = 1.0 / 24.0;

@@ -7,6 +7,11 @@
 
 namespace iots::detect {
 
+// One day in ms, and what makes a median absolute deviation a standard deviation (the MAD of a
+// normal distribution is 0.6745 sigma).
+inline constexpr double kDayMs = 86'400'000.0;
+inline constexpr double kMadToSigma = 1.4826;
+
 // Safety thresholds act on true values and no model may overrule them (DESIGN §6). They flag
 // every reading while the danger lasts.
 struct SafetyLevels {

@@ -1,5 +1,7 @@
 #include "iotshield/detect/profile.hpp"
 
+#include "iotshield/detect/params.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <tuple>
@@ -7,7 +9,6 @@
 namespace iots::detect {
 
 namespace {
-constexpr double kMadToSigma = 1.4826;
 constexpr double kClip = 8.0;
 constexpr double kMaxWeight = 720.0; // a gap counts as at most one hour-constant of time
 constexpr double kEwmaMs = 3'600'000.0;

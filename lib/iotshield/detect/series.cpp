@@ -11,13 +11,12 @@
 namespace iots::detect {
 
 namespace {
-constexpr double kMadToSigma = 1.4826;     // MAD of a normal distribution is 0.6745 sigma
 constexpr double kAbsDiffToSigma = 1.2533; // E|X| = sigma * sqrt(2/pi) for a normal X
 constexpr double kFast = 1.0 / 32.0;       // EW weights per reading
 constexpr double kSlow = 1.0 / 2048.0;
 constexpr double kRepeat = 1.0 / 256.0;
 constexpr double kDevClip = 50.0;
-constexpr std::int64_t kDayMs = 86'400'000;
+constexpr std::int64_t kWholeDayMs = 86'400'000; // kDayMs for %
 constexpr double kInf = std::numeric_limits<double>::infinity();
 
 double clip(double v, double lo, double hi) noexcept {
@@ -186,8 +185,8 @@ void SeriesState::observe(core::Millis ts, core::Millis local, double value,
     const double slow_sd = std::sqrt(m_slow_var);
     const double tiny = 1e-9 * (1.0 + std::fabs(m_mean));
     if (features) {
-        const auto tod = static_cast<double>(((local % kDayMs) + kDayMs) % kDayMs) /
-                         static_cast<double>(kDayMs) * 2.0 * std::numbers::pi;
+        const auto tod = static_cast<double>(((local % kWholeDayMs) + kWholeDayMs) % kWholeDayMs) /
+                         static_cast<double>(kWholeDayMs) * 2.0 * std::numbers::pi;
         // "level" is the value against the slow mean, not the raw value: a forest on raw values
         // flags every slow drift past the training range (an ageing gas sensor) as isolated.
         out.features = {value - m_slow_mean,

@@ -16,7 +16,7 @@
 namespace iots::detect {
 
 namespace {
-constexpr std::string_view kMagic = "IOTSSTAT";
+constexpr std::string_view kStateMagic = "IOTSSTAT";
 constexpr std::uint8_t kNativeOrder = std::endian::native == std::endian::little ? 1 : 2;
 constexpr std::uint32_t kMaxCount = 1U << 24;
 constexpr std::uint32_t kMaxChunks = 1024;
@@ -231,11 +231,11 @@ std::string encode_state(const Detector& detector, core::Millis written_at) {
         w.str(*key);
         write_chunks(w, *d, kDeviceLayers);
     }
-    return frame(kMagic, kStateFormatVersion, w.out());
+    return frame(kStateMagic, kStateFormatVersion, w.out());
 }
 
 StateInfo decode_state(std::string_view bytes, std::string_view name, Detector& detector) {
-    ByteReader r(unframe(bytes, kMagic, kStateFormatVersion, "state", name), "state", name);
+    ByteReader r(unframe(bytes, kStateMagic, kStateFormatVersion, "state", name), "state", name);
     StateInfo info;
     info.written_at = r.i64("written_at");
     const std::uint8_t order = r.u8("byte order");

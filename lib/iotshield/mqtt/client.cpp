@@ -40,9 +40,7 @@ using std::chrono::milliseconds;
 
 // Messages handed to libmosquitto and not yet acknowledged (QoS>0) or written (QoS 0). Above this
 // publish() waits: libmosquitto's own queue is unbounded, so this is what keeps memory flat.
-constexpr std::size_t kMaxPending = 1000;
-// QoS>0 messages on the wire at once; the rest wait in libmosquitto's queue (within kMaxPending).
-constexpr int kMaxInflight = 100;
+constexpr std::size_t kClientMaxPending = 1000;
 // Reconnect backoff of the network thread: 1, 2, 4, 8, 10, 10 ... s.
 constexpr milliseconds kReconnectDelayMin{1000};
 constexpr milliseconds kReconnectDelayMax{10000};
@@ -50,8 +48,6 @@ constexpr milliseconds kReconnectDelayMax{10000};
 constexpr int kReadBurst = 100;
 // A subscription unanswered this long is worth a warning.
 constexpr auto kSubackPatience = std::chrono::seconds(10);
-// Unknown acknowledgements kept at most (see on_publish): a bound, not a working size.
-constexpr std::size_t kMaxEarlyAcks = 4096;
 
 // True on the network thread while it runs one of our callbacks: blocking there would deadlock,
 // since the same thread delivers the acknowledgements we would wait for.
@@ -79,7 +75,7 @@ struct Client::Impl {
     std::mutex mutex;
     std::condition_variable changed;
     std::vector<std::pair<std::string, int>> subscriptions; // full filters ($share/... applied)
-    std::unordered_map<int, int> pending;                   // mid -> qos, see kMaxPending
+    std::unordered_map<int, int> pending;                   // mid -> qos, see kClientMaxPending
     std::unordered_set<int> early_acks;   // on_publish before publish() recorded the mid
     std::unordered_map<int, bool> suback; // mid -> granted, for subscribe() to wait on
     struct Unanswered {
@@ -639,7 +635,7 @@ void Client::publish(std::string_view topic, std::string_view payload, int qos, 
         // Back-pressure: wait until the broker has taken enough of what we gave it. A stop request
         // lets this one message through (one over the bound) so the tool can flush and exit.
         std::unique_lock lock(d.mutex);
-        while (d.pending.size() >= kMaxPending && !core::stop_requested())
+        while (d.pending.size() >= kClientMaxPending && !core::stop_requested())
             d.changed.wait_for(lock, milliseconds(100));
     }
     std::string topic_z(topic);

@@ -35,12 +35,10 @@ using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
 
 // Messages handed to libmosquitto and not yet acknowledged (QoS>0) or written (QoS 0), across the
-// group. At kMaxPending publish() waits until kLowWater: libmosquitto's queues are unbounded.
-constexpr std::size_t kMaxPending = 20000;
-constexpr std::size_t kLowWater = kMaxPending * 3 / 4;
-constexpr int kMaxInflight = 100;          // QoS>0 messages on the wire per connection
+// group. At kGroupMaxPending publish() waits until kLowWater: libmosquitto's queues are unbounded.
+constexpr std::size_t kGroupMaxPending = 20000;
+constexpr std::size_t kLowWater = kGroupMaxPending * 3 / 4;
 constexpr std::size_t kMaxConnecting = 64; // connection attempts under way at once
-constexpr std::size_t kMaxEarlyAcks = 4096;
 constexpr int kSpareDescriptors = 64; // stdio, logs, the epoll and wake descriptors, a database
 constexpr auto kTick = milliseconds(100);
 constexpr auto kStopGrace = milliseconds(2000); // longest wait for acknowledgements after a signal
@@ -672,7 +670,7 @@ void ClientGroup::publish(std::size_t member, std::string_view topic, std::strin
     if (!t_network_thread) {
         // Back-pressure. A stop request lets messages through so that the tool can finish.
         std::unique_lock lock(d.mutex);
-        if (d.total_pending >= kMaxPending)
+        if (d.total_pending >= kGroupMaxPending)
             while (d.total_pending > kLowWater && !core::stop_requested())
                 d.changed.wait_for(lock, milliseconds(100));
     }

@@ -4,11 +4,18 @@
 // credentials, TLS), and the wording of refusals. libmosquitto's types stay out of this header.
 #include "iotshield/core/broker_options.hpp"
 
+#include <cstddef>
 #include <string>
 
 struct mosquitto;
 
 namespace iots::mqtt::detail {
+
+// QoS>0 messages on the wire at once per connection; the rest wait in libmosquitto's queue.
+inline constexpr int kMaxInflight = 100;
+// Unknown acknowledgements kept at most per connection (see on_publish): a bound, not a working
+// size.
+inline constexpr std::size_t kMaxEarlyAcks = 4096;
 
 // mosquitto_lib_init/cleanup are process-wide and not thread-safe: one count under one lock.
 void lib_acquire();

@@ -10,12 +10,6 @@ namespace {
 
 constexpr std::array<const char*, 4> kSeverities{"LOW", "MEDIUM", "HIGH", "CRITICAL"};
 
-std::optional<std::int64_t> opt_int(const Statement& st, int col) {
-    if (st.is_null(col))
-        return std::nullopt;
-    return st.column_int(col);
-}
-
 // Resets a cached statement on every exit path, so a thrown error leaves it reusable.
 class Use {
 public:

@@ -2,13 +2,11 @@
 
 namespace iots::store {
 
-namespace {
 std::optional<std::int64_t> opt_int(const Statement& st, int col) {
     if (st.is_null(col))
         return std::nullopt;
     return st.column_int(col);
 }
-} // namespace
 
 const char* const kAlertSelect =
     "rowid, id, ts, updated_ts, device, coalesce(sensor, ''), severity, title, "

@@ -10,6 +10,9 @@
 
 namespace iots::store {
 
+// A column that may be NULL.
+[[nodiscard]] std::optional<std::int64_t> opt_int(const Statement& st, int col);
+
 // One row of `alerts`: one per alert id. The rules text is written once, in rules_*;
 // title/description/suggestion hold what is shown, and a language-model update replaces only
 // those (and may raise the severity), so the dashboard can show both side by side.
