@@ -21,8 +21,13 @@ int ingest_main(iots::cli::Context& ctx) {
     app.add_flag("--quiet", o.quiet, "Do not pass records on to stdout");
     iots::cli::add_input_options(app, o.input);
     app.add_option("--retain", retain,
-                   "Delete readings older than DURATION (like 30d), a few thousand rows at a time")
+                   "Delete readings older than DURATION (like 30d) from now, a few thousand rows "
+                   "at a time, saying how many; while every stored reading is older (simulated or "
+                   "replayed history), none, with a warning")
         ->check(iots::cli::positive_duration());
+    app.add_flag("--retain-force", o.writer.retain_force,
+                 "With --retain, delete old readings also when that deletes every stored one "
+                 "(without it, history older than DURATION is kept, with a warning)");
     app.add_option("--batch-size", o.writer.batch_size,
                    "Commit after this many readings at most (default 100000)")
         ->check(iots::cli::whole_number<std::size_t>(1, 1000000));
@@ -39,6 +44,8 @@ int ingest_main(iots::cli::Context& ctx) {
     iots::cli::finish_broker_options(o.broker);
     if (!retain.empty() && (o.writer.retain_ms = iots::cli::duration_ms("--retain", retain)) <= 0)
         throw iots::Error(iots::Exit::usage, "--retain: must be longer than 0");
+    if (o.writer.retain_force && retain.empty())
+        throw iots::Error(iots::Exit::usage, "--retain-force needs --retain");
     if (!max_skew.empty())
         o.clock.max_skew = iots::cli::duration_ms("--max-skew", max_skew);
     if (!batch_ms.empty())

@@ -19,6 +19,7 @@ using iots::record::Reading;
 using iots::store::AddResult;
 using iots::store::Database;
 using iots::store::ReadingWriter;
+using iots::store::RetainStep;
 using iots::store::WriterOptions;
 
 namespace {
@@ -389,7 +390,7 @@ BOOST_AUTO_TEST_CASE(retention_deletes_in_small_batches_and_keeps_counts) {
     }
     w.commit();
     int steps = 0;
-    while (w.retain(100000))
+    while (w.retain(100000).more)
         ++steps;
     // Old: ts 10000..60000, 6 rows per series; 3 a transaction: 2 steps each, 4 in all.
     BOOST_TEST(steps == 4);
@@ -403,16 +404,72 @@ BOOST_AUTO_TEST_CASE(retention_deletes_in_small_batches_and_keeps_counts) {
     // d1 keeps anomalies at 70000 and 90000.
     BOOST_TEST(scalar(db, "SELECT anomalies FROM series WHERE count > 0 AND anomalies > 0") == 2);
     // Caught up: the next pass waits retain_every_ms.
-    BOOST_TEST(!w.retain(100500));
+    BOOST_TEST(!w.retain(100500).more);
     w.add(reading("d1", "temperature", 75000, 1, 100), 0);
     w.commit();
-    BOOST_TEST(!w.retain(100999));
-    BOOST_TEST(w.retain(110000)); // cutoff 80000: 70000 and 75000 of d1 go, 70000 of d2
-    while (w.retain(110000)) {
+    BOOST_TEST(!w.retain(100999).more);
+    BOOST_TEST(w.retain(110000).more); // cutoff 80000: 70000 and 75000 of d1 go, 70000 of d2
+    while (w.retain(110000).more) {
     }
     BOOST_TEST(scalar(db, "SELECT count(*) FROM readings") == 6);
     BOOST_TEST(scalar(db, "SELECT sum(count) FROM series") == 6);
     BOOST_TEST(scalar(db, "SELECT value FROM stats WHERE key = 'total_readings'") == 6);
+}
+
+// Simulated or replayed history: every stored reading older than the cutoff. Retention keeps it
+// and says so (kept, newest), unless forced; once a newer reading is stored, the old ones go.
+BOOST_AUTO_TEST_CASE(retention_keeps_history_older_than_the_window) {
+    TempDir dir;
+    Database db(dir.file("h.db"));
+    ReadingWriter w(db, {.retain_ms = 30000, .retain_batch = 5000, .retain_every_ms = 1000});
+    for (int i = 0; i < 10; ++i) // ts 10000..100000
+        w.add(reading("d1", "temperature", (i + 1) * 10000, 20 + i, i), 0);
+    w.commit();
+    const RetainStep kept = w.retain(1000000); // cutoff 970000: all 10 are older
+    BOOST_TEST(!kept.more);
+    BOOST_TEST(kept.cutoff == 970000);
+    BOOST_TEST(kept.deleted == 0u);
+    BOOST_TEST(kept.kept == 10u);
+    BOOST_TEST(kept.newest == 100000);
+    BOOST_TEST(scalar(db, "SELECT count(*) FROM readings") == 10);
+    BOOST_TEST(w.counters().deleted == 0u);
+    // Checked again at the next pass, not before.
+    BOOST_TEST(w.retain(1000500).kept == 0u);
+    BOOST_TEST(w.retain(1001000).kept == 10u);
+    // A reading of now: the history is old by the clock and by the data, and goes.
+    w.add(reading("d2", "gas", 1001500, 400, 1), 0);
+    w.commit();
+    RetainStep step = w.retain(1002000);
+    BOOST_TEST(step.kept == 0u);
+    BOOST_TEST(step.deleted == 10u);
+    BOOST_TEST(step.cutoff == 972000);
+    while (step.more)
+        step = w.retain(1002000);
+    BOOST_TEST(scalar(db, "SELECT count(*) FROM readings") == 1);
+    BOOST_TEST(scalar(db, "SELECT sum(count) FROM series") == 1);
+}
+
+BOOST_AUTO_TEST_CASE(retention_forced_deletes_history_older_than_the_window) {
+    TempDir dir;
+    Database db(dir.file("f.db"));
+    ReadingWriter w(
+        db, {.retain_ms = 30000, .retain_batch = 4, .retain_every_ms = 1000, .retain_force = true});
+    for (int i = 0; i < 10; ++i)
+        w.add(reading("d1", "temperature", (i + 1) * 10000, 20 + i, i), 0);
+    w.commit();
+    std::uint64_t deleted = 0;
+    RetainStep step;
+    do {
+        step = w.retain(1000000);
+        BOOST_TEST(step.kept == 0u);
+        deleted += step.deleted;
+    } while (step.more);
+    BOOST_TEST(deleted == 10u);
+    BOOST_TEST(scalar(db, "SELECT count(*) FROM readings") == 0);
+    BOOST_TEST(scalar(db, "SELECT value FROM stats WHERE key = 'total_readings'") == 0);
+    // Nothing left to keep or delete.
+    step = w.retain(1001000);
+    BOOST_TEST((!step.more && step.kept == 0u && step.deleted == 0u));
 }
 
 BOOST_AUTO_TEST_CASE(retention_off_does_nothing) {
@@ -421,7 +478,7 @@ BOOST_AUTO_TEST_CASE(retention_off_does_nothing) {
     ReadingWriter w(db);
     w.add(reading("d1", "gas", 1, 400, 1), 0);
     w.commit();
-    BOOST_TEST(!w.retain(1000000000000));
+    BOOST_TEST(!w.retain(1000000000000).more);
     BOOST_TEST(scalar(db, "SELECT count(*) FROM readings") == 1);
 }
 

@@ -2,6 +2,7 @@
 
 #include "iotshield/core/error.hpp"
 #include "iotshield/core/signals.hpp"
+#include "iotshield/core/time.hpp"
 #include "iotshield/record/clock.hpp"
 #include "iotshield/record/sensor.hpp"
 #include "iotshield/record/serialize.hpp"
@@ -86,6 +87,9 @@ struct Pipeline::Store {
     store::Checkpointer checkpointer; // not in the commit that releases the records to stdout
     std::string held; // stored records wait here for their commit, each '\n'-terminated
     bool behind = false;
+    std::uint64_t pass_deleted = 0; // by the retention pass under way, said when it ends
+    core::Millis pass_cutoff = 0;
+    bool warned_kept = false; // the history older than --retain: said once
 
     std::mutex mutex;
     std::condition_variable work; // to the store thread: a chunk, or stop
@@ -171,6 +175,7 @@ struct Pipeline::Store {
     void run() noexcept {
         try {
             loop();
+            end_pass(); // stopped with a pass under way
         } catch (...) {
             {
                 std::lock_guard lock(mutex);
@@ -310,8 +315,30 @@ struct Pipeline::Store {
     }
 
     void retain() {
-        behind = writer.retain(core::now_millis());
+        const store::RetainStep step = writer.retain(core::now_millis());
+        behind = step.more;
         publish();
+        if (step.deleted > 0) {
+            pass_deleted += step.deleted;
+            pass_cutoff = step.cutoff;
+        }
+        if (!step.more)
+            end_pass();
+        if (step.kept > 0 && !warned_kept) {
+            warned_kept = true;
+            log.warn("--retain: all {} stored readings are older than {}, the newest from {} "
+                     "(simulated or replayed history?): none deleted; --retain-force deletes them",
+                     step.kept, core::format_rfc3339(step.cutoff),
+                     core::format_rfc3339(step.newest));
+        }
+    }
+
+    void end_pass() {
+        if (pass_deleted == 0)
+            return;
+        log.info("retention deleted {} readings older than {}", pass_deleted,
+                 core::format_rfc3339(pass_cutoff));
+        pass_deleted = 0;
     }
 
     void publish() {

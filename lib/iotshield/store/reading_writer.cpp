@@ -89,7 +89,7 @@ struct ReadingWriter::Impl {
     Statement add_stat;
     Statement data_version, find_top;
     Statement insert_many[kMultiRowShift + 1]; // 2^k rows, prepared when first needed
-    Statement retain_pick, retain_bound, retain_count, retain_delete, retain_series;
+    Statement retain_pick, retain_bound, retain_count, retain_delete, retain_series, retain_newest;
 
     StringMap<std::unique_ptr<DeviceState>> devices;
     StringMap<std::int64_t> sensors;
@@ -159,6 +159,8 @@ struct ReadingWriter::Impl {
         retain_count = db->prepare("SELECT count(*), total(anomaly = 1) FROM readings "
                                    "WHERE series_id = ?1 AND ts < ?2");
         retain_delete = db->prepare("DELETE FROM readings WHERE series_id = ?1 AND ts < ?2");
+        // series.last_ts is the newest reading ever stored (deletes keep it), count the rows left.
+        retain_newest = db->prepare("SELECT max(last_ts), total(count) FROM series");
         retain_series = db->prepare(
             "UPDATE series SET count = max(count - ?2, 0), anomalies = max(anomalies - ?3, 0), "
             "first_ts = (SELECT min(ts) FROM readings WHERE series_id = ?1) WHERE id = ?1");
@@ -514,27 +516,33 @@ struct ReadingWriter::Impl {
         stats.clear();
     }
 
-    bool retain_step(core::Millis now) {
+    RetainStep retain_step(core::Millis now) {
+        RetainStep step;
         if (options.retain_ms <= 0 || now < next_retain)
-            return false;
+            return step;
         commit_batch();
-        const core::Millis cutoff = now - options.retain_ms;
+        step.cutoff = now - options.retain_ms;
         db->begin_immediate();
         try {
-            retain_pick.bind(1, static_cast<std::int64_t>(cutoff));
+            if (!options.retain_force && all_older(step)) {
+                db->commit();
+                next_retain = now + options.retain_every_ms;
+                return step;
+            }
+            retain_pick.bind(1, static_cast<std::int64_t>(step.cutoff));
             if (!retain_pick.step()) {
                 retain_pick.reset();
                 db->commit();
                 next_retain = now + options.retain_every_ms;
-                return false;
+                return step;
             }
             const std::int64_t series_id = retain_pick.column_int(0);
             retain_pick.reset();
             // Delete below the ts of the (retain_batch+1)-th old row, or below the cutoff: a
             // range delete on the index, at most about retain_batch rows (ties on ts aside).
-            std::int64_t bound = cutoff;
+            std::int64_t bound = step.cutoff;
             retain_bound.bind(1, series_id)
-                .bind(2, static_cast<std::int64_t>(cutoff))
+                .bind(2, static_cast<std::int64_t>(step.cutoff))
                 .bind(3, static_cast<std::int64_t>(options.retain_batch));
             if (retain_bound.step())
                 bound = retain_bound.column_int(0);
@@ -546,7 +554,7 @@ struct ReadingWriter::Impl {
                 anomalies = static_cast<std::int64_t>(retain_count.column_double(1));
             }
             retain_count.reset();
-            if (n == 0 && bound != cutoff) { // retain_batch+ rows share one ts: take them all
+            if (n == 0 && bound != step.cutoff) { // retain_batch+ rows share one ts: take them all
                 bound = bound + 1;
                 retain_count.bind(1, series_id).bind(2, bound);
                 if (retain_count.step()) {
@@ -562,12 +570,31 @@ struct ReadingWriter::Impl {
             flush_stats();
             db->commit();
             counters.deleted += static_cast<std::uint64_t>(n);
-            return true;
+            step.deleted = static_cast<std::uint64_t>(n);
+            step.more = true;
+            return step;
         } catch (...) {
             stats.clear();
             rollback_quietly();
             throw;
         }
+    }
+
+    // True (and step.kept, step.newest set) when rows are stored and the newest is older than
+    // the cutoff: the pass would empty the database.
+    bool all_older(RetainStep& step) {
+        bool older = false;
+        if (retain_newest.step() && !retain_newest.is_null(0)) {
+            const std::int64_t newest = retain_newest.column_int(0);
+            const auto rows = static_cast<std::int64_t>(retain_newest.column_double(1));
+            if (rows > 0 && newest < step.cutoff) {
+                older = true;
+                step.kept = static_cast<std::uint64_t>(rows);
+                step.newest = newest;
+            }
+        }
+        retain_newest.reset();
+        return older;
     }
 
     // After a failed batch the interned ids may name rows that were rolled back: forget them.
@@ -651,7 +678,7 @@ void ReadingWriter::commit() {
     }
 }
 
-bool ReadingWriter::retain(core::Millis now) {
+RetainStep ReadingWriter::retain(core::Millis now) {
     try {
         return m_impl->retain_step(now);
     } catch (...) {

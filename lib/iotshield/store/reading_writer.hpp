@@ -26,6 +26,21 @@ struct WriterOptions {
     core::Millis retain_ms = 0;           // > 0: delete readings older than now - retain_ms
     std::size_t retain_batch = 5000;      // rows deleted per retention transaction
     core::Millis retain_every_ms = 60000; // pause between retention passes once caught up
+    // Off: a pass deletes nothing while every stored reading is older than the cutoff (see
+    // RetainStep::kept); on: it deletes them too (--retain-force).
+    bool retain_force = false;
+};
+
+// What one retention step did.
+struct RetainStep {
+    bool more = false;         // old rows remain: call again soon
+    core::Millis cutoff = 0;   // readings with a ts before it are old
+    std::uint64_t deleted = 0; // rows this step deleted
+    // > 0: nothing was deleted because every stored reading (this many, the newest at `newest`)
+    // is older than the cutoff: history (simulated, replayed, or of a system down for longer than
+    // retain_ms) that only retain_force deletes. Checked again at the next pass.
+    std::uint64_t kept = 0;
+    core::Millis newest = 0;
 };
 
 struct WriterCounters {
@@ -71,9 +86,9 @@ public:
     void commit();
 
     // One retention step when due at wall-clock `now`: commits the open batch, then deletes at
-    // most retain_batch old rows in their own transaction. Returns true while more old rows remain
-    // (call again soon), false when caught up or retention is off.
-    bool retain(core::Millis now);
+    // most retain_batch old rows in their own transaction. more is true while more old rows
+    // remain (call again soon), false when caught up, not due or retention is off.
+    RetainStep retain(core::Millis now);
 
     [[nodiscard]] const WriterCounters& counters() const noexcept;
 
