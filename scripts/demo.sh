@@ -28,11 +28,11 @@ if [ -n "${IOTS_DEMO_BIN:-}" ]; then
 else
     scripts/deps.sh run
     # The demo's own build, apart from the test suite's build/: the six tools and the libraries
-    # they link, nothing else, -O2 without debug information, each library compiled as a few
+    # they link, nothing else, -O1 without debug information, each library compiled as a few
     # unity translation units, a library's sources without waiting for the libraries it links
     # (OPTIMIZE_DEPENDENCIES), all as one target (iots-demo-tools: make would build several
     # --target goals one after another). Later runs compile only what changed.
-    cmake -S . -B build-demo -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_FLAGS_RELEASE="-O2 -DNDEBUG" \
+    cmake -S . -B build-demo -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_FLAGS_RELEASE="-O1 -DNDEBUG" \
         -DCMAKE_UNITY_BUILD=ON -DCMAKE_OPTIMIZE_DEPENDENCIES=ON -DIOTS_BUILD_TESTS=OFF \
         -DIOTS_BUILD_BENCH=OFF >/dev/null
     cmake --build build-demo -j "$(nproc)" --target iots-demo-tools >&2
