@@ -302,10 +302,12 @@ public:
         }
         return polls < m_wanted;
     }
+    void pause() override { paused.store(true); }
     [[nodiscard]] int wake_fd() const override { return m_wake; }
     [[nodiscard]] int wait_ms() const override { return m_wait; }
     int polls = 0;
     int records = 0;
+    std::atomic<bool> paused{false}; // the first poll has drained the wake descriptor
 
 private:
     int m_wake;
@@ -336,7 +338,11 @@ BOOST_AUTO_TEST_CASE(the_wake_descriptor_ends_a_wait_without_a_timeout,
     const int wake = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     BOOST_TEST_REQUIRE(wake >= 0);
     Waiter handler(wake, -1, 2); // no timeout: without the wake this would wait for ever
-    std::thread waker([wake] {
+    // Wake only once the driver is about to wait: a wake written before the first poll() would be
+    // drained by it, and the wait after it would then never end.
+    std::thread waker([wake, &handler] {
+        while (!handler.paused.load())
+            std::this_thread::sleep_for(std::chrono::milliseconds(1));
         const std::uint64_t one = 1;
         [[maybe_unused]] const auto n = ::write(wake, &one, sizeof one);
     });
