@@ -100,6 +100,21 @@ DELETE FROM anomalies WHERE id IN (SELECT id FROM anomalies_dup);
 DROP TABLE anomalies_dup;
 CREATE UNIQUE INDEX anomalies_by_key ON anomalies (series_id, ts, value);
 )sql",
+        // 3, privacy_ledger (issue 14): what each release of iots-export spent, per destination
+        // and day of the released data (privacy/budget.hpp: basic composition sums the rows).
+        R"sql(
+CREATE TABLE privacy_ledger (
+  id INTEGER PRIMARY KEY,
+  destination TEXT NOT NULL,
+  day TEXT NOT NULL,
+  released_ts INTEGER NOT NULL,
+  release_id TEXT NOT NULL,
+  aggregates INTEGER NOT NULL,
+  epsilon REAL NOT NULL,
+  delta REAL NOT NULL
+);
+CREATE INDEX privacy_ledger_by_day ON privacy_ledger (destination, day);
+)sql",
     };
     return kMigrations;
 }

@@ -25,6 +25,10 @@
 //   stats(key PK, value)                      -- running totals for the dashboard
 // v2 (anomalies_by_key):
 //   anomalies UNIQUE(series_id, ts, value)    -- one row per flagged reading, also redelivered
+// v3 (privacy_ledger):
+//   privacy_ledger(id, destination, day 'YYYY-MM-DD' (UTC, of the released data), released_ts ms,
+//          release_id, aggregates, epsilon, delta)  -- one row per release and day; indexed by
+//                     -- (destination, day). Rows are only added: the sum is what was spent.
 #include <string_view>
 #include <vector>
 

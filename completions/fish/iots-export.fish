@@ -1,0 +1,12 @@
+# fish completion for iots-export
+complete -c iots-export -l db -r -F -d 'Database to read, whose ledger is charged'
+complete -c iots-export -l policy -r -F -d 'Privacy policy file'
+complete -c iots-export -l destination -x -d 'Who receives the release (budget per destination)'
+complete -c iots-export -l since -x -d 'First window to release'
+complete -c iots-export -l until -x -d 'End of the last window'
+complete -c iots-export -l dry-run -d 'Show what would be released and cost; spend nothing'
+complete -c iots-export -l report -d 'Print the ledger per destination and day'
+complete -c iots-export -s v -l verbose -d 'More diagnostics'
+complete -c iots-export -l quiet-log -d 'Only errors on stderr'
+complete -c iots-export -l version -d 'Print the version'
+complete -c iots-export -l help -d 'Print the help'
