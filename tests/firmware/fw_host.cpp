@@ -228,7 +228,8 @@ int run(int argc, char** argv) {
     std::printf("{\"readings\":%llu,\"faults\":%llu,\"published\":%llu,\"buffered\":%zu,"
                 "\"dropped\":%llu,\"commands\":%llu,\"failed_commands\":%llu,\"seq_next\":%llu,"
                 "\"boots\":%llu,\"flash_writes\":%llu}\n",
-                static_cast<unsigned long long>(s.readings), static_cast<unsigned long long>(s.faults),
+                static_cast<unsigned long long>(s.readings),
+                static_cast<unsigned long long>(s.faults),
                 static_cast<unsigned long long>(s.published), node.outbox().size(),
                 static_cast<unsigned long long>(node.outbox().dropped()),
                 static_cast<unsigned long long>(s.commands),

@@ -3,9 +3,9 @@
 // the relays driven as the simulator drives its actuators.
 #define BOOST_TEST_MODULE firmware_commands
 #include "firmware_fakes.hpp"
-#include "iotshield/record/command.hpp"
 #include "iotsfw/command.hpp"
 #include "iotsfw/node.hpp"
+#include "iotshield/record/command.hpp"
 
 #include <boost/test/unit_test.hpp>
 
@@ -57,7 +57,8 @@ BOOST_AUTO_TEST_CASE(commands_parse_and_answer_as_the_hubs_record_code) {
                        iots::record::ack_json(*hub, kTs, failure));
             // And the sender reads the answer.
             std::string why;
-            const auto ack = iots::record::parse_ack(iots::fw::ack_json(*node, std::nullopt, failure), why);
+            const auto ack =
+                iots::record::parse_ack(iots::fw::ack_json(*node, std::nullopt, failure), why);
             if (hub->id_json.front() == '"') {
                 BOOST_REQUIRE_MESSAGE(ack.has_value(), why);
                 BOOST_TEST(ack->status == (failure.empty() ? "done" : "failed"));
@@ -67,10 +68,17 @@ BOOST_AUTO_TEST_CASE(commands_parse_and_answer_as_the_hubs_record_code) {
 }
 
 BOOST_AUTO_TEST_CASE(unanswerable_payloads_are_refused_alike) {
-    const char* const payloads[] = {"not json", R"({"actuator":"fan"})", R"({"id":null})",
-                                    R"({"id":["a"]})", R"(["id"])", R"({"id":"a"} trailing)",
-                                    R"({"id":"a",})", R"({"id":"\ud800"})", "{\"id\":\"a\xff\"}",
-                                    R"({"id":01})", ""};
+    const char* const payloads[] = {"not json",
+                                    R"({"actuator":"fan"})",
+                                    R"({"id":null})",
+                                    R"({"id":["a"]})",
+                                    R"(["id"])",
+                                    R"({"id":"a"} trailing)",
+                                    R"({"id":"a",})",
+                                    R"({"id":"\ud800"})",
+                                    "{\"id\":\"a\xff\"}",
+                                    R"({"id":01})",
+                                    ""};
     for (const char* p : payloads) {
         BOOST_TEST_CONTEXT(p) {
             std::string e_hub, e_node;
@@ -102,7 +110,8 @@ BOOST_AUTO_TEST_CASE(actuations_follow_the_simulator) {
         {"valve", "off", Actuator::valve, false, ""},
         {"fan", "toggle", Actuator::fan, false, "unknown action 'toggle' for fan (on, off)"},
         {"valve", "half", Actuator::valve, false, "unknown action 'half' for valve (open, close)"},
-        {"laser", "on", Actuator::fan, false, "unknown actuator 'laser' (fan, valve, buzzer, relay)"},
+        {"laser", "on", Actuator::fan, false,
+         "unknown actuator 'laser' (fan, valve, buzzer, relay)"},
     };
     for (const auto& c : cases) {
         BOOST_TEST_CONTEXT(c.actuator << " " << c.action) {
@@ -127,24 +136,29 @@ BOOST_AUTO_TEST_CASE(the_node_drives_relays_and_acknowledges_by_id) {
     iots::fw::Node node(config, board, flash, transport);
     node.begin();
     node.loop();
-    BOOST_TEST(transport.subscriptions == std::vector<std::string>{"iotshield/control/esp32-kitchen"});
+    BOOST_TEST(transport.subscriptions ==
+               std::vector<std::string>{"iotshield/control/esp32-kitchen"});
     board.relays.clear();
     transport.sent.clear();
 
-    node.on_message("iotshield/control/esp32-kitchen",
-                    R"({"kind":"command","id":"cmd-1","device":"esp32-kitchen","actuator":"valve","action":"close"})");
+    node.on_message(
+        "iotshield/control/esp32-kitchen",
+        R"({"kind":"command","id":"cmd-1","device":"esp32-kitchen","actuator":"valve","action":"close"})");
     BOOST_REQUIRE(transport.sent.size() == 1u);
     BOOST_TEST(transport.sent[0].topic == "iotshield/control/esp32-kitchen/ack");
-    BOOST_TEST(transport.sent[0].payload ==
-               R"({"kind":"ack","id":"cmd-1","device":"esp32-kitchen","actuator":"valve","action":"close","status":"done"})");
+    BOOST_TEST(
+        transport.sent[0].payload ==
+        R"({"kind":"ack","id":"cmd-1","device":"esp32-kitchen","actuator":"valve","action":"close","status":"done"})");
     BOOST_REQUIRE(board.relays.size() == 1u);
     BOOST_TEST((board.relays[0].first == iots::fw::Actuator::valve));
     BOOST_TEST(!board.relays[0].second);
 
     board.epoch = kTs;
-    node.on_message("iotshield/control/esp32-kitchen", R"({"id":7,"actuator":"fan","action":"spin"})");
-    BOOST_TEST(transport.sent.back().payload ==
-               R"j({"kind":"ack","id":7,"ts":"2025-10-25T16:45:12.123Z","device":"esp32-kitchen","actuator":"fan","action":"spin","status":"failed","reason":"unknown action 'spin' for fan (on, off)"})j");
+    node.on_message("iotshield/control/esp32-kitchen",
+                    R"({"id":7,"actuator":"fan","action":"spin"})");
+    BOOST_TEST(
+        transport.sent.back().payload ==
+        R"j({"kind":"ack","id":7,"ts":"2025-10-25T16:45:12.123Z","device":"esp32-kitchen","actuator":"fan","action":"spin","status":"failed","reason":"unknown action 'spin' for fan (on, off)"})j");
     BOOST_TEST(board.relays.size() == 1u);
 
     node.on_message("iotshield/control/esp32-kitchen", "garbage");

@@ -127,7 +127,7 @@ BOOST_AUTO_TEST_CASE(ldr_lux_at_the_datasheet_points) {
 
 BOOST_AUTO_TEST_CASE(ldr_ends_of_the_adc) {
     const LdrConfig c;
-    BOOST_TEST(ldr_lux(0, c) == 0.0);   // open cell or pitch dark
-    BOOST_TEST(ldr_lux(4095, c) < 0.0); // shorted or beyond the ADC: a fault, not a number
+    BOOST_TEST(ldr_lux(0, c) == 0.0);           // open cell or pitch dark
+    BOOST_TEST(ldr_lux(4095, c) < 0.0);         // shorted or beyond the ADC: a fault, not a number
     BOOST_TEST(ldr_lux(4094, c) == kLdrMaxLux); // 2.4 Ω: capped at the record's range
 }

@@ -114,8 +114,10 @@ BOOST_AUTO_TEST_CASE(buffered_readings_get_their_time_back_from_their_age) {
     board.epoch = 1761410712123; // synced at 65 s; the sample is 60 s old
     transport.up = true;
     node.loop();
-    const auto first = std::find_if(transport.sent.begin(), transport.sent.end(),
-                                    [](const auto& p) { return p.payload.find("\"seq\":0") != std::string::npos; });
+    const auto first =
+        std::find_if(transport.sent.begin(), transport.sent.end(), [](const auto& p) {
+            return p.payload.find("\"seq\":0") != std::string::npos;
+        });
     BOOST_REQUIRE(first != transport.sent.end());
     BOOST_TEST(first->payload.find(R"("ts":"2025-10-25T16:44:12.123Z")") == 1u);
 
@@ -212,7 +214,8 @@ BOOST_AUTO_TEST_CASE(flame_and_motion_changes_go_out_at_once) {
     node.loop(); // the sample reports the latched motion
     bool latched = false;
     for (const auto& p : transport.sent)
-        if (p.topic == "iotshield/sensors/esp32-node/motion" && p.payload.find("\"value\":1,") != std::string::npos)
+        if (p.topic == "iotshield/sensors/esp32-node/motion" &&
+            p.payload.find("\"value\":1,") != std::string::npos)
             latched = true;
     BOOST_TEST(latched);
 }

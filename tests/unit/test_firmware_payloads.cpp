@@ -1,12 +1,12 @@
 // The firmware's records byte for byte, and read back by the hub's own parser (lib/iotshield/
 // record): what a node sends is what iots-ingest stores. Its topics are the hub's (mqtt/topics).
 #define BOOST_TEST_MODULE firmware_payloads
-#include "iotshield/mqtt/topics.hpp"
-#include "iotshield/record/parser.hpp"
-#include "iotshield/record/serialize.hpp"
 #include "iotsfw/json.hpp"
 #include "iotsfw/records.hpp"
 #include "iotsfw/topics.hpp"
+#include "iotshield/mqtt/topics.hpp"
+#include "iotshield/record/parser.hpp"
+#include "iotshield/record/serialize.hpp"
 
 #include <boost/test/unit_test.hpp>
 #include <nlohmann/json.hpp>
@@ -28,8 +28,8 @@ fw::Sample sample(fw::Kind k, double v, std::uint64_t seq) {
 } // namespace
 
 BOOST_AUTO_TEST_CASE(a_reading_is_the_design_example_byte_for_byte) {
-    const std::string json = fw::reading_json(
-        "esp32-livingroom", sample(fw::Kind::temperature, 21.54, 1042), kTs);
+    const std::string json =
+        fw::reading_json("esp32-livingroom", sample(fw::Kind::temperature, 21.54, 1042), kTs);
     BOOST_TEST(json == R"({"ts":"2025-10-25T16:45:12.123Z","device":"esp32-livingroom",)"
                        R"("sensor":"temperature","value":21.5,"unit":"C","seq":1042})");
 }
@@ -103,9 +103,10 @@ BOOST_AUTO_TEST_CASE(over_range_gas_is_capped_and_marked_and_still_accepted) {
 }
 
 BOOST_AUTO_TEST_CASE(fault_records) {
-    BOOST_TEST(fw::fault_json("esp32-kitchen", fw::Kind::temperature, fw::Fault::dht_no_answer, kTs) ==
-               R"({"kind":"fault","ts":"2025-10-25T16:45:12.123Z","device":"esp32-kitchen",)"
-               R"j("sensor":"temperature","reason":"dht22: no valid answer (timeout, checksum or NaN)"})j");
+    BOOST_TEST(
+        fw::fault_json("esp32-kitchen", fw::Kind::temperature, fw::Fault::dht_no_answer, kTs) ==
+        R"({"kind":"fault","ts":"2025-10-25T16:45:12.123Z","device":"esp32-kitchen",)"
+        R"j("sensor":"temperature","reason":"dht22: no valid answer (timeout, checksum or NaN)"})j");
     BOOST_TEST(fw::dropped_json("esp32-kitchen", 12, std::nullopt) ==
                R"({"kind":"fault","device":"esp32-kitchen",)"
                R"("reason":"offline buffer full: 12 oldest records dropped","dropped":12})");
@@ -113,9 +114,9 @@ BOOST_AUTO_TEST_CASE(fault_records) {
     record::Parser parser;
     record::Reading r;
     BOOST_TEST(!parser.parse(fw::fault_json("n", fw::Kind::gas, fw::Fault::mq2_open, kTs), r));
-    for (const fw::Fault f : {fw::Fault::dht_no_answer, fw::Fault::mq2_open,
-                              fw::Fault::mq2_saturated, fw::Fault::mq2_uncalibrated,
-                              fw::Fault::ldr_saturated}) {
+    for (const fw::Fault f :
+         {fw::Fault::dht_no_answer, fw::Fault::mq2_open, fw::Fault::mq2_saturated,
+          fw::Fault::mq2_uncalibrated, fw::Fault::ldr_saturated}) {
         const auto j = nlohmann::json::parse(fw::fault_json("n", fw::Kind::gas, f, std::nullopt));
         BOOST_TEST(j.at("kind") == "fault");
         BOOST_TEST(!j.at("reason").get<std::string>().empty());
@@ -136,8 +137,9 @@ BOOST_AUTO_TEST_CASE(topics_are_the_hubs) {
 
 // Times: the same text as the hub's core::format_rfc3339, across leap days and centuries.
 BOOST_AUTO_TEST_CASE(rfc3339_matches_the_hub) {
-    for (const std::int64_t ms : {std::int64_t{0}, std::int64_t{946684800000}, std::int64_t{951782400000},
-                                  std::int64_t{1709164800999}, kTs, std::int64_t{4102444799999}}) {
+    for (const std::int64_t ms :
+         {std::int64_t{0}, std::int64_t{946684800000}, std::int64_t{951782400000},
+          std::int64_t{1709164800999}, kTs, std::int64_t{4102444799999}}) {
         std::string ours;
         fw::append_rfc3339(ms, ours);
         BOOST_TEST(ours == core::format_rfc3339(ms));
@@ -145,7 +147,8 @@ BOOST_AUTO_TEST_CASE(rfc3339_matches_the_hub) {
 }
 
 BOOST_AUTO_TEST_CASE(strings_escape_as_the_hubs) {
-    const std::string s = "a\"b\\c\n\t\x01\x1f\x7f" "é";
+    const std::string s = "a\"b\\c\n\t\x01\x1f\x7f"
+                          "é";
     std::string ours, hubs;
     fw::append_json_string(s, ours);
     record::append_json_string(s, hubs);

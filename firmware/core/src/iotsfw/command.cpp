@@ -52,7 +52,8 @@ std::string dump_number(const std::string& raw) {
     if (k <= n && n <= 15) {
         out += digits + std::string(static_cast<std::size_t>(n - k), '0') + ".0";
     } else if (0 < n && n <= 15) {
-        out += digits.substr(0, static_cast<std::size_t>(n)) + "." + digits.substr(static_cast<std::size_t>(n));
+        out += digits.substr(0, static_cast<std::size_t>(n)) + "." +
+               digits.substr(static_cast<std::size_t>(n));
     } else if (-4 < n && n <= 0) {
         out += "0." + std::string(static_cast<std::size_t>(-n), '0') + digits;
     } else {

@@ -21,8 +21,8 @@ struct Command {
 };
 // nullopt (and `error` set) when it cannot be answered: not a JSON object, or no id that is a
 // string or a number. A command without a device is for the node of the topic.
-[[nodiscard]] std::optional<Command> parse_command(std::string_view payload,
-                                                   std::string_view topic_device, std::string& error);
+[[nodiscard]] std::optional<Command>
+parse_command(std::string_view payload, std::string_view topic_device, std::string& error);
 
 // What the command does to the relays, or why it cannot (Simulator::actuate's reasons):
 // fan, buzzer, relay take on/off; valve takes open/on (energised) and close/closed/off.

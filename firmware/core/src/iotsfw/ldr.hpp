@@ -7,7 +7,8 @@
 //     R = R10 · (lux / 10)^(−γ)   ⇒   lux = 10 · (R / R10)^(−1/γ),
 //     γ = log(R10 / R100) / log(100 / 10).
 // Senba GL5528: R10 = 10 … 20 kΩ (15 kΩ taken), γ = 0.6, dark resistance 1 MΩ. So
-//     10 lux ↔ 15 kΩ, 100 lux ↔ 15 kΩ · 10^−0.6 = 3.77 kΩ, dark (1 MΩ) ↔ 10 · (1000/15)^(−1/0.6) = 0.009 lux.
+//     10 lux ↔ 15 kΩ, 100 lux ↔ 15 kΩ · 10^−0.6 = 3.77 kΩ, dark (1 MΩ) ↔ 10 · (1000/15)^(−1/0.6) =
+//     0.009 lux.
 // Approximate by nature: R10 varies ±33 % from part to part (a factor 2 in lux, as 1/γ = 1.67),
 // the law bends above 1000 lux, and the ESP32 ADC is not linear near its rails. Good for "dark,
 // lamp, daylight", not for a light meter. Other parts: GL5516 (5-10 kΩ, γ 0.5), GL5537 (20-30 kΩ,
@@ -17,10 +18,10 @@
 namespace iots::fw {
 
 struct LdrConfig {
-    double vcc = 3.3;        // divider supply, V
-    double vref = 3.3;       // ADC full scale, V
+    double vcc = 3.3;  // divider supply, V
+    double vref = 3.3; // ADC full scale, V
     double r_fixed_kohm = 10;
-    double r10_kohm = 15;    // resistance at 10 lux
+    double r10_kohm = 15; // resistance at 10 lux
     double gamma = 0.6;
     std::uint16_t adc_max = 4095;
 };

@@ -17,7 +17,8 @@ double mq2_rs_kohm(std::uint16_t raw, const Mq2Config& c) {
 double mq2_ppm(double ratio, const Mq2Curve& curve) {
     const double m = (std::log10(curve.ratio2) - std::log10(curve.ratio1)) /
                      (std::log10(curve.ppm2) - std::log10(curve.ppm1));
-    const double log_ppm = std::log10(curve.ppm1) + (std::log10(ratio) - std::log10(curve.ratio1)) / m;
+    const double log_ppm =
+        std::log10(curve.ppm1) + (std::log10(ratio) - std::log10(curve.ratio1)) / m;
     return std::pow(10.0, log_ppm);
 }
 

@@ -17,8 +17,8 @@
 //     clean air: Rs/R0 = 9.83 (flat line; this is how R0 is calibrated)
 // The line through (log p1, log r1) and (log p2, log r2) has slope
 //     m = (log r2 − log r1) / (log p2 − log p1)
-//     LPG:   m = (log 0.26 − log 1.62) / (log 10000 − log 200) = (−0.5850 − 0.2095) / 1.6990 = −0.4676
-//     smoke: m = (log 0.605 − log 3.40) / 1.6990 = (−0.2182 − 0.5315) / 1.6990 = −0.4413
+//     LPG:   m = (log 0.26 − log 1.62) / (log 10000 − log 200) = (−0.5850 − 0.2095) / 1.6990 =
+//     −0.4676 smoke: m = (log 0.605 − log 3.40) / 1.6990 = (−0.2182 − 0.5315) / 1.6990 = −0.4413
 // and a ratio r gives
 //     log ppm = log p1 + (log r − log r1) / m.
 // Outside 200 … 10000 ppm the datasheet draws nothing: below, the line is extrapolated (an
@@ -37,9 +37,9 @@ inline constexpr double kMq2CleanAirRatio = 9.83; // Rs/R0 in clean air (datashe
 inline constexpr double kMq2MaxPpm = 10000;       // the chart's top, the record's gas range
 
 struct Mq2Config {
-    double vc = 5.0;          // heater and divider supply, V
-    double rl_kohm = 5.0;     // load resistor on the module (check yours: 1 kΩ on some)
-    double vref = 3.3;        // ADC full scale at 11 dB attenuation, V
+    double vc = 5.0;              // heater and divider supply, V
+    double rl_kohm = 5.0;         // load resistor on the module (check yours: 1 kΩ on some)
+    double vref = 3.3;            // ADC full scale at 11 dB attenuation, V
     double divider_k = 2.0 / 3.0; // V_pin / V_AO
     std::uint16_t adc_max = 4095;
     Mq2Curve curve = kMq2Lpg;

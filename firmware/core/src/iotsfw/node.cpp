@@ -50,7 +50,8 @@ void Node::begin() {
     if (!m_seq.begin())
         m_hw.log("flash: could not store the seq high-water mark");
     m_r0 = m_store.get_double(kR0Key).value_or(0);
-    logf("boot %llu, seq from %llu, mq2 R0 %.2f kohm", static_cast<unsigned long long>(m_seq.boots()),
+    logf("boot %llu, seq from %llu, mq2 R0 %.2f kohm",
+         static_cast<unsigned long long>(m_seq.boots()),
          static_cast<unsigned long long>(m_seq.peek()), m_r0);
     m_flame = m_hw.read_flame();
     m_motion = m_hw.read_pir();
@@ -169,7 +170,8 @@ void Node::flush() {
     const std::optional<std::int64_t> now_ts = m_hw.epoch_ms();
     const std::uint32_t now = m_hw.millis();
     if (const std::uint64_t drops = m_outbox.unreported_drops(); drops > 0) {
-        if (!m_transport.publish(m_fault_topic, dropped_json(m_config.device, drops, now_ts), false))
+        if (!m_transport.publish(m_fault_topic, dropped_json(m_config.device, drops, now_ts),
+                                 false))
             return;
         ++m_stats.published;
         m_outbox.drops_reported();
@@ -182,9 +184,9 @@ void Node::flush() {
             ts = *now_ts - static_cast<std::int64_t>(now - o.taken_ms);
         const bool sent =
             o.type == Outgoing::Type::reading
-                ? m_transport.publish(sensor_topic(m_config.prefix, m_config.device,
-                                                   kind_info(o.sample.kind).name),
-                                      reading_json(m_config.device, o.sample, ts), false)
+                ? m_transport.publish(
+                      sensor_topic(m_config.prefix, m_config.device, kind_info(o.sample.kind).name),
+                      reading_json(m_config.device, o.sample, ts), false)
                 : m_transport.publish(m_fault_topic,
                                       fault_json(m_config.device, o.sample.kind, o.fault, ts),
                                       false);

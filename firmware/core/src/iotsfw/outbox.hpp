@@ -13,10 +13,10 @@ namespace iots::fw {
 struct Outgoing {
     enum class Type : std::uint8_t { reading, fault };
     Type type = Type::reading;
-    Sample sample;          // a reading (sample.kind is also a fault's sensor)
+    Sample sample; // a reading (sample.kind is also a fault's sensor)
     Fault fault = Fault::dht_no_answer;
-    std::uint32_t taken_ms = 0;      // Hardware::millis() when it was taken
-    std::optional<std::int64_t> ts;  // the clock then, if it was set
+    std::uint32_t taken_ms = 0;     // Hardware::millis() when it was taken
+    std::optional<std::int64_t> ts; // the clock then, if it was set
 };
 
 class Outbox {

@@ -31,11 +31,18 @@ struct Sample {
 
 // Why a read gave no reading. Sent as {"kind":"fault","ts":…,"device":…,"sensor":…,"reason":…}
 // on <prefix>/faults/<device>; faults take no seq (the readings' seq stays gap-free).
-enum class Fault : std::uint8_t { dht_no_answer, mq2_open, mq2_saturated, mq2_uncalibrated, ldr_saturated };
+enum class Fault : std::uint8_t {
+    dht_no_answer,
+    mq2_open,
+    mq2_saturated,
+    mq2_uncalibrated,
+    ldr_saturated
+};
 [[nodiscard]] const char* fault_reason(Fault f);
 [[nodiscard]] std::string fault_json(std::string_view device, Kind sensor, Fault f,
                                      std::optional<std::int64_t> ts);
-// {"kind":"fault","ts":…,"device":…,"reason":"offline buffer full: N oldest records dropped","dropped":N}
+// {"kind":"fault","ts":…,"device":…,"reason":"offline buffer full: N oldest records
+// dropped","dropped":N}
 [[nodiscard]] std::string dropped_json(std::string_view device, std::uint64_t dropped,
                                        std::optional<std::int64_t> ts);
 

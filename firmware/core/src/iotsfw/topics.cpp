@@ -14,7 +14,8 @@ std::string join(std::string_view prefix, std::string_view kind, std::string_vie
 }
 } // namespace
 
-std::string sensor_topic(std::string_view prefix, std::string_view device, std::string_view sensor) {
+std::string sensor_topic(std::string_view prefix, std::string_view device,
+                         std::string_view sensor) {
     return join(prefix, "sensors", device, sensor);
 }
 std::string status_topic(std::string_view prefix, std::string_view device) {
@@ -34,8 +35,8 @@ bool valid_name(std::string_view name) {
     if (name.empty() || name.size() > 64)
         return false;
     for (const char c : name) {
-        const bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-                        c == '_' || c == '.' || c == '-';
+        const bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+                        (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-';
         if (!ok)
             return false;
     }

@@ -7,9 +7,9 @@
 namespace iots::fw {
 
 std::string sensor_topic(std::string_view prefix, std::string_view device, std::string_view sensor);
-std::string status_topic(std::string_view prefix, std::string_view device);   // retained
-std::string control_topic(std::string_view prefix, std::string_view device);  // commands in
-std::string ack_topic(std::string_view prefix, std::string_view device);      // …/ack out
+std::string status_topic(std::string_view prefix, std::string_view device);  // retained
+std::string control_topic(std::string_view prefix, std::string_view device); // commands in
+std::string ack_topic(std::string_view prefix, std::string_view device);     // …/ack out
 // <prefix>/faults/<device>: {"kind":"fault",…} when a read failed or the offline buffer dropped.
 std::string fault_topic(std::string_view prefix, std::string_view device);
 
