@@ -2,6 +2,7 @@
 // than the allowed skew ahead of the receiving host's clock is a wrong clock.
 #define BOOST_TEST_MODULE record_clock
 #include "iotshield/record/clock.hpp"
+#include "iotshield/record/parser.hpp"
 #include "iotshield/record/serialize.hpp"
 
 #include <boost/test/unit_test.hpp>
@@ -107,4 +108,30 @@ BOOST_AUTO_TEST_CASE(a_reading_that_already_has_the_marks_is_not_stamped) {
     r.ts = 5;
     r.extra = R"("a":{"clock":1})";
     BOOST_TEST(iots::record::stamp_on_receipt(r, kNow).empty());
+}
+
+// A node whose clock has not synced sends no ts (iotshield(7)): the parser takes it only when
+// asked (iots-ingest asks), and the reading is stamped with the time of receipt, marked.
+BOOST_AUTO_TEST_CASE(a_reading_without_ts_is_stamped_on_receipt_when_allowed) {
+    const std::string line = R"({"device":"esp32-a","sensor":"humidity","value":40,"seq":3})";
+    iots::record::Reading r;
+    iots::record::Parser strict;
+    BOOST_TEST(!strict.parse(line, r));
+    BOOST_TEST(strict.error() == "missing field \"ts\"");
+    iots::record::ParseOptions o;
+    o.allow_missing_ts = true;
+    iots::record::Parser lenient(o);
+    BOOST_REQUIRE(lenient.parse(line, r));
+    BOOST_TEST(r.ts == iots::record::kMissingTs);
+    BOOST_TEST(iots::record::stamp_missing_ts(r, kNow).empty());
+    BOOST_TEST(r.ts == kNow);
+    BOOST_TEST(iots::record::to_json(r) ==
+               R"({"ts":"2026-12-07T00:59:43.000Z","device":"esp32-a","sensor":"humidity",)"
+               R"("value":40,"seq":3,"clock":"stamped"})");
+    // A ts that is there but wrong is still judged (and rejected) as before.
+    BOOST_TEST(!lenient.parse(R"({"ts":"x","device":"a","sensor":"b","value":1})", r));
+    iots::record::Reading marked;
+    BOOST_REQUIRE(lenient.parse(R"({"device":"a","sensor":"b","value":1,"clock":"x"})", marked));
+    BOOST_TEST(iots::record::stamp_missing_ts(marked, kNow) ==
+               "not stamped: it already has \"clock\"");
 }

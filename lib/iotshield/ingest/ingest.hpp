@@ -34,7 +34,7 @@ struct Counters {
     std::uint64_t rejected = 0;   // invalid, with a warning each
     std::uint64_t duplicates = 0; // re-deliveries already stored
     std::uint64_t status = 0;     // device status messages (MQTT)
-    std::uint64_t stamped = 0;    // wrong clocks stamped on receipt (--stamp-bad-clock)
+    std::uint64_t stamped = 0;    // stamped on receipt: no ts, or a wrong clock (--stamp-bad-clock)
     std::uint64_t commits = 0;    // batches committed (shown with -v)
     std::uint64_t deleted = 0;    // rows removed by --retain (shown with -v)
 };

@@ -400,6 +400,15 @@ bool Pipeline::accept(record::Reading& r, const Origin& origin, core::Millis wal
                                    r.device, r.sensor));
         return false;
     }
+    if (r.ts == record::kMissingTs) { // a node whose clock has not synced yet (iotshield(7))
+        const std::string why = record::stamp_missing_ts(r, wall);
+        if (!why.empty()) {
+            reject(origin, "missing ts, " + why);
+            return false;
+        }
+        ++m_counters.stamped;
+        return true;
+    }
     auto clock = record::judge_clock(r.ts, wall, m_options.clock);
     if (clock.action == record::ClockAction::accept)
         return true;

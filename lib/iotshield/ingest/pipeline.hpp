@@ -100,7 +100,7 @@ private:
     const Options& m_options;
     const core::Logger& m_log;
     core::LineWriter& m_out;
-    record::Parser m_parser;
+    record::Parser m_parser{record::ParseOptions{.allow_missing_ts = true}};
     input::Rejects m_rejects;
     Counters m_counters; // received, status (and stored without a database)
     // With a database: the chunk being filled, and whether chunks went over since the last flush.

@@ -39,4 +39,18 @@ std::string stamp_on_receipt(Reading& r, core::Millis now) {
     return {};
 }
 
+std::string stamp_missing_ts(Reading& r, core::Millis now) {
+    if (!r.extra.empty()) {
+        const auto members = nlohmann::json::parse("{" + r.extra + "}", nullptr, false);
+        if (members.is_discarded() || !members.is_object())
+            return "not stamped: its other members are not a JSON object";
+        if (members.contains("clock"))
+            return "not stamped: it already has \"clock\"";
+        r.extra.push_back(',');
+    }
+    r.extra += "\"clock\":\"stamped\"";
+    r.ts = now;
+    return {};
+}
+
 } // namespace iots::record

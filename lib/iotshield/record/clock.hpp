@@ -37,4 +37,9 @@ struct ClockVerdict {
 // member of one of those names), empty when stamped.
 [[nodiscard]] std::string stamp_on_receipt(Reading& r, core::Millis now);
 
+// Stamps a reading that came without ts (ts == kMissingTs) with the time of receipt, marked
+// "clock":"stamped" (no "node_ts": the node had no time). Returns why it cannot (the record
+// already has a member "clock"), empty when stamped.
+[[nodiscard]] std::string stamp_missing_ts(Reading& r, core::Millis now);
+
 } // namespace iots::record

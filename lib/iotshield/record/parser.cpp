@@ -516,7 +516,7 @@ bool Parser::parse(std::string_view line, Reading& out) {
         out.ts = legacy_ts_value;
         have_ts = true;
     }
-    if (!have_ts)
+    if (!have_ts && !m_options.allow_missing_ts)
         return fail("missing field \"ts\"");
     if (!have_device)
         return fail("missing field \"device\"");
@@ -525,7 +525,9 @@ bool Parser::parse(std::string_view line, Reading& out) {
     if (!have_value)
         return fail("missing field \"value\"");
     // Names and finiteness were checked above; the time range always, the kind's range if asked.
-    if (out.ts < kMinMillis || out.ts > kMaxMillis)
+    if (!have_ts)
+        out.ts = kMissingTs;
+    else if (out.ts < kMinMillis || out.ts > kMaxMillis)
         return fail("ts: outside the years 0001 to 9999");
     if (m_options.check_ranges) {
         std::string reason = range_problem(out);

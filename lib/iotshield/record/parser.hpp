@@ -14,6 +14,9 @@ namespace iots::record {
 struct ParseOptions {
     bool check_ranges = true;  // reject values outside the kind's range (DESIGN §2 table)
     bool accept_legacy = true; // the seed's {"device_id","sensor_type",...,"timestamp"}
+    // A reading without ts is accepted with ts = kMissingTs (iots-ingest stamps it on receipt);
+    // off, it is `missing field "ts"`.
+    bool allow_missing_ts = false;
     // Read the plain shape the tools write without simdjson first (same results; off only to
     // test it against the full parser).
     bool fast_path = true;

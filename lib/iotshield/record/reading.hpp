@@ -3,11 +3,16 @@
 #include "iotshield/core/time.hpp"
 
 #include <cstdint>
+#include <limits>
 #include <optional>
 #include <string>
 #include <vector>
 
 namespace iots::record {
+
+// The ts of a reading that came without one (a node whose clock has not synced yet), when the
+// parser is asked to allow it (ParseOptions::allow_missing_ts): the receiver stamps it.
+inline constexpr core::Millis kMissingTs = std::numeric_limits<core::Millis>::min();
 
 struct Reading {
     core::Millis ts = 0;
