@@ -124,7 +124,8 @@ grep -qP "^binary_sensor\t$DEV/gas_leak\tgas\t-\tiotshield/ha/$DEV/gas_leak\$" "
 # Home Assistant restarts: every config is announced again.
 before=$(grep -c '^homeassistant/.*/config ' "$LOG")
 mosquitto_pub -p "$BROKER_PORT" -t homeassistant/status -m online
-wait_until 10 test "$(grep -c '^homeassistant/.*/config ' "$LOG")" -ge $((before + 20)) ||
+configs_seen() { [ "$(grep -c '^homeassistant/.*/config ' "$LOG")" -ge "$1" ]; }
+wait_until 10 configs_seen $((before + 20)) ||
     fail "not announced again: $before, then $(grep -c '^homeassistant/.*/config ' "$LOG") config messages"
 # "offline" (Home Assistant's will) is not a reason to announce.
 now=$(grep -c '^homeassistant/.*/config ' "$LOG")
