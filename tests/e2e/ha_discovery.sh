@@ -142,6 +142,22 @@ grep -q 'iots-ha: info: 2 devices, [0-9]* configs published, [0-9]* states publi
     "$WORK/ha.err" || fail "summary: $(tail -n 2 "$WORK/ha.err")"
 kill -TERM "$ALERT"; wait "$ALERT" || true
 
+# A restart keeps the derived states an earlier run left: a retained severity HIGH is not
+# overwritten with "none" when the device is seen again; the next alert moves it on.
+mosquitto_pub -p "$BROKER_PORT" -q 1 -r -t "iotshield/ha/$DEV/severity" -m HIGH
+before=$(grep -c '^homeassistant/.*/config ' "$LOG")
+background iots-ha "${P[@]}" --clear-after 2s 2> "$WORK/ha2.err"
+HA=$LAST_PID
+# (The nodes are gone: their retained status names them, their sensors wait for a reading.)
+wait_until 10 configs_seen $((before + 6)) || fail "the restarted iots-ha did not announce"
+mosquitto_pub -p "$BROKER_PORT" -q 1 -t "iotshield/alerts/$DEV" -m '{"kind":"alert","severity":"MEDIUM","event":"open"}'
+wait_until 10 after "iotshield/ha/$DEV/severity HIGH" "iotshield/ha/$DEV/severity MEDIUM" ||
+    fail "no severity MEDIUM after the restart"
+sed -n "\#^iotshield/ha/$DEV/severity HIGH\$#,\#^iotshield/ha/$DEV/severity MEDIUM\$#p" "$LOG" > "$WORK/restart.log"
+! grep -q "^iotshield/ha/$DEV/\(severity none\|anomaly\)" "$WORK/restart.log" ||
+    fail "a restart overwrote the retained states: $(grep "^iotshield/ha/$DEV/" "$WORK/restart.log")"
+kill -TERM "$HA"; wait "$HA" || fail "the restarted iots-ha exited $?"
+
 # Without a broker it is a usage error.
 set +e
 iots-ha 2> "$WORK/nohost.err"; rc=$?

@@ -40,7 +40,11 @@ public:
                 announce_all();
             break;
         case Kind::ha_state:
-            m_states.restore(t.device, t.name, text, core::now_millis());
+            // What an earlier run left (retained, read before any device is seen). Once a device
+            // is seen this run's states are the truth, and what comes back on these topics is
+            // only the echo of what iots-ha itself published.
+            if (m_devices.find(t.device) == m_devices.end())
+                m_states.restore(t.device, t.name, text, core::now_millis());
             break;
         case Kind::status:
             if (text != "online" && text != "offline")
