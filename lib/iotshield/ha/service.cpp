@@ -10,7 +10,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include <atomic>
 #include <map>
+#include <memory>
 #include <set>
 #include <string>
 
@@ -236,7 +238,13 @@ int run(const Options& o, const core::Logger& log) {
     mqtt::Client& client = messages.client();
     const std::string bridge = mqtt::ha_bridge_topic(o.broker.topic_prefix);
     client.set_will(mqtt::Will{bridge, "offline", 1, true});
-    client.on_connect([&client, bridge] { client.publish(bridge, "online", 1, true); });
+    // Online only once subscribed (a reconnect resubscribes first): whoever waits for it may
+    // start publishing.
+    auto subscribed = std::make_shared<std::atomic<bool>>(false);
+    client.on_connect([&client, bridge, subscribed] {
+        if (*subscribed)
+            client.publish(bridge, "online", 1, true);
+    });
     Bridge b(o, log, client);
     client.connect();
     // Its own states first: their retained values arrive before any device is seen, so a restart
@@ -248,6 +256,8 @@ int run(const Options& o, const core::Logger& log) {
     client.subscribe(mqtt::anomalies_filter(prefix), o.broker.qos, false);
     client.subscribe(mqtt::alerts_filter(prefix), o.broker.qos, false);
     client.subscribe(mqtt::ha_birth_topic(o.discovery), o.broker.qos, false);
+    *subscribed = true;
+    client.publish(bridge, "online", 1, true);
     messages.run(b.rejects(), b);
     client.publish(bridge, "offline", 1, true);
     client.wait_published(2000);
