@@ -9,7 +9,8 @@ build_pkgs=(g++ cmake make pkg-config ccache libmosquitto-dev libcli11-dev nlohm
     libboost-dev libcpp-httplib-dev libsimdjson-dev libssl-dev libhowardhinnant-date-dev tzdata)
 run_pkgs=(sqlite3 mosquitto mosquitto-clients python3)
 # clang and its runtime (libFuzzer, ASan, UBSan) build the fuzz targets of tests/fuzz.
-test_pkgs=(openssl chromium procps scdoc clang libclang-rt-14-dev)
+test_pkgs=(openssl chromium procps scdoc clang libclang-rt-14-dev
+    systemd jq curl) # systemd-analyze verify checks examples/systemd; jq, curl: the example recipes
 # bench/run: wrk loads iots-serve; /usr/bin/time measures CPU and peak memory.
 bench_pkgs=(wrk time bc curl)
 

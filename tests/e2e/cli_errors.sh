@@ -49,6 +49,10 @@ iots-serve | --db @W@/s.db --poll 5ms | 2 | iots-serve: error: --poll: '5ms' is 
 iots-serve | --db @W@/s.db --tokens @W@/missing | 66 | iots-serve: error: --tokens @W@/missing: cannot read: No such file or directory
 iots-serve | --db @W@/s.db --threads 0 | 2 | iots-serve: error: --threads: '0' is not a whole number from 1 to 256 (see --help)
 iots-ingest | --retain 0s | 2 | iots-ingest: error: --retain: '0s' is not a duration longer than 0
+iots-ha | --clear-after 0s | 2 | iots-ha: error: --clear-after: '0s' is not a duration longer than 0
+iots-ha | --gas-danger 20000 | 2 | iots-ha: error: --gas-danger: '20000' is not a number above 0, up to 10000 (see --help)
+iots-ha | --discovery-prefix ha | 2 | iots-ha: error: a broker is required (-h HOST or IOTS_BROKER)
+iots-ha | -h 127.0.0.1 --password-file @W@/missing | 66 | iots-ha: error: --password-file @W@/missing: cannot read: No such file or directory
 EOF
 )
 
@@ -88,7 +92,7 @@ assert_eq "iots-sim: error: cannot reach broker 127.0.0.1:$DOWN after 10 s: Conn
 
 # Every numeric option of every tool (as --help shows it) refuses a word in one line that names it.
 swept=0
-for tool in iots-sim iots-ingest iots-train iots-detect iots-alert iots-serve; do
+for tool in iots-sim iots-ingest iots-train iots-detect iots-alert iots-serve iots-ha; do
     "$tool" --help > "$W/help" || fail "$tool --help"
     for opt in $(grep -oE -- '--[a-z][a-z0-9-]+ (INT|UINT|FLOAT)' "$W/help" | cut -d' ' -f1); do
         rc=0
