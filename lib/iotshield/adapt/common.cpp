@@ -1,4 +1,5 @@
 #include "iotshield/adapt/formats.hpp"
+#include "iotshield/core/printable.hpp"
 
 #include "iotshield/record/sensor.hpp"
 #include "iotshield/record/serialize.hpp"
@@ -44,7 +45,7 @@ void add_reading(Result& out, std::string_view device, std::string_view sensor, 
     else
         r.unit = unit;
     if (std::string reason = record::validate(r); !reason.empty()) {
-        out.problems.push_back(fmt::format("{}: {}", what, reason));
+        out.problems.push_back(fmt::format("{}: {}", core::printable(what), reason));
         return;
     }
     out.readings.push_back(std::move(r));

@@ -2,6 +2,7 @@
 // "Humidity":40.1},"TempUnit":"C"}: one object per sensor driver, Time in the device's local
 // time with no zone (unless SetOption52 added one).
 #include "iotshield/adapt/formats.hpp"
+#include "iotshield/core/printable.hpp"
 
 #include <algorithm>
 #include <array>
@@ -101,7 +102,7 @@ void read_tasmota(std::string_view topic_device, std::string_view payload, core:
             // number.
             if (!m && !v.is_number())
                 continue;
-            const std::string what = driver + "." + key;
+            const std::string what = core::printable(driver + "." + key); // a reason's line
             if (!v.is_number()) {
                 out.problems.push_back(
                     fmt::format("{}: expected a number, got {}", what, json_type_name(v)));
