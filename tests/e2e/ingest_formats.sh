@@ -3,7 +3,8 @@
 # in SQLite against the fixtures' expected readings (a payload's own time exactly, a time of
 # receipt within the run); bad payloads rejected naming their topic and counted; the payloads with
 # a time of their own published again are duplicates, not second rows; device statuses from
-# zigbee2mqtt's availability, Tasmota's LWT and ESPHome's status; iots-detect --format scores them.
+# zigbee2mqtt's availability, Tasmota's LWT and ESPHome's status; a retained ESPHome state ignored;
+# iots-detect --format scores them.
 . "$(dirname "$0")/lib.sh"
 F="$IOTS_TEST_DATA/formats"
 start_broker "log_type all"
@@ -105,6 +106,23 @@ rc=0
 wait "$INGEST" || rc=$?
 assert_eq 0 "$rc" "iots-ingest exit status after SIGTERM"
 assert_eq "$want" "$(wc -l < "$WORK/out.ndjson")" "records passed on"
+
+# A retained state with no time of its own (ESPHome retains its states) is delivered again at
+# every subscription: ignored, not stored as a new reading at each restart.
+mosquitto_pub -p "$BROKER_PORT" -q 1 -r -t livingroom/sensor/co2/state -m 500
+seen=$(grep -cF '+/sensor/+/state' "$WORK/mosquitto.log")
+background iots-ingest -h 127.0.0.1 -p "$BROKER_PORT" -q 1 --format esphome --db "$WORK/a.db" \
+    --quiet 2> "$WORK/ingest2.err"
+INGEST=$LAST_PID
+# SIGUSR1 only once it is running (its handler set up): it has subscribed.
+esphome_subscribed() { [ "$(grep -cF '+/sensor/+/state' "$WORK/mosquitto.log")" -gt "$seen" ]; }
+wait_until 10 esphome_subscribed || fail "iots-ingest --format esphome did not subscribe"
+ignored() { kill -USR1 "$INGEST"; sleep 0.2; grep -q "received 0, .*ignored 1" "$WORK/ingest2.err"; }
+wait_until 20 ignored || fail "the retained ESPHome state was not ignored: $(cat "$WORK/ingest2.err")"
+kill -TERM "$INGEST"
+wait "$INGEST" || fail "iots-ingest --format esphome exit status $?"
+assert_eq 0 "$(sqlite3 "$WORK/a.db" "SELECT count(*) FROM sensors WHERE name = 'co2'")" \
+    "a retained state stored"
 
 # iots-detect --format zigbee2mqtt over MQTT: subscribes to zigbee2mqtt/# and scores its readings.
 seen=$(grep -cF 'zigbee2mqtt/#' "$WORK/mosquitto.log") # iots-ingest's subscription
