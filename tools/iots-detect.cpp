@@ -1,4 +1,5 @@
 // iots-detect: readings in (stdin NDJSON or MQTT), scored readings out (DESIGN §2).
+#include "iotshield/adapt/adapter.hpp"
 #include "iotshield/cli/options.hpp"
 #include "iotshield/cli/run_tool.hpp"
 #include "iotshield/core/error.hpp"
@@ -12,7 +13,7 @@ int detect_main(cli::Context& ctx) {
                  "plus an isolation forest given a model from iots-train."};
     cli::init_app(app);
     score::Options o;
-    std::string score_wait, tz, state_every;
+    std::string score_wait, tz, state_every, format, utc_offset;
     app.add_option("--model", o.model_path,
                    "Model file written by iots-train (none: streaming checks only)");
     app.add_option("--state", o.state_path,
@@ -41,8 +42,21 @@ int detect_main(cli::Context& ctx) {
         ->check(cli::positive_number());
     cli::add_input_options(app, o.input);
     cli::add_broker_options(app, o.broker, true);
+    app.add_option("-t,--topic", o.topics,
+                   "MQTT topic filter, repeatable; replaces the default <prefix>/sensors/# (or "
+                   "what --format reads)");
+    app.add_option("--format", format,
+                   "Payload format over MQTT: auto, iotshield (the default), seed, zigbee2mqtt, "
+                   "tasmota or esphome; auto tells them apart by topic. Sets the default -t");
+    app.add_option("--utc-offset", utc_offset,
+                   "Offset of Tasmota's local Time from UTC, like +01:00 (default: the zone of "
+                   "$TZ, else of /etc/localtime)");
     ctx.parse(app);
     cli::finish_broker_options(o.broker);
+    adapt::read_format_options(format, utc_offset, o.broker.topic_prefix, o.adapt);
+    if (!o.broker.enabled() && (!format.empty() || !o.topics.empty()))
+        throw Error(Exit::usage, std::string(!format.empty() ? "--format" : "-t") +
+                                     " needs a broker: give -h HOST");
     if (!score_wait.empty()) {
         if (o.db_path.empty())
             throw Error(Exit::usage, "--score-wait needs --db");

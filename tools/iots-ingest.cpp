@@ -1,4 +1,5 @@
 // iots-ingest: NDJSON readings from stdin or MQTT -> validated -> SQLite (batched) -> stdout.
+#include "iotshield/adapt/adapter.hpp"
 #include "iotshield/cli/options.hpp"
 #include "iotshield/cli/run_tool.hpp"
 #include "iotshield/core/error.hpp"
@@ -8,7 +9,7 @@ namespace {
 
 int ingest_main(iots::cli::Context& ctx) {
     iots::ingest::Options o;
-    std::string retain, batch_ms, max_skew;
+    std::string retain, batch_ms, max_skew, format, utc_offset;
     CLI::App app{"Validate NDJSON readings from stdin or MQTT, store them in SQLite in batches and "
                  "pass the valid ones on to stdout."};
     iots::cli::init_app(app);
@@ -18,6 +19,13 @@ int ingest_main(iots::cli::Context& ctx) {
     app.add_option("-t,--topic", o.topics,
                    "MQTT topic filter, repeatable; replaces the default <prefix>/sensors/# and "
                    "<prefix>/status/#");
+    app.add_option("--format", format,
+                   "Payload format: auto, iotshield (the default), seed, zigbee2mqtt, tasmota or "
+                   "esphome; auto tells them apart by topic. Sets the default -t; on stdin, "
+                   "lines are TOPIC PAYLOAD as mosquitto_sub -v prints them");
+    app.add_option("--utc-offset", utc_offset,
+                   "Offset of Tasmota's local Time from UTC, like +01:00 (default: the zone of "
+                   "$TZ, else of /etc/localtime)");
     app.add_flag("--quiet", o.quiet, "Do not pass records on to stdout");
     iots::cli::add_input_options(app, o.input);
     app.add_option("--retain", retain,
@@ -42,6 +50,7 @@ int ingest_main(iots::cli::Context& ctx) {
                  "rejecting it, marked \"clock\":\"stamped\", the node's ts kept as \"node_ts\"");
     ctx.parse(app);
     iots::cli::finish_broker_options(o.broker);
+    iots::adapt::read_format_options(format, utc_offset, o.broker.topic_prefix, o.adapt);
     if (!retain.empty() && (o.writer.retain_ms = iots::cli::duration_ms("--retain", retain)) <= 0)
         throw iots::Error(iots::Exit::usage, "--retain: must be longer than 0");
     if (o.writer.retain_force && retain.empty())

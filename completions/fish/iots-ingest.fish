@@ -1,6 +1,8 @@
 # fish completion for iots-ingest
 complete -c iots-ingest -l db -r -F -d 'SQLite database to store readings in'
 complete -c iots-ingest -l quiet -d 'Do not pass records on to stdout'
+complete -c iots-ingest -l format -x -a 'auto iotshield seed zigbee2mqtt tasmota esphome' -d 'Payload format (iotshield)'
+complete -c iots-ingest -l utc-offset -x -d "Offset of Tasmota's local Time from UTC, like +01:00"
 complete -c iots-ingest -l strict -d 'Exit with 65 at the first rejected record'
 complete -c iots-ingest -l max-bad-lines -x -d 'Exit with 65 past this many rejected records'
 complete -c iots-ingest -l max-line-bytes -x -d 'Longest accepted input line (1048576)'
@@ -15,7 +17,7 @@ complete -c iots-ingest -s p -l port -x -d 'MQTT broker port'
 complete -c iots-ingest -s q -l qos -x -a '0 1 2' -d 'MQTT quality of service'
 complete -c iots-ingest -s i -l id -x -d 'MQTT client id'
 complete -c iots-ingest -s c -l disable-clean-session -d 'Persistent session'
-complete -c iots-ingest -s t -l topic -x -a 'iotshield/sensors/# iotshield/status/# iotshield/sensors/data' -d 'MQTT topic filter'
+complete -c iots-ingest -s t -l topic -x -a 'iotshield/sensors/# iotshield/status/# iotshield/sensors/data zigbee2mqtt/# tele/+/SENSOR tele/+/LWT +/sensor/+/state +/binary_sensor/+/state +/status' -d 'MQTT topic filter'
 complete -c iots-ingest -l share -x -d 'Shared subscription group'
 complete -c iots-ingest -l topic-prefix -x -d 'Topic prefix (iotshield)'
 complete -c iots-ingest -s u -l username -x -d 'MQTT user name'

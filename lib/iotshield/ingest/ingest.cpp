@@ -13,13 +13,15 @@ std::string format_counters(const Counters& c) {
                                 c.stored, c.rejected, c.duplicates);
     if (c.status > 0)
         s += fmt::format(", status {}", c.status);
+    if (c.ignored > 0)
+        s += fmt::format(", ignored {}", c.ignored);
     if (c.stamped > 0)
         s += fmt::format(", stamped {}", c.stamped);
     return s;
 }
 
-std::vector<std::string> default_topics(std::string_view prefix) {
-    return {mqtt::sensors_filter(prefix), mqtt::status_filter(prefix)};
+std::vector<std::string> default_topics(std::string_view prefix, adapt::Format format) {
+    return adapt::subscriptions(format, prefix);
 }
 
 int run(const Options& options, const core::Logger& log, core::LineWriter& out) {

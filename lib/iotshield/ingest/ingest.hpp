@@ -1,6 +1,7 @@
 #pragma once
 // iots-ingest: NDJSON from stdin or MQTT, validated, stored in batches, passed on (DESIGN §1-4).
 // The tool's main only parses options into Options and calls run().
+#include "iotshield/adapt/adapter.hpp"
 #include "iotshield/core/broker_options.hpp"
 #include "iotshield/core/log.hpp"
 #include "iotshield/core/output.hpp"
@@ -19,7 +20,8 @@ namespace iots::ingest {
 struct Options {
     std::string db_path;             // empty: validate and pass on only, store nothing
     core::BrokerOptions broker;      // host empty: read stdin
-    std::vector<std::string> topics; // -t filters; empty: default_topics(prefix)
+    std::vector<std::string> topics; // -t filters; empty: the format's (adapt::subscriptions)
+    adapt::Options adapt;            // --format (default iotshield), --utc-offset
     core::RejectPolicy input;        // --strict, --max-bad-lines, --max-line-bytes
     bool quiet = false;              // nothing on stdout
     record::ClockPolicy clock;       // a ts before 2000 or too far ahead: rejected, or stamped
@@ -34,16 +36,20 @@ struct Counters {
     std::uint64_t rejected = 0;   // invalid, with a warning each
     std::uint64_t duplicates = 0; // re-deliveries already stored
     std::uint64_t status = 0;     // device status messages (MQTT)
+    std::uint64_t ignored = 0;    // --format: messages that hold no reading (a light's state)
     std::uint64_t stamped = 0;    // stamped on receipt: no ts, or a wrong clock (--stamp-bad-clock)
     std::uint64_t commits = 0;    // batches committed (shown with -v)
     std::uint64_t deleted = 0;    // rows removed by --retain (shown with -v)
 };
 
-// "received 10, stored 8, rejected 1, duplicates 1" (and ", status N", ", stamped N" when any).
+// "received 10, stored 8, rejected 1, duplicates 1" (and ", status N", ", ignored N",
+// ", stamped N" when any).
 [[nodiscard]] std::string format_counters(const Counters& c);
 
-// <prefix>/sensors/# (which covers the seed's <prefix>/sensors/data) and <prefix>/status/#.
-[[nodiscard]] std::vector<std::string> default_topics(std::string_view prefix);
+// <prefix>/sensors/# (which covers the seed's <prefix>/sensors/data) and <prefix>/status/#, or
+// what --format reads (adapt::subscriptions).
+[[nodiscard]] std::vector<std::string> default_topics(std::string_view prefix,
+                                                      adapt::Format format = adapt::Format::iotshield);
 
 // Runs until the end of the input (stdin) or SIGINT/SIGTERM, commits, prints the counters and
 // returns the exit status. Throws iots::Error for the exit codes of DESIGN §5 (65, 66, 69, 74,

@@ -21,14 +21,22 @@ std::string_view trim(std::string_view s) {
 // come first (input::deliver).
 class Dispatcher final : public input::Handler {
 public:
-    Dispatcher(std::string_view prefix, Pipeline& pipeline)
-        : m_topics(prefix), m_pipeline(pipeline) {}
+    Dispatcher(const adapt::Options& adapt, Pipeline& pipeline)
+        : m_topics(adapt.prefix), m_pipeline(pipeline), m_adapter(adapt) {}
 
-    void handle(const mqtt::Message& m) { input::deliver(m, m_pipeline.rejects(), *this); }
+    void handle(const mqtt::Message& m) {
+        m_retained = m.retain;
+        input::deliver(m, m_pipeline.rejects(), *this);
+    }
 
     bool record(std::string_view payload, const input::Origin& from) override {
         const core::Millis now = monotonic_ms();
         Origin origin{.topic = from.topic};
+        if (m_adapter.options().format != adapt::Format::iotshield) {
+            m_adapter.adapt(from.topic, payload, core::now_millis(), m_result);
+            if (feed(m_pipeline, m_result, origin, now, core::now_millis(), m_retained))
+                return true;
+        }
         if (const auto device = m_topics.status_device(from.topic)) {
             m_pipeline.status(*device, trim(payload), origin, core::now_millis(), now);
             return true;
@@ -45,6 +53,9 @@ public:
 private:
     mqtt::TopicParser m_topics;
     Pipeline& m_pipeline;
+    adapt::Adapter m_adapter;
+    adapt::Result m_result;
+    bool m_retained = false;
 };
 
 } // namespace
@@ -64,7 +75,8 @@ void run_mqtt(const Options& options, Pipeline& pipeline, const core::Logger& lo
     client.on_message([&queue](const mqtt::Message& m) { queue.push(m); });
     client.connect();
     const auto filters =
-        options.topics.empty() ? default_topics(options.broker.topic_prefix) : options.topics;
+        options.topics.empty() ? default_topics(options.broker.topic_prefix, options.adapt.format)
+                               : options.topics;
     // Without waiting for the answers: a persistent session's backlog arrives first, and only
     // this loop drains it. Under --share, readings are split over the group but every member takes
     // every status: it is its database's devices.status (with separate databases, a member that
@@ -74,7 +86,7 @@ void run_mqtt(const Options& options, Pipeline& pipeline, const core::Logger& lo
     for (const auto& filter : filters)
         client.subscribe_nowait(filter, options.broker.qos, !topics.is_status(filter));
 
-    Dispatcher dispatch(options.broker.topic_prefix, pipeline);
+    Dispatcher dispatch(options.adapt, pipeline);
     std::vector<mqtt::Message> messages;
     // Commits and releases what came so far; the broker sends at most its max_inflight_messages
     // more meanwhile, so this batches by itself.

@@ -424,14 +424,40 @@ bool Pipeline::accept(record::Reading& r, const Origin& origin, core::Millis wal
     return false;
 }
 
+record::Reading& Pipeline::slot() {
+    if (!m_store)
+        return m_reading;
+    Chunk& c = chunk();
+    return c.entries[c.size].reading;
+}
+
 void Pipeline::reading(std::string_view text, const Origin& origin, core::Millis now,
                        core::Millis wall) {
     ++m_counters.received;
+    record::Reading& r = slot();
+    if (!m_parser.parse(text, r))
+        return reject(origin, m_parser.error());
+    keep(r, origin, now, wall, text.size());
+}
+
+void Pipeline::adapted(const record::Reading& from, const Origin& origin, core::Millis now,
+                       core::Millis wall) {
+    ++m_counters.received;
+    record::Reading& r = slot();
+    r = from;
+    keep(r, origin, now, wall, from.device.size() + from.sensor.size() + 64);
+}
+
+void Pipeline::bad(const Origin& origin, std::string_view reason) {
+    ++m_counters.received;
+    reject(origin, reason);
+}
+
+void Pipeline::keep(record::Reading& r, const Origin& origin, core::Millis now,
+                    core::Millis wall, std::size_t bytes) {
+    if (!accept(r, origin, wall))
+        return;
     if (!m_store) {
-        if (!m_parser.parse(text, m_reading))
-            return reject(origin, m_parser.error());
-        if (!accept(m_reading, origin, wall))
-            return;
         ++m_counters.stored; // nothing to store: counted as accepted
         if (m_options.quiet)
             return;
@@ -439,21 +465,17 @@ void Pipeline::reading(std::string_view text, const Origin& origin, core::Millis
             m_held_since = now;
         if (!m_held.empty())
             m_held.push_back('\n');
-        record::append_json(m_reading, m_held);
+        record::append_json(r, m_held);
         ++m_held_count;
         return;
     }
-    Chunk& c = chunk();
+    Chunk& c = chunk(); // the one slot() gave r in
     Entry& e = c.entries[c.size];
-    if (!m_parser.parse(text, e.reading))
-        return reject(origin, m_parser.error());
-    if (!accept(e.reading, origin, wall))
-        return;
     e.kind = Entry::Kind::reading;
     if (!m_options.quiet)
         record::append_json(e.reading, c.text);
     e.text_end = c.text.size();
-    c.bytes += text.size();
+    c.bytes += bytes;
     if (c.size++ == 0)
         m_chunk_since = now;
     if (c.full())

@@ -57,6 +57,14 @@ public:
     // --max-bad-lines, after committing what came before. May wait for room (back-pressure);
     // rethrows a failure of the store thread.
     void reading(std::string_view text, const Origin& origin, core::Millis now, core::Millis wall);
+    // A reading another format's payload gave (adapt/), valid already: judged and kept as one
+    // that was parsed.
+    void adapted(const record::Reading& r, const Origin& origin, core::Millis now,
+                 core::Millis wall);
+    // A bad part of another format's payload: received, and rejected with reason.
+    void bad(const Origin& origin, std::string_view reason);
+    // A message that holds no reading (--format: a light's state, a bridge's news).
+    void ignored() noexcept { ++m_counters.ignored; }
     // A record the input rejected itself (longer than --max-line-bytes): counted as received.
     void skipped() noexcept { ++m_counters.received; }
     // The reject policy of every record this pipeline sees (the inputs reject through it too); it
@@ -94,6 +102,11 @@ private:
     void reject(const Origin& origin, std::string_view reason);
     // The topic and the clock checks of a parsed reading; false when it was rejected.
     bool accept(record::Reading& r, const Origin& origin, core::Millis wall);
+    // Where the next reading is read into: the open chunk's next entry, or m_reading.
+    record::Reading& slot();
+    // r (in slot()) judged, then kept for the batch; bytes: its input's size.
+    void keep(record::Reading& r, const Origin& origin, core::Millis now, core::Millis wall,
+              std::size_t bytes);
     Chunk& chunk();
     void hand_over(bool flush, bool sync);
 

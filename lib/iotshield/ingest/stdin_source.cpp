@@ -2,6 +2,7 @@
 #include "iotshield/core/time.hpp"
 #include "iotshield/ingest/sources.hpp"
 #include "iotshield/input/lines.hpp"
+#include "iotshield/mqtt/topics.hpp"
 
 namespace iots::ingest {
 
@@ -9,11 +10,24 @@ namespace {
 
 class Lines final : public input::Handler {
 public:
-    explicit Lines(Pipeline& pipeline) : m_pipeline(pipeline) {}
+    Lines(const adapt::Options& adapt, Pipeline& pipeline)
+        : m_pipeline(pipeline), m_adapter(adapt), m_topics(adapt.prefix) {}
 
     bool record(std::string_view text, const input::Origin& origin) override {
         const core::Millis now = monotonic_ms();
-        m_pipeline.reading(text, {.line = origin.line}, now, core::now_millis());
+        if (m_adapter.options().format == adapt::Format::iotshield) {
+            m_pipeline.reading(text, {.line = origin.line}, now, core::now_millis());
+        } else {
+            // `TOPIC PAYLOAD` (mosquitto_sub -v), or a bare record.
+            const Origin from{.line = origin.line};
+            m_adapter.adapt_line(text, core::now_millis(), m_result);
+            if (!feed(m_pipeline, m_result, from, now, core::now_millis(), false)) {
+                if (const auto device = m_topics.status_device(m_result.topic))
+                    m_pipeline.status(*device, m_result.payload, from, core::now_millis(), now);
+                else
+                    m_pipeline.reading(m_result.payload, from, now, core::now_millis());
+            }
+        }
         if (m_pipeline.due(now))
             m_pipeline.commit();
         return true;
@@ -36,12 +50,15 @@ public:
 
 private:
     Pipeline& m_pipeline;
+    adapt::Adapter m_adapter;
+    adapt::Result m_result;
+    mqtt::TopicParser m_topics;
 };
 
 } // namespace
 
 void run_stdin(const Options& options, Pipeline& pipeline) {
-    Lines lines(pipeline);
+    Lines lines(options.adapt, pipeline);
     input::read_lines(options.input_fd, pipeline.rejects(), lines);
     pipeline.sync();
 }

@@ -1,6 +1,8 @@
 // iots-detect on MQTT: the network thread scores (input::deliver), publishes anomalies and writes
 // the output; the main loop flushes it and writes the scores to the database (through ScoreQueue).
+#include "iotshield/adapt/adapter.hpp"
 #include "iotshield/core/signals.hpp"
+#include "iotshield/core/time.hpp"
 #include "iotshield/input/messages.hpp"
 #include "iotshield/mqtt/client.hpp"
 #include "iotshield/mqtt/topics.hpp"
@@ -16,6 +18,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 namespace iots::score {
 namespace {
@@ -24,8 +27,8 @@ namespace {
 class MqttScorer final : public input::Handler {
 public:
     MqttScorer(Session& s, const core::BrokerOptions& broker, mqtt::Client& client,
-               ScoreQueue& queue)
-        : m_s(s), m_broker(broker), m_client(client), m_queue(queue) {}
+               ScoreQueue& queue, const adapt::Options& adapt)
+        : m_s(s), m_broker(broker), m_client(client), m_queue(queue), m_adapter(adapt) {}
 
     // Network thread. A record rejected past the policy (exit 65) is kept for the main loop,
     // which rethrows it from flush(); no message is scored after it.
@@ -36,7 +39,7 @@ public:
             const std::lock_guard lock(m_mu);
             if (m_failure)
                 return;
-            m_scored = false;
+            m_scored.clear();
             try {
                 input::deliver(m, m_s.rejects, *this);
             } catch (...) {
@@ -45,33 +48,59 @@ public:
             }
         }
         // Outside the lock: the queue may wait for the main loop, which takes it to flush.
-        if (m_scored && m_s.store)
-            m_queue.push(m_r, monotonic_ms());
+        if (m_s.store)
+            for (const auto& r : m_scored)
+                m_queue.push(r, monotonic_ms());
         if (m_s.state)
             m_s.state->tick(m_s.detector);
     }
 
     // Network thread, under m_mu (message()). publish() never waits on the network thread.
     bool record(std::string_view text, const input::Origin& origin) override {
+        if (m_adapter.options().format != adapt::Format::iotshield) {
+            m_adapter.adapt(origin.topic, text, core::now_millis(), m_result);
+            switch (m_result.kind) {
+            case adapt::Kind::native:
+                break;
+            case adapt::Kind::status: // a device's availability: nothing to score
+            case adapt::Kind::ignored:
+                return true;
+            case adapt::Kind::readings:
+                for (const auto& problem : m_result.problems) {
+                    ++m_s.counts.read;
+                    m_s.rejects.reject(origin, problem);
+                }
+                for (auto& r : m_result.readings) {
+                    ++m_s.counts.read;
+                    score(r);
+                }
+                return true;
+            }
+        }
         ++m_s.counts.read;
         if (!m_parser.parse(text, m_r)) {
             m_s.rejects.reject(origin, m_parser.error());
             return true;
         }
-        const detect::Verdict v = m_s.detector.annotate(m_r);
-        m_scored = true;
-        m_s.counts.anomalies += v.anomaly ? 1 : 0;
-        if (m_s.anomalies_only && !v.anomaly)
-            return true;
-        m_json.clear();
-        m_writer.append(m_r, m_json);
-        if (v.anomaly)
-            m_client.publish(mqtt::anomaly_topic(m_broker.topic_prefix, m_r.device, m_r.sensor),
-                             m_json, m_broker.qos);
-        m_s.out.write_line(m_json);
+        score(m_r);
         return true;
     }
     void skipped(const input::Origin& /*origin*/) override { ++m_s.counts.read; }
+
+    // Scores r, kept for the database, publishes it when anomalous and writes it out.
+    void score(record::Reading& r) {
+        const detect::Verdict v = m_s.detector.annotate(r);
+        m_scored.push_back(r);
+        m_s.counts.anomalies += v.anomaly ? 1 : 0;
+        if (m_s.anomalies_only && !v.anomaly)
+            return;
+        m_json.clear();
+        m_writer.append(r, m_json);
+        if (v.anomaly)
+            m_client.publish(mqtt::anomaly_topic(m_broker.topic_prefix, r.device, r.sensor),
+                             m_json, m_broker.qos);
+        m_s.out.write_line(m_json);
+    }
 
     // Main loop: what the network thread wrote, and SIGUSR1's counters. Rethrows the network
     // thread's failure.
@@ -91,8 +120,10 @@ private:
     ScoreQueue& m_queue;
     std::mutex m_mu; // m_s.out, m_s.counts, m_s.rejects, m_failure while the client runs
     std::exception_ptr m_failure;
-    bool m_scored = false;
+    std::vector<record::Reading> m_scored; // of the current message, for the database
     record::Parser m_parser;
+    adapt::Adapter m_adapter;
+    adapt::Result m_result;
     record::Reading m_r;
     std::string m_json;
     record::JsonWriter m_writer;
@@ -100,14 +131,23 @@ private:
 
 } // namespace
 
-void run_mqtt(Session& s, const core::BrokerOptions& broker) {
+void run_mqtt(Session& s, const core::BrokerOptions& broker,
+              const std::vector<std::string>& filters, const adapt::Options& adapt) {
     mqtt::Client client(broker, s.log);
     ScoreQueue queue;
-    MqttScorer scorer(s, broker, client, queue);
+    MqttScorer scorer(s, broker, client, queue, adapt);
     client.on_message([&scorer](const mqtt::Message& m) { scorer.message(m); });
     try {
         client.connect();
-        client.subscribe(mqtt::sensors_filter(broker.topic_prefix), broker.qos);
+        if (!filters.empty()) {
+            for (const auto& filter : filters)
+                client.subscribe(filter, broker.qos);
+        } else if (adapt.format == adapt::Format::iotshield) {
+            client.subscribe(mqtt::sensors_filter(broker.topic_prefix), broker.qos);
+        } else {
+            for (const auto& filter : adapt::subscriptions(adapt.format, broker.topic_prefix))
+                client.subscribe(filter, broker.qos);
+        }
         while (!core::stop_requested()) {
             std::this_thread::sleep_for(std::chrono::milliseconds(50));
             scorer.flush();

@@ -38,7 +38,7 @@ int run(const Options& o, const core::Logger& log, core::LineWriter& out) {
               {}};
     try {
         if (o.broker.enabled())
-            run_mqtt(s, o.broker);
+            run_mqtt(s, o.broker, o.topics, o.adapt);
         else
             run_stdin(s);
         out.flush();

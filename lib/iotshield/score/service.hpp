@@ -2,6 +2,7 @@
 // iots-detect: readings in (stdin NDJSON or MQTT), scored readings out (DESIGN §2), scores and
 // anomalies written back to the database with --db, what was learnt kept in --state.
 // The tool's main only parses options into Options and calls run().
+#include "iotshield/adapt/adapter.hpp"
 #include "iotshield/core/broker_options.hpp"
 #include "iotshield/core/log.hpp"
 #include "iotshield/core/output.hpp"
@@ -13,6 +14,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace iots::score {
 
@@ -27,6 +29,8 @@ struct Options {
     bool anomalies_only = false;
     core::RejectPolicy input;   // --strict, --max-bad-lines, --max-line-bytes
     core::BrokerOptions broker; // host empty: read stdin
+    std::vector<std::string> topics; // -t filters; empty: the format's (adapt::subscriptions)
+    adapt::Options adapt;            // --format over MQTT (default iotshield), --utc-offset
 };
 
 // Runs until the end of the input (stdin) or SIGINT/SIGTERM, prints the summary and returns the

@@ -1,5 +1,6 @@
 #pragma once
 // What the stdin and MQTT loops share: the detector, where its scores go, and what was counted.
+#include "iotshield/adapt/adapter.hpp"
 #include "iotshield/core/broker_options.hpp"
 #include "iotshield/core/log.hpp"
 #include "iotshield/core/output.hpp"
@@ -8,6 +9,7 @@
 #include "iotshield/score/score_store.hpp"
 #include "iotshield/score/state_keeper.hpp"
 
+#include <vector>
 #include <cstdint>
 
 namespace iots::score {
@@ -33,6 +35,8 @@ void run_stdin(Session& s);
 // MQTT (input::deliver): the network thread scores and publishes anomalies; this thread writes the
 // scores to the database, and rethrows the network thread's exit 65 after committing what came
 // before it. Until SIGINT/SIGTERM.
-void run_mqtt(Session& s, const core::BrokerOptions& broker);
+// filters empty: <prefix>/sensors/#, or what adapt.format reads.
+void run_mqtt(Session& s, const core::BrokerOptions& broker,
+              const std::vector<std::string>& filters, const adapt::Options& adapt);
 
 } // namespace iots::score
