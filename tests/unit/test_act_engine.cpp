@@ -328,3 +328,14 @@ BOOST_AUTO_TEST_CASE(scopes_by_device_and_by_room) {
     BOOST_REQUIRE_EQUAL(h.sent.size(), 2u);
     BOOST_TEST(h.sent[1].actuator == "fan");
 }
+
+BOOST_AUTO_TEST_CASE(the_end_of_the_input_sends_the_waiting_then_clauses) {
+    Harness h("when gas-leak do esp32-kitchen fan on then off after 10m\n");
+    h.incident("open", "i1", kT0, kT0);
+    h.engine.answer("c1", "done", kT0 + 100);
+    h.incident("resolve", "i1", kT0 + kMin, kT0 + kMin);
+    h.engine.end_of_input(kT0 + kMin + 1);
+    BOOST_REQUIRE_EQUAL(h.sent.size(), 2u);
+    BOOST_TEST(h.sent[1].action == "off");
+    BOOST_TEST(h.engine.counters().then_sent == 1u);
+}

@@ -340,6 +340,12 @@ void Engine::tick(core::Millis now) {
     }
 }
 
+void Engine::end_of_input(core::Millis now) {
+    for (Scheduled& s : m_scheduled)
+        s.due = std::min(s.due, now);
+    tick(now);
+}
+
 std::optional<core::Millis> Engine::next_due() const {
     std::optional<core::Millis> next;
     const auto earlier = [&](core::Millis t) {

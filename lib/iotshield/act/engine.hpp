@@ -82,6 +82,9 @@ public:
     // Retries, gives up and sends then clauses that are due.
     void tick(core::Millis now);
 
+    // The input is over: the then clauses still waiting fall due now (nothing can cancel them).
+    void end_of_input(core::Millis now);
+
     // When tick() has something to do next; nullopt: nothing waits.
     [[nodiscard]] std::optional<core::Millis> next_due() const;
     // Nothing awaits an answer and no then clause is scheduled.

@@ -138,6 +138,10 @@ public:
 
     [[nodiscard]] input::Rejects& rejects() noexcept { return m_rejects; }
     [[nodiscard]] const Engine& engine() const noexcept { return m_engine; }
+    void end_of_input() {
+        tick();
+        m_engine.end_of_input(core::now_millis());
+    }
     [[nodiscard]] const Waker& waker() const noexcept { return m_waker; }
 
     // ---- input::Handler ----
@@ -292,8 +296,10 @@ private:
     std::uint64_t m_dry = 0, m_ignored = 0, m_actions = 0, m_alerts_out = 0;
 };
 
-// At the end of the input: every command answered or given up on, every then clause sent.
+// At the end of the input: the then clauses still waiting sent at once, every command answered
+// or given up on.
 void settle(Act& act) {
+    act.end_of_input();
     while (!act.engine().idle() && !core::stop_requested()) {
         const int wait = act.wait_ms();
         pollfd pfd{act.waker().fd(), POLLIN, 0};
