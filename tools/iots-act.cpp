@@ -19,7 +19,8 @@ int act_main(iots::cli::Context& ctx) {
     app.add_option("--input", input,
                    "Read alerts from stdin, or from mqtt: <prefix>/alerts/# (stdin)")
         ->check(CLI::IsMember({"stdin", "mqtt"}));
-    cli::add_db_option(app, o.db_path, "Also write every command to this database's commands table");
+    cli::add_db_option(app, o.db_path,
+                       "Also write every command to this database's commands table");
     cli::add_tz_option(app, tz,
                        "The home's IANA time zone for the rules' 'between' windows, like "
                        "Europe/Berlin (default: $TZ, else UTC)");

@@ -48,7 +48,9 @@ struct Harness : Sender, Sink {
     void action(const std::string& j, std::string_view) override {
         actions.push_back(json::parse(j));
     }
-    void alert(const std::string& j, std::string_view) override { alerts.push_back(json::parse(j)); }
+    void alert(const std::string& j, std::string_view) override {
+        alerts.push_back(json::parse(j));
+    }
 
     void incident(const std::string& event, const std::string& incident, core::Millis ts,
                   core::Millis now, const std::string& kind = "gas-leak",
@@ -164,7 +166,8 @@ BOOST_AUTO_TEST_CASE(an_unanswered_command_is_retried_then_alerted) {
                    "tries, 3s each") == 0u);
     std::vector<std::string> statuses;
     for (const json& a : h.actions)
-        statuses.push_back(a["status"].get<std::string>() + std::to_string(a["attempt"].get<int>()));
+        statuses.push_back(a["status"].get<std::string>() +
+                           std::to_string(a["attempt"].get<int>()));
     const std::vector<std::string> expected{"sent1", "sent2", "sent3", "unconfirmed3"};
     BOOST_TEST(statuses == expected, boost::test_tools::per_element());
     BOOST_TEST(h.engine.counters().retries == 2u);

@@ -217,15 +217,13 @@ void Engine::emit(const Pending& p, std::string_view id, core::Millis now,
     const std::string where = room_of(r.device, p.ctx);
     const std::string title =
         fmt::format("{} the {} {}", capitalized(gerund(p.action)), noun(r.actuator), where);
-    const std::string why =
-        p.ctx.event == "resolve"
-            ? fmt::format("incident {} resolved", p.ctx.incident)
-            : fmt::format("of a {} alert ({}) in incident {}", r.kind, p.ctx.severity,
-                          p.ctx.incident);
-    const std::string description =
-        fmt::format("Rule {} is {} the {} {} ({}) because {}; try {} of {}: {}.", r.where,
-                    gerund(p.action), noun(r.actuator), where, r.device, why, p.attempt,
-                    r.retries + 1, status);
+    const std::string why = p.ctx.event == "resolve"
+                                ? fmt::format("incident {} resolved", p.ctx.incident)
+                                : fmt::format("of a {} alert ({}) in incident {}", r.kind,
+                                              p.ctx.severity, p.ctx.incident);
+    const std::string description = fmt::format(
+        "Rule {} is {} the {} {} ({}) because {}; try {} of {}: {}.", r.where, gerund(p.action),
+        noun(r.actuator), where, r.device, why, p.attempt, r.retries + 1, status);
     m_sink.action(record::action_json({.id = id,
                                        .ts = now,
                                        .device = r.device,
@@ -252,8 +250,7 @@ void Engine::give_up(const Pending& p, std::string_view id, core::Millis now,
         fmt::format("{} {} did not confirm {}", noun(r.actuator), where, gerund(p.action)));
     const std::string description =
         fmt::format("The {} {} did not confirm {}: {} (rule {}, command {}, incident {}).",
-                    noun(r.actuator), where, gerund(p.action), why, r.where, id,
-                    p.ctx.incident);
+                    noun(r.actuator), where, gerund(p.action), why, r.where, id, p.ctx.incident);
     const std::string suggestion =
         fmt::format("Check the {} by hand now, then the node {}: its power, wiring and Wi-Fi.",
                     noun(r.actuator), r.device);

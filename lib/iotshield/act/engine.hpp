@@ -61,8 +61,8 @@ struct EngineOptions {
 struct EngineCounters {
     std::uint64_t alerts = 0, fired = 0, sent = 0, retries = 0, done = 0, failed = 0,
                   unconfirmed = 0, then_sent = 0, then_cancelled = 0;
-    std::uint64_t skipped_window = 0, skipped_occupied = 0, skipped_busy = 0,
-                  skipped_cooldown = 0, skipped_rate = 0;
+    std::uint64_t skipped_window = 0, skipped_occupied = 0, skipped_busy = 0, skipped_cooldown = 0,
+                  skipped_rate = 0;
 };
 
 class Engine {
@@ -133,8 +133,8 @@ private:
     std::unordered_map<std::string, Pending> m_pending; // by command id
     std::vector<Scheduled> m_scheduled;
     std::unordered_map<std::string, std::vector<std::size_t>> m_armed; // incident: rules with then
-    std::unordered_map<std::string, core::Millis> m_opened;             // incident: first alert ts
-    std::map<std::string, core::Millis> m_last_motion;                  // room: ts
+    std::unordered_map<std::string, core::Millis> m_opened;            // incident: first alert ts
+    std::map<std::string, core::Millis> m_last_motion;                 // room: ts
     std::optional<core::Millis> m_first_reading;
     std::unordered_map<std::string, std::string> m_rooms; // device: location
     std::uint64_t m_seq = 0, m_unsent = 0;

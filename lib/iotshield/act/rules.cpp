@@ -19,8 +19,8 @@ namespace {
 
 constexpr std::array<std::string_view, 4> kSeverities{"LOW", "MEDIUM", "HIGH", "CRITICAL"};
 constexpr std::array<std::string_view, 11> kKinds{
-    "fire",  "gas-leak", "intrusion",    "hvac-failure", "heat", "cold",
-    "humidity", "light", "sensor-fault", "anomaly",      "any"};
+    "fire",     "gas-leak", "intrusion",    "hvac-failure", "heat", "cold",
+    "humidity", "light",    "sensor-fault", "anomaly",      "any"};
 constexpr std::string_view kKindList = "fire, gas-leak, intrusion, hvac-failure, heat, cold, "
                                        "humidity, light, sensor-fault, anomaly or any";
 
@@ -29,9 +29,12 @@ struct ActuatorSpec {
     std::vector<std::string_view> actions;
 };
 const std::vector<ActuatorSpec> kActuatorSpecs{
-    {"valve", {"open", "close", "toggle"}}, {"fan", {"on", "off", "toggle"}},
-    {"buzzer", {"on", "off", "toggle"}},    {"relay", {"on", "off", "toggle"}},
-    {"alarm", {"on", "off", "toggle"}},     {"door", {"lock", "unlock", "open", "close", "toggle"}}};
+    {"valve", {"open", "close", "toggle"}},
+    {"fan", {"on", "off", "toggle"}},
+    {"buzzer", {"on", "off", "toggle"}},
+    {"relay", {"on", "off", "toggle"}},
+    {"alarm", {"on", "off", "toggle"}},
+    {"door", {"lock", "unlock", "open", "close", "toggle"}}};
 
 // The interlocks: what no rule may do on its own, whatever the incident.
 std::optional<std::string> forbidden(std::string_view actuator, std::string_view action) {
@@ -43,6 +46,11 @@ std::optional<std::string> forbidden(std::string_view actuator, std::string_view
     if (actuator == "door" && (action == "unlock" || action == "open" || action == "toggle"))
         return fmt::format("a rule may never unlock or open a door ({} {})", actuator, action);
     return std::nullopt;
+}
+
+bool digits(std::string_view s) noexcept {
+    return !s.empty() &&
+           std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
 bool valid_name(std::string_view s) noexcept {
@@ -177,10 +185,9 @@ Rule parse_line(LineParser& p, int line, std::string where) {
                 p.fail("confirm: the time to wait for an answer must be above zero");
         } else if (word == "retries") {
             const std::string n = p.next("the number after 'retries'");
-            if (n.size() > 2 || n.empty() || !std::all_of(n.begin(), n.end(), ::isdigit) ||
-                std::stoi(n) > 10)
-                p.fail(fmt::format("retries: '{}' is not a number from 0 to 10",
-                                   core::printable(n)));
+            if (n.size() > 2 || !digits(n) || std::stoi(n) > 10)
+                p.fail(
+                    fmt::format("retries: '{}' is not a number from 0 to 10", core::printable(n)));
             r.retries = std::stoi(n);
         } else if (word == "cooldown") {
             r.cooldown_ms = p.duration("cooldown");
@@ -189,12 +196,11 @@ Rule parse_line(LineParser& p, int line, std::string where) {
             const auto slash = m.find('/');
             const std::string n = m.substr(0, slash);
             std::string per = slash == std::string::npos ? "" : m.substr(slash + 1);
-            if (!per.empty() && std::isalpha(static_cast<unsigned char>(per[0])) != 0)
+            if (!per.empty() && per[0] >= 'a' && per[0] <= 'z')
                 per.insert(0, "1"); // max 3/h
             const auto window = core::parse_duration(per);
-            if (slash == std::string::npos || n.empty() || n.size() > 6 ||
-                !std::all_of(n.begin(), n.end(), ::isdigit) || std::stoi(n) == 0 || !window ||
-                *window <= 0)
+            if (slash == std::string::npos || n.size() > 6 || !digits(n) || std::stoi(n) == 0 ||
+                !window || *window <= 0)
                 p.fail(fmt::format("max: '{}' is not a count per duration (like 4/1h)",
                                    core::printable(m)));
             r.max_count = std::stoi(n);
@@ -247,8 +253,9 @@ std::optional<int> severity_rank(std::string_view name) noexcept {
     for (std::size_t i = 0; i < kSeverities.size(); ++i) {
         const auto s = kSeverities[i];
         if (s.size() == name.size() &&
-            std::equal(s.begin(), s.end(), name.begin(),
-                       [](char a, char b) { return a == std::toupper(static_cast<unsigned char>(b)); }))
+            std::equal(s.begin(), s.end(), name.begin(), [](char a, char b) {
+                return a == ((b >= 'a' && b <= 'z') ? static_cast<char>(b - 'a' + 'A') : b);
+            }))
             return static_cast<int>(i);
     }
     return std::nullopt;
@@ -316,8 +323,8 @@ std::vector<Rule> parse_rules(std::string_view text, std::string_view name) {
 std::vector<Rule> load_rules(const std::string& path) {
     std::ifstream f(path, std::ios::binary);
     if (!f)
-        throw Error(Exit::no_input, fmt::format("--rules {}: {}", core::printable(path),
-                                                std::strerror(errno)));
+        throw Error(Exit::no_input,
+                    fmt::format("--rules {}: {}", core::printable(path), std::strerror(errno)));
     std::ostringstream text;
     text << f.rdbuf();
     return parse_rules(text.str(), path);

@@ -20,9 +20,11 @@ namespace iots::act {
 // Incident kinds a rule names: iots-alert's patterns (its "pattern" field) and the groups.
 // hvac-failure stands for heat, cold and humidity; any for every kind.
 [[nodiscard]] bool known_kind(std::string_view kind) noexcept;
-[[nodiscard]] bool kind_matches(std::string_view rule_kind, std::string_view incident_kind) noexcept;
+[[nodiscard]] bool kind_matches(std::string_view rule_kind,
+                                std::string_view incident_kind) noexcept;
 
-// A window of local time, [start, end) in minutes after midnight; across midnight when end <= start.
+// A window of local time, [start, end) in minutes after midnight; across midnight when end <=
+// start.
 struct Window {
     int start_min = 0;
     int end_min = 0;
@@ -47,9 +49,9 @@ struct Rule {
     core::Millis cooldown_ms = 0;   // after it fired, the rule rests this long
     int max_count = 0;              // at most max_count firings in any max_window_ms (0: no limit)
     core::Millis max_window_ms = 0;
-    std::optional<Window> window; // only at these local times
-    core::Millis empty_ms = 0;    // only when no motion was seen in this long (0: no condition)
-    std::string then_action;      // sent when the incident resolves (empty: none) ...
+    std::optional<Window> window;   // only at these local times
+    core::Millis empty_ms = 0;      // only when no motion was seen in this long (0: no condition)
+    std::string then_action;        // sent when the incident resolves (empty: none) ...
     core::Millis then_delay_ms = 0; // ... this long after
 };
 

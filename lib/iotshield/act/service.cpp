@@ -159,9 +159,9 @@ public:
         } else if (kind.empty() && j.contains("sensor") && j.contains("device")) {
             reading(j, origin);
         } else {
-            m_rejects.reject(origin, kind.empty() ? std::string("not an alert or a reading")
-                                                  : fmt::format("unknown kind '{}'",
-                                                                core::printable(kind)));
+            m_rejects.reject(origin, kind.empty()
+                                         ? std::string("not an alert or a reading")
+                                         : fmt::format("unknown kind '{}'", core::printable(kind)));
         }
         tick();
         return true;
@@ -215,7 +215,8 @@ public:
         std::string line = fmt::format(
             "alerts {}, rules fired {}, commands sent {} (retries {}), done {}, failed {}, "
             "unconfirmed {}, then clauses {} (cancelled {}); not fired: outside the time window "
-            "{}, home not empty {}, awaiting an answer {}, cooldown {}, rate limit {}; bad lines {}",
+            "{}, home not empty {}, awaiting an answer {}, cooldown {}, rate limit {}; bad lines "
+            "{}",
             c.alerts, c.fired, c.sent, c.retries, c.done, c.failed, c.unconfirmed, c.then_sent,
             c.then_cancelled, c.skipped_window, c.skipped_occupied, c.skipped_busy,
             c.skipped_cooldown, c.skipped_rate, m_rejects.count());
@@ -316,8 +317,8 @@ int run(const RunOptions& o, const core::Logger& log, core::LineWriter& out) {
         throw Error(Exit::usage, "no broker to send commands to: give -h HOST, or --dry-run");
     if (o.mqtt_input && !o.broker.enabled())
         throw Error(Exit::usage, "--input mqtt needs a broker: give -h HOST");
-    const bool motion = std::any_of(rules.begin(), rules.end(),
-                                    [](const Rule& r) { return r.empty_ms > 0; });
+    const bool motion =
+        std::any_of(rules.begin(), rules.end(), [](const Rule& r) { return r.empty_ms > 0; });
     log.debug("{} rules from {}", rules.size(), core::printable(o.rules_path));
     Act act(o, std::move(rules), log, out);
     try {

@@ -1,7 +1,8 @@
 #pragma once
 // iots-act's loop: alerts in (stdin, or <prefix>/alerts/# with --input mqtt), commands out through
 // the control service (control/, the one iots-serve uses: the commands table, the acks and their
-// latency), action records and unconfirmed-command alerts on stdout and on <prefix>/alerts/<device>.
+// latency), action records and unconfirmed-command alerts on stdout and on
+// <prefix>/alerts/<device>.
 #include "iotshield/core/broker_options.hpp"
 #include "iotshield/core/log.hpp"
 #include "iotshield/core/output.hpp"

@@ -29,8 +29,7 @@ std::string random_id() {
 
 ControlService::ControlService(std::string topic_prefix, std::int64_t timeout_ms,
                                Publisher* publisher, store::Commands& writer,
-                               std::mutex& writer_mutex, Listener listener,
-                               const core::Logger& log)
+                               std::mutex& writer_mutex, Listener listener, const core::Logger& log)
     : m_prefix(std::move(topic_prefix)), m_timeout_ms(timeout_ms), m_topics(m_prefix),
       m_publisher(publisher), m_writer(writer), m_writer_mutex(writer_mutex),
       m_listener(std::move(listener)), m_log(log) {
