@@ -6,6 +6,7 @@
 #   iots-sim (nodes that answer commands) --MQTT--> iots-ingest --> SQLite <-- iots-serve (dashboard)
 #                                             \---> iots-detect --MQTT--> iots-alert --> SQLite, stdout
 #   iots-serve --MQTT--> commands to the nodes, their answers back
+#   iots-alert --MQTT--> iots-act (examples/act/home.rules) --MQTT--> commands to the nodes
 # The live household is the one of the history, continued where the database ends (iots-sim --from),
 # with a fire and a gas leak a few minutes in. The dashboard asks for the token the script prints.
 # Ctrl-C stops everything, mosquitto last; a second run continues the same household.
@@ -181,11 +182,15 @@ subscribed() { grep -q "$1 [0-2] $2" "$broker_log"; }
 run iots-ingest "${mqtt[@]}" -i demo-ingest --db "$db" --quiet
 run iots-detect "${mqtt[@]}" -i demo-detect --model "$model" --state "$state" --db "$db" --anomalies-only > /dev/null
 run iots-alert "${mqtt[@]}" -i demo-alert --db "$db"
+# The leak closes the valve and starts the fan on its own (examples/act/home.rules); the commands
+# show on the dashboard's Control page, the action records below the alerts.
+run iots-act "${mqtt[@]}" -i demo-act --input mqtt --rules examples/act/home.rules --db "$db"
 run iots-serve --db "$db" --listen "127.0.0.1:$port" "${mqtt[@]}" -i demo-serve --tokens "$tokens"
 # Nothing the nodes publish may go unheard: they start once the pipeline has subscribed.
 wait_for 20 "iots-ingest subscribing" subscribed demo-ingest 'iotshield/sensors/#'
 wait_for 20 "iots-detect subscribing" subscribed demo-detect 'iotshield/sensors/#'
 wait_for 20 "iots-alert subscribing" subscribed demo-alert 'iotshield/anomalies/#'
+wait_for 20 "iots-act subscribing" subscribed demo-act 'iotshield/alerts/#'
 inc_args=()
 for i in "${incidents[@]}"; do inc_args+=(--incident "$i"); done
 echo "demo: the household goes on live from $(rfc3339 "$from")" >&2

@@ -4,7 +4,7 @@
 #include "iotshield/core/error.hpp"
 #include "iotshield/core/printable.hpp"
 #include "iotshield/core/signals.hpp"
-#include "iotshield/http/control_mqtt.hpp"
+#include "iotshield/control/mqtt.hpp"
 #include "iotshield/http/params.hpp"
 #include "iotshield/http/server.hpp"
 
@@ -67,13 +67,15 @@ int serve_main(iots::cli::Context& ctx) {
     if (!tokens_file.empty())
         o.tokens = iots::http::Tokens::load(tokens_file);
 
-    std::unique_ptr<iots::http::MqttControl> control;
+    std::unique_ptr<iots::control::MqttControl> control;
     if (broker.enabled())
-        control = std::make_unique<iots::http::MqttControl>(broker, ctx.log);
+        control = std::make_unique<iots::control::MqttControl>(broker, ctx.log);
     iots::http::Server server(o, ctx.log, control.get());
     const int port = server.bind();
     if (control)
-        control->start(server, 10000);
+        control->start([&server](std::string_view topic,
+                                 std::string_view payload) { server.handle_ack(topic, payload); },
+                       10000);
     const bool v6 = o.host.find(':') != std::string::npos;
     ctx.log.info("serving http://{}{}{}:{}/ from {}{}", v6 ? "[" : "", o.host, v6 ? "]" : "", port,
                  iots::core::printable(o.db_path),

@@ -38,7 +38,7 @@ start_demo() { # log-name [environment...]
     local pid
     for pid in $(pgrep -P "$DEMO_PID"); do CHILDREN+=("$pid:$(cat "/proc/$pid/comm" 2>/dev/null)"); done
     local tool
-    for tool in mosquitto iots-ingest iots-detect iots-alert iots-serve iots-sim; do
+    for tool in mosquitto iots-ingest iots-detect iots-alert iots-serve iots-sim iots-act; do
         [[ " ${CHILDREN[*]} " == *":$tool "* ]] || fail "the demo does not run $tool: ${CHILDREN[*]}"
     done
 }
@@ -129,6 +129,20 @@ assert_eq 202 "$code" "POST /api/control/send/"
 ID=$(jget 'd["id"]' < "$WORK/sent.json")
 answered() { [ "$(api /api/control/list/ | jget '[c["status"] for c in d["results"] if c["id"] == "'"$ID"'"][0]')" = "done" ]; }
 wait_until 15 answered || fail "command $ID not answered: $(api /api/control/list/)"
+
+# iots-act with examples/act/home.rules: a gas-leak alert in the living room (as iots-alert
+# publishes it) closes that node's valve and starts its fan; the node answers, the commands show on
+# the Control page (the commands table) and the action records on the demo's output.
+mosquitto_pub -p "$BROKER_PORT" -q 1 -t iotshield/alerts/esp32-livingroom -m '{"kind":"alert","id":"esp32-livingroom-1.1","ts":"'"$(date -u +%Y-%m-%dT%H:%M:%S.000Z)"'","device":"esp32-livingroom","sensor":"gas","severity":"HIGH","title":"Gas","description":"Gas","suggestion":"Air","value":1800,"score":1,"incident":"esp32-livingroom-1","source":"rules","event":"open","location":"livingroom","peak":"HIGH","pattern":"gas-leak","reasons":["threshold:gas"]}'
+acted() {
+    api /api/control/list/ | python3 -c '
+import json, sys
+done = {(c["device"], c["actuator"], c["action"]) for c in json.load(sys.stdin)["results"] if c["status"] == "done"}
+sys.exit(not {("esp32-livingroom", "valve", "close"), ("esp32-livingroom", "fan", "on")} <= done)'
+}
+wait_until 15 acted || fail "iots-act's commands not answered: $(api /api/control/list/)"
+wait_until 5 grep -q '"kind":"action".*"actuator":"valve","action":"close".*"status":"done"' "$WORK/run1.out" ||
+    fail "no action record of the closed valve on the demo's output: $(grep -c action "$WORK/run1.out")"
 
 no_seam_anomaly
 

@@ -42,6 +42,7 @@ std::string to_json(const Alert& a) {
                                                   .event = event_name(a.event),
                                                   .location = a.location,
                                                   .peak = severity_name(a.peak),
+                                                  .pattern = a.pattern,
                                                   .reasons = a.reasons,
                                                   .rules = view(a.rules)});
 }

@@ -32,6 +32,7 @@ struct Alert {
     EventKind event = EventKind::open;
     Severity peak = Severity::low; // the incident's severity (a resolve alert itself is LOW)
     std::vector<std::string> reasons;
+    std::string pattern; // rules.hpp's pattern_name(): fire, gas-leak, intrusion, heat...
 };
 
 // A resolve alert is LOW: it must not set off a siren a second time; its "peak" keeps the worst.

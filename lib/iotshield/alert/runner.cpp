@@ -234,7 +234,8 @@ private:
     }
 
     void emit(const Event& e) {
-        const Alert a = make_alert(e, narrate(e, m_o.tracker.policy, m_o.tracker.quiet_ms));
+        Alert a = make_alert(e, narrate(e, m_o.tracker.policy, m_o.tracker.quiet_ms));
+        a.pattern = pattern_name(classify(e.incident, e.sensor, m_o.tracker.policy));
         const std::string json = to_json(a);
         // stdout first: the alert must not wait for anything else. Committed by the writer
         // thread: a commit never holds the next alert.

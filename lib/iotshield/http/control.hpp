@@ -1,16 +1,14 @@
 #pragma once
 // The body of POST /api/control/send/ (the command and answer records themselves are in
 // record/command.hpp).
+#include "iotshield/control/service.hpp"
+
 #include <string>
 #include <string_view>
 
 namespace iots::http {
 
-struct CommandRequest {
-    std::string device; // DESIGN §2 alphabet
-    std::string actuator;
-    std::string action;
-};
+using control::CommandRequest;
 // {"device":...,"actuator":...,"action":...} ("device_id" and "command" accepted as aliases).
 // Throws BadParam naming the field.
 [[nodiscard]] CommandRequest parse_command_request(std::string_view body);

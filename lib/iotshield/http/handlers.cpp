@@ -161,8 +161,11 @@ void Server::Impl::commands(const Request& req, Response& res) {
 void Server::Impl::send_command(const Request& req, Response& res) {
     const auto request = parse_command_request(req.body);
     try {
-        send_json(res, 202, control->send(request));
-    } catch (const ControlService::Unavailable& e) {
+        const auto sent = control->send(request);
+        auto j = command_json(sent.row);
+        j["topic"] = sent.topic;
+        send_json(res, 202, j);
+    } catch (const control::ControlService::Unavailable& e) {
         send_error(res, 503, e.what());
     }
 }

@@ -136,8 +136,15 @@ Server::Impl::Impl(ServerOptions o, const core::Logger& l, Publisher* p)
       slots(checked_max_streams(opt), opt.max_streams_per_client) {
     // The writer connection creates and migrates the file if needed, so the readers can open.
     writer = std::make_unique<store::Commands>(opt.db_path);
-    control = std::make_unique<ControlService>(opt.topic_prefix, opt.command_timeout_ms, publisher,
-                                               *writer, writer_mutex, hub, log);
+    control = std::make_unique<control::ControlService>(
+        opt.topic_prefix, opt.command_timeout_ms, publisher, *writer, writer_mutex,
+        [this](const store::CommandRow& row, std::string_view topic) {
+            auto j = command_json(row);
+            if (!topic.empty())
+                j["topic"] = topic;
+            hub.publish("command", to_text(j));
+        },
+        log);
     release(std::make_unique<store::Queries>(opt.db_path)); // fails early on a bad file
     setup();
     listener = make_listener();

@@ -7,7 +7,7 @@
 #include "iotshield/core/time.hpp"
 #include "iotshield/http/assets.hpp"
 #include "iotshield/http/control.hpp"
-#include "iotshield/http/control_service.hpp"
+#include "iotshield/control/service.hpp"
 #include "iotshield/http/events.hpp"
 #include "iotshield/http/guard.hpp"
 #include "iotshield/http/json.hpp"
@@ -77,7 +77,7 @@ struct Server::Impl {
 
     std::mutex writer_mutex;
     std::unique_ptr<store::Commands> writer;
-    std::unique_ptr<ControlService> control;
+    std::unique_ptr<control::ControlService> control;
 
     std::mutex metrics_mutex;
     std::map<std::pair<std::string, int>, std::uint64_t> requests;

@@ -45,6 +45,12 @@ std::string status_filter(std::string_view prefix) {
 std::string anomalies_filter(std::string_view prefix) {
     return join(prefix, "anomalies", "#");
 }
+std::string alerts_filter(std::string_view prefix) {
+    return join(prefix, "alerts", "#");
+}
+std::string sensor_filter(std::string_view prefix, std::string_view sensor) {
+    return join(prefix, "sensors", "+", sensor);
+}
 std::string acks_filter(std::string_view prefix) {
     return join(prefix, "control", "+", "ack");
 }

@@ -28,6 +28,9 @@ namespace iots::mqtt {
 [[nodiscard]] std::string status_filter(std::string_view prefix);    // <prefix>/status/#
 [[nodiscard]] std::string anomalies_filter(std::string_view prefix); // <prefix>/anomalies/#
 [[nodiscard]] std::string acks_filter(std::string_view prefix);      // <prefix>/control/+/ack
+[[nodiscard]] std::string alerts_filter(std::string_view prefix);    // <prefix>/alerts/#
+// Every reading of one sensor kind: <prefix>/sensors/+/<sensor> (iots-act's motion).
+[[nodiscard]] std::string sensor_filter(std::string_view prefix, std::string_view sensor);
 // An MQTT 5 shared subscription (--share GROUP): $share/<group>/<filter>; the broker hands each
 // message to one member of the group.
 [[nodiscard]] std::string shared_filter(std::string_view group, std::string_view filter);

@@ -47,6 +47,8 @@ std::string alert_json(const AlertRecord& a) {
     if (!a.location.empty())
         str("location", a.location, out);
     str("peak", a.peak, out);
+    if (!a.pattern.empty())
+        str("pattern", a.pattern, out);
     key("reasons", out);
     out.push_back('[');
     for (std::size_t i = 0; i < a.reasons.size(); ++i) {

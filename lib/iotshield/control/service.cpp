@@ -1,9 +1,7 @@
-#include "iotshield/http/control_service.hpp"
+#include "iotshield/control/service.hpp"
 
 #include "iotshield/core/printable.hpp"
 #include "iotshield/core/time.hpp"
-#include "iotshield/http/events.hpp"
-#include "iotshield/http/json.hpp"
 #include "iotshield/record/command.hpp"
 #include "iotshield/store/commands.hpp"
 
@@ -12,7 +10,7 @@
 #include <random>
 #include <vector>
 
-namespace iots::http {
+namespace iots::control {
 
 namespace {
 std::string random_id() {
@@ -31,10 +29,10 @@ std::string random_id() {
 
 ControlService::ControlService(std::string topic_prefix, std::int64_t timeout_ms,
                                Publisher* publisher, store::Commands& writer,
-                               std::mutex& writer_mutex, EventHub& hub, const core::Logger& log)
+                               std::mutex& writer_mutex, Listener listener, const core::Logger& log)
     : m_prefix(std::move(topic_prefix)), m_timeout_ms(timeout_ms), m_topics(m_prefix),
-      m_publisher(publisher), m_writer(writer), m_writer_mutex(writer_mutex), m_hub(hub),
-      m_log(log) {
+      m_publisher(publisher), m_writer(writer), m_writer_mutex(writer_mutex),
+      m_listener(std::move(listener)), m_log(log) {
     if (m_timeout_ms <= 0)
         throw std::invalid_argument("control: the command timeout must be positive");
 }
@@ -108,11 +106,7 @@ std::optional<std::int64_t> ControlService::expire_due() {
     return *oldest + m_timeout_ms;
 }
 
-void ControlService::settled(const store::CommandRow& row) {
-    m_hub.publish("command", to_text(command_json(row)));
-}
-
-nlohmann::json ControlService::send(const CommandRequest& request) {
+Sent ControlService::send(const CommandRequest& request) {
     store::CommandRow c;
     c.device = request.device;
     c.actuator = request.actuator;
@@ -125,13 +119,11 @@ nlohmann::json ControlService::send(const CommandRequest& request) {
     const std::string topic = mqtt::control_topic(m_prefix, c.device); // device validated
     const std::string payload = record::command_json(
         {.id = c.id, .ts = c.ts, .device = c.device, .actuator = c.actuator, .action = c.action});
-    auto j = command_json(c);
-    j["topic"] = topic;
     {
         std::lock_guard lock(m_writer_mutex);
         m_writer.insert_command(c); // stored before it is sent: the ack can come back at once
     }
-    m_hub.publish("command", to_text(j)); // before the answer can be, so "sent" never follows it
+    m_listener(c, topic); // before the answer can be, so "sent" never follows it
     {
         std::lock_guard lock(m_wake_mutex); // its deadline may come before the expirer's next look
         m_news = true;
@@ -151,7 +143,7 @@ nlohmann::json ControlService::send(const CommandRequest& request) {
         throw Unavailable(std::string("control: could not publish: ") + e.what());
     }
     ++m_sent;
-    return j;
+    return {std::move(c), topic};
 }
 
 void ControlService::handle_ack(std::string_view topic, std::string_view payload) {
@@ -205,4 +197,4 @@ ControlService::Counters ControlService::counters() const noexcept {
             m_ignored.load(), m_timeouts.load(), m_late.load()};
 }
 
-} // namespace iots::http
+} // namespace iots::control

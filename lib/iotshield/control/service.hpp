@@ -1,23 +1,22 @@
 #pragma once
-// The command lifecycle of iots-serve (DESIGN §2, §3), which the HTTP server only routes to:
+// The command lifecycle (DESIGN §2, §3) of iots-serve and iots-act, one implementation for both:
 // send: a command is stored as "sent" (before it is published, so its answer can come back at
-// once), told to the live stream, and published to <prefix>/control/<device>; one the broker does
+// once), told to the listener, and published to <prefix>/control/<device>; one the broker does
 // not take is settled "failed" at once. ack: the answer on <prefix>/control/<device>/ack settles
 // it "done" or "failed" with its latency, if it comes from the device the command went to.
 // timeout: a command still "sent" timeout_ms after its ts becomes "timeout" (also one found in the
-// database, sent before a restart or by another server), told to the live stream like an answer.
+// database, sent before a restart or by another sender), told to the listener like an answer.
 // An answer after that is still the device's answer: it replaces "timeout" and is logged as late.
 // The deadline is on the wall clock (ts is): a clock set forward times commands out early.
+#include "iotshield/control/publisher.hpp"
 #include "iotshield/core/log.hpp"
-#include "iotshield/http/control.hpp"
-#include "iotshield/http/publisher.hpp"
 #include "iotshield/mqtt/topics.hpp"
-
-#include <nlohmann/json.hpp>
+#include "iotshield/store/rows.hpp"
 
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <stdexcept>
@@ -27,18 +26,33 @@
 
 namespace iots::store {
 class Commands;
-struct CommandRow;
 } // namespace iots::store
 
-namespace iots::http {
+namespace iots::control {
 
-class EventHub;
+// What to send: a device of the DESIGN §2 alphabet, an actuator and an action.
+struct CommandRequest {
+    std::string device;
+    std::string actuator;
+    std::string action;
+};
+
+// A command as sent, and the topic it went to.
+struct Sent {
+    store::CommandRow row;
+    std::string topic;
+};
 
 class ControlService {
 public:
-    // `writer` is shared with the alert status changes, each use under `writer_mutex`.
+    // Told of every change of a command: sent (with its topic), answered, failed or timed out
+    // (topic empty). Called on the thread that made the change: send()'s, handle_ack()'s (the MQTT
+    // network thread) or the timeout thread; it must not call back into the service.
+    using Listener = std::function<void(const store::CommandRow& row, std::string_view topic)>;
+
+    // `writer` may be shared with other writes, each use under `writer_mutex`.
     ControlService(std::string topic_prefix, std::int64_t timeout_ms, Publisher* publisher,
-                   store::Commands& writer, std::mutex& writer_mutex, EventHub& hub,
+                   store::Commands& writer, std::mutex& writer_mutex, Listener listener,
                    const core::Logger& log);
     ~ControlService();
     ControlService(const ControlService&) = delete;
@@ -48,13 +62,12 @@ public:
     void start();
     void stop();
 
-    // The command could not be sent (no broker configured, or the broker did not take it): the
-    // message is the API's answer (503).
+    // The command could not be sent (no broker configured, or the broker did not take it).
     class Unavailable : public std::runtime_error {
         using std::runtime_error::runtime_error;
     };
-    // Sends the command; returns it as the API shows it, with its "topic". Throws Unavailable.
-    nlohmann::json send(const CommandRequest& request);
+    // Sends the command; returns it as stored, with its topic. Throws Unavailable.
+    Sent send(const CommandRequest& request);
     // An answer from <prefix>/control/<device>/ack (on the MQTT thread); anything else is ignored.
     void handle_ack(std::string_view topic, std::string_view payload);
 
@@ -67,7 +80,7 @@ private:
     void expire_loop();
     // Times out what is due; returns when the next command falls due (epoch ms), if one is sent.
     std::optional<std::int64_t> expire_due();
-    void settled(const store::CommandRow& row); // tells the live stream
+    void settled(const store::CommandRow& row) { m_listener(row, {}); }
 
     std::string m_prefix;
     std::int64_t m_timeout_ms;
@@ -75,7 +88,7 @@ private:
     Publisher* m_publisher;
     store::Commands& m_writer;
     std::mutex& m_writer_mutex;
-    EventHub& m_hub;
+    Listener m_listener;
     const core::Logger& m_log;
     std::atomic<std::uint64_t> m_sent{0}, m_acks{0}, m_failures{0}, m_ignored{0}, m_timeouts{0},
         m_late{0};
@@ -86,4 +99,4 @@ private:
     std::thread m_expirer;
 };
 
-} // namespace iots::http
+} // namespace iots::control

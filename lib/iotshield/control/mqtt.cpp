@@ -1,17 +1,17 @@
-#include "iotshield/http/control_mqtt.hpp"
+#include "iotshield/control/mqtt.hpp"
 
 #include "iotshield/mqtt/client.hpp"
 
-namespace iots::http {
+namespace iots::control {
 
 MqttControl::MqttControl(const core::BrokerOptions& options, const core::Logger& log)
     : m_options(options), m_client(std::make_unique<mqtt::Client>(options, log)) {}
 
 MqttControl::~MqttControl() = default;
 
-void MqttControl::start(Server& server, int patience_ms) {
+void MqttControl::start(AckHandler on_ack, int patience_ms) {
     m_client->on_message(
-        [&server](const mqtt::Message& m) { server.handle_ack(m.topic, m.payload); });
+        [on_ack = std::move(on_ack)](const mqtt::Message& m) { on_ack(m.topic, m.payload); });
     m_client->subscribe(mqtt::acks_filter(m_options.topic_prefix), 1);
     m_client->connect(patience_ms);
 }
@@ -24,4 +24,4 @@ bool MqttControl::connected() const {
     return m_client->connected();
 }
 
-} // namespace iots::http
+} // namespace iots::control
