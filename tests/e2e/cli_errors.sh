@@ -92,7 +92,7 @@ assert_eq "iots-sim: error: cannot reach broker 127.0.0.1:$DOWN after 10 s: Conn
 
 # Every numeric option of every tool (as --help shows it) refuses a word in one line that names it.
 swept=0
-for tool in iots-sim iots-ingest iots-train iots-detect iots-alert iots-serve iots-ha; do
+for tool in iots-sim iots-ingest iots-train iots-detect iots-alert iots-serve iots-ha iots-act iots-export; do
     "$tool" --help > "$W/help" || fail "$tool --help"
     for opt in $(grep -oE -- '--[a-z][a-z0-9-]+ (INT|UINT|FLOAT)' "$W/help" | cut -d' ' -f1); do
         rc=0
