@@ -7,6 +7,9 @@ median detection delay and the false alarms per device-day.
                                                           # 10 incidents of each kind
   bench/detect_eval.py --bin build/tools --train-days 2 --detect-days 2 --repeats 1 \
       --min-recall 0.8 --max-fa 3                          # what tests/e2e/detect_eval.sh runs
+  bench/detect_eval.py --bin build/tools --run-on         # no model: the detection household
+                                                          # runs on from its own first day, the
+                                                          # train days unscored (online learning)
 
 Definitions (issue 3):
 - an incident is one injected incident: the readings of its device labelled with its kind from its
@@ -67,7 +70,7 @@ def rfc3339_ms(s):
     return (calendar.timegm((y, mo, d, h, mi, sec)) * 1000) + ms
 
 
-def evaluate(scored_path, interval_ms, devices, days, injected):
+def evaluate(scored_path, interval_ms, devices, days, injected, from_ms=0):
     """injected: list of (kind, device, start_ms). Every labelled reading belongs to the latest
     injected incident of its kind on its device that started at or before it."""
     starts = {}  # (device, kind) -> sorted starts
@@ -88,6 +91,8 @@ def evaluate(scored_path, interval_ms, devices, days, injected):
             r = json.loads(line)
             dev = r["device"]
             ts = rfc3339_ms(r["ts"])
+            if ts < from_ms:
+                continue  # --run-on: the days it learns from, unscored
             label = r.get("label", "normal")
             flagged = r.get("anomaly", False)
             if label != "normal":
@@ -132,6 +137,10 @@ def main():
     ap.add_argument("--detect-seed", type=int, default=2)
     ap.add_argument("--train-args", default="", help="extra iots-train options")
     ap.add_argument("--no-model", action="store_true", help="streaming checks only")
+    ap.add_argument("--run-on", action="store_true",
+                    help="no model: the detection household (--detect-seed) is simulated for "
+                         "--train-days + --detect-days and the detector runs over all of it, "
+                         "learning online; only the detection days are scored")
     ap.add_argument("--min-recall", type=float)
     ap.add_argument("--max-fa", type=float)
     ap.add_argument("--max-delay", type=float, help="for fire and gas-leak (median, ticks)")
@@ -154,7 +163,12 @@ def main():
     scored = os.path.join(work, "scored.ndjson")
 
     t0 = time.time()
-    if not (a.reuse and os.path.exists(train)):
+    if a.run_on:
+        a.no_model = True
+    lead_min = int(a.train_days * 24 * 60) if a.run_on else 0
+    if a.run_on:
+        pass
+    elif not (a.reuse and os.path.exists(train)):
         with open(train, "wb") as out:
             run([f"{tools}/iots-sim", "--devices", str(a.devices), "--duration",
                  f"{int(a.train_days * 24)}h", "--seed", str(a.train_seed)], stdout=out)
@@ -173,10 +187,11 @@ def main():
         if kind == "intrusion" and a.intrusions == "empty":
             offset = empty_house_minute(offset, i // len(KINDS), span_min)
         dev = f"esp32-{rooms[i % a.devices]}"
-        incidents += ["--incident", f"{kind}@{offset}m/{dev}"]
-        injected.append((kind, dev, SIM_START_MS + offset * 60000))
+        incidents += ["--incident", f"{kind}@{offset + lead_min}m/{dev}"]
+        injected.append((kind, dev, SIM_START_MS + (offset + lead_min) * 60000))
+    hours = int(a.detect_days * 24) + lead_min // 60
     sim = subprocess.Popen([f"{tools}/iots-sim", "--devices", str(a.devices), "--duration",
-                            f"{int(a.detect_days * 24)}h", "--seed", str(a.detect_seed)] + incidents,
+                            f"{hours}h", "--seed", str(a.detect_seed)] + incidents,
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     with open(scored, "wb") as out:
         det = ["--quiet-log"] + ([] if a.no_model else ["--model", model])
@@ -185,12 +200,13 @@ def main():
     if sim.returncode != 0:
         sys.exit(f"detect_eval: iots-sim failed: {sim.stderr.read().decode()[-2000:]}")
     table, fa, fa_count, fa_reasons = evaluate(scored, interval, a.devices, a.detect_days,
-                                               injected)
+                                               injected, SIM_START_MS + lead_min * 60000)
 
     ok = True
     print(f"detection on {a.devices} devices x {a.detect_days:g} days (seed {a.detect_seed}), "
           f"model trained on {a.train_days:g} incident-free days (seed {a.train_seed})"
-          + (" -- no model" if a.no_model else ""))
+          + (f" -- no model, run on after its own first {a.train_days:g} days (unscored)"
+             if a.run_on else " -- no model" if a.no_model else ""))
     print(f"{'incident':<16}{'events':>7}{'caught':>7}{'recall':>8}{'median delay':>14}")
     for kind in KINDS:
         t = table.get(kind, {"events": 0, "caught": 0, "delays": [], "unlabelled": 0})

@@ -136,6 +136,8 @@ double Detector::online_layer(Series& s, core::Millis ts, core::Millis local, do
     in.ts = ts;
     in.local = local;
     in.value = value;
+    in.median = s.state.median();
+    in.scale = s.state.scale();
     in.z = obs.z;
     in.spike = obs.spike;
     in.gap = obs.gap;
@@ -217,7 +219,8 @@ Verdict Detector::score(core::Millis ts, std::string_view device, std::string_vi
         const double ps = s.profile.observe(s.model->profile, ts, local, value);
         // Hysteresis: an event of this slow statistic lasts until it is back under half its
         // level, so one long deviation is one onset however it hovers around the level.
-        const bool onset = calibrated(tail(ModelStat::profile), ps, s.model->profile.limit, need);
+        const bool onset = calibrated(tail(ModelStat::profile), ps, s.model->profile.limit,
+                                      need + s.online.profile_raise());
         if (onset || (s.profile_event && ps > 0.5 * s.model->profile.limit))
             cond |= kProfile;
         score = std::max(score, ratio_score(ps, s.model->profile.limit));
@@ -269,7 +272,10 @@ Verdict Detector::score(core::Millis ts, std::string_view device, std::string_vi
     const std::uint16_t other =
         cond & static_cast<std::uint16_t>(~(kSafety | kProfile | kActivity | kJoint));
     bool onset = track(other != 0, s.event, s.quiet);
-    onset = track((cond & kProfile) != 0, s.profile_event, s.profile_quiet) || onset;
+    if (track((cond & kProfile) != 0, s.profile_event, s.profile_quiet)) {
+        onset = true;
+        s.online.profile_onset();
+    }
     onset = track((cond & kActivity) != 0, s.activity_event, s.activity_quiet) || onset;
     // A scored row: the device's own event, counted in rows; its onset is not flagged again
     // where a reading of the row already was.

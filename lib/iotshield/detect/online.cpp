@@ -16,6 +16,8 @@ constexpr double kClipSpreads = 4.0; // winsorising of the level and profile upd
 constexpr double kProfileRate = 0.1; // per reading, at most
 constexpr std::int64_t kDailyAfterMs = 2 * 86'400'000LL;
 constexpr std::uint64_t kVolatilityAfter = 32;
+constexpr double kProfileRaise = 4.605; // ln 100: two decades, as the joint layer's onset_raise
+constexpr std::uint32_t kAdoptReadings = 64; // kWindow: the median of the new regime
 constexpr double kNever = 1e300;
 
 double tiny(double x) noexcept {
@@ -61,6 +63,10 @@ OnlineVerdict OnlineState::observe(const OnlineInput& in, const OnlineLevels& le
         }
         if (dt > 0)
             m_interval = m_interval > 0 ? m_interval + 0.02 * (dt - m_interval) : dt;
+        if (dt > 0 && m_profile_raise > 0)
+            m_profile_raise = static_cast<float>(
+                std::max(0.0, static_cast<double>(m_profile_raise) -
+                                  kProfileRaise * levels.per_day * dt / kDayMs));
     }
     stat[5] = in.gap;
     valid[5] = in.gap_valid;
@@ -98,8 +104,21 @@ OnlineVerdict OnlineState::observe(const OnlineInput& in, const OnlineLevels& le
         v.holds = 0;
         top = 0;
     }
+    constexpr std::uint8_t kAdopted = (1U << 2) | (1U << 3) | (1U << 4); // level, daily, volatility
+    const bool adopting = in.ts < m_adopted_until;
+    if (adopting)
+        v.holds = static_cast<std::uint8_t>(v.holds & ~kAdopted);
     v.score = std::min(1.0, 0.5 * top / need);
-    const double weight = (v.holds != 0 || event) ? kDown : 1.0;
+    const bool down = v.holds != 0 || (event && !adopting);
+    if (!down) {
+        m_down_n = 0;
+    } else if (m_down_n++ == 0) {
+        m_down_since = in.ts;
+    } else if (levels.adopt_ms > 0 && m_down_n >= kAdoptReadings &&
+               in.ts - m_down_since >= levels.adopt_ms) {
+        adopt(in, levels);
+    }
+    const double weight = down && in.ts >= m_adopted_until ? kDown : 1.0;
     for (std::size_t i = 0; i + 1 < kOnlineStats; ++i)
         if (valid[i])
             m_tails[i].learn(stat[i], weight);
@@ -109,6 +128,24 @@ OnlineVerdict OnlineState::observe(const OnlineInput& in, const OnlineLevels& le
     m_run = in.run;
     learn(in, weight, dt);
     return v;
+}
+
+void OnlineState::profile_onset() noexcept {
+    m_profile_raise += static_cast<float>(kProfileRaise);
+}
+
+void OnlineState::adopt(const OnlineInput& in, const OnlineLevels& levels) noexcept {
+    m_down_n = 0;
+    m_adopted_until = in.ts + levels.adopt_ms;
+    if (!(in.scale > 0))
+        return; // SeriesState not warm yet (never past kAdoptReadings readings)
+    const double shift = in.median - m_level;
+    m_level = in.median;
+    m_spread = std::max(m_spread, in.scale);
+    for (std::size_t h = 0; h < kDailyBuckets; ++h)
+        if (m_bucket_n[h] > 0)
+            m_centre[h] = static_cast<float>(static_cast<double>(m_centre[h]) + shift);
+    m_volatility = std::min(m_volatility, 1.0);
 }
 
 void OnlineState::learn(const OnlineInput& in, double weight, double dt) noexcept {

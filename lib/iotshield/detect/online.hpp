@@ -18,8 +18,13 @@
 // (zscore, spike) it is above a floor. q = target false alarms per series and day x the
 // sampling interval / one day, clamped to [q_min, q_max].
 // Readings while a statistic holds or an event is in progress are learnt with a tenth of the
-// weight, so a slow failure is not learnt as normal and a level shift becomes the new normal
-// within about ten time constants. The tails learn every value: what recurs is normal.
+// weight, so a slow failure is not learnt as normal. A change that lasts is adopted: once such a
+// stretch has gone on for OnlineLevels::adopt_ms and at least kAdoptReadings readings, the level
+// jumps to the median of the last kWindow readings (the daily centres move with it), the spread
+// widens to their robust scale if that is larger, and for adopt_ms more the level, daily and
+// volatility statistics do not hold and what the series does is learnt at full weight (a level
+// shift or a stopped cycle is flagged once, at its onset, and is the new normal after a bounded
+// time). The tails learn every value: what recurs is normal.
 // Fixed size, trivially copyable (the --state file stores it as raw bytes).
 #include "iotshield/core/time.hpp"
 #include "iotshield/detect/params.hpp"
@@ -42,6 +47,8 @@ struct OnlineInput {
     core::Millis ts = 0;    // UTC
     core::Millis local = 0; // the home's wall time at ts (core::Zone::local)
     double value = 0;
+    double median = 0; // SeriesState's median and robust scale of its last kWindow readings
+    double scale = 0;
     double z = 0;     // SeriesState's robust z
     double spike = 0; // SeriesState's spike statistic
     double gap = 0;   // SeriesState's gap statistic (interval in typical intervals)
@@ -67,14 +74,15 @@ class OnlineState {
 public:
     // Read back from a state file: every tail's indices and bools in range.
     [[nodiscard]] bool state_valid() const noexcept {
-        if (!valid_time(m_first) || !valid_time(m_last_ts))
+        if (!valid_time(m_first) || !valid_time(m_last_ts) || !valid_time(m_down_since) ||
+            !valid_time(m_adopted_until) || !(m_profile_raise >= 0) || !(m_profile_raise < 1e6F))
             return false;
         for (const auto& t : m_tails)
             if (!t.state_valid())
                 return false;
         return true;
     }
-    static constexpr std::uint32_t kStateVersion = 1;
+    static constexpr std::uint32_t kStateVersion = 2;
 
     // Scores one in-order reading and learns it; `event`: an event of this series is in progress
     // (learnt with a tenth of the weight, as a reading where a statistic holds).
@@ -83,9 +91,21 @@ public:
     [[nodiscard]] double level() const noexcept { return m_level; }
     [[nodiscard]] double q() const noexcept { return m_q; }
     [[nodiscard]] std::uint64_t readings() const noexcept { return m_n; }
+    // A model's profile check calibrated on the stream as well: each of its onsets makes it need
+    // kProfileRaise nats more surprise on its training tail, which decays again at kProfileRaise
+    // x OnlineLevels::per_day a day, so that a model whose profile no longer fits the series (a
+    // change of variance it never saw, a new routine) settles near the series' budget instead of
+    // flagging several times a day, while one that fits is untouched.
+    [[nodiscard]] double profile_raise() const noexcept {
+        return static_cast<double>(m_profile_raise);
+    }
+    void profile_onset() noexcept;
+    // Until when the last adopted change is being learnt (0: none yet).
+    [[nodiscard]] core::Millis adopted_until() const noexcept { return m_adopted_until; }
 
 private:
     void learn(const OnlineInput& in, double weight, double dt) noexcept;
+    void adopt(const OnlineInput& in, const OnlineLevels& levels) noexcept;
 
     std::array<TailCalibrator, kOnlineStats> m_tails{};
     std::array<float, kDailyBuckets> m_centre{};
@@ -101,6 +121,10 @@ private:
     double m_step = 0;       // EW mean non-zero |first difference|
     double m_volatility = 0; // EW mean of the clipped level statistic
     int m_run = 0;           // identical readings in a row up to the previous reading
+    std::uint32_t m_down_n = 0;     // readings of the current stretch learnt at kDown weight
+    core::Millis m_down_since = 0;  // its first reading
+    core::Millis m_adopted_until = 0;
+    float m_profile_raise = 0;
 };
 static_assert(std::is_trivially_copyable_v<OnlineState>);
 

@@ -82,6 +82,12 @@ struct OnlineLevels {
     // speaks once its tails have 96 readings); with one, as long as the model's training covered,
     // at most a day (detector.cpp).
     std::int64_t learn_first_ms = 0;
+    // A stretch of readings learnt at a tenth of the weight (a statistic holds or an event is in
+    // progress) that lasts this long is a change of the series, adopted as its new normal (and
+    // learnt at full weight for as long again, its level, daily and volatility statistics
+    // silent): online.hpp. Six hours: a failing heating or a fridge left open is flagged at its
+    // onset, long before; a home does not stay in one wrong state for hours unnoticed.
+    std::int64_t adopt_ms = 6 * 3'600'000LL;
 };
 
 } // namespace iots::detect

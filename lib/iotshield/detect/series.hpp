@@ -143,6 +143,9 @@ public:
 
     [[nodiscard]] record::SensorKind kind() const noexcept { return m_kind; }
     [[nodiscard]] std::uint64_t count() const noexcept { return m_count; }
+    // Median and robust scale (1.4826 MAD, at least the typical step) of the last kWindow values.
+    [[nodiscard]] double median() const noexcept { return m_median; }
+    [[nodiscard]] double scale() const noexcept { return m_scale; }
     // Typical sampling interval in ms (0 until known).
     [[nodiscard]] std::int64_t typical_interval() const noexcept;
     // Ring positions and the kind within range (a state read back from a file).
