@@ -5,6 +5,7 @@
 #include "iotshield/ha/states.hpp"
 #include "iotshield/input/messages.hpp"
 #include "iotshield/mqtt/ha_topics.hpp"
+#include "iotshield/mqtt/topics.hpp"
 #include "iotshield/record/parser.hpp"
 #include "iotshield/record/sensor.hpp"
 

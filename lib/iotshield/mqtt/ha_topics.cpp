@@ -28,10 +28,6 @@ std::string ha_bridge_topic(std::string_view prefix) {
     return fmt::format("{}/ha/status", prefix);
 }
 
-std::string alerts_filter(std::string_view prefix) {
-    return fmt::format("{}/alerts/+", prefix);
-}
-
 namespace {
 
 // The levels after `head` ("a/b/" of "a/b/x/y"): one level when `levels` is 1, two when 2;

@@ -19,8 +19,6 @@ namespace iots::mqtt {
 [[nodiscard]] std::string ha_states_filter(std::string_view prefix);
 // <prefix>/ha/status: iots-ha's own online/offline, retained, offline as its will.
 [[nodiscard]] std::string ha_bridge_topic(std::string_view prefix);
-// <prefix>/alerts/+: every alert.
-[[nodiscard]] std::string alerts_filter(std::string_view prefix);
 
 // What iots-ha receives, told apart by topic.
 class HaTopicParser {
