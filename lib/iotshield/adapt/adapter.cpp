@@ -67,8 +67,7 @@ void set_status(Result& out, std::string_view device, std::string_view payload) 
 
 } // namespace
 
-Adapter::Adapter(Options options)
-    : m_options(std::move(options)), m_parser(seed_parse_options()) {}
+Adapter::Adapter(Options options) : m_options(std::move(options)), m_parser(seed_parse_options()) {}
 
 void Adapter::adapt(std::string_view topic, std::string_view payload, core::Millis wall,
                     Result& out) {
@@ -222,8 +221,8 @@ void read_format_options(const std::string& format, const std::string& utc_offse
     if (!format.empty()) {
         const auto f = parse_format(format);
         if (!f)
-            throw Error(Exit::usage, "--format: '" + format + "' is not one of " +
-                                         std::string(kFormatNames));
+            throw Error(Exit::usage,
+                        "--format: '" + format + "' is not one of " + std::string(kFormatNames));
         options.format = *f;
     }
     if (!utc_offset.empty()) {

@@ -57,8 +57,9 @@ double fahrenheit_to_celsius(double f) noexcept {
 }
 
 bool is_fahrenheit(std::string_view unit) noexcept {
-    return unit == "F" || unit == "\xC2\xB0"
-                                  "F" ||
+    return unit == "F" ||
+           unit == "\xC2\xB0"
+                   "F" ||
            unit == "degF" || unit == "fahrenheit" || unit == "FAHRENHEIT";
 }
 

@@ -26,7 +26,8 @@ void add_reading(Result& out, std::string_view device, std::string_view sensor, 
 // "online"/"Online"/"ONLINE" -> "online", same for offline; empty otherwise.
 [[nodiscard]] std::string_view status_word(std::string_view payload) noexcept;
 // The payload as a JSON object, or a problem ("not valid JSON", "not a JSON object").
-[[nodiscard]] bool parse_object(std::string_view payload, nlohmann::ordered_json& into, Result& out);
+[[nodiscard]] bool parse_object(std::string_view payload, nlohmann::ordered_json& into,
+                                Result& out);
 // "a string", "an array" ... for "expected a number, got a string".
 [[nodiscard]] std::string_view json_type_name(const nlohmann::ordered_json& v) noexcept;
 // Quoted and cut for a one-line message.

@@ -15,12 +15,12 @@ namespace {
 // The drivers read (Tasmota names a second one of a kind "DS18B20-2", "SHT3X-0x45"). Others are
 // an unknown driver: said, not guessed at. ESP32 (the chip's own temperature) is not the room's.
 constexpr std::array<std::string_view, 45> kDrivers{
-    "AM2301",  "AM2302",  "DHT11",   "DHT21",    "DHT22",    "SI7021",  "SHT1X",  "SHT3X",
-    "SHT4X",   "SHTC3",   "HTU21",   "AHT1X",    "AHT2X",    "BME280",  "BMP280", "BME680",
-    "BMP180",  "BMP085",  "BME688",  "DS18B20",  "DS18S20",  "DS1822",  "DS18x20", "MAX31855",
-    "MAX6675", "BH1750",  "TSL2561", "TSL2591",  "VEML6070", "VEML7700", "APDS9960", "ANALOG",
-    "MHZ19B",  "SCD30",   "SCD40",   "SGP30",    "SGP40",    "CCS811",  "SR04",   "ENERGY",
-    "Global",  "LM75AD",  "HDC1080", "MCP9808",  "PMS5003"};
+    "AM2301",  "AM2302", "DHT11",   "DHT21",   "DHT22",    "SI7021",   "SHT1X",    "SHT3X",
+    "SHT4X",   "SHTC3",  "HTU21",   "AHT1X",   "AHT2X",    "BME280",   "BMP280",   "BME680",
+    "BMP180",  "BMP085", "BME688",  "DS18B20", "DS18S20",  "DS1822",   "DS18x20",  "MAX31855",
+    "MAX6675", "BH1750", "TSL2561", "TSL2591", "VEML6070", "VEML7700", "APDS9960", "ANALOG",
+    "MHZ19B",  "SCD30",  "SCD40",   "SGP30",   "SGP40",    "CCS811",   "SR04",     "ENERGY",
+    "Global",  "LM75AD", "HDC1080", "MCP9808", "PMS5003"};
 constexpr std::array<std::string_view, 2> kNotRoom{"ESP32", "ESP8266"};
 
 struct Measure {

@@ -83,8 +83,8 @@ void read_zigbee2mqtt(std::string_view topic_device, std::string_view payload, c
         else if (it->is_number())
             value = it->get<double>();
         else {
-            out.problems.push_back(fmt::format("{}: expected a number or a boolean, got {}",
-                                               f.key, json_type_name(*it)));
+            out.problems.push_back(fmt::format("{}: expected a number or a boolean, got {}", f.key,
+                                               json_type_name(*it)));
             continue;
         }
         have_light = have_light || f.sensor == "light";

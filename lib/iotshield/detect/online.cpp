@@ -64,9 +64,9 @@ OnlineVerdict OnlineState::observe(const OnlineInput& in, const OnlineLevels& le
         if (dt > 0)
             m_interval = m_interval > 0 ? m_interval + 0.02 * (dt - m_interval) : dt;
         if (dt > 0 && m_profile_raise > 0)
-            m_profile_raise = static_cast<float>(
-                std::max(0.0, static_cast<double>(m_profile_raise) -
-                                  kProfileRaise * levels.per_day * dt / kDayMs));
+            m_profile_raise =
+                static_cast<float>(std::max(0.0, static_cast<double>(m_profile_raise) -
+                                                     kProfileRaise * levels.per_day * dt / kDayMs));
     }
     stat[5] = in.gap;
     valid[5] = in.gap_valid;

@@ -118,11 +118,11 @@ private:
     double m_interval = 0; // EW mean sampling interval, ms
     double m_q = 0;
     double m_level = 0, m_spread = 0;
-    double m_step = 0;       // EW mean non-zero |first difference|
-    double m_volatility = 0; // EW mean of the clipped level statistic
-    int m_run = 0;           // identical readings in a row up to the previous reading
-    std::uint32_t m_down_n = 0;     // readings of the current stretch learnt at kDown weight
-    core::Millis m_down_since = 0;  // its first reading
+    double m_step = 0;             // EW mean non-zero |first difference|
+    double m_volatility = 0;       // EW mean of the clipped level statistic
+    int m_run = 0;                 // identical readings in a row up to the previous reading
+    std::uint32_t m_down_n = 0;    // readings of the current stretch learnt at kDown weight
+    core::Millis m_down_since = 0; // its first reading
     core::Millis m_adopted_until = 0;
     float m_profile_raise = 0;
 };

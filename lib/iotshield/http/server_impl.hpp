@@ -3,11 +3,12 @@
 // serving of the page and files (server.cpp), and the API's handlers (handlers.cpp).
 #include "iotshield/http/server.hpp"
 
+#include "iotshield/control/service.hpp"
 #include "iotshield/core/error.hpp"
+#include "iotshield/core/printable.hpp"
 #include "iotshield/core/time.hpp"
 #include "iotshield/http/assets.hpp"
 #include "iotshield/http/control.hpp"
-#include "iotshield/control/service.hpp"
 #include "iotshield/http/events.hpp"
 #include "iotshield/http/guard.hpp"
 #include "iotshield/http/json.hpp"
@@ -15,7 +16,6 @@
 #include "iotshield/http/message.hpp"
 #include "iotshield/http/page.hpp"
 #include "iotshield/http/params.hpp"
-#include "iotshield/core/printable.hpp"
 #include "iotshield/http/stream_slots.hpp"
 #include "iotshield/record/sensor.hpp"
 #include "iotshield/store/commands.hpp"

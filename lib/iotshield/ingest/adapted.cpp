@@ -2,8 +2,8 @@
 
 namespace iots::ingest {
 
-bool feed(Pipeline& pipeline, const adapt::Result& result, const Origin& origin,
-          core::Millis now, core::Millis wall, bool retained) {
+bool feed(Pipeline& pipeline, const adapt::Result& result, const Origin& origin, core::Millis now,
+          core::Millis wall, bool retained) {
     switch (result.kind) {
     case adapt::Kind::native:
         return false;
