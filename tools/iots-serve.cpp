@@ -1,10 +1,10 @@
 // iots-serve: the dashboard, REST API, live stream (SSE) and actuator control over one database.
 #include "iotshield/cli/options.hpp"
 #include "iotshield/cli/run_tool.hpp"
+#include "iotshield/control/mqtt.hpp"
 #include "iotshield/core/error.hpp"
 #include "iotshield/core/printable.hpp"
 #include "iotshield/core/signals.hpp"
-#include "iotshield/control/mqtt.hpp"
 #include "iotshield/http/params.hpp"
 #include "iotshield/http/server.hpp"
 

@@ -21,8 +21,8 @@ std::array<std::unique_ptr<iots::adapt::Adapter>, 6>& adapters() {
     using iots::adapt::Format;
     static std::array<std::unique_ptr<iots::adapt::Adapter>, 6> all = [] {
         std::array<std::unique_ptr<iots::adapt::Adapter>, 6> a;
-        const Format formats[] = {Format::automatic, Format::iotshield, Format::seed,
-                                  Format::zigbee2mqtt, Format::tasmota,  Format::esphome};
+        const Format formats[] = {Format::automatic,   Format::iotshield, Format::seed,
+                                  Format::zigbee2mqtt, Format::tasmota,   Format::esphome};
         for (std::size_t i = 0; i < a.size(); ++i) {
             iots::adapt::Options o;
             o.format = formats[i];

@@ -158,7 +158,8 @@ BOOST_AUTO_TEST_CASE(auto_falls_back_on_the_payload_shape) {
     ao.format = Format::automatic;
     adapt::Adapter a(ao);
     adapt::Result r;
-    a.adapt("old/node", R"({"device_id":"n1","sensor_type":"HUMIDITY","value":40,"timestamp":1761410712})",
+    a.adapt("old/node",
+            R"({"device_id":"n1","sensor_type":"HUMIDITY","value":40,"timestamp":1761410712})",
             kWall, r);
     BOOST_REQUIRE(r.kind == adapt::Kind::readings);
     BOOST_CHECK(r.format == Format::seed);
@@ -263,11 +264,10 @@ BOOST_AUTO_TEST_CASE(format_options) {
     BOOST_CHECK_EQUAL(o.prefix, "home");
     adapt::read_format_options("", "-03:00", "iotshield", o);
     BOOST_CHECK(o.utc_offset_s == -10800);
-    BOOST_CHECK_EXCEPTION(adapt::read_format_options("homie", "", "iotshield", o), Error,
-                          [](const Error& e) {
-                              return e.code() == Exit::usage &&
-                                     std::string(e.what()).find("--format: 'homie'") == 0;
-                          });
+    BOOST_CHECK_EXCEPTION(
+        adapt::read_format_options("homie", "", "iotshield", o), Error, [](const Error& e) {
+            return e.code() == Exit::usage && std::string(e.what()).find("--format: 'homie'") == 0;
+        });
     BOOST_CHECK_EXCEPTION(adapt::read_format_options("", "+25", "iotshield", o), Error,
                           [](const Error& e) { return e.code() == Exit::usage; });
 }

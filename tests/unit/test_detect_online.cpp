@@ -155,7 +155,9 @@ BOOST_AUTO_TEST_CASE(a_level_shift_is_adopted_within_the_bound_and_the_next_chan
     for (int i = 0; i <= first + bound + 1; ++i) {
         in.ts = in.local = kStart + kStep * i;
         in.value = v[static_cast<std::size_t>(i)];
-        in.median = i >= first + static_cast<int>(kWindow) ? 35.0 : 20.0; // SeriesState's, from 64 readings on
+        in.median = i >= first + static_cast<int>(kWindow)
+                        ? 35.0
+                        : 20.0; // SeriesState's, from 64 readings on
         in.scale = 1.0;
         // The detector's event from the shift on (the level statistic holds at its onset).
         (void)s.observe(in, levels, i >= first);

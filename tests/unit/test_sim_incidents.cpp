@@ -157,8 +157,8 @@ BOOST_AUTO_TEST_CASE(valve_closed_stops_a_gas_leak) {
 }
 
 // What iots-act does about a leak: the valve closed at 30 min, with and without the fan on. The
-// leak's part decays with a 12 min time constant (ventilation) or 4 min with the fan: 10 minutes on,
-// e^-10/12 = 43 % of it is left without the fan, e^-10/4 = 8 % with it: with a leak's part of
+// leak's part decays with a 12 min time constant (ventilation) or 4 min with the fan: 10 minutes
+// on, e^-10/12 = 43 % of it is left without the fan, e^-10/4 = 8 % with it: with a leak's part of
 // 700 ppm or more over the room's baseline (1000 ppm at the close, a baseline near 300), the fan
 // takes at least 0.35 x 700 = 245 ppm more.
 BOOST_AUTO_TEST_CASE(fan_clears_a_closed_leak_faster) {
@@ -188,8 +188,8 @@ BOOST_AUTO_TEST_CASE(fan_clears_a_closed_leak_faster) {
     const auto [close_fan, fanned] = run(true);
     BOOST_TEST(close_still == close_fan); // the same household until the commands
     BOOST_TEST(close_still > 1000.0);
-    BOOST_TEST(still < close_still);      // the leak no longer fed: falling either way
-    BOOST_TEST(fanned < still - 150.0);   // and faster with the fan
+    BOOST_TEST(still < close_still);    // the leak no longer fed: falling either way
+    BOOST_TEST(fanned < still - 150.0); // and faster with the fan
 }
 
 // The first hour from `from` on which the household is away for at least `hours` (from the model).

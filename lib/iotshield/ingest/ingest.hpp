@@ -48,8 +48,8 @@ struct Counters {
 
 // <prefix>/sensors/# (which covers the seed's <prefix>/sensors/data) and <prefix>/status/#, or
 // what --format reads (adapt::subscriptions).
-[[nodiscard]] std::vector<std::string> default_topics(std::string_view prefix,
-                                                      adapt::Format format = adapt::Format::iotshield);
+[[nodiscard]] std::vector<std::string>
+default_topics(std::string_view prefix, adapt::Format format = adapt::Format::iotshield);
 
 // Runs until the end of the input (stdin) or SIGINT/SIGTERM, commits, prints the counters and
 // returns the exit status. Throws iots::Error for the exit codes of DESIGN §5 (65, 66, 69, 74,

@@ -74,9 +74,9 @@ void run_mqtt(const Options& options, Pipeline& pipeline, const core::Logger& lo
     client.hold_acknowledgements();
     client.on_message([&queue](const mqtt::Message& m) { queue.push(m); });
     client.connect();
-    const auto filters =
-        options.topics.empty() ? default_topics(options.broker.topic_prefix, options.adapt.format)
-                               : options.topics;
+    const auto filters = options.topics.empty()
+                             ? default_topics(options.broker.topic_prefix, options.adapt.format)
+                             : options.topics;
     // Without waiting for the answers: a persistent session's backlog arrives first, and only
     // this loop drains it. Under --share, readings are split over the group but every member takes
     // every status: it is its database's devices.status (with separate databases, a member that

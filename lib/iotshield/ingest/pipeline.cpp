@@ -453,8 +453,8 @@ void Pipeline::bad(const Origin& origin, std::string_view reason) {
     reject(origin, reason);
 }
 
-void Pipeline::keep(record::Reading& r, const Origin& origin, core::Millis now,
-                    core::Millis wall, std::size_t bytes) {
+void Pipeline::keep(record::Reading& r, const Origin& origin, core::Millis now, core::Millis wall,
+                    std::size_t bytes) {
     if (!accept(r, origin, wall))
         return;
     if (!m_store) {

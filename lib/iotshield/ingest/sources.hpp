@@ -16,7 +16,7 @@ void run_mqtt(const Options& options, Pipeline& pipeline, const core::Logger& lo
 // whose readings carry no time of their own (ESPHome's states) is ignored: it is the last state of
 // a moment nobody knows, and the time of receipt would make it a new reading at every restart.
 // Returns false for an IoTShield record (adapt::Kind::native), which the caller reads itself.
-bool feed(Pipeline& pipeline, const adapt::Result& result, const Origin& origin,
-          core::Millis now, core::Millis wall, bool retained);
+bool feed(Pipeline& pipeline, const adapt::Result& result, const Origin& origin, core::Millis now,
+          core::Millis wall, bool retained);
 
 } // namespace iots::ingest

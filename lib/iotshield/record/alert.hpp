@@ -30,14 +30,16 @@ struct AlertRecord {
     std::string_view source; // rules | gemini | openai
     std::string_view event;  // open | raise | resolve
     std::string_view location;
-    std::string_view peak;    // the incident's severity
-    std::string_view pattern; // what the incident looks like: fire, gas-leak... (empty: not written)
+    std::string_view peak; // the incident's severity
+    std::string_view
+        pattern; // what the incident looks like: fire, gas-leak... (empty: not written)
     std::span<const std::string> reasons;
     AlertText rules; // the rules narrator's text, written when source is not "rules"
 };
 
 // {"kind":"alert","id",...,"source",...}: DESIGN §2 keys first, then event, location (when not
-// empty), peak, pattern (when not empty), reasons, and "rules":{...} when the shown text is not the rules text.
+// empty), peak, pattern (when not empty), reasons, and "rules":{...} when the shown text is not the
+// rules text.
 [[nodiscard]] std::string alert_json(const AlertRecord& a);
 
 } // namespace iots::record

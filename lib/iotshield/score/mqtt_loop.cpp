@@ -97,8 +97,8 @@ public:
         m_json.clear();
         m_writer.append(r, m_json);
         if (v.anomaly)
-            m_client.publish(mqtt::anomaly_topic(m_broker.topic_prefix, r.device, r.sensor),
-                             m_json, m_broker.qos);
+            m_client.publish(mqtt::anomaly_topic(m_broker.topic_prefix, r.device, r.sensor), m_json,
+                             m_broker.qos);
         m_s.out.write_line(m_json);
     }
 

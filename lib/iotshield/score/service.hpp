@@ -27,8 +27,8 @@ struct Options {
     std::optional<core::Zone> zone;   // --tz; none: the model's zone, else $TZ, else UTC
     detect::DetectorOptions detector; // its zone is chosen by run()
     bool anomalies_only = false;
-    core::RejectPolicy input;   // --strict, --max-bad-lines, --max-line-bytes
-    core::BrokerOptions broker; // host empty: read stdin
+    core::RejectPolicy input;        // --strict, --max-bad-lines, --max-line-bytes
+    core::BrokerOptions broker;      // host empty: read stdin
     std::vector<std::string> topics; // -t filters; empty: the format's (adapt::subscriptions)
     adapt::Options adapt;            // --format over MQTT (default iotshield), --utc-offset
 };

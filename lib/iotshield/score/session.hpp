@@ -9,8 +9,8 @@
 #include "iotshield/score/score_store.hpp"
 #include "iotshield/score/state_keeper.hpp"
 
-#include <vector>
 #include <cstdint>
+#include <vector>
 
 namespace iots::score {
 
