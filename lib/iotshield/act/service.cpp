@@ -8,6 +8,7 @@
 #include "iotshield/core/printable.hpp"
 #include "iotshield/core/signals.hpp"
 #include "iotshield/core/time.hpp"
+#include "iotshield/core/waker.hpp"
 #include "iotshield/input/lines.hpp"
 #include "iotshield/input/messages.hpp"
 #include "iotshield/mqtt/client.hpp"
@@ -33,29 +34,7 @@ namespace {
 
 using nlohmann::json;
 
-// Wakes the main loop from the control service's threads (an answer, a timeout).
-class Waker {
-public:
-    Waker() : m_fd(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {
-        if (m_fd < 0)
-            throw Error(Exit::failure, fmt::format("eventfd: {}", std::strerror(errno)));
-    }
-    ~Waker() { close(m_fd); }
-    Waker(const Waker&) = delete;
-    Waker& operator=(const Waker&) = delete;
-    void wake() const noexcept {
-        const std::uint64_t one = 1;
-        [[maybe_unused]] const auto n = write(m_fd, &one, sizeof one);
-    }
-    void drain() const noexcept {
-        std::uint64_t v = 0;
-        [[maybe_unused]] const auto n = read(m_fd, &v, sizeof v);
-    }
-    [[nodiscard]] int fd() const noexcept { return m_fd; }
-
-private:
-    int m_fd;
-};
+using core::Waker;
 
 // The incident kind of an alert without iots-alert's "pattern": from the sensor that raised it.
 std::string kind_of_sensor(std::string_view sensor) {
