@@ -209,3 +209,18 @@ BOOST_AUTO_TEST_CASE(budget_basic_composition) {
     BOOST_TEST(describe({0.6, 0}) == "epsilon 0.6");
     BOOST_TEST(describe({0.6, 1e-6}) == "epsilon 0.6, delta 1e-06");
 }
+
+BOOST_AUTO_TEST_CASE(laplace_scale_holds_far_below_epsilon_one) {
+    // Edge noise splits a day's epsilon over 10^5 readings or more. Sensitivity 100 at epsilon
+    // 1e-5: b = 100 / 1e-5 = 1e7. The grid follows the sensitivity here (2^(6 - 6) = 1: 100 steps
+    // to it, ceil overstates nothing), not the scale (2^(23 - 10) = 8192 would round 100 up to one
+    // step of 8192, 82 times the noise asked). Epsilon is used as floor(1e-5 * 2^20) / 2^20 =
+    // 10 / 2^20 (never more than declared): b = 100 * 2^20 / 10 = 1.048576e7.
+    const GridMechanism m = make_laplace(100, 1e-5);
+    BOOST_TEST(m.grid == 1.0);
+    BOOST_TEST(m.grid_sensitivity == 100u);
+    BOOST_TEST(std::fabs(m.scale() / 1.048576e7 - 1) < 1e-9);
+    // The discrete Gaussian cannot go that far (sigma up to 512 sensitivities): refused on setup,
+    // not on the first sample.
+    BOOST_CHECK_THROW((void)make_gaussian(100, 1e-5, 1e-6), std::invalid_argument);
+}

@@ -3,6 +3,7 @@
 #include "iotshield/privacy/calibrate.hpp"
 #include "iotshield/privacy/discrete.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <numeric>
 #include <stdexcept>
@@ -31,8 +32,16 @@ void check_sensitivity(double sensitivity) {
         throw std::invalid_argument("sensitivity must be a finite number above 0");
 }
 
-double grid_for(double scale) {
-    return std::ldexp(1.0, static_cast<int>(std::floor(std::log2(scale))) - kGridStepsLog2);
+// At least this many grid steps to the sensitivity, else ceil(sensitivity / grid) overstates it
+// by more than 1/64 (scales far above the sensitivity: epsilon well below 1/16).
+constexpr int kMinSensitivityStepsLog2 = 6;
+
+double grid_for(double scale, double sensitivity) {
+    const double by_scale =
+        std::ldexp(1.0, static_cast<int>(std::floor(std::log2(scale))) - kGridStepsLog2);
+    const double by_sensitivity = std::ldexp(
+        1.0, static_cast<int>(std::floor(std::log2(sensitivity))) - kMinSensitivityStepsLog2);
+    return std::min(by_scale, by_sensitivity);
 }
 
 std::uint64_t steps(double sensitivity, double grid) {
@@ -63,7 +72,7 @@ GridMechanism make_laplace(double sensitivity, double epsilon) {
     m.epsilon = epsilon;
     m.sensitivity = sensitivity;
     const std::uint64_t e = epsilon_num(epsilon);
-    m.grid = grid_for(laplace_scale(sensitivity, epsilon));
+    m.grid = grid_for(laplace_scale(sensitivity, epsilon), sensitivity);
     m.grid_sensitivity = steps(sensitivity, m.grid);
     // Shifting the input by up to grid_sensitivity steps changes log P by at most
     // grid_sensitivity * s / t = e / 2^20 <= epsilon.
@@ -84,19 +93,30 @@ GridMechanism make_gaussian(double sensitivity, double epsilon, double delta) {
     m.sensitivity = sensitivity;
     // The epsilon used is the floor of epsilon_num: less epsilon, more noise.
     const double eps = static_cast<double>(epsilon_num(epsilon)) / static_cast<double>(kEpsilonDen);
-    m.grid = grid_for(gaussian_sigma_analytic(sensitivity, eps, delta));
+    m.grid = grid_for(gaussian_sigma_analytic(sensitivity, eps, delta), sensitivity);
     m.grid_sensitivity = steps(sensitivity, m.grid);
     // sigma in grid steps for the integer sensitivity, from the continuous analytic calibration,
     // then raised by 0.1% steps until the discrete Gaussian's own exact delta (CKS Theorem 7)
     // is within delta as well.
     const auto d = static_cast<double>(m.grid_sensitivity);
     const double sigma = gaussian_sigma_analytic(d, eps, delta);
+    // The sampler's bound (discrete.hpp): sigma up to 2^16 grid steps, 64 to 128 steps to the
+    // sensitivity, so sigma / sensitivity up to 512 (epsilon above about 0.01).
+    constexpr std::uint64_t kMaxSigma2Num = std::uint64_t{1} << 40;
+    const auto too_small = [] {
+        return std::invalid_argument("epsilon too small for the discrete Gaussian: its sigma "
+                                     "would be over 512 times the sensitivity (use Laplace)");
+    };
+    if (!(sigma * sigma * static_cast<double>(kSigma2Den) < static_cast<double>(kMaxSigma2Num)))
+        throw too_small();
     m.sigma2_den = kSigma2Den;
     m.sigma2_num =
         static_cast<std::uint64_t>(std::ceil(sigma * sigma * static_cast<double>(kSigma2Den)));
     while (discrete_gaussian_delta(
                d, eps, static_cast<double>(m.sigma2_num) / static_cast<double>(kSigma2Den)) > delta)
         m.sigma2_num += m.sigma2_num / 1000 + 1;
+    if (m.sigma2_num > kMaxSigma2Num)
+        throw too_small();
     return m;
 }
 
