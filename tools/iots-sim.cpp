@@ -2,8 +2,12 @@
 #include "iotshield/cli/options.hpp"
 #include "iotshield/cli/run_tool.hpp"
 #include "iotshield/core/error.hpp"
+#include "iotshield/privacy/edge.hpp"
+#include "iotshield/privacy/random.hpp"
 #include "iotshield/sim/mqtt/publisher.hpp"
 #include "iotshield/sim/run.hpp"
+
+#include <optional>
 
 namespace {
 
@@ -32,6 +36,9 @@ int sim_main(cli::Context& ctx) {
     std::uint64_t count = 0;
     bool realtime = false, no_labels = false, actuators = false;
     core::BrokerOptions broker;
+    double dp_epsilon = 0, dp_delta = 1e-6;
+    std::string dp_mech = "laplace";
+    std::vector<std::string> dp_clamps;
     app.add_option("--devices", devices, "Number of nodes (3; or as many as the lists name)")
         ->check(cli::whole_number(1, 1000));
     app.add_option("--device-names", names, "Node names, comma-separated (esp32-<room>)")
@@ -66,6 +73,19 @@ int sim_main(cli::Context& ctx) {
         ->excludes(tz_opt);
     app.add_flag("--actuators", actuators,
                  "Answer commands on <prefix>/control/<device> (needs -h)");
+    auto* dp = app.add_option("--dp-epsilon", dp_epsilon,
+                              "Edge noise: the home's privacy budget a day, split over every "
+                              "reading it sends (off by default)")
+                   ->check(cli::positive_number(1e6));
+    app.add_option("--dp-mech", dp_mech, "Edge noise mechanism: laplace or gaussian (laplace)")
+        ->check(CLI::IsMember({"laplace", "gaussian"}))
+        ->needs(dp);
+    app.add_option("--dp-delta", dp_delta, "Edge noise: the day's delta, for gaussian (1e-6)")
+        ->check(cli::positive_number(0.5))
+        ->needs(dp);
+    app.add_option("--dp-clamp", dp_clamps,
+                   "Edge noise: clamp KIND=LO:HI instead of the kind's whole range (repeatable)")
+        ->needs(dp);
     cli::add_broker_options(app, broker);
     ctx.parse(app);
 
@@ -111,19 +131,43 @@ int sim_main(cli::Context& ctx) {
                                              ": starts after the run ends (--duration " +
                                              (duration.empty() ? "1d" : duration) + ")");
     sim::Simulator simulator(c);
+    std::optional<privacy::EdgeNoise> noise;
+    privacy::SystemRandom random;
+    sim::EdgeNoising edge;
+    if (*dp) {
+        privacy::EdgeOptions o;
+        o.mech = dp_mech == "gaussian" ? privacy::Mech::gaussian : privacy::Mech::laplace;
+        o.day_epsilon = dp_epsilon;
+        o.day_delta = dp_delta;
+        o.readings_per_day = static_cast<std::int64_t>(c.devices.size() *
+                                                       privacy::kEdgeKinds.size()) *
+                             privacy::readings_per_day(c.interval);
+        for (const auto& text : dp_clamps)
+            o.clamps.push_back(privacy::parse_edge_clamp(text));
+        noise.emplace(o);
+        edge.noise = &*noise;
+        edge.rng = &random;
+        ctx.log.info("{}", sim::describe_edge_plan(*noise, c.devices.size(), c.interval));
+    }
+    sim::EdgeNoising* noising = noise ? &edge : nullptr;
 
     if (!broker.enabled()) {
         // Flushed per line when paced; a backfill is written in 64 KiB blocks (STYLE, Pipelines 1).
         ctx.out.set_flush_each_line(realtime);
         StdoutOutput out(ctx.out);
-        sim::run(simulator, out, limits, nullptr, ctx.log);
+        sim::run(simulator, out, limits, nullptr, ctx.log, noising);
+        if (noising != nullptr)
+            ctx.log.info("{}", sim::describe_edge_spent(edge));
         return 0;
     }
     sim::CommandQueue queue;
     sim::MqttOutput out(broker, ctx.log, c.devices, actuators ? &queue : nullptr);
     out.connect(10000);
-    const auto stats = sim::run(simulator, out, limits, actuators ? &queue : nullptr, ctx.log);
+    const auto stats =
+        sim::run(simulator, out, limits, actuators ? &queue : nullptr, ctx.log, noising);
     const bool delivered = out.close(10000);
+    if (noising != nullptr)
+        ctx.log.info("{}", sim::describe_edge_spent(edge));
     ctx.log.info("published {} readings, answered {} commands", stats.readings, stats.commands);
     return delivered ? 0 : static_cast<int>(Exit::unavailable);
 }

@@ -2,9 +2,12 @@
 
 #include "iotshield/core/signals.hpp"
 #include "iotshield/record/command.hpp"
+#include "iotshield/record/safety.hpp"
 #include "iotshield/record/serialize.hpp"
 
 #include <time.h>
+
+#include <fmt/format.h>
 
 #include <algorithm>
 
@@ -70,9 +73,58 @@ void pause(core::Millis ms, CommandQueue* commands) {
 
 } // namespace
 
+std::string describe_edge_plan(const privacy::EdgeNoise& noise, std::size_t devices,
+                               core::Millis interval) {
+    const auto& o = noise.options();
+    std::string cost = fmt::format("epsilon {:g}", o.day_epsilon);
+    std::string each = fmt::format("{:.3g}", noise.reading_epsilon());
+    if (o.mech == privacy::Mech::gaussian) {
+        cost += fmt::format(", delta {:g}", o.day_delta);
+        each += fmt::format(", delta {:.3g}", noise.reading_delta());
+    }
+    return fmt::format(
+        "edge noise: {} (motion: randomized response), {} a day for the home, split over the {} "
+        "readings its {} node(s) send a day on {} sensors at one per {} ms: {} each; gas, flame "
+        "and temperatures at or above {:g} C are sent exact, outside the guarantee",
+        privacy::to_string(o.mech), cost, o.readings_per_day, devices,
+        privacy::kEdgeKinds.size(), interval, each, record::kHeatDangerC);
+}
+
+std::string describe_edge_spent(const EdgeNoising& edge) {
+    const double eps = edge.noise->reading_epsilon();
+    return fmt::format("edge noise: {} readings noised in {} UTC day(s), {} safety readings sent "
+                       "exact: epsilon {:.6g} spent in all, at most {:.6g} in one day (budget {:g} "
+                       "a day)",
+                       edge.noised, edge.days, edge.exact, static_cast<double>(edge.noised) * eps,
+                       static_cast<double>(edge.most_in_a_day) * eps,
+                       edge.noise->options().day_epsilon);
+}
+
+namespace {
+// Noises a copy of r, and counts it in its UTC day.
+const record::Reading& noised(const record::Reading& r, EdgeNoising& edge,
+                              record::Reading& scratch) {
+    scratch = r;
+    if (!edge.noise->apply(scratch, *edge.rng)) {
+        ++edge.exact;
+        return scratch;
+    }
+    ++edge.noised;
+    const std::int64_t day = r.ts >= 0 ? r.ts / 86400000 : (r.ts + 1) / 86400000 - 1;
+    if (edge.days == 0 || day != edge.day) {
+        ++edge.days;
+        edge.day = day;
+        edge.in_day = 0;
+    }
+    edge.most_in_a_day = std::max(edge.most_in_a_day, ++edge.in_day);
+    return scratch;
+}
+} // namespace
+
 RunStats run(Simulator& sim, Output& out, const RunLimits& limits, CommandQueue* commands,
-             const core::Logger& log) {
+             const core::Logger& log, EdgeNoising* edge) {
     RunStats stats;
+    record::Reading scratch;
     std::string json;
     json.reserve(256);
     const auto counters = [&] {
@@ -102,9 +154,10 @@ RunStats run(Simulator& sim, Output& out, const RunLimits& limits, CommandQueue*
             }
             if (core::stop_requested())
                 break;
+            const record::Reading& sent = edge != nullptr ? noised(*r, *edge, scratch) : *r;
             json.clear();
-            record::append_json(*r, json);
-            out.reading(*r, json);
+            record::append_json(sent, json);
+            out.reading(sent, json);
             ++stats.readings;
         }
         if (commands != nullptr)

@@ -3,6 +3,7 @@
 // (--realtime), SIGINT/SIGTERM, SIGUSR1 counters and actuator commands. Where the readings go
 // (stdout, MQTT) is an Output.
 #include "iotshield/core/log.hpp"
+#include "iotshield/privacy/edge.hpp"
 #include "iotshield/record/reading.hpp"
 #include "iotshield/sim/simulator.hpp"
 
@@ -53,6 +54,25 @@ struct RunLimits {
     std::optional<std::uint64_t> count; // stop after this many readings
 };
 
+// Edge noise on every reading before it is written (iots-sim --dp-epsilon): the noise, where its
+// randomness comes from, and what it spent.
+struct EdgeNoising {
+    const privacy::EdgeNoise* noise = nullptr;
+    privacy::RandomSource* rng = nullptr;
+    std::uint64_t noised = 0; // readings noised
+    std::uint64_t exact = 0;  // safety readings sent as they are
+    std::int64_t days = 0;    // UTC days with a noised reading
+    std::uint64_t most_in_a_day = 0;
+    std::int64_t day = 0;     // the current UTC day
+    std::uint64_t in_day = 0; // noised readings in it
+};
+
+// "edge noise: laplace, epsilon 1 a day for the home, split over its 207,362 noised readings a day
+// (…): 4.82e-06 each; …" and the spending at the end.
+[[nodiscard]] std::string describe_edge_plan(const privacy::EdgeNoise& noise, std::size_t devices,
+                                             core::Millis interval);
+[[nodiscard]] std::string describe_edge_spent(const EdgeNoising& edge);
+
 struct RunStats {
     std::uint64_t readings = 0;
     std::uint64_t commands = 0;
@@ -61,6 +81,6 @@ struct RunStats {
 
 // Runs until a limit is reached or SIGINT/SIGTERM; exceptions from the Output propagate.
 RunStats run(Simulator& sim, Output& out, const RunLimits& limits, CommandQueue* commands,
-             const core::Logger& log);
+             const core::Logger& log, EdgeNoising* edge = nullptr);
 
 } // namespace iots::sim
