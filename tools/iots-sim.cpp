@@ -32,7 +32,7 @@ int sim_main(cli::Context& ctx) {
     sim::Config c;
     int devices = 0;
     std::vector<std::string> names, rooms, incidents;
-    std::string interval = "5s", start, from, duration, rate, tz;
+    std::string interval = "5s", start, from, duration, rate, tz, occupancy;
     std::uint64_t count = 0;
     bool realtime = false, no_labels = false, actuators = false;
     core::BrokerOptions broker;
@@ -64,6 +64,10 @@ int sim_main(cli::Context& ctx) {
                    "Inject KIND@OFFSET[:DURATION][/DEVICE[/SENSOR]], e.g. fire@2h (repeatable)");
     app.add_option("--incident-rate", rate, "Random incidents, e.g. 3/d (per hour h, week w)");
     app.add_flag("--no-labels", no_labels, "Leave out the ground-truth label of each reading");
+    app.add_option("--occupancy", occupancy,
+                   "Write the household's presence (home, asleep, away) to this file, a line at "
+                   "each change: the ground truth of occupancy")
+        ->check(cli::writable_file("--occupancy"));
     auto* tz_opt = cli::add_tz_option(
         app, tz,
         "The household's IANA time zone, like Europe/Berlin: its day follows the local clock, "
@@ -131,6 +135,11 @@ int sim_main(cli::Context& ctx) {
                                              ": starts after the run ends (--duration " +
                                              (duration.empty() ? "1d" : duration) + ")");
     sim::Simulator simulator(c);
+    if (!occupancy.empty()) {
+        if (!limits.end)
+            throw Error(Exit::usage, "--occupancy needs a run with an end (--duration)");
+        sim::write_occupancy(occupancy, simulator, limits.from.value_or(c.start), *limits.end);
+    }
     std::optional<privacy::EdgeNoise> noise;
     privacy::SystemRandom random;
     sim::EdgeNoising edge;

@@ -1,5 +1,6 @@
 #include "iotshield/sim/run.hpp"
 
+#include "iotshield/core/error.hpp"
 #include "iotshield/core/signals.hpp"
 #include "iotshield/record/command.hpp"
 #include "iotshield/record/safety.hpp"
@@ -10,6 +11,9 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
 
 namespace iots::sim {
 
@@ -98,6 +102,21 @@ std::string describe_edge_spent(const EdgeNoising& edge) {
                        edge.noised, edge.days, edge.exact, static_cast<double>(edge.noised) * eps,
                        static_cast<double>(edge.most_in_a_day) * eps,
                        edge.noise->options().day_epsilon);
+}
+
+void write_occupancy(const std::string& path, const Simulator& sim, core::Millis from,
+                     core::Millis to) {
+    std::string text;
+    for (const auto& [ts, p] : sim.presence_changes(from, to, 60000))
+        text += fmt::format(R"({{"kind":"occupancy","ts":"{}","presence":"{}"}})"
+                            "\n",
+                            core::format_rfc3339(ts), presence_name(p));
+    std::FILE* f = std::fopen(path.c_str(), "w");
+    bool ok = f != nullptr && std::fwrite(text.data(), 1, text.size(), f) == text.size();
+    if (f != nullptr && std::fclose(f) != 0)
+        ok = false;
+    if (!ok)
+        throw Error(Exit::io_error, "--occupancy " + path + ": " + std::strerror(errno));
 }
 
 namespace {

@@ -73,6 +73,12 @@ struct EdgeNoising {
                                              core::Millis interval);
 [[nodiscard]] std::string describe_edge_spent(const EdgeNoising& edge);
 
+// The household's presence from `from` to `to` into `path` (--occupancy), one NDJSON line at each
+// change, looked at every minute: {"kind":"occupancy","ts":"…","presence":"home|asleep|away"}.
+// Throws Error(io_error) when the file cannot be written.
+void write_occupancy(const std::string& path, const Simulator& sim, core::Millis from,
+                     core::Millis to);
+
 struct RunStats {
     std::uint64_t readings = 0;
     std::uint64_t commands = 0;

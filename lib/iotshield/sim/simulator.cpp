@@ -721,4 +721,27 @@ Presence Simulator::presence(core::Millis ts) const {
     return m->presence(ts);
 }
 
+std::string_view presence_name(Presence p) noexcept {
+    switch (p) {
+    case Presence::asleep:
+        return "asleep";
+    case Presence::home:
+        return "home";
+    case Presence::away:
+        return "away";
+    }
+    return "home";
+}
+
+std::vector<std::pair<core::Millis, Presence>>
+Simulator::presence_changes(core::Millis from, core::Millis to, core::Millis step) const {
+    std::vector<std::pair<core::Millis, Presence>> out;
+    for (core::Millis t = from; t < to; t += step) {
+        const Presence p = m->presence(t);
+        if (out.empty() || out.back().second != p)
+            out.emplace_back(t, p);
+    }
+    return out;
+}
+
 } // namespace iots::sim

@@ -18,6 +18,7 @@ inline constexpr std::string_view kSensors[] = {"temperature", "humidity", "gas"
 inline constexpr int kSensorCount = 6;
 
 enum class Presence { asleep, home, away };
+[[nodiscard]] std::string_view presence_name(Presence p) noexcept;
 
 // An incident as scheduled: device index, sensor index (-1: not a sensor fault), time window.
 struct Incident {
@@ -52,6 +53,11 @@ public:
     [[nodiscard]] const std::vector<Incident>& incidents() const noexcept;
     // Where the household is at a time (a pure function of seed and time).
     [[nodiscard]] Presence presence(core::Millis ts) const;
+
+    // The household's presence from `from` to `to`: its value at `from`, then each change, looked
+    // at every `step` ms (the ground truth of --occupancy).
+    [[nodiscard]] std::vector<std::pair<core::Millis, Presence>>
+    presence_changes(core::Millis from, core::Millis to, core::Millis step) const;
 
 private:
     struct Impl;
