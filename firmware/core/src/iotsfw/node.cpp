@@ -64,6 +64,8 @@ void Node::reading(Kind k, double value, std::uint32_t now, bool over_range) {
     o.sample.value = value;
     o.sample.seq = m_seq.next();
     o.sample.over_range = over_range;
+    if (m_noise != nullptr && m_noise->apply(k, o.sample.value, *m_rng))
+        o.sample.privacy = &m_noise->note(k);
     o.taken_ms = now;
     o.ts = m_hw.epoch_ms();
     ++m_stats.readings;
@@ -143,7 +145,8 @@ void Node::loop() {
     if (const bool motion = m_hw.read_pir(); motion != m_motion) {
         m_motion = motion;
         m_motion_latch = m_motion_latch || motion;
-        reading(Kind::motion, motion ? 1 : 0, now);
+        if (m_noise == nullptr)
+            reading(Kind::motion, motion ? 1 : 0, now);
     }
     if (!m_sampled || now - m_last_sample >= m_config.interval_ms) {
         m_sampled = true;

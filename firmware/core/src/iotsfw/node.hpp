@@ -10,6 +10,7 @@
 // dropped and counted). On each (re)connection: "online" retained on the status topic, the
 // control topic subscribed, the outbox flushed (the drop count first).
 #include "iotsfw/command.hpp"
+#include "iotsfw/edge_noise.hpp"
 #include "iotsfw/hardware.hpp"
 #include "iotsfw/ldr.hpp"
 #include "iotsfw/mq2.hpp"
@@ -58,6 +59,13 @@ public:
     // Clean-air calibration now: R0 = mean Rs / 9.83, stored. False (nothing stored) when the
     // ADC reads 0 or full scale.
     bool calibrate_mq2();
+    // Edge noise on every reading from now on (both must outlive the node): temperature,
+    // humidity, light and motion noised, gas, flame and heat as they are. A change of motion no
+    // longer goes out at once (its time would tell what the noise hides); flame's still does.
+    void use_edge_noise(const EdgeNoise& noise, Random& rng) {
+        m_noise = &noise;
+        m_rng = &rng;
+    }
 
     // The last will the transport must connect with: "offline", retained, on this topic.
     [[nodiscard]] const std::string& will_topic() const noexcept { return m_status_topic; }
@@ -90,6 +98,8 @@ private:
     bool m_sampled = false, m_connected = false;
     bool m_flame = false, m_motion = false, m_motion_latch = false;
     double m_r0 = 0; // kΩ; 0 until calibrated
+    const EdgeNoise* m_noise = nullptr;
+    Random* m_rng = nullptr;
 };
 
 } // namespace iots::fw

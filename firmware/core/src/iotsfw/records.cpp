@@ -47,6 +47,10 @@ std::string reading_json(std::string_view device, const Sample& s, std::optional
     append_uint(s.seq, out);
     if (s.over_range)
         out += ",\"over_range\":true";
+    if (s.privacy != nullptr) {
+        out += ',';
+        out += *s.privacy;
+    }
     out += '}';
     return out;
 }

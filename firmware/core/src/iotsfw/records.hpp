@@ -24,6 +24,7 @@ struct Sample {
     double value = 0;
     std::uint64_t seq = 0;
     bool over_range = false; // MQ-2 above the chart: value is the cap, "over_range":true added
+    const std::string* privacy = nullptr; // edge noise: its `"privacy":{…}` member, added last
 };
 // {"ts":…,"device":…,"sensor":…,"value":…,"unit":…,"seq":…}
 [[nodiscard]] std::string reading_json(std::string_view device, const Sample& s,
