@@ -148,9 +148,9 @@ int sim_main(cli::Context& ctx) {
         o.mech = dp_mech == "gaussian" ? privacy::Mech::gaussian : privacy::Mech::laplace;
         o.day_epsilon = dp_epsilon;
         o.day_delta = dp_delta;
-        o.readings_per_day = static_cast<std::int64_t>(c.devices.size() *
-                                                       privacy::kEdgeKinds.size()) *
-                             privacy::readings_per_day(c.interval);
+        o.readings_per_day =
+            static_cast<std::int64_t>(c.devices.size() * privacy::kEdgeKinds.size()) *
+            privacy::readings_per_day(c.interval);
         for (const auto& text : dp_clamps)
             o.clamps.push_back(privacy::parse_edge_clamp(text));
         noise.emplace(o);

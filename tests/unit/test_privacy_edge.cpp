@@ -96,9 +96,8 @@ BOOST_AUTO_TEST_CASE(laplace_noise_has_scale_sensitivity_over_epsilon) {
         xs.push_back(r.value - 50);
     }
     const double b = noise.scale_of("humidity");
-    const double d = ks(xs, [b](double x) {
-        return x < 0 ? 0.5 * std::exp(x / b) : 1 - 0.5 * std::exp(-x / b);
-    });
+    const double d = ks(
+        xs, [b](double x) { return x < 0 ? 0.5 * std::exp(x / b) : 1 - 0.5 * std::exp(-x / b); });
     BOOST_TEST_MESSAGE("KS D = " << d);
     BOOST_TEST(d < 1.949 / std::sqrt(n));
 }
@@ -167,9 +166,14 @@ BOOST_AUTO_TEST_CASE(safety_channels_are_never_noised) {
     o.readings_per_day = 100000;
     const EdgeNoise noise(o);
     SeededRandom rng(14);
-    for (const auto& [sensor, value] : std::vector<std::pair<std::string, double>>{
-             {"gas", 223.4}, {"gas", 1600}, {"flame", 1}, {"flame", 0}, {"temperature", 57},
-             {"temperature", 91.25}, {"co2", 650}}) {
+    for (const auto& [sensor, value] :
+         std::vector<std::pair<std::string, double>>{{"gas", 223.4},
+                                                     {"gas", 1600},
+                                                     {"flame", 1},
+                                                     {"flame", 0},
+                                                     {"temperature", 57},
+                                                     {"temperature", 91.25},
+                                                     {"co2", 650}}) {
         for (int i = 0; i < 100; ++i) {
             auto r = reading(sensor, value);
             const auto before = r;
@@ -246,8 +250,9 @@ BOOST_AUTO_TEST_CASE(option_errors_name_what_is_wrong) {
 
     BOOST_TEST(message_of([] { (void)parse_edge_clamp("gas=0:100"); }).find("safety") !=
                std::string::npos);
-    BOOST_TEST(message_of([] { (void)parse_edge_clamp("temperature=10:60"); })
-                   .find("below the heat level") != std::string::npos);
+    BOOST_TEST(message_of([] {
+                   (void)parse_edge_clamp("temperature=10:60");
+               }).find("below the heat level") != std::string::npos);
     BOOST_TEST(message_of([] { (void)parse_edge_clamp("humidity=50:20"); }).find("LO must be") !=
                std::string::npos);
     BOOST_TEST(message_of([] { (void)parse_edge_clamp("humidity"); }).find("KIND=LO:HI") !=

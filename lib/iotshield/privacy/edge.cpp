@@ -119,8 +119,9 @@ EdgeNoise::EdgeNoise(const EdgeOptions& options) : m_options(options) {
                 k.mech = o.mech == Mech::laplace ? make_laplace(sensitivity, m_eps)
                                                  : make_gaussian(sensitivity, m_eps, m_delta);
             } catch (const std::invalid_argument& e) {
-                throw Error(Exit::usage, fmt::format("edge noise: {} at epsilon {:.3g} a reading: {}",
-                                                     kEdgeKinds[i], m_eps, e.what()));
+                throw Error(Exit::usage,
+                            fmt::format("edge noise: {} at epsilon {:.3g} a reading: {}",
+                                        kEdgeKinds[i], m_eps, e.what()));
             }
             mech = std::string(to_string(o.mech));
         }
@@ -129,9 +130,9 @@ EdgeNoise::EdgeNoise(const EdgeOptions& options) : m_options(options) {
         k.note = fmt::format(R"("privacy":{{"mech":"{}","epsilon":{})", mech, num(m_eps));
         if (m_delta > 0 && kEdgeKinds[i] != "motion")
             k.note += fmt::format(R"(,"delta":{})", num(m_delta));
-        k.note += fmt::format(R"(,"sensitivity":{},"clamp":[{},{}],"day_epsilon":{})",
-                              num(sensitivity), num(k.range.lo), num(k.range.hi),
-                              num(o.day_epsilon));
+        k.note +=
+            fmt::format(R"(,"sensitivity":{},"clamp":[{},{}],"day_epsilon":{})", num(sensitivity),
+                        num(k.range.lo), num(k.range.hi), num(o.day_epsilon));
         if (o.mech == Mech::gaussian)
             k.note += fmt::format(R"(,"day_delta":{})", num(o.day_delta));
         k.note += '}';

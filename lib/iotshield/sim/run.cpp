@@ -90,8 +90,8 @@ std::string describe_edge_plan(const privacy::EdgeNoise& noise, std::size_t devi
         "edge noise: {} (motion: randomized response), {} a day for the home, split over the {} "
         "readings its {} node(s) send a day on {} sensors at one per {} ms: {} each; gas, flame "
         "and temperatures at or above {:g} C are sent exact, outside the guarantee",
-        privacy::to_string(o.mech), cost, o.readings_per_day, devices,
-        privacy::kEdgeKinds.size(), interval, each, record::kHeatDangerC);
+        privacy::to_string(o.mech), cost, o.readings_per_day, devices, privacy::kEdgeKinds.size(),
+        interval, each, record::kHeatDangerC);
 }
 
 std::string describe_edge_spent(const EdgeNoising& edge) {
