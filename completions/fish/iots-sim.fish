@@ -12,6 +12,11 @@ complete -c iots-sim -l seed -x -d 'Random seed (1)'
 complete -c iots-sim -l incident -x -a 'fire@ gas-leak@ intrusion@ hvac-failure@ sensor-stuck@ sensor-spike@ sensor-dropout@' -d 'Inject KIND@OFFSET[:DURATION][/DEVICE[/SENSOR]]'
 complete -c iots-sim -l incident-rate -x -d 'Random incidents, e.g. 3/d'
 complete -c iots-sim -l no-labels -d 'Leave out the ground-truth labels'
+complete -c iots-sim -l occupancy -r -F -d "Write the household's presence to this file"
+complete -c iots-sim -l dp-epsilon -x -d "Edge noise: the home's privacy budget a day"
+complete -c iots-sim -l dp-mech -x -a 'laplace gaussian' -d 'Edge noise mechanism'
+complete -c iots-sim -l dp-delta -x -d "Edge noise: the day's delta, for gaussian"
+complete -c iots-sim -l dp-clamp -x -a 'temperature= humidity= light=' -d 'Edge noise: clamp KIND=LO:HI'
 complete -c iots-sim -l utc-offset -x -d 'Hours the household clock is ahead of UTC (fixed, instead of --tz)'
 complete -c iots-sim -l tz -x -a '(string replace /usr/share/zoneinfo/ "" (find /usr/share/zoneinfo \( -path "*/posix" -o -path "*/right" \) -prune -o \( -type f -o -type l \) -name "[A-Z]*" -print))' -d "The household's IANA time zone (TZ, else UTC)"
 complete -c iots-sim -l actuators -d 'Answer actuator commands (needs -h)'
