@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 
 namespace iots::detect {
 
@@ -19,6 +20,7 @@ constexpr std::uint64_t kVolatilityAfter = 32;
 constexpr double kProfileRaise = 4.605; // ln 100: two decades, as the joint layer's onset_raise
 constexpr std::uint32_t kAdoptReadings = 64; // kWindow: the median of the new regime
 constexpr double kNever = 1e300;
+constexpr int kJumpLowest = -6; // the jump histograms' first bin: 2^-6 of the unit
 
 double tiny(double x) noexcept {
     return 1e-9 * (1.0 + std::fabs(x));
@@ -88,13 +90,30 @@ OnlineVerdict OnlineState::observe(const OnlineInput& in, const OnlineLevels& le
         return t->ready() && !(t->surprise(at, cut) > cut);
     };
 
+    // A z, spike or daily deviation no larger than jumps the series makes often (in its
+    // direction) is its own switching, not news. Asked only past the floors (rare).
+    const auto switching = [&](std::size_t i) {
+        if (m_n == 0 || !(m_jump_unit > 0))
+            return false;
+        if (i == 0)
+            return jump_surprise(x - in.median) <= need;
+        if (i == 1)
+            return jump_surprise(x - m_last_value) <= need;
+        if (i == 3) {
+            const auto h = static_cast<std::size_t>(core::local_hour(in.local));
+            return jump_surprise(x - static_cast<double>(m_centre[h])) <= need;
+        }
+        return false;
+    };
+
     OnlineVerdict v;
     double top = 0;
     for (std::size_t i = 0; i < kOnlineStats; ++i) {
         if (!valid[i])
             continue;
-        const double s = m_tails[i].surprise(stat[i], need + m_tails[i].log_extremal_index());
-        if (stat[i] > floor[i] && (prior[i] == nullptr || !common(prior[i], stat[i]))) {
+        if (stat[i] > floor[i] && (prior[i] == nullptr || !common(prior[i], stat[i])) &&
+            !switching(i)) {
+            const double s = m_tails[i].surprise(stat[i], need + m_tails[i].log_extremal_index());
             top = std::max(top, s);
             if (s > need + m_tails[i].log_extremal_index())
                 v.holds = static_cast<std::uint8_t>(v.holds | (1U << i));
@@ -130,6 +149,36 @@ OnlineVerdict OnlineState::observe(const OnlineInput& in, const OnlineLevels& le
     return v;
 }
 
+std::size_t OnlineState::jump_bin(double d) const noexcept {
+    const double r = std::fabs(d) / m_jump_unit;
+    std::uint64_t bits = 0;
+    std::memcpy(&bits, &r, sizeof bits);
+    const int exponent = static_cast<int>((bits >> 52) & 0x7FF) - 1023;
+    const int half = static_cast<int>((bits >> 51) & 1);
+    const int i = 2 * (exponent - kJumpLowest) + half;
+    return static_cast<std::size_t>(std::clamp(i, 0, static_cast<int>(kJumpBins) - 1));
+}
+
+double OnlineState::jump_surprise(double d) const noexcept {
+    if (!(m_jump_unit > 0) || d == 0 || !std::isfinite(d))
+        return 0;
+    const auto& hist = m_jump_hist[d > 0 ? 0 : 1];
+    // Jumps of at least d / sqrt 2: the bins from d's on, and the part of the bin below that lies
+    // above d / sqrt 2 (linear in the logarithm), so that the count has no edge where a jump just
+    // over a bin's boundary would not count the jumps just under it.
+    const std::size_t b = jump_bin(d);
+    double seen = 0;
+    for (std::size_t i = b; i < kJumpBins; ++i)
+        seen += static_cast<double>(hist[i]);
+    if (b > 0 && b + 1 < kJumpBins) {
+        const double pos = 2.0 * (std::log2(std::fabs(d) / m_jump_unit) - kJumpLowest);
+        const double frac = std::clamp(1.0 - (pos - static_cast<double>(b)), 0.0, 1.0);
+        seen += frac * static_cast<double>(hist[b - 1]);
+    }
+    const double k = seen - std::sqrt(seen);
+    return k > 0 ? std::log(m_jump_all / k) : kNever;
+}
+
 void OnlineState::profile_onset() noexcept {
     m_profile_raise += static_cast<float>(kProfileRaise);
 }
@@ -156,6 +205,20 @@ void OnlineState::learn(const OnlineInput& in, double weight, double dt) noexcep
         m_level = x;
     } else {
         const double d = std::fabs(x - m_last_value);
+        if (d > 0 && !(m_jump_unit > 0))
+            m_jump_unit = d;
+        if (m_jump_unit > 0) {
+            // With the reading's weight, as the tails: the jumps of an anomaly count a tenth.
+            if (d > 0)
+                m_jump_hist[x > m_last_value ? 0 : 1][jump_bin(d)] += static_cast<float>(weight);
+            m_jump_all += weight;
+            if (m_jump_all >= kTailHalve) {
+                m_jump_all *= 0.5;
+                for (auto& h : m_jump_hist)
+                    for (float& c : h)
+                        c *= 0.5F;
+            }
+        }
         if (d > 0) {
             const double cap = m_step > 0 ? 6.0 * m_step : d;
             const double a = std::max(1.0 / 64.0, 1.0 / static_cast<double>(m_n)) * weight;

@@ -25,6 +25,16 @@
 // volatility statistics do not hold and what the series does is learnt at full weight (a level
 // shift or a stopped cycle is flagged once, at its onset, and is the new normal after a bounded
 // time). The tails learn every value: what recurs is normal.
+// Jumps: a series that switches between a few levels (a light, a quantised sensor, a machine's
+// modes) makes jumps far larger than its noise, and their size in units of the noise of the
+// moment varies with it (a lamp's 400 lux is thousands of units of the night's noise and a few of
+// the day's), so no tail of the z, spike or daily statistic learns them. Two histograms of every
+// first difference, up and down, in the series' own units (half octaves of its first non-zero
+// step, fixed for life; learnt with the reading's weight), remember how often a jump happened: a
+// z, spike or daily deviation d is not rare, however large against the noise of the moment, where
+// jumps of at least d / sqrt 2 in its direction happen more often than the series' budget allows
+// (k - sqrt k of k such jumps, as the tails' histogram). Apart by direction, since a
+// one-reading spike makes one jump each way and one earlier spike must not make the next common.
 // Fixed size, trivially copyable (the --state file stores it as raw bytes).
 #include "iotshield/core/time.hpp"
 #include "iotshield/detect/params.hpp"
@@ -40,6 +50,7 @@ namespace iots::detect {
 
 inline constexpr std::size_t kOnlineStats = 7;
 inline constexpr std::size_t kDailyBuckets = 24;
+inline constexpr std::size_t kJumpBins = 48; // half octaves of the series' first step, 2^-6..2^18
 
 enum class OnlineStat : std::uint8_t { zscore, spike, level, daily, volatility, gap, stuck };
 
@@ -77,12 +88,19 @@ public:
         if (!valid_time(m_first) || !valid_time(m_last_ts) || !valid_time(m_down_since) ||
             !valid_time(m_adopted_until) || !(m_profile_raise >= 0) || !(m_profile_raise < 1e6F))
             return false;
+        if (!(m_jump_all >= 0) || !(m_jump_all < 1e12) || !(m_jump_unit >= 0) ||
+            !(m_jump_unit < 1e300))
+            return false;
+        for (const auto& h : m_jump_hist)
+            for (const float c : h)
+                if (!(c >= 0) || !(c < 1e12F))
+                    return false;
         for (const auto& t : m_tails)
             if (!t.state_valid())
                 return false;
         return true;
     }
-    static constexpr std::uint32_t kStateVersion = 2;
+    static constexpr std::uint32_t kStateVersion = 3;
 
     // Scores one in-order reading and learns it; `event`: an event of this series is in progress
     // (learnt with a tenth of the weight, as a reading where a statistic holds).
@@ -106,11 +124,18 @@ public:
 private:
     void learn(const OnlineInput& in, double weight, double dt) noexcept;
     void adopt(const OnlineInput& in, const OnlineLevels& levels) noexcept;
+    [[nodiscard]] std::size_t jump_bin(double d) const noexcept;
+    // ln(readings / jumps at least as large as d, lower bound on the count): the surprise of a
+    // deviation d among the series' own jumps (0 where no unit is known yet).
+    [[nodiscard]] double jump_surprise(double d) const noexcept; // d < 0: down
 
     std::array<TailCalibrator, kOnlineStats> m_tails{};
     std::array<float, kDailyBuckets> m_centre{};
     std::array<float, kDailyBuckets> m_hour_spread{};
     std::array<std::uint32_t, kDailyBuckets> m_bucket_n{};
+    std::array<std::array<float, kJumpBins>, 2> m_jump_hist{}; // first differences up, down
+    double m_jump_all = 0;                                     // readings learnt into it
+    double m_jump_unit = 0; // the first non-zero |first difference|
     std::uint64_t m_n = 0;
     core::Millis m_first = 0;
     core::Millis m_last_ts = 0;
