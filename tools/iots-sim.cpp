@@ -2,36 +2,25 @@
 #include "iotshield/cli/options.hpp"
 #include "iotshield/cli/run_tool.hpp"
 #include "iotshield/core/error.hpp"
-#include "iotshield/sim/mqtt/publisher.hpp"
-#include "iotshield/sim/run.hpp"
+#include "iotshield/sim/mqtt/service.hpp"
 
 namespace {
 
 using namespace iots;
 
-class StdoutOutput : public sim::Output {
-public:
-    explicit StdoutOutput(core::LineWriter& out) : m_out(out) {}
-    void reading(const record::Reading& /*r*/, std::string_view json) override {
-        m_out.write_line(json);
-    }
-    void flush() override { m_out.flush(); }
-
-private:
-    core::LineWriter& m_out;
-};
-
 int sim_main(cli::Context& ctx) {
     CLI::App app{"Simulate ESP32 home sensor nodes: readings as NDJSON on stdout, or over MQTT",
                  "iots-sim"};
     cli::init_app(app);
-    sim::Config c;
+    sim::ServiceOptions o;
+    sim::Config& c = o.config;
+    sim::RunLimits& limits = o.limits;
     int devices = 0;
     std::vector<std::string> names, rooms, incidents;
     std::string interval = "5s", start, from, duration, rate, tz;
     std::uint64_t count = 0;
-    bool realtime = false, no_labels = false, actuators = false;
-    core::BrokerOptions broker;
+    bool realtime = false, no_labels = false;
+    core::BrokerOptions& broker = o.broker;
     app.add_option("--devices", devices, "Number of nodes (3; or as many as the lists name)")
         ->check(cli::whole_number(1, 1000));
     app.add_option("--device-names", names, "Node names, comma-separated (esp32-<room>)")
@@ -64,9 +53,9 @@ int sim_main(cli::Context& ctx) {
     app.add_option("--utc-offset", c.utc_offset_hours,
                    "Hours the household's clock is ahead of UTC, a fixed offset instead of --tz")
         ->excludes(tz_opt);
-    app.add_flag("--actuators", actuators,
+    app.add_flag("--actuators", o.actuators,
                  "Answer commands on <prefix>/control/<device> (needs -h)");
-    cli::add_broker_options(app, broker);
+    cli::add_broker_options(app, broker, "none: readings as NDJSON on stdout");
     ctx.parse(app);
 
     cli::finish_broker_options(broker);
@@ -86,7 +75,6 @@ int sim_main(cli::Context& ctx) {
             throw Error(Exit::usage, "--start: '" + start + "' is not an RFC 3339 time");
         c.start = *t;
     }
-    sim::RunLimits limits;
     if (!from.empty()) {
         const auto t = core::parse_rfc3339(from);
         if (!t)
@@ -95,7 +83,7 @@ int sim_main(cli::Context& ctx) {
             throw Error(Exit::usage, "--from: '" + from + "' is before the start");
         limits.from = *t;
     }
-    if (actuators && !broker.enabled())
+    if (o.actuators && !broker.enabled())
         throw Error(Exit::usage, "--actuators needs a broker (-h HOST)");
     limits.realtime = realtime;
     if (count > 0)
@@ -110,22 +98,7 @@ int sim_main(cli::Context& ctx) {
                 throw Error(Exit::usage, "--incident " + incidents[i] +
                                              ": starts after the run ends (--duration " +
                                              (duration.empty() ? "1d" : duration) + ")");
-    sim::Simulator simulator(c);
-
-    if (!broker.enabled()) {
-        // Flushed per line when paced; a backfill is written in 64 KiB blocks (STYLE, Pipelines 1).
-        ctx.out.set_flush_each_line(realtime);
-        StdoutOutput out(ctx.out);
-        sim::run(simulator, out, limits, nullptr, ctx.log);
-        return 0;
-    }
-    sim::CommandQueue queue;
-    sim::MqttOutput out(broker, ctx.log, c.devices, actuators ? &queue : nullptr);
-    out.connect(10000);
-    const auto stats = sim::run(simulator, out, limits, actuators ? &queue : nullptr, ctx.log);
-    const bool delivered = out.close(10000);
-    ctx.log.info("published {} readings, answered {} commands", stats.readings, stats.commands);
-    return delivered ? 0 : static_cast<int>(Exit::unavailable);
+    return sim::run(o, ctx.log, ctx.out);
 }
 
 } // namespace
