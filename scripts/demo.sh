@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The main job on one machine: installs what is missing, builds the six tools (in build-demo/, apart
+# The main job on one machine: installs what is missing, builds the seven tools (in build-demo/, apart
 # from the test suite's build/), simulates two days of history of a household (three rooms), trains
 # the model on it, then runs the whole pipeline live over a private mosquitto that it starts on a
 # free loopback port and stops again:
@@ -10,16 +10,20 @@
 # The live household is the one of the history, continued where the database ends (iots-sim --from),
 # with a fire and a gas leak a few minutes in. The dashboard asks for the token the script prints.
 # Ctrl-C stops everything, mosquitto last; a second run continues the same household.
-# Usage: scripts/demo.sh [--help]
+# Usage: scripts/demo.sh [--build-only | --help]
+#   --build-only       build the demo's tools in build-demo/ and stop (scripts/test.sh checks that
+#                      this build, a unity build unlike the test suite's, compiles)
 # Environment:
 #   IOTS_DEMO_DIR      where the data stays (default ./demo); a second run there continues it
 #   IOTS_DEMO_PORT     the dashboard's port on 127.0.0.1 (default 8080)
 #   IOTS_DEMO_SECONDS  test mode: run live this long, then stop everything and exit 0 (default:
-#                      until Ctrl-C); tests/e2e/demo.sh runs IOTS_DEMO_SECONDS=25
+#                      until Ctrl-C); tests/e2e/demo.sh runs IOTS_DEMO_SECONDS=30
 #   IOTS_DEMO_BIN      run the tools built there (like build/tools); nothing is installed or built
 set -euo pipefail
+build_only=""
 case "${1:-}" in
 "") ;;
+--build-only) build_only=1 ;;
 -h | --help) sed -n '2,/^set -euo/{/^#/s/^# \{0,1\}//p}' "$0"; exit 0 ;;
 *) echo "demo: unknown argument '$1' (try --help)" >&2; exit 2 ;;
 esac
@@ -28,7 +32,7 @@ if [ -n "${IOTS_DEMO_BIN:-}" ]; then
     bin=$(cd "$IOTS_DEMO_BIN" && pwd)
 else
     scripts/deps.sh run
-    # The demo's own build, apart from the test suite's build/: the six tools and the libraries
+    # The demo's own build, apart from the test suite's build/: the seven tools and the libraries
     # they link, nothing else, -O1 without debug information, each library compiled as a few
     # unity translation units, a library's sources without waiting for the libraries it links
     # (OPTIMIZE_DEPENDENCIES), all as one target (iots-demo-tools: make would build several
@@ -39,6 +43,7 @@ else
     cmake --build build-demo -j "$(nproc)" --target iots-demo-tools >&2
     bin=$PWD/build-demo/tools
 fi
+[ -z "$build_only" ] || exit 0
 
 dir=${IOTS_DEMO_DIR:-$PWD/demo}
 port=${IOTS_DEMO_PORT:-8080}
@@ -187,16 +192,16 @@ run iots-alert "${mqtt[@]}" -i demo-alert --db "$db"
 run iots-act "${mqtt[@]}" -i demo-act --input mqtt --rules examples/act/home.rules --db "$db"
 run iots-serve --db "$db" --listen "127.0.0.1:$port" "${mqtt[@]}" -i demo-serve --tokens "$tokens"
 # Nothing the nodes publish may go unheard: they start once the pipeline has subscribed.
-wait_for 20 "iots-ingest subscribing" subscribed demo-ingest 'iotshield/sensors/#'
-wait_for 20 "iots-detect subscribing" subscribed demo-detect 'iotshield/sensors/#'
-wait_for 20 "iots-alert subscribing" subscribed demo-alert 'iotshield/anomalies/#'
-wait_for 20 "iots-act subscribing" subscribed demo-act 'iotshield/alerts/#'
+wait_for 60 "iots-ingest subscribing" subscribed demo-ingest 'iotshield/sensors/#'
+wait_for 60 "iots-detect subscribing" subscribed demo-detect 'iotshield/sensors/#'
+wait_for 60 "iots-alert subscribing" subscribed demo-alert 'iotshield/anomalies/#'
+wait_for 60 "iots-act subscribing" subscribed demo-act 'iotshield/alerts/#'
 inc_args=()
 for i in "${incidents[@]}"; do inc_args+=(--incident "$i"); done
 echo "demo: the household goes on live from $(rfc3339 "$from")" >&2
 run iots-sim "${mqtt[@]}" -i demo-node --actuators --devices 3 --realtime --start "$start" \
     --from "$(rfc3339 "$from")" --seed "$seed" "${inc_args[@]}" --quiet-log
-wait_for 10 "iots-serve listening on port $port" listening "$port"
+wait_for 60 "iots-serve listening on port $port" listening "$port"
 
 at() { date -d "@$((start_ms / 1000 + ${1%%m*} * 60))" +%H:%M:%S; }
 cat >&2 <<EOF

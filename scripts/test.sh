@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds, and runs the whole test suite twice: as released
-# (RelWithDebInfo) and under AddressSanitizer + UndefinedBehaviorSanitizer, then each fuzz target
+# (RelWithDebInfo) and under AddressSanitizer + UndefinedBehaviorSanitizer, builds the demo's tools
+# as scripts/demo.sh does (a unity build), then each fuzz target
 # over a fixed number of inputs from a fixed seed (scripts/fuzz.sh).
 # IOTS_SANITIZE=0 skips the second pass and IOTS_FUZZ=0 the fuzzing (quicker local runs); CI runs
 # all three.
@@ -26,6 +27,10 @@ run_suite() { # build-dir, ctest arguments as one word, extra cmake args...
 
 echo "== tests: release build" >&2
 run_suite build "" -DIOTS_BUILD_BENCH=OFF
+# The demo builds its tools apart, as a unity build (scripts/demo.sh): two files of one library that
+# each define a helper of the same name compile alone but not there.
+echo "== the demo's build" >&2
+scripts/demo.sh --build-only
 if [ "${IOTS_SANITIZE:-1}" != 0 ]; then
     echo "== tests: ASan + UBSan build" >&2
     export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1

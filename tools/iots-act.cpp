@@ -15,7 +15,7 @@ int act_main(iots::cli::Context& ctx) {
     std::string input = "stdin", tz;
     app.add_option("--rules", o.rules_path, "The rules file (iots-act.rules(5)); required")
         ->required();
-    cli::add_broker_options(app, o.broker);
+    cli::add_broker_options(app, o.broker, "where commands go; required but with --dry-run");
     app.add_option("--input", input,
                    "Read alerts from stdin, or from mqtt: <prefix>/alerts/# (stdin)")
         ->check(CLI::IsMember({"stdin", "mqtt"}));

@@ -2,22 +2,11 @@
 #include "iotshield/alert/runner.hpp"
 #include "iotshield/cli/options.hpp"
 #include "iotshield/cli/run_tool.hpp"
-#include "iotshield/core/error.hpp"
 
-#include <cstdlib>
-#include <fstream>
+#include <optional>
+#include <string>
 
 namespace {
-
-std::string read_key_file(const std::string& path) {
-    std::ifstream in(path);
-    std::string key;
-    if (!in || !std::getline(in, key))
-        throw iots::Error(iots::Exit::no_input, "cannot read API key file '" + path + "'");
-    while (!key.empty() && (key.back() == '\r' || key.back() == ' ' || key.back() == '\t'))
-        key.pop_back();
-    return key;
-}
 
 int alert_main(iots::cli::Context& ctx) {
     using namespace iots;
@@ -31,7 +20,7 @@ int alert_main(iots::cli::Context& ctx) {
     std::string gemini_url = "https://generativelanguage.googleapis.com";
     std::string llm_url = "http://127.0.0.1:11434/v1";
     bool replay = false;
-    cli::add_broker_options(app, o.broker);
+    cli::add_broker_options(app, o.broker, "none: scored readings from stdin");
     cli::add_db_option(app, o.db_path, "Also store alerts in this SQLite database");
     app.add_option("--window", window, "Anomalies of a device this close join one incident (5m)")
         ->check(cli::positive_duration());
@@ -79,28 +68,16 @@ int alert_main(iots::cli::Context& ctx) {
     o.tracker.wall_clock = !replay;
     o.llm.timeout_ms = cli::duration_ms("--llm-timeout", llm_timeout);
     o.exec.timeout_ms = cli::duration_ms("--exec-timeout", exec_timeout);
-    if (narrator == "gemini") {
-        o.narrator = alert::NarratorKind::gemini;
-        o.llm.provider = alert::Provider::gemini;
-        o.llm.url = gemini_url;
-        if (o.llm.model.empty())
-            o.llm.model = "gemini-2.5-flash";
-        if (const char* k = std::getenv("GEMINI_API_KEY"); k != nullptr)
-            o.llm.api_key = k;
-    } else if (narrator == "openai") {
-        o.narrator = alert::NarratorKind::openai;
-        o.llm.provider = alert::Provider::openai;
-        o.llm.url = llm_url;
-        if (o.llm.model.empty())
-            o.llm.model = "llama3.2";
-        if (const char* k = std::getenv("OPENAI_API_KEY"); k != nullptr)
-            o.llm.api_key = k;
+    std::optional<std::string> key;
+    if (!key_file.empty()) { // the first line, without the blanks an editor may leave after it
+        key = cli::read_first_line("--api-key-file", key_file);
+        key->erase(key->find_last_not_of(" \t\r") + 1);
     }
-    if (!key_file.empty())
-        o.llm.api_key = read_key_file(key_file);
-    if (o.narrator == alert::NarratorKind::gemini && o.llm.api_key.empty() && !o.dry_run)
-        throw Error(Exit::usage,
-                    "--narrator gemini needs a key: set GEMINI_API_KEY or give --api-key-file");
+    const auto kind = narrator == "gemini"   ? alert::NarratorKind::gemini
+                      : narrator == "openai" ? alert::NarratorKind::openai
+                                             : alert::NarratorKind::rules;
+    alert::choose_narrator(o, kind, kind == alert::NarratorKind::gemini ? gemini_url : llm_url,
+                           key);
     return alert::run(o, ctx.log, ctx.out);
 }
 

@@ -41,7 +41,7 @@ int detect_main(cli::Context& ctx) {
                    "Rate-of-rise alarm in deg C/min, above 0 (default 8.3)")
         ->check(cli::positive_number());
     cli::add_input_options(app, o.input);
-    cli::add_broker_options(app, o.broker, true);
+    cli::add_broker_options(app, o.broker, "none: readings from stdin", true);
     app.add_option("-t,--topic", o.topics,
                    "MQTT topic filter, repeatable; replaces the default <prefix>/sensors/# (or "
                    "what --format reads)");

@@ -32,9 +32,9 @@ int export_main(cli::Context& ctx) {
                  "what is left)");
     ctx.parse(app);
     if (!since.empty())
-        o.since = exporter::parse_time("--since", since);
+        o.since = cli::parse_time("--since", since);
     if (!until.empty())
-        o.until = exporter::parse_time("--until", until);
+        o.until = cli::parse_time("--until", until);
     privacy::SystemRandom rng;
     return exporter::run(o, ctx.log, ctx.out, rng, core::now_millis());
 }

@@ -13,7 +13,7 @@ int ha_main(iots::cli::Context& ctx) {
                  "iots-ha"};
     cli::init_app(app);
     std::string clear_after = "5m";
-    cli::add_broker_options(app, o.broker);
+    cli::add_broker_options(app, o.broker, "required");
     app.add_option("--discovery-prefix", o.discovery,
                    "Home Assistant's discovery prefix (homeassistant)");
     app.add_option("--gas-danger", o.gas_danger_ppm,

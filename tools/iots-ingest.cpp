@@ -15,7 +15,7 @@ int ingest_main(iots::cli::Context& ctx) {
     iots::cli::init_app(app);
     iots::cli::add_db_option(
         app, o.db_path, "SQLite database to store readings in; none: validate and pass on only");
-    iots::cli::add_broker_options(app, o.broker, true);
+    iots::cli::add_broker_options(app, o.broker, "none: readings from stdin", true);
     app.add_option("-t,--topic", o.topics,
                    "MQTT topic filter, repeatable; replaces the default <prefix>/sensors/# and "
                    "<prefix>/status/#");

@@ -1,15 +1,8 @@
 // iots-serve: the dashboard, REST API, live stream (SSE) and actuator control over one database.
 #include "iotshield/cli/options.hpp"
 #include "iotshield/cli/run_tool.hpp"
-#include "iotshield/control/mqtt.hpp"
-#include "iotshield/core/error.hpp"
-#include "iotshield/core/printable.hpp"
-#include "iotshield/core/signals.hpp"
 #include "iotshield/http/params.hpp"
-#include "iotshield/http/server.hpp"
-
-#include <chrono>
-#include <thread>
+#include "iotshield/http/service.hpp"
 
 namespace {
 
@@ -55,7 +48,7 @@ int serve_main(iots::cli::Context& ctx) {
                    "A command no device has answered this long after it was sent becomes "
                    "'timeout', 10ms to 1d (default 10s)")
         ->check(iots::cli::duration_between(10, 24LL * 3600 * 1000));
-    iots::cli::add_broker_options(app, broker);
+    iots::cli::add_broker_options(app, broker, "none: no actuator control");
     ctx.parse(app);
     iots::cli::finish_broker_options(broker);
     const auto where = iots::http::parse_listen(listen);
@@ -67,29 +60,7 @@ int serve_main(iots::cli::Context& ctx) {
     if (!tokens_file.empty())
         o.tokens = iots::http::Tokens::load(tokens_file);
 
-    std::unique_ptr<iots::control::MqttControl> control;
-    if (broker.enabled())
-        control = std::make_unique<iots::control::MqttControl>(broker, ctx.log);
-    iots::http::Server server(o, ctx.log, control.get());
-    const int port = server.bind();
-    if (control)
-        control->start([&server](std::string_view topic,
-                                 std::string_view payload) { server.handle_ack(topic, payload); },
-                       10000);
-    const bool v6 = o.host.find(':') != std::string::npos;
-    ctx.log.info("serving http://{}{}{}:{}/ from {}{}", v6 ? "[" : "", o.host, v6 ? "]" : "", port,
-                 iots::core::printable(o.db_path),
-                 o.tokens ? " (bearer tokens required)"
-                          : (o.allow_control && control ? " (control on)" : ""));
-    std::thread watcher([&server] { // SIGINT/SIGTERM: close the listener and the open streams
-        while (!iots::core::stop_requested())
-            std::this_thread::sleep_for(std::chrono::milliseconds(100));
-        server.stop();
-    });
-    server.run();
-    iots::core::request_stop();
-    watcher.join();
-    return 0;
+    return iots::http::run(o, broker, ctx.log);
 }
 
 } // namespace

@@ -3,39 +3,25 @@
 #include "iotshield/cli/run_tool.hpp"
 #include "iotshield/core/error.hpp"
 #include "iotshield/privacy/edge.hpp"
-#include "iotshield/privacy/random.hpp"
-#include "iotshield/sim/mqtt/publisher.hpp"
-#include "iotshield/sim/run.hpp"
-
-#include <optional>
+#include "iotshield/sim/mqtt/service.hpp"
 
 namespace {
 
 using namespace iots;
 
-class StdoutOutput : public sim::Output {
-public:
-    explicit StdoutOutput(core::LineWriter& out) : m_out(out) {}
-    void reading(const record::Reading& /*r*/, std::string_view json) override {
-        m_out.write_line(json);
-    }
-    void flush() override { m_out.flush(); }
-
-private:
-    core::LineWriter& m_out;
-};
-
 int sim_main(cli::Context& ctx) {
     CLI::App app{"Simulate ESP32 home sensor nodes: readings as NDJSON on stdout, or over MQTT",
                  "iots-sim"};
     cli::init_app(app);
-    sim::Config c;
+    sim::ServiceOptions o;
+    sim::Config& c = o.config;
+    sim::RunLimits& limits = o.limits;
     int devices = 0;
     std::vector<std::string> names, rooms, incidents;
     std::string interval = "5s", start, from, duration, rate, tz, occupancy;
     std::uint64_t count = 0;
-    bool realtime = false, no_labels = false, actuators = false;
-    core::BrokerOptions broker;
+    bool realtime = false, no_labels = false;
+    core::BrokerOptions& broker = o.broker;
     double dp_epsilon = 0, dp_delta = 1e-6;
     std::string dp_mech = "laplace";
     std::vector<std::string> dp_clamps;
@@ -75,7 +61,7 @@ int sim_main(cli::Context& ctx) {
     app.add_option("--utc-offset", c.utc_offset_hours,
                    "Hours the household's clock is ahead of UTC, a fixed offset instead of --tz")
         ->excludes(tz_opt);
-    app.add_flag("--actuators", actuators,
+    app.add_flag("--actuators", o.actuators,
                  "Answer commands on <prefix>/control/<device> (needs -h)");
     auto* dp = app.add_option("--dp-epsilon", dp_epsilon,
                               "Edge noise: the home's privacy budget a day, split over every "
@@ -90,7 +76,7 @@ int sim_main(cli::Context& ctx) {
     app.add_option("--dp-clamp", dp_clamps,
                    "Edge noise: clamp KIND=LO:HI instead of the kind's whole range (repeatable)")
         ->needs(dp);
-    cli::add_broker_options(app, broker);
+    cli::add_broker_options(app, broker, "none: readings as NDJSON on stdout");
     ctx.parse(app);
 
     cli::finish_broker_options(broker);
@@ -110,7 +96,6 @@ int sim_main(cli::Context& ctx) {
             throw Error(Exit::usage, "--start: '" + start + "' is not an RFC 3339 time");
         c.start = *t;
     }
-    sim::RunLimits limits;
     if (!from.empty()) {
         const auto t = core::parse_rfc3339(from);
         if (!t)
@@ -119,7 +104,7 @@ int sim_main(cli::Context& ctx) {
             throw Error(Exit::usage, "--from: '" + from + "' is before the start");
         limits.from = *t;
     }
-    if (actuators && !broker.enabled())
+    if (o.actuators && !broker.enabled())
         throw Error(Exit::usage, "--actuators needs a broker (-h HOST)");
     limits.realtime = realtime;
     if (count > 0)
@@ -134,51 +119,22 @@ int sim_main(cli::Context& ctx) {
                 throw Error(Exit::usage, "--incident " + incidents[i] +
                                              ": starts after the run ends (--duration " +
                                              (duration.empty() ? "1d" : duration) + ")");
-    sim::Simulator simulator(c);
-    if (!occupancy.empty()) {
-        if (!limits.end)
-            throw Error(Exit::usage, "--occupancy needs a run with an end (--duration)");
-        sim::write_occupancy(occupancy, simulator, limits.from.value_or(c.start), *limits.end);
-    }
-    std::optional<privacy::EdgeNoise> noise;
-    privacy::SystemRandom random;
-    sim::EdgeNoising edge;
+    if (!occupancy.empty() && !limits.end)
+        throw Error(Exit::usage, "--occupancy needs a run with an end (--duration)");
+    o.occupancy = occupancy;
     if (*dp) {
-        privacy::EdgeOptions o;
-        o.mech = dp_mech == "gaussian" ? privacy::Mech::gaussian : privacy::Mech::laplace;
-        o.day_epsilon = dp_epsilon;
-        o.day_delta = dp_delta;
-        o.readings_per_day =
+        privacy::EdgeOptions e;
+        e.mech = dp_mech == "gaussian" ? privacy::Mech::gaussian : privacy::Mech::laplace;
+        e.day_epsilon = dp_epsilon;
+        e.day_delta = dp_delta;
+        e.readings_per_day =
             static_cast<std::int64_t>(c.devices.size() * privacy::kEdgeKinds.size()) *
             privacy::readings_per_day(c.interval);
         for (const auto& text : dp_clamps)
-            o.clamps.push_back(privacy::parse_edge_clamp(text));
-        noise.emplace(o);
-        edge.noise = &*noise;
-        edge.rng = &random;
-        ctx.log.info("{}", sim::describe_edge_plan(*noise, c.devices.size(), c.interval));
+            e.clamps.push_back(privacy::parse_edge_clamp(text));
+        o.edge = e;
     }
-    sim::EdgeNoising* noising = noise ? &edge : nullptr;
-
-    if (!broker.enabled()) {
-        // Flushed per line when paced; a backfill is written in 64 KiB blocks (STYLE, Pipelines 1).
-        ctx.out.set_flush_each_line(realtime);
-        StdoutOutput out(ctx.out);
-        sim::run(simulator, out, limits, nullptr, ctx.log, noising);
-        if (noising != nullptr)
-            ctx.log.info("{}", sim::describe_edge_spent(edge));
-        return 0;
-    }
-    sim::CommandQueue queue;
-    sim::MqttOutput out(broker, ctx.log, c.devices, actuators ? &queue : nullptr);
-    out.connect(10000);
-    const auto stats =
-        sim::run(simulator, out, limits, actuators ? &queue : nullptr, ctx.log, noising);
-    const bool delivered = out.close(10000);
-    if (noising != nullptr)
-        ctx.log.info("{}", sim::describe_edge_spent(edge));
-    ctx.log.info("published {} readings, answered {} commands", stats.readings, stats.commands);
-    return delivered ? 0 : static_cast<int>(Exit::unavailable);
+    return sim::run(o, ctx.log, ctx.out);
 }
 
 } // namespace

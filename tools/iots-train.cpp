@@ -2,7 +2,6 @@
 #include "iotshield/cli/options.hpp"
 #include "iotshield/cli/run_tool.hpp"
 #include "iotshield/train/service.hpp"
-#include "iotshield/train/time_option.hpp"
 
 namespace {
 using namespace iots;
@@ -45,9 +44,9 @@ int train_main(cli::Context& ctx) {
     o.train.scope = scope == "kind" ? detect::Scope::kind : detect::Scope::series;
     o.train.zone = cli::tz_zone(tz);
     if (!since.empty())
-        o.filter.since = train::parse_time("--since", since);
+        o.filter.since = cli::parse_time("--since", since);
     if (!until.empty())
-        o.filter.until = train::parse_time("--until", until);
+        o.filter.until = cli::parse_time("--until", until);
     return train::run(o, ctx.log);
 }
 } // namespace

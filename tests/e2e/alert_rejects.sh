@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # One reject policy for every tool that reads readings (input/): iots-alert rejects a bad line, an
 # over-long line and a bad or over-long MQTT payload with the words, options and exit status of
-# iots-ingest: the same warnings for the same input, --strict and --max-bad-lines ending with 65
+# iots-ingest (and iots-act on stdin, iots-ha on MQTT, with their own reasons for a record's content): the same warnings for the same input, --strict and --max-bad-lines ending with 65
 # and the same error, --max-line-bytes on lines and payloads alike.
 . "$(dirname "$0")/lib.sh"
 
@@ -54,6 +54,26 @@ for tool in iots-alert iots-ingest; do
     assert_eq 65 "$rc" "$tool --max-bad-lines 0 exit"
 done
 
+# iots-act reads alerts and readings through the same driver: its own reasons for what is in a
+# record, the same words for a line (too long, not JSON), the same --strict and --max-bad-lines.
+cp "$IOTS_SRC/examples/act/home.rules" "$WORK/home.rules"
+act() { iots-act --rules "$WORK/home.rules" --dry-run "$@" < "$WORK/bad.ndjson" > /dev/null; }
+act --max-line-bytes 200 2> "$WORK/act.err" || fail "iots-act stopped at a bad line"
+grep ': warning: ' "$WORK/act.err" | sed 's/^iots-act: //' > "$WORK/act.warnings" || true
+printf '%s\n' 'warning: line 2: reading: missing or invalid "ts" or "value"' \
+    'warning: line 3: longer than 200 bytes (--max-line-bytes)' 'warning: line 5: not a JSON object' |
+    diff - "$WORK/act.warnings" >&2 || fail "iots-act's warnings"
+rc=0
+act --strict 2> "$WORK/act.strict" || rc=$?
+assert_eq 65 "$rc" "iots-act --strict exit"
+assert_eq 'iots-act: error: line 2: reading: missing or invalid "ts" or "value"' \
+    "$(grep -v ': info: ' "$WORK/act.strict")" "iots-act --strict message"
+rc=0
+act --max-bad-lines 1 2> "$WORK/act.max" || rc=$?
+assert_eq 65 "$rc" "iots-act --max-bad-lines exit"
+assert_eq "iots-act: error: more than 1 bad records (--max-bad-lines)" \
+    "$(grep -v ': info: ' "$WORK/act.max" | tail -n 1)" "iots-act --max-bad-lines message"
+
 # MQTT: a payload is limited like a line and named by its topic.
 start_broker
 background iots-alert -h 127.0.0.1 -p "$BROKER_PORT" --topic-prefix home --max-line-bytes 200 \
@@ -64,7 +84,9 @@ mosquitto_pub -p "$BROKER_PORT" -q 1 -r -t home/anomalies/d/long -m "$long"
 mosquitto_pub -p "$BROKER_PORT" -q 1 -r -t home/anomalies/d/bad -m 'not json'
 mosquitto_pub -p "$BROKER_PORT" -q 1 -r -t home/anomalies/d/gas -m "$good"
 wait_until 10 grep -q '^{' "$WORK/mqtt.out" || fail "no alert from MQTT"
-wait_until 10 test "$(grep -c ': warning: topic ' "$WORK/mqtt.err")" -ge 2 ||
+# (Counted again on each try: an argument of wait_until is evaluated once, before it starts.)
+topic_warnings() { [ "$(grep -c ': warning: topic ' "$WORK/mqtt.err")" -ge 2 ]; }
+wait_until 10 topic_warnings ||
     fail "MQTT rejects: $(cat "$WORK/mqtt.err")"
 kill -TERM "$ALERT"
 wait "$ALERT" || fail "iots-alert did not stop cleanly on SIGTERM"
@@ -73,4 +95,28 @@ printf '%s\n' 'iots-alert: warning: topic home/anomalies/d/bad: not a JSON objec
     'iots-alert: warning: topic home/anomalies/d/long: longer than 200 bytes (--max-line-bytes)' \
     > "$WORK/mqtt.want"
 diff "$WORK/mqtt.want" "$WORK/mqtt.warnings" >&2 || fail "MQTT warnings"
-pass "iots-alert rejects as iots-ingest does, on stdin and MQTT"
+
+# iots-ha (MQTT only): the same limit and words for a payload, and --strict ends it with 65 at the
+# first bad one.
+mosquitto_pub -p "$BROKER_PORT" -q 1 -r -t home/sensors/d/gas -m "$long"
+background iots-ha -h 127.0.0.1 -p "$BROKER_PORT" --topic-prefix home --max-line-bytes 200 \
+    > /dev/null 2> "$WORK/ha.err"
+HA=$LAST_PID
+# (It reads the anomalies retained above too.)
+ha_warnings() { [ "$(grep -c ': warning: topic ' "$WORK/ha.err")" -ge 3 ]; }
+wait_until 10 ha_warnings || fail "iots-ha: $(cat "$WORK/ha.err")"
+kill -TERM "$HA"
+wait "$HA" || fail "iots-ha did not stop cleanly on SIGTERM"
+grep ': warning: ' "$WORK/ha.err" | sort > "$WORK/ha.warnings"
+printf '%s\n' 'iots-ha: warning: topic home/anomalies/d/bad: not a JSON object' \
+    'iots-ha: warning: topic home/anomalies/d/long: longer than 200 bytes (--max-line-bytes)' \
+    'iots-ha: warning: topic home/sensors/d/gas: longer than 200 bytes (--max-line-bytes)' |
+    diff - "$WORK/ha.warnings" >&2 || fail "iots-ha's warnings"
+mosquitto_pub -p "$BROKER_PORT" -q 1 -r -t home/sensors/d/gas -m 'not json'
+rc=0
+timeout 60 iots-ha -h 127.0.0.1 -p "$BROKER_PORT" --topic-prefix home --strict > /dev/null \
+    2> "$WORK/ha.strict" || rc=$?
+assert_eq 65 "$rc" "iots-ha --strict exit ($(cat "$WORK/ha.strict"))"
+grep -qxE 'iots-ha: error: topic home/(sensors/d/gas|anomalies/d/(bad|long)): .*' "$WORK/ha.strict" ||
+    fail "iots-ha --strict message: $(cat "$WORK/ha.strict")"
+pass "iots-alert, iots-act and iots-ha reject as iots-ingest does, on stdin and MQTT"

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # The errors a newcomer meets, as a table: each row runs one tool with one mistake and expects its
 # exit status and exactly one line on stderr that holds the expected text, naming the option or
-# file and the problem (and nothing on stdout); every row failed on the tools before this change
-# (main at 0ad14dd). Then: every numeric option of every tool refuses a word in that one-line form;
-# --help shows no CLI11 noise and the defaults of -q and -k; iots-alert's old --model spelling
+# file and the problem (and nothing on stdout); the rows up to iots-ha's password file failed on the
+# tools of main at 0ad14dd, the later ones hold every tool (iots-act and iots-export too) to the
+# same form. Then: every numeric option of every tool refuses a word in that one-line form;
+# --help shows no CLI11 noise, the defaults of -q and -k, and what -h means to each tool (or that it
+# needs a broker); iots-alert's old --model spelling
 # still works, with a warning; iots-serve's ack route gives its reasons (415, 404, 409); iots-sim
 # without a broker says so in one line.
 . "$(dirname "$0")/lib.sh"
@@ -11,6 +13,7 @@
 W="$WORK"
 echo "not a database" > "$W/notdb.db"
 mkdir "$W/dir.d"
+cp "$IOTS_SRC/examples/act/home.rules" "$W/home.rules"
 
 # tool | arguments (split on spaces; @W@ is the work directory) | exit status |
 # a part of the one line expected on stderr
@@ -53,6 +56,27 @@ iots-ha | --clear-after 0s | 2 | iots-ha: error: --clear-after: '0s' is not a du
 iots-ha | --gas-danger 20000 | 2 | iots-ha: error: --gas-danger: '20000' is not a number above 0, up to 10000 (see --help)
 iots-ha | --discovery-prefix ha | 2 | iots-ha: error: a broker is required (-h HOST or IOTS_BROKER)
 iots-ha | -h 127.0.0.1 --password-file @W@/missing | 66 | iots-ha: error: --password-file @W@/missing: cannot read: No such file or directory
+iots-ha | --bogus | 2 | iots-ha: error: unknown option --bogus (see --help)
+iots-ha | -h 127.0.0.1 --max-bad-lines -3 | 2 | iots-ha: error: --max-bad-lines: '-3' is not a whole number of 0 or more (see --help)
+iots-sim | --bogus | 2 | iots-sim: error: unknown option --bogus (see --help)
+iots-ingest | --bogus | 2 | iots-ingest: error: unknown option --bogus (see --help)
+iots-alert | --bogus | 2 | iots-alert: error: unknown option --bogus (see --help)
+iots-train | --model @W@/m.model --since banana | 2 | iots-train: error: --since: 'banana' is neither RFC 3339 nor epoch ms
+iots-act | --bogus | 2 | iots-act: error: unknown option --bogus (see --help)
+iots-act | --dry-run | 2 | iots-act: error: --rules is required (see --help)
+iots-act | --rules @W@/missing --dry-run | 66 | iots-act: error: --rules @W@/missing: No such file or directory
+iots-act | --rules @W@/home.rules | 2 | iots-act: error: no broker to send commands to: give -h HOST, or --dry-run
+iots-act | --rules @W@/home.rules --input mqtt --dry-run | 2 | iots-act: error: --input mqtt needs a broker: give -h HOST
+iots-act | --rules @W@/home.rules --input file | 2 | iots-act: error: --input: file not in {stdin,mqtt} (see --help)
+iots-act | --rules @W@/home.rules --dry-run --tz Mars/Base | 2 | iots-act: error: --tz: unknown time zone: Mars/Base
+iots-act | --rules @W@/home.rules --dry-run --max-line-bytes 10 | 2 | iots-act: error: --max-line-bytes: '10' is not a whole number from 64 to 1073741824 (see --help)
+iots-act | --rules @W@/home.rules -h 127.0.0.1 -p 0 | 2 | iots-act: error: --port: '0' is not a whole number from 1 to 65535 (see --help)
+iots-export | --bogus | 2 | iots-export: error: unknown option --bogus (see --help)
+iots-export | --report | 2 | iots-export: error: --db is required (see --help)
+iots-export | --db @W@/notdb.db --report | 66 | iots-export: error: --db @W@/notdb.db: not an SQLite database
+iots-export | --db @W@/e.db --since banana | 2 | iots-export: error: --since: 'banana' is neither RFC 3339 nor epoch ms
+iots-export | --db @W@/e.db --until 5 | 2 | iots-export: error: --policy and --destination are required to release (or give --report)
+iots-export | --db @W@/e.db --policy @W@/missing --destination x | 66 | iots-export: error: @W@/missing: cannot read: No such file or directory
 EOF
 )
 
@@ -110,6 +134,19 @@ done
 iots-detect --help > "$W/help"
 grep -qE -- '-q,--qos .*\(default 1\)' "$W/help" || fail "--help: -q without its default"
 grep -qE -- '-k,--keepalive .*\(default 30\)' "$W/help" || fail "--help: -k without its default"
+# -h's help line says what each tool does without a broker, or that it needs one.
+while IFS='|' read -r tool text; do
+    "$tool" --help | grep -qE -- "^ *-h,--host .*; $text\$" ||
+        fail "$tool --help: -h does not end with '$text': $("$tool" --help | grep -- '-h,--host')"
+done <<'EOF'
+iots-sim|none: readings as NDJSON on stdout
+iots-ingest|none: readings from stdin
+iots-detect|none: readings from stdin
+iots-alert|none: scored readings from stdin
+iots-serve|none: no actuator control
+iots-act|where commands go; required but with --dry-run
+iots-ha|required
+EOF
 
 # A number is read as written: --seed 010 is ten, not octal eight.
 cmp -s <(iots-sim --seed 010 --count 12) <(iots-sim --seed 10 --count 12) ||

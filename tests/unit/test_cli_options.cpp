@@ -230,3 +230,21 @@ BOOST_AUTO_TEST_CASE(a_deprecated_spelling_is_read_hidden_and_reported) {
     BOOST_TEST(model == "llama3.2");
     BOOST_TEST(cli::deprecation_warning(*old) == "--model is deprecated: use --llm-model");
 }
+
+// 2025-10-06T00:00:00Z, as RFC 3339 in UTC or with an offset, or as epoch milliseconds.
+BOOST_AUTO_TEST_CASE(time_options_take_rfc3339_or_epoch_ms) {
+    constexpr std::int64_t kT0 = 1759708800000;
+    BOOST_TEST(iots::cli::parse_time("--since", "2025-10-06T00:00:00Z") == kT0);
+    BOOST_TEST(iots::cli::parse_time("--since", "2025-10-06T02:00:00+02:00") == kT0);
+    BOOST_TEST(iots::cli::parse_time("--until", "1759708800000") == kT0);
+    for (const char* bad : {"yesterday", "", "12x", "-", "1.5"}) {
+        try {
+            (void)iots::cli::parse_time("--until", bad);
+            BOOST_ERROR("accepted: '" << bad << "'");
+        } catch (const iots::Error& e) {
+            BOOST_TEST(static_cast<int>(e.code()) == static_cast<int>(iots::Exit::usage));
+            BOOST_TEST(std::string(e.what()) ==
+                       std::string("--until: '") + bad + "' is neither RFC 3339 nor epoch ms");
+        }
+    }
+}

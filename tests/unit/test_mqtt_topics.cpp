@@ -9,6 +9,7 @@ using namespace iots;
 BOOST_AUTO_TEST_CASE(topics_and_filters_under_a_prefix) {
     BOOST_TEST(mqtt::sensor_topic("iotshield", "esp32-a", "gas") ==
                "iotshield/sensors/esp32-a/gas");
+    BOOST_TEST(mqtt::seed_topic("home/x") == "home/x/sensors/data");
     BOOST_TEST(mqtt::status_topic("home/x", "n1") == "home/x/status/n1");
     BOOST_TEST(mqtt::anomaly_topic("p", "d", "s") == "p/anomalies/d/s");
     BOOST_TEST(mqtt::alert_topic("p", "d") == "p/alerts/d");

@@ -9,7 +9,6 @@
 #include "iotshield/store/database.hpp"
 #include "iotshield/store/reading_writer.hpp"
 #include "iotshield/train/history.hpp"
-#include "iotshield/train/time_option.hpp"
 
 #include <boost/test/unit_test.hpp>
 
@@ -216,21 +215,5 @@ BOOST_AUTO_TEST_CASE(stdin_lines_follow_the_reject_policy) {
     } catch (const iots::Error& e) {
         BOOST_TEST(static_cast<int>(e.code()) == static_cast<int>(iots::Exit::bad_input));
         BOOST_TEST(std::string(e.what()) == "line 10: not a JSON object");
-    }
-}
-
-BOOST_AUTO_TEST_CASE(time_options_take_rfc3339_or_epoch_ms) {
-    BOOST_TEST(iots::train::parse_time("--since", "2025-10-06T00:00:00Z") == kT0);
-    BOOST_TEST(iots::train::parse_time("--since", "2025-10-06T02:00:00+02:00") == kT0);
-    BOOST_TEST(iots::train::parse_time("--until", "1759708800000") == kT0);
-    for (const char* bad : {"yesterday", "", "12x", "-", "1.5"}) {
-        try {
-            (void)iots::train::parse_time("--until", bad);
-            BOOST_ERROR("accepted: '" << bad << "'");
-        } catch (const iots::Error& e) {
-            BOOST_TEST(static_cast<int>(e.code()) == static_cast<int>(iots::Exit::usage));
-            BOOST_TEST(std::string(e.what()) ==
-                       std::string("--until: '") + bad + "' is neither RFC 3339 nor epoch ms");
-        }
     }
 }

@@ -44,7 +44,7 @@ std::vector<std::string> subscriptions(Format format, std::string_view prefix) {
         add({mqtt::sensors_filter(prefix), mqtt::status_filter(prefix)});
         break;
     case Format::seed:
-        add({seed_topic(prefix)});
+        add({mqtt::seed_topic(prefix)});
         break;
     case Format::zigbee2mqtt:
         add(zigbee2mqtt_filters());

@@ -1,5 +1,7 @@
 #include "iotshield/adapt/topics.hpp"
 
+#include "iotshield/mqtt/topics.hpp"
+
 #include <cstddef>
 
 namespace iots::adapt {
@@ -43,9 +45,6 @@ bool starts_with_level(std::string_view topic, std::string_view level) {
 
 } // namespace
 
-std::string seed_topic(std::string_view prefix) {
-    return std::string(prefix) + "/sensors/data";
-}
 std::vector<std::string> zigbee2mqtt_filters() {
     return {"zigbee2mqtt/#"};
 }
@@ -113,7 +112,7 @@ Topic esphome_topic(std::string_view topic) {
 }
 
 std::optional<Format> format_of_topic(std::string_view topic, std::string_view prefix) {
-    if (topic == seed_topic(prefix))
+    if (topic == mqtt::seed_topic(prefix))
         return Format::seed;
     if (starts_with_level(topic, prefix)) {
         const std::string_view rest = topic.substr(prefix.size() + 1);

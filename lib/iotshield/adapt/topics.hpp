@@ -13,9 +13,9 @@
 
 namespace iots::adapt {
 
-[[nodiscard]] std::string seed_topic(std::string_view prefix); // <prefix>/sensors/data
-[[nodiscard]] std::vector<std::string> zigbee2mqtt_filters();  // zigbee2mqtt/#
-[[nodiscard]] std::vector<std::string> tasmota_filters();      // tele/+/SENSOR, tele/+/LWT
+// (The seed's <prefix>/sensors/data is mqtt::seed_topic.)
+[[nodiscard]] std::vector<std::string> zigbee2mqtt_filters(); // zigbee2mqtt/#
+[[nodiscard]] std::vector<std::string> tasmota_filters();     // tele/+/SENSOR, tele/+/LWT
 // +/sensor/+/state, +/binary_sensor/+/state, +/status
 [[nodiscard]] std::vector<std::string> esphome_filters();
 

@@ -15,6 +15,7 @@
 #include <fmt/format.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <poll.h>
@@ -323,6 +324,26 @@ int run(const RunOptions& o, const core::Logger& log, core::LineWriter& out) {
     p.finish();
     p.print_counters();
     return rc;
+}
+
+void choose_narrator(RunOptions& o, NarratorKind kind, const std::string& url,
+                     const std::optional<std::string>& key_file) {
+    o.narrator = kind;
+    if (kind == NarratorKind::rules)
+        return;
+    const bool gemini = kind == NarratorKind::gemini;
+    o.llm.provider = gemini ? Provider::gemini : Provider::openai;
+    o.llm.url = url;
+    if (o.llm.model.empty())
+        o.llm.model = gemini ? "gemini-2.5-flash" : "llama3.2";
+    if (key_file)
+        o.llm.api_key = *key_file;
+    else if (const char* k = std::getenv(gemini ? "GEMINI_API_KEY" : "OPENAI_API_KEY");
+             k != nullptr)
+        o.llm.api_key = k;
+    if (gemini && o.llm.api_key.empty() && !o.dry_run)
+        throw Error(Exit::usage,
+                    "--narrator gemini needs a key: set GEMINI_API_KEY or give --api-key-file");
 }
 
 } // namespace iots::alert

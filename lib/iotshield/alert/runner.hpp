@@ -28,6 +28,12 @@ struct RunOptions {
     std::uint64_t count = 0;  // -C: stop after this many alerts (0: no limit)
 };
 
+// --narrator: for gemini and openai the provider, its base URL (url), its default model unless
+// o.llm.model names one, and the API key: key_file's when given, else the environment's
+// (GEMINI_API_KEY, OPENAI_API_KEY). Throws Error(usage) for gemini without a key outside --dry-run.
+void choose_narrator(RunOptions& o, NarratorKind kind, const std::string& url,
+                     const std::optional<std::string>& key_file);
+
 // Returns the exit status (DESIGN §5); throws iots::Error for the one catch site.
 int run(const RunOptions& options, const core::Logger& log, core::LineWriter& out);
 

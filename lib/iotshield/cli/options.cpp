@@ -2,6 +2,7 @@
 
 #include "iotshield/core/duration.hpp"
 #include "iotshield/core/error.hpp"
+#include "iotshield/core/time.hpp"
 #include "iotshield/record/sensor.hpp"
 
 #include <cerrno>
@@ -17,9 +18,9 @@
 
 namespace iots::cli {
 
-void add_broker_options(CLI::App& app, core::BrokerOptions& o, bool with_share) {
-    app.add_option("-h,--host", o.host,
-                   "MQTT broker host (env IOTS_BROKER); none: use stdin/stdout")
+void add_broker_options(CLI::App& app, core::BrokerOptions& o, const std::string& without,
+                        bool with_share) {
+    app.add_option("-h,--host", o.host, "MQTT broker host (env IOTS_BROKER); " + without)
         ->envname("IOTS_BROKER");
     app.add_option("-p,--port", o.port, "MQTT broker port (default 1883; 8883 is TLS's)")
         ->check(whole_number(1, 65535));
@@ -123,6 +124,16 @@ std::int64_t duration_ms(const std::string& option, const std::string& text) {
         throw Error(Exit::usage,
                     option + ": '" + text + "' is not a duration (like 500ms, 5s, 2h, 14d)");
     return *ms;
+}
+
+std::int64_t parse_time(const std::string& option, const std::string& text) {
+    if (const auto t = core::parse_rfc3339(text))
+        return *t;
+    std::int64_t ms = 0;
+    const auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), ms);
+    if (ec != std::errc{} || p != text.data() + text.size())
+        throw Error(Exit::usage, option + ": '" + text + "' is neither RFC 3339 nor epoch ms");
+    return ms;
 }
 
 namespace {

@@ -15,7 +15,10 @@ namespace iots::cli {
 
 // -h/-p/-q/-i/-c/-u/--password-file/--cafile/--capath/--cert/--key/--insecure/-k/--topic-prefix/--share.
 // Environment: IOTS_BROKER (host[:port]), IOTS_MQTT_USER, IOTS_MQTT_PASSWORD. --help stays --help.
-void add_broker_options(CLI::App& app, core::BrokerOptions& options, bool with_share = false);
+// `without` ends -h's help line with what this tool does without a broker ("none: read stdin"),
+// or that it needs one ("required").
+void add_broker_options(CLI::App& app, core::BrokerOptions& options, const std::string& without,
+                        bool with_share = false);
 
 // After parse: fills what comes from the environment and files (password), validates combinations.
 // Throws Error(usage) or Error(no_input) with a precise message.
@@ -36,6 +39,9 @@ CLI::Option* add_tz_option(CLI::App& app, std::string& name, const std::string& 
 // Parses a duration option value ("5s", "14d") into milliseconds; throws Error(usage) naming the
 // option.
 std::int64_t duration_ms(const std::string& option, const std::string& text);
+// Parses a time option value (--since, --until) given as RFC 3339 or as epoch milliseconds; throws
+// Error(usage) naming the option: "--until: 'yesterday' is neither RFC 3339 nor epoch ms".
+[[nodiscard]] std::int64_t parse_time(const std::string& option, const std::string& text);
 // Checks of a duration option's text, as it is read: longer than 0 ("--llm-timeout: '0s' is not
 // a duration longer than 0"), or from lo_ms to hi_ms ("--poll: '5ms' is not a duration from 10ms
 // to 10s"). The tool still converts it with duration_ms.

@@ -9,7 +9,6 @@
 
 #include <fmt/format.h>
 
-#include <charconv>
 #include <map>
 
 namespace iots::exporter {
@@ -74,16 +73,6 @@ int report(const Options& o, store::Database& db, core::LineWriter& out) {
     return 0;
 }
 } // namespace
-
-core::Millis parse_time(const std::string& option, const std::string& text) {
-    if (auto t = core::parse_rfc3339(text))
-        return *t;
-    core::Millis ms = 0;
-    const auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), ms);
-    if (ec != std::errc{} || p != text.data() + text.size())
-        throw Error(Exit::usage, option + ": '" + text + "' is neither RFC 3339 nor epoch ms");
-    return ms;
-}
 
 int run(const Options& o, const core::Logger& log, core::LineWriter& out,
         privacy::RandomSource& rng, core::Millis now) {

@@ -21,9 +21,6 @@ struct Options {
     bool report = false;
 };
 
-// An option's time: RFC 3339 or epoch ms; Error(usage) naming the option.
-[[nodiscard]] core::Millis parse_time(const std::string& option, const std::string& text);
-
 // Writes aggregates (or the plan, or the report) as NDJSON to out and a summary to log. Throws
 // iots::Error: 77 when the release does not fit a day's budget (nothing is released or spent;
 // --dry-run says so the same way), 78 for a bad policy, 66 for a missing database or policy,

@@ -19,6 +19,9 @@ std::string sensor_topic(std::string_view prefix, std::string_view device,
                          std::string_view sensor) {
     return join(prefix, "sensors", device, sensor);
 }
+std::string seed_topic(std::string_view prefix) {
+    return join(prefix, "sensors", "data");
+}
 std::string status_topic(std::string_view prefix, std::string_view device) {
     return join(prefix, "status", device);
 }

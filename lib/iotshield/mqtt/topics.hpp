@@ -11,6 +11,9 @@ namespace iots::mqtt {
 // <prefix>/sensors/<device>/<sensor>: a reading.
 [[nodiscard]] std::string sensor_topic(std::string_view prefix, std::string_view device,
                                        std::string_view sensor);
+// <prefix>/sensors/data: where the older IoTShield nodes publish (a reading, or their legacy shape
+// that adapt/ reads).
+[[nodiscard]] std::string seed_topic(std::string_view prefix);
 // <prefix>/status/<device>: online/offline, retained.
 [[nodiscard]] std::string status_topic(std::string_view prefix, std::string_view device);
 // <prefix>/anomalies/<device>/<sensor>: a scored reading with anomaly:true.

@@ -4,37 +4,28 @@
 
 namespace iots::record {
 
-namespace {
-void str(std::string_view k, std::string_view v, std::string& out) {
-    out.push_back(',');
-    append_json_string(k, out);
-    out.push_back(':');
-    append_json_string(v, out);
-}
-} // namespace
-
 std::string action_json(const ActionRecord& a) {
     std::string out;
     out.reserve(512);
     out += R"({"kind":"action")";
-    str("id", a.id, out);
-    str("ts", core::format_rfc3339(a.ts), out);
-    str("device", a.device, out);
-    str("actuator", a.actuator, out);
-    str("action", a.action, out);
-    str("severity", a.severity, out);
-    str("title", a.title, out);
-    str("description", a.description, out);
-    str("incident", a.incident, out);
-    str("alert", a.alert, out);
+    append_member("id", a.id, out);
+    append_member("ts", core::format_rfc3339(a.ts), out);
+    append_member("device", a.device, out);
+    append_member("actuator", a.actuator, out);
+    append_member("action", a.action, out);
+    append_member("severity", a.severity, out);
+    append_member("title", a.title, out);
+    append_member("description", a.description, out);
+    append_member("incident", a.incident, out);
+    append_member("alert", a.alert, out);
     if (!a.location.empty())
-        str("location", a.location, out);
-    str("rule", a.rule, out);
-    str("event", a.event, out);
-    str("command", a.id, out);
+        append_member("location", a.location, out);
+    append_member("rule", a.rule, out);
+    append_member("event", a.event, out);
+    append_member("command", a.id, out);
     out += R"(,"attempt":)";
     out += std::to_string(a.attempt);
-    str("status", a.status, out);
+    append_member("status", a.status, out);
     out.push_back('}');
     return out;
 }

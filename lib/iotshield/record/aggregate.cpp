@@ -8,17 +8,12 @@
 namespace iots::record {
 
 namespace {
-void key(std::string_view k, std::string& out) {
-    out += ',';
-    append_json_string(k, out);
-    out += ':';
-}
 void member(std::string_view k, std::string_view v, std::string& out) {
-    key(k, out);
+    append_key(k, out);
     append_json_string(v, out);
 }
 void member(std::string_view k, double v, std::string& out) {
-    key(k, out);
+    append_key(k, out);
     append_number(v, out);
 }
 // Sums of epsilons to 12 significant digits: 21.6, not 21.600000000000048.
@@ -28,7 +23,7 @@ void budget_member(std::string_view k, double v, std::string& out) {
     member(k, std::strtod(buf, nullptr), out);
 }
 void member(std::string_view k, std::int64_t v, std::string& out) {
-    key(k, out);
+    append_key(k, out);
     out += std::to_string(v);
 }
 } // namespace
@@ -48,10 +43,10 @@ void append_json(const Aggregate& a, std::string& out) {
     if (a.count)
         member("count", *a.count, out);
     if (a.any) {
-        key("any", out);
+        append_key("any", out);
         out += *a.any ? "true" : "false";
     }
-    key("privacy", out);
+    append_key("privacy", out);
     out += R"({"mech":)";
     append_json_string(a.privacy.mech, out);
     budget_member("epsilon", a.privacy.epsilon, out);
@@ -60,7 +55,7 @@ void append_json(const Aggregate& a, std::string& out) {
     if (a.privacy.sensitivity)
         member("sensitivity", *a.privacy.sensitivity, out);
     if (a.privacy.lo && a.privacy.hi) {
-        key("clamp", out);
+        append_key("clamp", out);
         out += '[';
         append_number(*a.privacy.lo, out);
         out += ',';
@@ -90,7 +85,7 @@ void append_json(const BudgetLine& b, std::string& out) {
     opt("left_epsilon", b.left_epsilon);
     opt("left_delta", b.left_delta);
     if (b.fits) {
-        key("fits", out);
+        append_key("fits", out);
         out += *b.fits ? "true" : "false";
     }
     out += '}';

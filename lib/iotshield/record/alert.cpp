@@ -5,19 +5,10 @@
 namespace iots::record {
 
 namespace {
-void key(std::string_view k, std::string& out) {
-    out.push_back(',');
-    append_json_string(k, out);
-    out.push_back(':');
-}
-void str(std::string_view k, std::string_view v, std::string& out) {
-    key(k, out);
-    append_json_string(v, out);
-}
 void text(const AlertText& t, std::string& out) {
-    str("title", t.title, out);
-    str("description", t.description, out);
-    str("suggestion", t.suggestion, out);
+    append_member("title", t.title, out);
+    append_member("description", t.description, out);
+    append_member("suggestion", t.suggestion, out);
 }
 } // namespace
 
@@ -25,31 +16,31 @@ std::string alert_json(const AlertRecord& a) {
     std::string out;
     out.reserve(768);
     out += R"({"kind":"alert")";
-    str("id", a.id, out);
-    str("ts", core::format_rfc3339(a.ts), out);
-    str("device", a.device, out);
-    str("sensor", a.sensor, out);
-    str("severity", a.severity, out);
+    append_member("id", a.id, out);
+    append_member("ts", core::format_rfc3339(a.ts), out);
+    append_member("device", a.device, out);
+    append_member("sensor", a.sensor, out);
+    append_member("severity", a.severity, out);
     text(a.text, out);
-    key("value", out);
+    append_key("value", out);
     if (a.value)
         append_number(*a.value, out);
     else
         out += "null";
-    key("score", out);
+    append_key("score", out);
     if (a.score)
         append_number(*a.score, out);
     else
         out += "null";
-    str("incident", a.incident, out);
-    str("source", a.source, out);
-    str("event", a.event, out);
+    append_member("incident", a.incident, out);
+    append_member("source", a.source, out);
+    append_member("event", a.event, out);
     if (!a.location.empty())
-        str("location", a.location, out);
-    str("peak", a.peak, out);
+        append_member("location", a.location, out);
+    append_member("peak", a.peak, out);
     if (!a.pattern.empty())
-        str("pattern", a.pattern, out);
-    key("reasons", out);
+        append_member("pattern", a.pattern, out);
+    append_key("reasons", out);
     out.push_back('[');
     for (std::size_t i = 0; i < a.reasons.size(); ++i) {
         if (i > 0)
@@ -58,7 +49,7 @@ std::string alert_json(const AlertRecord& a) {
     }
     out.push_back(']');
     if (a.source != "rules") {
-        key("rules", out);
+        append_key("rules", out);
         out.push_back('{');
         std::string inner;
         text(a.rules, inner);

@@ -167,6 +167,17 @@ char* put_int(char* p, std::int64_t v) noexcept {
 
 } // namespace
 
+void append_key(std::string_view key, std::string& out) {
+    out.push_back(',');
+    append_json_string(key, out);
+    out.push_back(':');
+}
+
+void append_member(std::string_view key, std::string_view value, std::string& out) {
+    append_key(key, out);
+    append_json_string(value, out);
+}
+
 void append_json_string(std::string_view s, std::string& out) {
     std::size_t run = 0; // start of the pending run of characters that need no escape
     out.push_back('"');

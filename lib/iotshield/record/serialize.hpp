@@ -35,5 +35,9 @@ private:
 void append_json_string(std::string_view s, std::string& out);
 // Shortest representation that parses back to the same double.
 void append_number(double v, std::string& out);
+// A member after the first, for the writers of this module's records (alert, action, aggregate):
+// ,"key": and ,"key":"value" (escaped as append_json_string does).
+void append_key(std::string_view key, std::string& out);
+void append_member(std::string_view key, std::string_view value, std::string& out);
 
 } // namespace iots::record
