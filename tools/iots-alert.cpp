@@ -5,16 +5,14 @@
 #include "iotshield/core/error.hpp"
 
 #include <cstdlib>
-#include <fstream>
 
 namespace {
 
 std::string read_key_file(const std::string& path) {
-    std::ifstream in(path);
-    std::string key;
-    if (!in || !std::getline(in, key))
-        throw iots::Error(iots::Exit::no_input, "cannot read API key file '" + path + "'");
-    while (!key.empty() && (key.back() == '\r' || key.back() == ' ' || key.back() == '\t'))
+    std::string key = iots::cli::read_first_line("--api-key-file", path); // refused if open to others
+    if (key.empty())
+        throw iots::Error(iots::Exit::no_input, "--api-key-file " + path + ": empty");
+    while (!key.empty() && (key.back() == ' ' || key.back() == '\t'))
         key.pop_back();
     return key;
 }
@@ -64,6 +62,10 @@ int alert_main(iots::cli::Context& ctx) {
         ->check(cli::whole_number(0, 10));
     app.add_option("--llm-queue", o.llm.queue, "Alerts waiting for the model at most (8)")
         ->check(cli::whole_number<std::size_t>(1, 1000));
+    bool off_box = false;
+    app.add_flag("--off-box", off_box,
+                 "Treat the --llm-url server as off the box (coarse facts) even on loopback, as "
+                 "behind an SSH tunnel; Gemini and a server on another host always are");
     app.add_flag("--dry-run", o.dry_run, "Print each model request body on stderr; send nothing");
     app.add_option("--exec", o.exec.command, "Run this shell command per alert, alert on stdin");
     app.add_option("--exec-timeout", exec_timeout, "Kill an --exec command after this (10s)")
@@ -98,6 +100,10 @@ int alert_main(iots::cli::Context& ctx) {
     }
     if (!key_file.empty())
         o.llm.api_key = read_key_file(key_file);
+    // What leaves the box is coarsened: a model elsewhere needs no exact value or time.
+    if (o.narrator == alert::NarratorKind::gemini ||
+        (o.narrator == alert::NarratorKind::openai && (off_box || !alert::loopback_url(llm_url))))
+        o.facts = alert::Detail::coarse;
     if (o.narrator == alert::NarratorKind::gemini && o.llm.api_key.empty() && !o.dry_run)
         throw Error(Exit::usage,
                     "--narrator gemini needs a key: set GEMINI_API_KEY or give --api-key-file");
