@@ -9,7 +9,8 @@
 namespace {
 
 std::string read_key_file(const std::string& path) {
-    std::string key = iots::cli::read_first_line("--api-key-file", path); // refused if open to others
+    std::string key =
+        iots::cli::read_first_line("--api-key-file", path); // refused if open to others
     if (key.empty())
         throw iots::Error(iots::Exit::no_input, "--api-key-file " + path + ": empty");
     while (!key.empty() && (key.back() == ' ' || key.back() == '\t'))

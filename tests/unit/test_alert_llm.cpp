@@ -75,7 +75,7 @@ BOOST_AUTO_TEST_CASE(coarse_facts_keep_no_exact_value_score_or_duration) {
     const std::string facts = facts_json(e, SeverityPolicy{}, Detail::coarse);
     const json f = json::parse(facts);
     BOOST_TEST(f["room"] == "kitchen");
-    BOOST_TEST(f["duration_minutes"] == 5); // 3 minutes to the nearest 5
+    BOOST_TEST(f["duration_minutes"] == 5);        // 3 minutes to the nearest 5
     BOOST_TEST(f["readings"][0]["value"] == 46.0); // 45.5 to 1 C (half away from zero)
     BOOST_TEST(f["readings"][0]["score"] == 0.8);
     BOOST_TEST(f["readings"][1]["value"] == 1.0); // flame: 0/1 as it is
@@ -100,8 +100,9 @@ BOOST_AUTO_TEST_CASE(coarse_values_are_rounded_to_their_sensors_step) {
 }
 
 BOOST_AUTO_TEST_CASE(loopback_urls_are_on_the_box_and_nothing_else_is) {
-    for (const char* url : {"http://127.0.0.1:11434/v1", "http://localhost:8080/v1",
-                            "http://[::1]:8080/v1", "http://127.1.2.3/v1", "https://u:p@127.0.0.1/"})
+    for (const char* url :
+         {"http://127.0.0.1:11434/v1", "http://localhost:8080/v1", "http://[::1]:8080/v1",
+          "http://127.1.2.3/v1", "https://u:p@127.0.0.1/"})
         BOOST_TEST(loopback_url(url), url);
     for (const char* url :
          {"https://generativelanguage.googleapis.com", "http://192.168.1.5:11434/v1",

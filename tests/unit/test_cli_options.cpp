@@ -174,9 +174,11 @@ BOOST_AUTO_TEST_CASE(a_secret_file_others_may_read_or_write_is_refused_without_i
     std::ofstream(file) << "s3cret-never-shown\n";
     for (const unsigned mode : {0644U, 0640U, 0604U, 0620U, 0602U}) {
         BOOST_TEST_REQUIRE(::chmod(file.c_str(), mode) == 0);
-        const std::string m = message_of([&] { (void)cli::read_first_line("--password-file", file); });
-        BOOST_TEST(m == fmt::format("--password-file {}: open to others (mode {:04o}): chmod 600 {}",
-                                    file, mode, file));
+        const std::string m =
+            message_of([&] { (void)cli::read_first_line("--password-file", file); });
+        BOOST_TEST(m ==
+                   fmt::format("--password-file {}: open to others (mode {:04o}): chmod 600 {}",
+                               file, mode, file));
         BOOST_TEST(m.find("s3cret") == std::string::npos);
         BOOST_TEST(static_cast<int>(code_of([&] {
                        (void)cli::read_first_line("--password-file", file);

@@ -103,11 +103,14 @@ BOOST_AUTO_TEST_CASE(a_time_before_1970_is_floored_too) {
 BOOST_AUTO_TEST_CASE(bad_rules_are_refused_naming_the_line) {
     BOOST_TEST(refusal("light drop\ngas round 50\n") ==
                "p:2: gas is a safety signal: it is kept as it is (keep)");
-    BOOST_TEST(refusal("flame drop\n") == "p:1: flame is a safety signal: it is kept as it is (keep)");
-    BOOST_TEST(refusal("gas time 5m\n") == "p:1: gas is a safety signal: it is kept as it is (keep)");
+    BOOST_TEST(refusal("flame drop\n") ==
+               "p:1: flame is a safety signal: it is kept as it is (keep)");
+    BOOST_TEST(refusal("gas time 5m\n") ==
+               "p:1: gas is a safety signal: it is kept as it is (keep)");
     BOOST_TEST(refusal("temperature drop\n") ==
                "p:1: temperature: heat is a safety signal: it may be rounded, not dropped");
-    BOOST_TEST(refusal("light\n") == "p:1: light: no action (keep, drop, round STEP, time DURATION)");
+    BOOST_TEST(refusal("light\n") ==
+               "p:1: light: no action (keep, drop, round STEP, time DURATION)");
     BOOST_TEST(refusal("light blur\n") ==
                "p:1: unknown action 'blur' (keep, drop, round STEP, time DURATION)");
     BOOST_TEST(refusal("light round\n") == "p:1: round needs a step");

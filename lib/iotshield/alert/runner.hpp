@@ -24,9 +24,9 @@ struct RunOptions {
     NarratorOptions llm;
     Detail facts = Detail::exact; // coarse for a narrator off the box (llm.hpp)
     bool dry_run = false;         // print each request body on stderr, send nothing
-    ExecOptions exec;         // command empty: none
-    core::RejectPolicy input; // --strict, --max-bad-lines, --max-line-bytes
-    std::uint64_t count = 0;  // -C: stop after this many alerts (0: no limit)
+    ExecOptions exec;             // command empty: none
+    core::RejectPolicy input;     // --strict, --max-bad-lines, --max-line-bytes
+    std::uint64_t count = 0;      // -C: stop after this many alerts (0: no limit)
 };
 
 // Returns the exit status (DESIGN §5); throws iots::Error for the one catch site.

@@ -67,14 +67,14 @@ PrivacyPolicy PrivacyPolicy::parse(std::string_view text, const std::string& whe
         SensorRule rule;
         rule.sensor = std::string(w[0]);
         if (rule.sensor != "*" && !record::valid_name(rule.sensor))
-            throw bad(fmt::format("'{}' is not a sensor kind (A-Z a-z 0-9 _ . -) or *",
-                                  rule.sensor));
+            throw bad(
+                fmt::format("'{}' is not a sensor kind (A-Z a-z 0-9 _ . -) or *", rule.sensor));
         for (const auto& r : p.m_rules)
             if (r.sensor == rule.sensor)
                 throw bad(fmt::format("a second rule for {}", rule.sensor));
         if (w.size() < 2)
-            throw bad(fmt::format("{}: no action (keep, drop, round STEP, time DURATION)",
-                                  rule.sensor));
+            throw bad(
+                fmt::format("{}: no action (keep, drop, round STEP, time DURATION)", rule.sensor));
         bool keep = false;
         for (std::size_t i = 1; i < w.size(); ++i) {
             if (w[i] == "keep" || w[i] == "drop") {
@@ -112,8 +112,8 @@ PrivacyPolicy PrivacyPolicy::parse(std::string_view text, const std::string& whe
             }
         }
         if (safety(rule.sensor) && !keep)
-            throw bad(fmt::format("{} is a safety signal: it is kept as it is (keep)",
-                                  rule.sensor));
+            throw bad(
+                fmt::format("{} is a safety signal: it is kept as it is (keep)", rule.sensor));
         if (rule.sensor == "temperature" && rule.drop)
             throw bad("temperature: heat is a safety signal: it may be rounded, not dropped");
         p.m_rules.push_back(std::move(rule));
@@ -124,8 +124,8 @@ PrivacyPolicy PrivacyPolicy::parse(std::string_view text, const std::string& whe
 PrivacyPolicy PrivacyPolicy::load(const std::string& path) {
     std::ifstream in(path, std::ios::binary);
     if (!in)
-        throw Error(Exit::no_input,
-                    fmt::format("--privacy-policy {}: cannot read: {}", path, std::strerror(errno)));
+        throw Error(Exit::no_input, fmt::format("--privacy-policy {}: cannot read: {}", path,
+                                                std::strerror(errno)));
     std::ostringstream text;
     text << in.rdbuf();
     return parse(text.str(), path);
@@ -152,8 +152,8 @@ bool PrivacyPolicy::apply(record::Reading& r) const {
     if (rule->round_step > 0)
         r.value = round_to(r.value, rule->round_step);
     if (rule->time_step > 0) {
-        const core::Millis floored = r.ts - ((r.ts % rule->time_step) + rule->time_step) %
-                                                rule->time_step;
+        const core::Millis floored =
+            r.ts - ((r.ts % rule->time_step) + rule->time_step) % rule->time_step;
         r.ts = floored;
     }
     return true;

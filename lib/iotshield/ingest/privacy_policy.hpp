@@ -15,10 +15,10 @@
 namespace iots::ingest {
 
 struct SensorRule {
-    std::string sensor;          // a kind, or "*"
-    bool drop = false;           // neither stored nor passed on
-    double round_step = 0;       // > 0: the value rounded to the nearest multiple
-    core::Millis time_step = 0;  // > 0: ts floored to a multiple (UTC epoch)
+    std::string sensor;         // a kind, or "*"
+    bool drop = false;          // neither stored nor passed on
+    double round_step = 0;      // > 0: the value rounded to the nearest multiple
+    core::Millis time_step = 0; // > 0: ts floored to a multiple (UTC epoch)
 };
 
 class PrivacyPolicy {
