@@ -10,7 +10,8 @@ build_pkgs=(g++ cmake make pkg-config ccache libmosquitto-dev libcli11-dev nlohm
 run_pkgs=(sqlite3 mosquitto mosquitto-clients python3)
 # clang and its runtime (libFuzzer, ASan, UBSan) build the fuzz targets of tests/fuzz.
 test_pkgs=(openssl chromium procps scdoc clang libclang-rt-14-dev
-    systemd jq curl) # systemd-analyze verify checks examples/systemd; jq, curl: the example recipes
+    systemd jq curl gocryptfs fuse3) # systemd-analyze verify checks examples/systemd; jq, curl: the
+# example recipes; gocryptfs, fuse3: tests/e2e/at_rest_gocryptfs (the data directory encrypted)
 # bench/run: wrk loads iots-serve; /usr/bin/time measures CPU and peak memory.
 bench_pkgs=(wrk time bc curl)
 

@@ -3,6 +3,8 @@
 #include "iotshield/cli/options.hpp"
 #include "iotshield/cli/run_tool.hpp"
 
+#include "iotshield/core/error.hpp"
+
 #include <optional>
 #include <string>
 
@@ -53,6 +55,10 @@ int alert_main(iots::cli::Context& ctx) {
         ->check(cli::whole_number(0, 10));
     app.add_option("--llm-queue", o.llm.queue, "Alerts waiting for the model at most (8)")
         ->check(cli::whole_number<std::size_t>(1, 1000));
+    bool off_box = false;
+    app.add_flag("--off-box", off_box,
+                 "Treat the --llm-url server as off the box (coarse facts) even on loopback, as "
+                 "behind an SSH tunnel; Gemini and a server on another host always are");
     app.add_flag("--dry-run", o.dry_run, "Print each model request body on stderr; send nothing");
     app.add_option("--exec", o.exec.command, "Run this shell command per alert, alert on stdin");
     app.add_option("--exec-timeout", exec_timeout, "Kill an --exec command after this (10s)")
@@ -72,12 +78,18 @@ int alert_main(iots::cli::Context& ctx) {
     if (!key_file.empty()) { // the first line, without the blanks an editor may leave after it
         key = cli::read_first_line("--api-key-file", key_file);
         key->erase(key->find_last_not_of(" \t\r") + 1);
+        if (key->empty())
+            throw Error(Exit::no_input, "--api-key-file " + key_file + ": empty");
     }
     const auto kind = narrator == "gemini"   ? alert::NarratorKind::gemini
                       : narrator == "openai" ? alert::NarratorKind::openai
                                              : alert::NarratorKind::rules;
     alert::choose_narrator(o, kind, kind == alert::NarratorKind::gemini ? gemini_url : llm_url,
                            key);
+    // What leaves the box is coarsened: a model elsewhere needs no exact value or time.
+    if (o.narrator == alert::NarratorKind::gemini ||
+        (o.narrator == alert::NarratorKind::openai && (off_box || !alert::loopback_url(llm_url))))
+        o.facts = alert::Detail::coarse;
     return alert::run(o, ctx.log, ctx.out);
 }
 

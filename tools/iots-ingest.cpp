@@ -9,7 +9,7 @@ namespace {
 
 int ingest_main(iots::cli::Context& ctx) {
     iots::ingest::Options o;
-    std::string retain, batch_ms, max_skew, format, utc_offset;
+    std::string retain, batch_ms, max_skew, format, utc_offset, privacy_policy;
     CLI::App app{"Validate NDJSON readings from stdin or MQTT, store them in SQLite in batches and "
                  "pass the valid ones on to stdout."};
     iots::cli::init_app(app);
@@ -48,7 +48,13 @@ int ingest_main(iots::cli::Context& ctx) {
     app.add_flag("--stamp-bad-clock", o.clock.stamp,
                  "Stamp a reading with a wrong clock with the time of receipt instead of "
                  "rejecting it, marked \"clock\":\"stamped\", the node's ts kept as \"node_ts\"");
+    app.add_option("--privacy-policy", privacy_policy,
+                   "Per sensor kind, keep, drop, round the value to a step or floor the time to "
+                   "a step before storing and passing on (iots-ingest(1), PRIVACY POLICY)")
+        ->check(iots::cli::readable_file("--privacy-policy"));
     ctx.parse(app);
+    if (!privacy_policy.empty())
+        o.privacy = iots::ingest::PrivacyPolicy::load(privacy_policy);
     iots::cli::finish_broker_options(o.broker);
     iots::adapt::read_format_options(format, utc_offset, o.broker.topic_prefix, o.adapt);
     if (!retain.empty() && (o.writer.retain_ms = iots::cli::duration_ms("--retain", retain)) <= 0)

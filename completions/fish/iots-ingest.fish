@@ -12,6 +12,7 @@ complete -c iots-ingest -l batch-size -x -d 'Commit after this many readings (10
 complete -c iots-ingest -l batch-ms -x -d 'Commit a batch this old (100ms)'
 complete -c iots-ingest -l max-skew -x -d 'Reject a ts this far ahead of the host clock (1d)'
 complete -c iots-ingest -l stamp-bad-clock -d 'Stamp a wrong clock with the time of receipt'
+complete -c iots-ingest -l privacy-policy -r -F -d 'Keep, drop, round or coarsen each sensor kind'
 complete -c iots-ingest -s h -l host -x -a '(__fish_print_hostnames)' -d 'MQTT broker host'
 complete -c iots-ingest -s p -l port -x -d 'MQTT broker port'
 complete -c iots-ingest -s q -l qos -x -a '0 1 2' -d 'MQTT quality of service'

@@ -12,6 +12,7 @@ the base URL http://127.0.0.1:PORT/t/CASE/MODE). Each log line has "case" and "m
   raise       a valid answer with severity CRITICAL (the model may raise severity)
   lower       a valid answer with severity LOW (the model may not lower it)
   400 401 403 an error with the provider's error body
+  401-echo    401 whose message quotes the key it was given, as some providers' do
   429         Too Many Requests with Retry-After (seconds, --retry-after); Gemini adds RetryInfo
   429-long    429 with Retry-After 3600: too long to wait, give up at once
   500 503     a server error
@@ -170,6 +171,9 @@ class Handler(BaseHTTPRequestHandler):
                         {"raise": "CRITICAL", "lower": "LOW"}.get(mode))
         elif mode in ("400", "401", "403", "500", "503"):
             self.error(provider, int(mode))
+        elif mode == "401-echo":
+            self.send_json(401, {"error": {"code": 401, "status": "UNAUTHENTICATED",
+                                           "message": f"API key not valid: {key}"}})
         elif mode == "429":
             self.error(provider, 429, {"Retry-After": str(int(ARGS.retry_after))})
         elif mode == "429-long":

@@ -70,6 +70,47 @@ BOOST_AUTO_TEST_CASE(facts_hold_the_minimum_and_nothing_else) {
     }
 }
 
+BOOST_AUTO_TEST_CASE(coarse_facts_keep_no_exact_value_score_or_duration) {
+    const Event e = fire_event(); // temperature 45.5 scored 0.8, then flame 1, 3 minutes apart
+    const std::string facts = facts_json(e, SeverityPolicy{}, Detail::coarse);
+    const json f = json::parse(facts);
+    BOOST_TEST(f["room"] == "kitchen");
+    BOOST_TEST(f["duration_minutes"] == 5);        // 3 minutes to the nearest 5
+    BOOST_TEST(f["readings"][0]["value"] == 46.0); // 45.5 to 1 C (half away from zero)
+    BOOST_TEST(f["readings"][0]["score"] == 0.8);
+    BOOST_TEST(f["readings"][1]["value"] == 1.0); // flame: 0/1 as it is
+    BOOST_TEST(!contains(facts, "45.5"));
+    BOOST_TEST(!contains(facts, "esp32-secret-device"));
+    BOOST_TEST(!contains(facts, "424242"));
+}
+
+BOOST_AUTO_TEST_CASE(coarse_values_are_rounded_to_their_sensors_step) {
+    BOOST_TEST(coarse_value("temperature", 21.4) == 21.0);
+    BOOST_TEST(coarse_value("temperature", -3.6) == -4.0);
+    BOOST_TEST(coarse_value("humidity", 47.4) == 45.0); // 9.48 fives -> 9
+    BOOST_TEST(coarse_value("gas", 1612.5) == 1600.0);  // 32.25 fifties -> 32
+    BOOST_TEST(coarse_value("light", 26.0) == 50.0);    // 0.52 -> 1
+    BOOST_TEST(coarse_value("motion", 1.0) == 1.0);
+    BOOST_TEST(coarse_value("flame", 0.0) == 0.0);
+    // Any other kind: two significant digits.
+    BOOST_TEST(coarse_value("co2", 1234.0) == 1200.0);
+    BOOST_TEST(coarse_value("power", 0.0347) == 0.035);
+    BOOST_TEST(json(coarse_value("power", 0.0347)).dump() == "0.035");
+    BOOST_TEST(coarse_value("power", 0.0) == 0.0);
+}
+
+BOOST_AUTO_TEST_CASE(loopback_urls_are_on_the_box_and_nothing_else_is) {
+    for (const char* url :
+         {"http://127.0.0.1:11434/v1", "http://localhost:8080/v1", "http://[::1]:8080/v1",
+          "http://127.1.2.3/v1", "https://u:p@127.0.0.1/"})
+        BOOST_TEST(loopback_url(url), url);
+    for (const char* url :
+         {"https://generativelanguage.googleapis.com", "http://192.168.1.5:11434/v1",
+          "http://127.0.0.1.example.com/v1", "http://localhost.example.com/", "127.0.0.1:8080",
+          "http://[::1/v1", "http://10.0.0.1/127.0.0.1"})
+        BOOST_TEST(!loopback_url(url), url);
+}
+
 BOOST_AUTO_TEST_CASE(gemini_request_is_generate_content_with_a_response_schema) {
     NarratorOptions o;
     o.provider = Provider::gemini;

@@ -12,6 +12,7 @@
 
 #include <cstdint>
 #include <cstdlib>
+#include <fmt/format.h>
 #include <fstream>
 #include <string>
 #include <vector>
@@ -149,6 +150,7 @@ BOOST_AUTO_TEST_CASE(a_secret_file_gives_its_first_line_or_the_reason_it_cannot)
     TempDir dir;
     const std::string file = dir.path + "/pw";
     std::ofstream(file) << "s3cret\r\nsecond line\n";
+    BOOST_TEST_REQUIRE(::chmod(file.c_str(), 0600) == 0);
     BOOST_TEST(cli::read_first_line("--password-file", file) == "s3cret");
     const std::string missing = dir.path + "/missing";
     BOOST_TEST(message_of([&] { (void)cli::read_first_line("--password-file", missing); }) ==
@@ -164,6 +166,28 @@ BOOST_AUTO_TEST_CASE(a_secret_file_gives_its_first_line_or_the_reason_it_cannot)
     BOOST_TEST(message_of([&] {
                    (void)parse(app, {"--api-key-file", missing});
                }) == "--api-key-file " + missing + ": cannot read: No such file or directory");
+}
+
+BOOST_AUTO_TEST_CASE(a_secret_file_others_may_read_or_write_is_refused_without_its_secret) {
+    TempDir dir;
+    const std::string file = dir.path + "/pw";
+    std::ofstream(file) << "s3cret-never-shown\n";
+    for (const unsigned mode : {0644U, 0640U, 0604U, 0620U, 0602U}) {
+        BOOST_TEST_REQUIRE(::chmod(file.c_str(), mode) == 0);
+        const std::string m =
+            message_of([&] { (void)cli::read_first_line("--password-file", file); });
+        BOOST_TEST(m ==
+                   fmt::format("--password-file {}: open to others (mode {:04o}): chmod 600 {}",
+                               file, mode, file));
+        BOOST_TEST(m.find("s3cret") == std::string::npos);
+        BOOST_TEST(static_cast<int>(code_of([&] {
+                       (void)cli::read_first_line("--password-file", file);
+                   })) == static_cast<int>(Exit::permission));
+    }
+    for (const unsigned mode : {0600U, 0400U}) { // a systemd credential is 0400
+        BOOST_TEST_REQUIRE(::chmod(file.c_str(), mode) == 0);
+        BOOST_TEST(cli::read_first_line("--password-file", file) == "s3cret-never-shown");
+    }
 }
 
 BOOST_AUTO_TEST_CASE(a_secret_in_a_pipe_is_left_for_the_tool_to_read) {

@@ -31,9 +31,66 @@ double rounded(double v) {
     return std::round(v * 1000.0) / 1000.0;
 }
 
+double to_step(double v, double step) {
+    return std::round(v / step) * step;
+}
+
 } // namespace
 
-std::string facts_json(const Event& e, const SeverityPolicy& policy) {
+double coarse_value(std::string_view sensor, double value) noexcept {
+    if (sensor == "flame" || sensor == "motion")
+        return value;
+    if (sensor == "temperature")
+        return to_step(value, 1.0);
+    if (sensor == "humidity")
+        return to_step(value, 5.0);
+    if (sensor == "gas" || sensor == "light")
+        return to_step(value, 50.0);
+    if (value == 0.0 || !std::isfinite(value))
+        return value;
+    // Two significant digits: 1612.5 -> 1600, 0.0347 -> 0.035 (divided by a power of ten, not
+    // multiplied by its inverse, so that the JSON shows 0.035 and not 0.035000000000000003).
+    const int exponent = static_cast<int>(std::floor(std::log10(std::fabs(value)))) - 1;
+    if (exponent >= 0)
+        return to_step(value, std::pow(10.0, exponent));
+    const double inverse = std::pow(10.0, -exponent);
+    return std::round(value * inverse) / inverse;
+}
+
+bool loopback_url(std::string_view url) noexcept {
+    const auto scheme = url.find("://");
+    if (scheme == std::string_view::npos)
+        return false;
+    std::string_view rest = url.substr(scheme + 3);
+    rest = rest.substr(0, rest.find_first_of("/?#"));
+    if (const auto at = rest.rfind('@'); at != std::string_view::npos)
+        rest.remove_prefix(at + 1);
+    std::string_view host;
+    if (!rest.empty() && rest.front() == '[') {
+        const auto close = rest.find(']');
+        if (close == std::string_view::npos)
+            return false;
+        host = rest.substr(1, close - 1);
+    } else {
+        host = rest.substr(0, rest.find(':'));
+    }
+    if (host == "localhost" || host == "::1")
+        return true;
+    // 127.0.0.0/8 written as a dotted quad of digits only (not 127.0.0.1.example.com).
+    if (host.substr(0, 4) != "127.")
+        return false;
+    int dots = 0;
+    for (const char c : host) {
+        if (c == '.')
+            ++dots;
+        else if (c < '0' || c > '9')
+            return false;
+    }
+    return dots == 3;
+}
+
+std::string facts_json(const Event& e, const SeverityPolicy& policy, Detail detail) {
+    const bool coarse = detail == Detail::coarse;
     const Incident& inc = e.incident;
     json f = json::object();
     f["event"] = event_name(e.kind);
@@ -41,19 +98,20 @@ std::string facts_json(const Event& e, const SeverityPolicy& policy) {
     f["pattern"] = pattern_name(classify(inc, e.sensor, policy));
     if (!inc.location.empty())
         f["room"] = inc.location;
-    f["duration_minutes"] = (inc.last_ts - inc.opened_ts) / 60000;
+    const auto minutes = (inc.last_ts - inc.opened_ts) / 60000;
+    f["duration_minutes"] = coarse ? (minutes + 2) / 5 * 5 : minutes; // coarse: to 5 minutes
     json readings = json::array();
     for (const auto& s : inc.sensors) {
         json r = json::object();
         r["sensor"] = s.sensor;
-        r["value"] = rounded(s.value);
+        r["value"] = coarse ? coarse_value(s.sensor, s.value) : rounded(s.value);
         if (!s.unit.empty())
             r["unit"] = s.unit;
         if (const auto range = normal_range(s.sensor); range) {
             r["normal_low"] = range->low;
             r["normal_high"] = range->high;
         }
-        r["score"] = rounded(s.score);
+        r["score"] = coarse ? std::round(s.score * 10.0) / 10.0 : rounded(s.score);
         r["reasons"] = s.reasons;
         readings.push_back(std::move(r));
     }

@@ -16,8 +16,21 @@ namespace iots::alert {
 enum class Provider { gemini, openai };
 [[nodiscard]] std::string_view provider_name(Provider p) noexcept; // "gemini" | "openai"
 
-// The facts of one alert, as compact JSON (the user message carries exactly this).
-[[nodiscard]] std::string facts_json(const Event& e, const SeverityPolicy& policy);
+// How much of a value and a duration the facts keep: exact (to 0.001) for a model on this host,
+// coarsened for one off the box (Gemini, or a server that is not on loopback).
+enum class Detail { exact, coarse };
+
+// The facts of one alert, as compact JSON (the user message carries exactly this). Coarse: each
+// value rounded to its sensor's step (coarse_value), the score to 0.1, the duration to 5 minutes.
+[[nodiscard]] std::string facts_json(const Event& e, const SeverityPolicy& policy,
+                                     Detail detail = Detail::exact);
+// A value rounded to a step that says what matters to a person and no more: temperature 1 C,
+// humidity 5 %, gas 50 ppm, light 50 lux, 0/1 channels as they are, any other kind to two
+// significant digits.
+[[nodiscard]] double coarse_value(std::string_view sensor, double value) noexcept;
+// Whether a base URL's host is this machine (127.0.0.0/8, ::1, localhost): a model there is on the
+// box; any other host, or a URL that cannot be read, is not.
+[[nodiscard]] bool loopback_url(std::string_view url) noexcept;
 
 [[nodiscard]] std::string gemini_body(std::string_view facts, std::string_view model);
 [[nodiscard]] std::string openai_body(std::string_view facts, std::string_view model);

@@ -234,7 +234,7 @@ private:
                                {"IOTS_ALERT_EVENT", std::string(event_name(a.event))}});
         if (m_o.narrator == NarratorKind::rules || e.kind == EventKind::resolve)
             return; // a resolve notice needs no richer words
-        std::string facts = facts_json(e, m_o.tracker.policy);
+        std::string facts = facts_json(e, m_o.tracker.policy, m_o.facts);
         if (m_o.dry_run) {
             const Request req = build_request(m_o.llm, facts);
             std::string line = req.body + "\n";

@@ -22,10 +22,11 @@ struct RunOptions {
     TrackerOptions tracker;
     NarratorKind narrator = NarratorKind::rules;
     NarratorOptions llm;
-    bool dry_run = false;     // print each request body on stderr, send nothing
-    ExecOptions exec;         // command empty: none
-    core::RejectPolicy input; // --strict, --max-bad-lines, --max-line-bytes
-    std::uint64_t count = 0;  // -C: stop after this many alerts (0: no limit)
+    Detail facts = Detail::exact; // coarse for a narrator off the box (llm.hpp)
+    bool dry_run = false;         // print each request body on stderr, send nothing
+    ExecOptions exec;             // command empty: none
+    core::RejectPolicy input;     // --strict, --max-bad-lines, --max-line-bytes
+    std::uint64_t count = 0;      // -C: stop after this many alerts (0: no limit)
 };
 
 // --narrator: for gemini and openai the provider, its base URL (url), its default model unless

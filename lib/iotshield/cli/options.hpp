@@ -91,8 +91,10 @@ CLI::Validator writable_file(const std::string& option);
 // Error(no_input): "--db notdb.db: not an SQLite database". A missing or empty file passes (the
 // tool creates it, or says it is missing).
 CLI::Validator sqlite_file(const std::string& option);
-// The first line of a file of a secret (password, API key), without its line end; throws
-// Error(no_input) naming the option, the file and the reason ("cannot read: Permission denied").
+// The first line of a file of a secret (password, API key, database key), without its line end;
+// throws Error(no_input) naming the option, the file and the reason ("cannot read: Permission
+// denied"), or Error(permission) for a regular file its group or others may read or write
+// ("open to others (mode 0644): chmod 600 FILE"). The secret itself is never in a message.
 std::string read_first_line(const std::string& option, const std::string& path);
 // A file of a secret the tool reads later, checked as the option is read: Error(no_input) as
 // read_first_line's.

@@ -17,6 +17,8 @@ std::string format_counters(const Counters& c) {
         s += fmt::format(", ignored {}", c.ignored);
     if (c.stamped > 0)
         s += fmt::format(", stamped {}", c.stamped);
+    if (c.dropped > 0)
+        s += fmt::format(", dropped {}", c.dropped);
     return s;
 }
 

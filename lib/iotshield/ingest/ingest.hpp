@@ -6,6 +6,7 @@
 #include "iotshield/core/log.hpp"
 #include "iotshield/core/output.hpp"
 #include "iotshield/core/reject_policy.hpp"
+#include "iotshield/ingest/privacy_policy.hpp"
 #include "iotshield/record/clock.hpp"
 #include "iotshield/store/reading_writer.hpp"
 
@@ -25,6 +26,7 @@ struct Options {
     core::RejectPolicy input;        // --strict, --max-bad-lines, --max-line-bytes
     bool quiet = false;              // nothing on stdout
     record::ClockPolicy clock;       // a ts before 2000 or too far ahead: rejected, or stamped
+    PrivacyPolicy privacy;           // --privacy-policy: applied before storing and passing on
     store::WriterOptions writer;
     std::size_t queue_messages = 1024; // MQTT -> writer thread, bounded (back-pressure)
     int input_fd = 0;
@@ -38,12 +40,13 @@ struct Counters {
     std::uint64_t status = 0;     // device status messages (MQTT)
     std::uint64_t ignored = 0;    // --format: messages that hold no reading (a light's state)
     std::uint64_t stamped = 0;    // stamped on receipt: no ts, or a wrong clock (--stamp-bad-clock)
+    std::uint64_t dropped = 0;    // valid, and dropped by --privacy-policy
     std::uint64_t commits = 0;    // batches committed (shown with -v)
     std::uint64_t deleted = 0;    // rows removed by --retain (shown with -v)
 };
 
 // "received 10, stored 8, rejected 1, duplicates 1" (and ", status N", ", ignored N",
-// ", stamped N" when any).
+// ", stamped N", ", dropped N" when any).
 [[nodiscard]] std::string format_counters(const Counters& c);
 
 // <prefix>/sensors/# (which covers the seed's <prefix>/sensors/data) and <prefix>/status/#, or

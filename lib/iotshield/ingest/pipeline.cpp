@@ -457,6 +457,11 @@ void Pipeline::keep(record::Reading& r, const Origin& origin, core::Millis now, 
                     std::size_t bytes) {
     if (!accept(r, origin, wall))
         return;
+    // The privacy policy, on the reading as judged: before it is stored or passed on.
+    if (!m_options.privacy.apply(r)) {
+        ++m_counters.dropped;
+        return;
+    }
     if (!m_store) {
         ++m_counters.stored; // nothing to store: counted as accepted
         if (m_options.quiet)
