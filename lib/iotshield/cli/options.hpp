@@ -36,6 +36,9 @@ CLI::Option* add_tz_option(CLI::App& app, std::string& name, const std::string& 
 // Parses a duration option value ("5s", "14d") into milliseconds; throws Error(usage) naming the
 // option.
 std::int64_t duration_ms(const std::string& option, const std::string& text);
+// Parses a size option value into bytes: a whole number with an optional suffix k, M, G or T
+// (powers of 1000, a trailing B allowed: "800MB", "1G"); throws Error(usage) naming the option.
+std::int64_t size_bytes(const std::string& option, const std::string& text);
 // Checks of a duration option's text, as it is read: longer than 0 ("--llm-timeout: '0s' is not
 // a duration longer than 0"), or from lo_ms to hi_ms ("--poll: '5ms' is not a duration from 10ms
 // to 10s"). The tool still converts it with duration_ms.
