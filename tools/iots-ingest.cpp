@@ -33,7 +33,8 @@ int ingest_main(iots::cli::Context& ctx) {
                    "Delete raw readings older than DURATION from now (default 30d; 0 keeps them), "
                    "a few thousand rows at a time, with a warning before most of them go; while "
                    "every stored reading is older (simulated or replayed history), none");
-    app.add_option("--retain", retain, "The same as --retain-raw (older name)");
+    app.add_option("--retain", retain, "The same as --retain-raw (older name)")
+        ->check(iots::cli::positive_duration());
     app.add_option("--retain-minutes", retain_minutes,
                    "Delete per-minute rollups older than DURATION (default 365d; 0 keeps them)");
     app.add_option("--retain-hours", retain_hours,
@@ -62,12 +63,11 @@ int ingest_main(iots::cli::Context& ctx) {
     iots::adapt::read_format_options(format, utc_offset, o.broker.topic_prefix, o.adapt);
     if (!retain.empty() && !retain_raw.empty())
         throw iots::Error(iots::Exit::usage, "--retain and --retain-raw: give one of them");
-    if (!retain.empty() && iots::cli::duration_ms("--retain", retain) <= 0)
-        throw iots::Error(iots::Exit::usage, "--retain: must be longer than 0 (or --retain-raw 0)");
     if (!retain.empty())
         retain_raw = retain;
     o.retain_explicit = !retain_raw.empty() || !retain_minutes.empty() || !retain_hours.empty();
-    o.writer.retain_ms = iots::cli::duration_ms("--retain-raw", retain_raw.empty() ? "30d" : retain_raw);
+    o.writer.retain_ms =
+        iots::cli::duration_ms("--retain-raw", retain_raw.empty() ? "30d" : retain_raw);
     o.writer.retain_minutes_ms = iots::cli::duration_ms(
         "--retain-minutes", retain_minutes.empty() ? "365d" : retain_minutes);
     o.writer.retain_hours_ms =

@@ -183,8 +183,8 @@ BOOST_AUTO_TEST_CASE(anomaly_flags_written_later_update_the_counts) {
         r.anomaly = anomaly;
         return r;
     };
-    scores.write(scored(1000, 900, 1, true), 0); // already flagged: no change
-    scores.write(scored(2000, 950, 2, true), 0); // flips: +1
+    scores.write(scored(1000, 900, 1, true), 0);            // already flagged: no change
+    scores.write(scored(2000, 950, 2, true), 0);            // flips: +1
     scores.write(scored(3000, 990, std::nullopt, true), 0); // seqless, flips: +1
     scores.write(scored(2000, 950, 2, true), 0);            // redelivered: no change
     scores.commit();
@@ -216,8 +216,8 @@ BOOST_AUTO_TEST_CASE(writer_rollups_equal_the_migration_built_from_the_raw_rows)
             std::int64_t ts = 1700000000000 + i * 7000LL;
             if (i % 10 == 9)
                 ts -= (r % 7200) * 1000;
-            auto reading_i = reading(device, "temperature", ts, static_cast<double>(r % 1000) / 8,
-                                     i);
+            auto reading_i =
+                reading(device, "temperature", ts, static_cast<double>(r % 1000) / 8, i);
             reading_i.anomaly = r % 17 == 0;
             w.add(reading_i, 0);
             if (i % 13 == 12)

@@ -89,7 +89,7 @@ struct Pipeline::Store {
     bool behind = false;
     std::uint64_t pass_deleted = 0; // by the retention pass under way, said when it ends
     core::Millis pass_cutoff = 0;
-    bool warned_kept = false; // the history older than --retain: said once
+    bool warned_kept = false;   // the history older than --retain: said once
     bool budget_warned = false; // --max-db-size trimming: said once per pass
 
     std::mutex mutex;
@@ -323,7 +323,8 @@ struct Pipeline::Store {
         const store::RetainStep step = writer.retain(core::now_millis());
         behind = step.more;
         publish();
-        if (step.share_known && step.share >= 0.5 && pass_deleted == 0 && step.deleted > 0)
+        if (step.share_known && step.share >= 0.5 && pass_deleted == 0 && step.deleted > 0 &&
+            !options.writer.retain_force)
             log.warn("--retain-raw: deleting about {:.0f}% of the stored readings (older than "
                      "{}), a few thousand at a time",
                      step.share * 100, core::format_rfc3339(step.cutoff));
@@ -344,13 +345,14 @@ struct Pipeline::Store {
             warned_kept = true;
             if (!options.retain_explicit) // the default tiers: said with -v only
                 log.debug("retention: all {} stored readings are older than {} (simulated or "
-                         "replayed history?): none deleted",
-                         step.kept, core::format_rfc3339(step.cutoff));
+                          "replayed history?): none deleted",
+                          step.kept, core::format_rfc3339(step.cutoff));
             else
-                log.warn("--retain: all {} stored readings are older than {}, the newest from {} "
-                     "(simulated or replayed history?): none deleted; --retain-force deletes them",
-                     step.kept, core::format_rfc3339(step.cutoff),
-                     core::format_rfc3339(step.newest));
+                log.warn(
+                    "--retain: all {} stored readings are older than {}, the newest from {} "
+                    "(simulated or replayed history?): none deleted; --retain-force deletes them",
+                    step.kept, core::format_rfc3339(step.cutoff),
+                    core::format_rfc3339(step.newest));
         }
     }
 
@@ -362,8 +364,7 @@ struct Pipeline::Store {
             log.info("retention deleted {} readings older than {}", pass_deleted,
                      core::format_rfc3339(pass_cutoff));
         else
-            log.info("retention deleted {} readings (the oldest, for --max-db-size)",
-                     pass_deleted);
+            log.info("retention deleted {} readings (the oldest, for --max-db-size)", pass_deleted);
         pass_deleted = 0;
         pass_cutoff = 0;
     }

@@ -124,11 +124,10 @@ Queries::Queries(const std::string& path)
     m_range = m_db.prepare(
         "SELECT ts, value FROM readings WHERE series_id = ?1 AND ts >= ?2 AND ts < ?3 ORDER BY ts");
     for (int tier = 0; tier < 2; ++tier)
-        m_rollup_range[tier] =
-            m_db.prepare(cat("SELECT bucket, first_ms, last_ms, min, max, count FROM ",
-                             kRollupTables[tier],
-                             " WHERE series_id = ?1 AND bucket >= ?2 AND bucket < ?3 "
-                             "ORDER BY bucket"));
+        m_rollup_range[tier] = m_db.prepare(
+            cat("SELECT bucket, first_ms, last_ms, min, max, count FROM ", kRollupTables[tier],
+                " WHERE series_id = ?1 AND bucket >= ?2 AND bucket < ?3 "
+                "ORDER BY bucket"));
     m_range_anomalies =
         m_db.prepare(cat("SELECT ", kAnomalyColumns,
                          "WHERE a.series_id = ?1 AND a.ts >= ?2 AND a.ts < ?3 ORDER BY a.ts "
@@ -383,9 +382,16 @@ std::optional<SeriesRange> Queries::readings(const std::string& device, const st
     r.sensor = sensor;
     r.from = from;
     r.to = to;
-    // The coarsest tier that still gives max_points over the range, or a coarser one when it
-    // has nothing there (raw rows past their retention).
-    for (int tier = read_tier(to - from, max_points); tier < 2; ++tier) {
+    // The coarsest tier that still gives max_points over the range; when it has nothing there, a
+    // coarser one (raw rows past their retention), else a finer one (rows written by a script
+    // without rollups).
+    const int chosen = read_tier(to - from, max_points);
+    std::vector<int> order;
+    for (int tier = chosen; tier < 2; ++tier)
+        order.push_back(tier);
+    for (int tier = chosen - 1; tier >= -1; --tier)
+        order.push_back(tier);
+    for (const int tier : order) {
         MinMaxDownsampler ds(from, to, max_points);
         std::int64_t count = 0;
         if (tier < 0) {
@@ -397,7 +403,7 @@ std::optional<SeriesRange> Queries::readings(const std::string& device, const st
         } else {
             count = rollup_range(tier, series_id, from, to, ds);
         }
-        if (count == 0 && tier < 1)
+        if (count == 0 && tier != order.back())
             continue;
         r.tier = tier < 0 ? "raw" : tier == 0 ? "minute" : "hour";
         r.raw_count = count;
@@ -415,7 +421,8 @@ std::optional<SeriesRange> Queries::readings(const std::string& device, const st
 }
 
 int read_tier(std::int64_t span, std::size_t max_points) {
-    const std::int64_t per_point = span / static_cast<std::int64_t>(std::max<std::size_t>(1, max_points));
+    const std::int64_t per_point =
+        span / static_cast<std::int64_t>(std::max<std::size_t>(1, max_points));
     for (int tier = 1; tier >= 0; --tier)
         if (per_point >= kRollupMillis[tier])
             return tier;

@@ -215,24 +215,27 @@ struct ReadingWriter::Impl {
                 "ON CONFLICT (series_id, bucket) DO UPDATE SET count = count + excluded.count, "
                 "min = min(min, excluded.min), max = max(max, excluded.max), "
                 "sum = sum + excluded.sum, sumsq = sumsq + excluded.sumsq, "
-                "first = CASE WHEN excluded.first_ms < first_ms THEN excluded.first ELSE first END, "
+                "first = CASE WHEN excluded.first_ms < first_ms THEN excluded.first ELSE first "
+                "END, "
                 "first_ms = min(first_ms, excluded.first_ms), "
                 "last = CASE WHEN excluded.last_ms >= last_ms THEN excluded.last ELSE last END, "
                 "last_ms = max(last_ms, excluded.last_ms), "
                 "anomalies = anomalies + excluded.anomalies");
         for (int tier = 0; tier < 2; ++tier) {
             const std::string table = kRollupTables[tier];
-            rollup_pick[tier] = db->prepare("SELECT id FROM series s WHERE EXISTS (SELECT 1 FROM " +
-                                            table + " r WHERE r.series_id = s.id AND r.bucket < ?1)"
-                                                    " LIMIT 1");
-            rollup_bound[tier] =
-                db->prepare("SELECT bucket FROM " + table +
-                            " WHERE series_id = ?1 AND bucket < ?2 ORDER BY bucket LIMIT 1 OFFSET ?3");
+            rollup_pick[tier] =
+                db->prepare("SELECT id FROM series s WHERE EXISTS (SELECT 1 FROM " + table +
+                            " r WHERE r.series_id = s.id AND r.bucket < ?1)"
+                            " LIMIT 1");
+            rollup_bound[tier] = db->prepare(
+                "SELECT bucket FROM " + table +
+                " WHERE series_id = ?1 AND bucket < ?2 ORDER BY bucket LIMIT 1 OFFSET ?3");
             rollup_delete[tier] =
                 db->prepare("DELETE FROM " + table + " WHERE series_id = ?1 AND bucket < ?2");
         }
         retain_share = db->prepare(
-            "SELECT total(count), total(CASE WHEN first_ts >= ?1 THEN 0 WHEN last_ts < ?1 THEN count "
+            "SELECT total(count), total(CASE WHEN first_ts >= ?1 THEN 0 WHEN last_ts < ?1 THEN "
+            "count "
             "ELSE count * (?1 - first_ts) * 1.0 / max(last_ts - first_ts, 1) END) FROM series");
         budget_oldest = db->prepare("SELECT id, first_ts FROM series WHERE count > 0 AND "
                                     "first_ts IS NOT NULL ORDER BY first_ts LIMIT 1");
@@ -810,7 +813,9 @@ struct ReadingWriter::Impl {
         pick.reset();
         std::int64_t bound = bucket;
         Statement& b = rollup_bound[tier];
-        b.bind(1, series_id).bind(2, bucket).bind(3, static_cast<std::int64_t>(options.retain_batch));
+        b.bind(1, series_id)
+            .bind(2, bucket)
+            .bind(3, static_cast<std::int64_t>(options.retain_batch));
         if (b.step())
             bound = b.column_int(0);
         b.reset();
@@ -827,7 +832,8 @@ struct ReadingWriter::Impl {
             return false;
         const std::int64_t before = pragma_int(page_count);
         db->exec("PRAGMA incremental_vacuum(1024)");
-        step.vacuumed_pages = static_cast<std::uint64_t>(std::max<std::int64_t>(0, before - pragma_int(page_count)));
+        step.vacuumed_pages =
+            static_cast<std::uint64_t>(std::max<std::int64_t>(0, before - pragma_int(page_count)));
         return step.vacuumed_pages > 0;
     }
 

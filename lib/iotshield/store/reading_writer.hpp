@@ -21,11 +21,11 @@
 namespace iots::store {
 
 struct WriterOptions {
-    std::size_t batch_size = 100000;      // commit when this many readings are pending
-    core::Millis batch_ms = 100;          // ... or when the oldest pending one is this old
-    core::Millis retain_ms = 0;           // > 0: delete readings older than now - retain_ms
-    core::Millis retain_minutes_ms = 0;   // > 0: delete rollup_minute rows older than that
-    core::Millis retain_hours_ms = 0;     // > 0: delete rollup_hour rows older than that
+    std::size_t batch_size = 100000;    // commit when this many readings are pending
+    core::Millis batch_ms = 100;        // ... or when the oldest pending one is this old
+    core::Millis retain_ms = 0;         // > 0: delete readings older than now - retain_ms
+    core::Millis retain_minutes_ms = 0; // > 0: delete rollup_minute rows older than that
+    core::Millis retain_hours_ms = 0;   // > 0: delete rollup_hour rows older than that
     // > 0: the disk budget: while the pages in use pass 90 % of it, each retention step deletes
     // the oldest raw readings (an hour of the series with the oldest) instead. Inserts never fail
     // for it: it only chooses what retention deletes.
