@@ -370,13 +370,13 @@ BOOST_AUTO_TEST_CASE(a_new_file_shrinks_after_retention) {
 }
 
 BOOST_AUTO_TEST_CASE(the_read_tier_is_the_coarsest_that_gives_the_points) {
-    // span / points >= 1 h: hours; >= 1 min: minutes; else raw.
-    BOOST_TEST(iots::store::read_tier(1000 * kHour, 1000) == 1);
-    BOOST_TEST(iots::store::read_tier(1000 * kHour - 1, 1000) == 0);
-    BOOST_TEST(iots::store::read_tier(1000 * kMin, 1000) == 0);
-    BOOST_TEST(iots::store::read_tier(1000 * kMin - 1, 1000) == -1);
-    BOOST_TEST(iots::store::read_tier(24 * kHour, 1000) == 0); // a day: 86.4 s a point
-    BOOST_TEST(iots::store::read_tier(365 * 24 * kHour, 1000) == 1);
+    // The downsampler's bucket, span / (points / 2): >= 1 h: hours; >= 1 min: minutes; else raw.
+    BOOST_TEST(iots::store::read_tier(500 * kHour, 1000) == 1);
+    BOOST_TEST(iots::store::read_tier(500 * kHour - 1, 1000) == 0);
+    BOOST_TEST(iots::store::read_tier(500 * kMin, 1000) == 0);
+    BOOST_TEST(iots::store::read_tier(500 * kMin - 1, 1000) == -1);
+    BOOST_TEST(iots::store::read_tier(24 * kHour, 1000) == 0);      // a day: 172.8 s a bucket
+    BOOST_TEST(iots::store::read_tier(30 * 24 * kHour, 1000) == 1); // a month: 86.4 min
 }
 
 // The answer of each tier, from its own table, in the same shape: the count of readings, points
@@ -395,14 +395,14 @@ BOOST_AUTO_TEST_CASE(queries_read_the_tier_and_answer_in_the_same_shape) {
         db.exec("DELETE FROM readings WHERE ts < 86400000");
     }
     Queries q(path);
-    // An hour at 1000 points: raw (3.6 s a point); 360 readings.
+    // An hour at 1000 points: raw (7.2 s a bucket); 360 readings.
     auto raw = q.readings("d1", "temperature", 30 * kHour, 31 * kHour, 1000);
     BOOST_REQUIRE(raw);
     BOOST_TEST(raw->tier == "raw");
     BOOST_TEST(raw->raw_count == 360);
     BOOST_TEST(!raw->downsampled);
     BOOST_TEST(raw->points.size() == 360u);
-    // Two days at 1000 points: the minute tier (172.8 s a point); every reading counted, the
+    // Two days at 1000 points: the minute tier (345.6 s a bucket); every reading counted, the
     // envelope 0..59 kept.
     auto minutes = q.readings("d1", "temperature", 0, 48 * kHour, 1000);
     BOOST_REQUIRE(minutes);
@@ -419,12 +419,12 @@ BOOST_AUTO_TEST_CASE(queries_read_the_tier_and_answer_in_the_same_shape) {
     }
     BOOST_TEST(lo == 0);
     BOOST_TEST(hi == 59);
-    // Two days at 20 points: the hour tier.
-    auto hours = q.readings("d1", "temperature", 0, 48 * kHour, 20);
+    // Two days at 40 points: the hour tier (2.4 h a bucket).
+    auto hours = q.readings("d1", "temperature", 0, 48 * kHour, 40);
     BOOST_REQUIRE(hours);
     BOOST_TEST(hours->tier == "hour");
     BOOST_TEST(hours->raw_count == 2 * 8640);
-    BOOST_TEST(hours->points.size() <= 20u);
+    BOOST_TEST(hours->points.size() <= 40u);
     // A short range of the first day, whose raw rows are gone: the minute tier answers.
     auto gone = q.readings("d1", "temperature", 2 * kHour, 3 * kHour, 1000);
     BOOST_REQUIRE(gone);

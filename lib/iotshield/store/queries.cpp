@@ -421,10 +421,12 @@ std::optional<SeriesRange> Queries::readings(const std::string& device, const st
 }
 
 int read_tier(std::int64_t span, std::size_t max_points) {
-    const std::int64_t per_point =
-        span / static_cast<std::int64_t>(std::max<std::size_t>(1, max_points));
+    // The downsampler's bucket (a minimum and a maximum each): a tier no wider than it gives
+    // at least one row per bucket, so the same envelope.
+    const std::int64_t per_bucket =
+        span / static_cast<std::int64_t>(std::max<std::size_t>(1, max_points / 2));
     for (int tier = 1; tier >= 0; --tier)
-        if (per_point >= kRollupMillis[tier])
+        if (per_bucket >= kRollupMillis[tier])
             return tier;
     return -1;
 }

@@ -117,7 +117,7 @@ struct StreamCursor {
 };
 
 // The tier Queries::readings reads for a span at max_points: the coarsest whose bucket is at
-// most span / max_points (1: hour, 0: minute), -1 for the raw readings.
+// most the downsampler's, span / (max_points / 2) (1: hour, 0: minute), -1 for the raw readings.
 [[nodiscard]] int read_tier(std::int64_t span, std::size_t max_points);
 
 class Queries {
