@@ -9,7 +9,8 @@ namespace {
 
 int ingest_main(iots::cli::Context& ctx) {
     iots::ingest::Options o;
-    std::string retain, batch_ms, max_skew, format, utc_offset, privacy_policy;
+    std::string retain, retain_raw, retain_minutes, retain_hours, max_db_size;
+    std::string batch_ms, max_skew, format, utc_offset, privacy_policy;
     CLI::App app{"Validate NDJSON readings from stdin or MQTT, store them in SQLite in batches and "
                  "pass the valid ones on to stdout."};
     iots::cli::init_app(app);
@@ -28,14 +29,23 @@ int ingest_main(iots::cli::Context& ctx) {
                    "$TZ, else of /etc/localtime)");
     app.add_flag("--quiet", o.quiet, "Do not pass records on to stdout");
     iots::cli::add_input_options(app, o.input);
-    app.add_option("--retain", retain,
-                   "Delete readings older than DURATION (like 30d) from now, a few thousand rows "
-                   "at a time, saying how many; while every stored reading is older (simulated or "
-                   "replayed history), none, with a warning")
+    app.add_option("--retain-raw", retain_raw,
+                   "Delete raw readings older than DURATION from now (default 30d; 0 keeps them), "
+                   "a few thousand rows at a time, with a warning before most of them go; while "
+                   "every stored reading is older (simulated or replayed history), none");
+    app.add_option("--retain", retain, "The same as --retain-raw (older name)")
         ->check(iots::cli::positive_duration());
+    app.add_option("--retain-minutes", retain_minutes,
+                   "Delete per-minute rollups older than DURATION (default 365d; 0 keeps them)");
+    app.add_option("--retain-hours", retain_hours,
+                   "Delete per-hour rollups older than DURATION (default 0: keep them forever)");
     app.add_flag("--retain-force", o.writer.retain_force,
-                 "With --retain, delete old readings also when that deletes every stored one "
-                 "(without it, history older than DURATION is kept, with a warning)");
+                 "Delete old rows also when that deletes every stored one (without it, history "
+                 "older than the retention is kept, with a warning)");
+    app.add_option("--max-db-size", max_db_size,
+                   "Disk budget, like 800M or 2G (default none): as the database's pages in use "
+                   "pass 90% of it, the oldest raw readings are deleted first, with a warning; "
+                   "inserts never fail for it");
     app.add_option("--batch-size", o.writer.batch_size,
                    "Commit after this many readings at most (default 100000)")
         ->check(iots::cli::whole_number<std::size_t>(1, 1000000));
@@ -57,10 +67,19 @@ int ingest_main(iots::cli::Context& ctx) {
         o.privacy = iots::ingest::PrivacyPolicy::load(privacy_policy);
     iots::cli::finish_broker_options(o.broker);
     iots::adapt::read_format_options(format, utc_offset, o.broker.topic_prefix, o.adapt);
-    if (!retain.empty() && (o.writer.retain_ms = iots::cli::duration_ms("--retain", retain)) <= 0)
-        throw iots::Error(iots::Exit::usage, "--retain: must be longer than 0");
-    if (o.writer.retain_force && retain.empty())
-        throw iots::Error(iots::Exit::usage, "--retain-force needs --retain");
+    if (!retain.empty() && !retain_raw.empty())
+        throw iots::Error(iots::Exit::usage, "--retain and --retain-raw: give one of them");
+    if (!retain.empty())
+        retain_raw = retain;
+    o.retain_explicit = !retain_raw.empty() || !retain_minutes.empty() || !retain_hours.empty();
+    o.writer.retain_ms =
+        iots::cli::duration_ms("--retain-raw", retain_raw.empty() ? "30d" : retain_raw);
+    o.writer.retain_minutes_ms = iots::cli::duration_ms(
+        "--retain-minutes", retain_minutes.empty() ? "365d" : retain_minutes);
+    o.writer.retain_hours_ms =
+        iots::cli::duration_ms("--retain-hours", retain_hours.empty() ? "0" : retain_hours);
+    if (!max_db_size.empty())
+        o.writer.max_db_bytes = iots::cli::size_bytes("--max-db-size", max_db_size);
     if (!max_skew.empty())
         o.clock.max_skew = iots::cli::duration_ms("--max-skew", max_skew);
     if (!batch_ms.empty())

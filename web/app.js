@@ -175,7 +175,10 @@
     const open = SEVERITIES.filter((k) => s.open_alerts_by_severity[k]).map((k) => s.open_alerts_by_severity[k] + ' ' + k);
     $('#c-open').textContent = open.length ? open.join(', ') + ' open' : 'none open';
     $('#c-anomalies').textContent = fmtCount(s.recent_anomalies);
-    $('#c-status').textContent = 'status: ' + s.system_status;
+    // iots-ingest --max-db-size deleted raw readings to stay within the disk budget.
+    const trimmed = (s.counters || {}).budget_deleted_readings || 0;
+    $('#c-status').textContent = 'status: ' + s.system_status +
+      (trimmed > 0 ? ' · disk budget: ' + fmtCount(trimmed) + ' oldest readings deleted' : '');
   }
   let summaryTimer = null;
   function summarySoon() {

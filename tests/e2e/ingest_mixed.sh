@@ -5,7 +5,7 @@
 . "$(dirname "$0")/lib.sh"
 D="$IOTS_TEST_DATA/ingest"
 
-iots-ingest --db "$WORK/m.db" < "$D/mixed.ndjson" > "$WORK/m.out" 2> "$WORK/m.err" || fail "exit $?"
+iots-ingest --db "$WORK/m.db" --retain-raw 0 < "$D/mixed.ndjson" > "$WORK/m.out" 2> "$WORK/m.err" || fail "exit $?"
 diff -u "$D/mixed.expected-stderr" "$WORK/m.err" || fail "stderr differs from the golden file"
 sed -E 's/^\{"ts":"[^"]+",(.*,"clock":"stamped"\})$/{"ts":"STAMPED",\1/' "$WORK/m.out" |
     diff -u "$D/mixed.expected-stdout" - || fail "stdout differs from the golden file"
@@ -32,7 +32,7 @@ assert_eq 1 "$(wc -l < "$WORK/s.out")" "records passed on before the bad line"
 
 # --max-bad-lines 2: the third rejected record ends the run with 65.
 set +e
-iots-ingest --max-bad-lines 2 --db "$WORK/b.db" < "$D/mixed.ndjson" > /dev/null 2> "$WORK/b.err"
+iots-ingest --max-bad-lines 2 --retain-raw 0 --db "$WORK/b.db" < "$D/mixed.ndjson" > /dev/null 2> "$WORK/b.err"
 rc=$?
 set -e
 assert_eq 65 "$rc" "--max-bad-lines exit status"

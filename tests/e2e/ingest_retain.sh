@@ -69,12 +69,32 @@ assert_eq 1 "$(db_count "$WORK/live.db" readings)" "rows left: the reading of no
 assert_eq esp32-now "$(sqlite3 "$WORK/live.db" "SELECT d.name FROM readings r JOIN series s ON s.id = r.series_id JOIN devices d ON d.id = s.device_id")" "the reading left"
 grep -q "^iots-ingest: info: retention deleted $N readings older than " "$WORK/live.err" ||
     fail "no count of deleted readings: $(cat "$WORK/live.err")"
-! grep -q "warning" "$WORK/live.err" || fail "warned: $(cat "$WORK/live.err")"
+# ... after one warning that it is about to delete most of them (issue 18).
+assert_eq 1 "$(grep -c "warning" "$WORK/live.err")" "warnings: $(cat "$WORK/live.err")"
+grep -q "^iots-ingest: warning: --retain-raw: deleting about 100% of the stored readings (older than " "$WORK/live.err" ||
+    fail "no warning before most readings go: $(cat "$WORK/live.err")"
 cutoff_is_30d_ago "$WORK/live.err"
 
-# --retain-force alone is a usage error.
+# --retain and --retain-raw (its newer name) together are a usage error; so is a bad size.
 rc=0
-iots-ingest --db "$WORK/x.db" --retain-force < /dev/null 2> "$WORK/usage.err" || rc=$?
-assert_eq 2 "$rc" "exit status of --retain-force without --retain"
-assert_eq "iots-ingest: error: --retain-force needs --retain" "$(cat "$WORK/usage.err")" "its message"
-pass "history older than --retain kept with a warning, deleted with --retain-force; passes say what they deleted"
+iots-ingest --db "$WORK/x.db" --retain 30d --retain-raw 30d < /dev/null 2> "$WORK/usage.err" || rc=$?
+assert_eq 2 "$rc" "exit status of --retain with --retain-raw"
+assert_eq "iots-ingest: error: --retain and --retain-raw: give one of them" "$(cat "$WORK/usage.err")" "its message"
+rc=0
+iots-ingest --db "$WORK/x.db" --max-db-size 12X < /dev/null 2> "$WORK/size.err" || rc=$?
+assert_eq 2 "$rc" "exit status of a bad --max-db-size"
+assert_eq "iots-ingest: error: --max-db-size: '12X' is not a size (like 800M, 2G or 500000000)" "$(cat "$WORK/size.err")" "its message"
+
+# The default tiers (raw 30 days): simulated history is kept without a word on stderr, and its
+# rollups are built; a reading of now then makes the raw history go (and its minute rollups, older
+# than 365 days), the hour rollups stay, and the pass says first that it deletes most readings.
+iots-ingest --db "$WORK/default.db" --quiet < "$WORK/history.ndjson" 2> "$WORK/default.err" || fail "exit $?"
+assert_eq 1 "$(wc -l < "$WORK/default.err")" "only the counters on stderr: $(cat "$WORK/default.err")"
+assert_eq "$N" "$(db_count "$WORK/default.db" readings)" "history kept by the default tiers"
+assert_eq "$N" "$(sqlite3 "$WORK/default.db" "SELECT sum(count) FROM rollup_minute")" "rollups of every reading"
+now_reading | iots-ingest --db "$WORK/default.db" --quiet 2> "$WORK/default-now.err" || fail "exit $?"
+assert_eq 1 "$(db_count "$WORK/default.db" readings)" "rows left with the default tiers"
+grep -q "^iots-ingest: warning: --retain-raw: deleting about [0-9]*% of the stored readings (older than " "$WORK/default-now.err" ||
+    fail "no warning before most readings go: $(cat "$WORK/default-now.err")"
+assert_eq $((N + 1)) "$(sqlite3 "$WORK/default.db" "SELECT sum(count) FROM rollup_hour")" "the hour rollups stay"
+pass "history older than --retain kept with a warning, deleted with --retain-force; passes say what they deleted; default tiers"

@@ -136,6 +136,30 @@ std::int64_t parse_time(const std::string& option, const std::string& text) {
     return ms;
 }
 
+std::int64_t size_bytes(const std::string& option, const std::string& text) {
+    std::size_t digits = 0;
+    while (digits < text.size() && digits < 15 && text[digits] >= '0' && text[digits] <= '9')
+        ++digits;
+    std::string suffix = text.substr(digits);
+    if (!suffix.empty() && (suffix.back() == 'B' || suffix.back() == 'b'))
+        suffix.pop_back();
+    std::int64_t unit = 0;
+    if (suffix.empty())
+        unit = 1;
+    else if (suffix == "k" || suffix == "K")
+        unit = 1000;
+    else if (suffix == "M")
+        unit = 1000000;
+    else if (suffix == "G")
+        unit = 1000000000;
+    else if (suffix == "T")
+        unit = 1000000000000;
+    if (digits == 0 || unit == 0)
+        throw Error(Exit::usage,
+                    option + ": '" + text + "' is not a size (like 800M, 2G or 500000000)");
+    return std::stoll(text.substr(0, digits)) * unit;
+}
+
 namespace {
 // CLI11's validators return the reason (it prefixes the option's name); "" is a pass.
 std::string in_quotes(const std::string& text) {

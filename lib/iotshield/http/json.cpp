@@ -167,6 +167,7 @@ json series_json(const store::SeriesRange& r) {
                 {"to_ms", r.to},
                 {"count", r.raw_count},
                 {"downsampled", r.downsampled},
+                {"tier", r.tier},
                 {"points", std::move(points)},
                 {"anomalies", std::move(anomalies)}};
 }

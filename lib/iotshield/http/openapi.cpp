@@ -204,6 +204,7 @@ json components() {
               {"unit", str},
               {"count", integer},
               {"downsampled", {{"type", "boolean"}}},
+              {"tier", {{"type", "string"}, {"enum", {"raw", "minute", "hour"}}}},
               {"points",
                {{"type", "array"},
                 {"items", {{"type", "array"}, {"items", num}, {"minItems", 2}, {"maxItems", 2}}}}},

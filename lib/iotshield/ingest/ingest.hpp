@@ -28,6 +28,9 @@ struct Options {
     record::ClockPolicy clock;       // a ts before 2000 or too far ahead: rejected, or stamped
     PrivacyPolicy privacy;           // --privacy-policy: applied before storing and passing on
     store::WriterOptions writer;
+    // A retention option was given (not the default tiers): history older than all of it, kept,
+    // is then a warning rather than an info line.
+    bool retain_explicit = false;
     std::size_t queue_messages = 1024; // MQTT -> writer thread, bounded (back-pressure)
     int input_fd = 0;
 };

@@ -89,7 +89,8 @@ struct Pipeline::Store {
     bool behind = false;
     std::uint64_t pass_deleted = 0; // by the retention pass under way, said when it ends
     core::Millis pass_cutoff = 0;
-    bool warned_kept = false; // the history older than --retain: said once
+    bool warned_kept = false;   // the history older than --retain: said once
+    bool budget_warned = false; // --max-db-size trimming: said once per pass
 
     std::mutex mutex;
     std::condition_variable work; // to the store thread: a chunk, or stop
@@ -155,7 +156,11 @@ struct Pipeline::Store {
     Store(const Store&) = delete;
     Store& operator=(const Store&) = delete;
 
-    [[nodiscard]] bool retention() const noexcept { return options.writer.retain_ms > 0; }
+    [[nodiscard]] bool retention() const noexcept {
+        const store::WriterOptions& w = options.writer;
+        return w.retain_ms > 0 || w.retain_minutes_ms > 0 || w.retain_hours_ms > 0 ||
+               w.max_db_bytes > 0;
+    }
 
     // The input thread waits for pred (under lock). Once a stop was asked (SIGINT, SIGTERM), a
     // store thread that has written nothing to stdout for 200 ms is stuck on a reader that stopped
@@ -318,27 +323,50 @@ struct Pipeline::Store {
         const store::RetainStep step = writer.retain(core::now_millis());
         behind = step.more;
         publish();
+        if (step.share_known && step.share >= 0.5 && pass_deleted == 0 && step.deleted > 0 &&
+            !options.writer.retain_force)
+            log.warn("--retain-raw: deleting about {:.0f}% of the stored readings (older than "
+                     "{}), a few thousand at a time",
+                     step.share * 100, core::format_rfc3339(step.cutoff));
+        if (step.budget_deleted > 0 && !budget_warned) {
+            budget_warned = true;
+            log.warn("--max-db-size: the database uses {} MB of {} MB: deleting the oldest raw "
+                     "readings",
+                     step.used_bytes / 1000000, options.writer.max_db_bytes / 1000000);
+        }
         if (step.deleted > 0) {
             pass_deleted += step.deleted;
-            pass_cutoff = step.cutoff;
+            if (step.budget_deleted == 0)
+                pass_cutoff = step.cutoff;
         }
         if (!step.more)
             end_pass();
         if (step.kept > 0 && !warned_kept) {
             warned_kept = true;
-            log.warn("--retain: all {} stored readings are older than {}, the newest from {} "
-                     "(simulated or replayed history?): none deleted; --retain-force deletes them",
-                     step.kept, core::format_rfc3339(step.cutoff),
-                     core::format_rfc3339(step.newest));
+            if (!options.retain_explicit) // the default tiers: said with -v only
+                log.debug("retention: all {} stored readings are older than {} (simulated or "
+                          "replayed history?): none deleted",
+                          step.kept, core::format_rfc3339(step.cutoff));
+            else
+                log.warn(
+                    "--retain: all {} stored readings are older than {}, the newest from {} "
+                    "(simulated or replayed history?): none deleted; --retain-force deletes them",
+                    step.kept, core::format_rfc3339(step.cutoff),
+                    core::format_rfc3339(step.newest));
         }
     }
 
     void end_pass() {
+        budget_warned = false;
         if (pass_deleted == 0)
             return;
-        log.info("retention deleted {} readings older than {}", pass_deleted,
-                 core::format_rfc3339(pass_cutoff));
+        if (pass_cutoff > 0)
+            log.info("retention deleted {} readings older than {}", pass_deleted,
+                     core::format_rfc3339(pass_cutoff));
+        else
+            log.info("retention deleted {} readings (the oldest, for --max-db-size)", pass_deleted);
         pass_deleted = 0;
+        pass_cutoff = 0;
     }
 
     void publish() {

@@ -292,6 +292,11 @@ Database::Database(const std::string& path, OpenOptions options)
     sqlite3_extended_result_codes(m_db, 1);
     try {
         if (!options.read_only) {
+            // A new file gives the pages retention frees back to the file system (the writer's
+            // incremental vacuum). Only possible before the first table: an older file keeps its
+            // mode until a one-time VACUUM (iotshield(7)).
+            if (schema_version() == 0)
+                exec("PRAGMA auto_vacuum=INCREMENTAL");
             if (const int wal = set_wal(m_db, options.busy_timeout_ms); wal != SQLITE_OK)
                 throw_sqlite(path, m_db, wal, "journal_mode=WAL");
             exec("PRAGMA synchronous=NORMAL");

@@ -1,5 +1,7 @@
 #include "iotshield/store/queries.hpp"
 
+#include "iotshield/store/schema.hpp"
+
 #include <algorithm>
 #include <array>
 #include <limits>
@@ -121,6 +123,11 @@ Queries::Queries(const std::string& path)
     // One contiguous range of the readings primary key (series_id, ts, seq).
     m_range = m_db.prepare(
         "SELECT ts, value FROM readings WHERE series_id = ?1 AND ts >= ?2 AND ts < ?3 ORDER BY ts");
+    for (int tier = 0; tier < 2; ++tier)
+        m_rollup_range[tier] = m_db.prepare(
+            cat("SELECT bucket, first_ms, last_ms, min, max, count FROM ", kRollupTables[tier],
+                " WHERE series_id = ?1 AND bucket >= ?2 AND bucket < ?3 "
+                "ORDER BY bucket"));
     m_range_anomalies =
         m_db.prepare(cat("SELECT ", kAnomalyColumns,
                          "WHERE a.series_id = ?1 AND a.ts >= ?2 AND a.ts < ?3 ORDER BY a.ts "
@@ -375,16 +382,35 @@ std::optional<SeriesRange> Queries::readings(const std::string& device, const st
     r.sensor = sensor;
     r.from = from;
     r.to = to;
-    MinMaxDownsampler ds(from, to, max_points);
-    {
-        Use st(m_range);
-        st->bind(1, series_id).bind(2, from).bind(3, to);
-        while (st->step())
-            ds.add({st->column_int(0), st->column_double(1)});
+    // The coarsest tier that still gives max_points over the range; when it has nothing there, a
+    // coarser one (raw rows past their retention), else a finer one (rows written by a script
+    // without rollups).
+    const int chosen = read_tier(to - from, max_points);
+    std::vector<int> order;
+    for (int tier = chosen; tier < 2; ++tier)
+        order.push_back(tier);
+    for (int tier = chosen - 1; tier >= -1; --tier)
+        order.push_back(tier);
+    for (const int tier : order) {
+        MinMaxDownsampler ds(from, to, max_points);
+        std::int64_t count = 0;
+        if (tier < 0) {
+            Use st(m_range);
+            st->bind(1, series_id).bind(2, from).bind(3, to);
+            while (st->step())
+                ds.add({st->column_int(0), st->column_double(1)});
+            count = static_cast<std::int64_t>(ds.count());
+        } else {
+            count = rollup_range(tier, series_id, from, to, ds);
+        }
+        if (count == 0 && tier != order.back())
+            continue;
+        r.tier = tier < 0 ? "raw" : tier == 0 ? "minute" : "hour";
+        r.raw_count = count;
+        r.downsampled = tier >= 0 || ds.downsampling();
+        r.points = ds.finish();
+        break;
     }
-    r.raw_count = static_cast<std::int64_t>(ds.count());
-    r.downsampled = ds.downsampling();
-    r.points = ds.finish();
     {
         Use st(m_range_anomalies);
         st->bind(1, series_id).bind(2, from).bind(3, to).bind(4, std::int64_t{2000});
@@ -392,6 +418,39 @@ std::optional<SeriesRange> Queries::readings(const std::string& device, const st
             r.anomalies.push_back(anomaly_row(*st));
     }
     return r;
+}
+
+int read_tier(std::int64_t span, std::size_t max_points) {
+    // The downsampler's bucket (a minimum and a maximum each): a tier no wider than it gives
+    // at least one row per bucket, so the same envelope.
+    const std::int64_t per_bucket =
+        span / static_cast<std::int64_t>(std::max<std::size_t>(1, max_points / 2));
+    for (int tier = 1; tier >= 0; --tier)
+        if (per_bucket >= kRollupMillis[tier])
+            return tier;
+    return -1;
+}
+
+// A rollup row whose readings fall in [from, to) gives its minimum and maximum, at the time of
+// its first reading in the range: the envelope the raw rows would have given.
+std::int64_t Queries::rollup_range(int tier, std::int64_t series_id, std::int64_t from,
+                                   std::int64_t to, MinMaxDownsampler& ds) {
+    const std::int64_t width = kRollupMillis[tier];
+    std::int64_t count = 0;
+    Use st(m_rollup_range[tier]);
+    st->bind(1, series_id).bind(2, from / width).bind(3, (to + width - 1) / width);
+    while (st->step()) {
+        const std::int64_t start = st->column_int(0) * width;
+        const std::int64_t first = start + st->column_int(1);
+        const std::int64_t last = start + st->column_int(2);
+        if (last < from || first >= to)
+            continue;
+        const std::int64_t ts = std::clamp(first, from, to - 1);
+        count += st->column_int(5);
+        ds.add({ts, st->column_double(3)});
+        ds.add({ts, st->column_double(4)});
+    }
+    return count;
 }
 
 std::int64_t Queries::data_version() {

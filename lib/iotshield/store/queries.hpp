@@ -96,6 +96,7 @@ struct SeriesRange {
     std::int64_t from = 0, to = 0;
     std::int64_t raw_count = 0; // readings in the range before downsampling
     bool downsampled = false;
+    std::string tier = "raw"; // where the points come from: raw, minute or hour (rollups)
     std::vector<SeriesPoint> points;
     std::vector<AnomalyRow> anomalies;
 };
@@ -115,6 +116,10 @@ struct StreamCursor {
     std::int64_t alert_updated = 0;
 };
 
+// The tier Queries::readings reads for a span at max_points: the coarsest whose bucket is at
+// most the downsampler's, span / (max_points / 2) (1: hour, 0: minute), -1 for the raw readings.
+[[nodiscard]] int read_tier(std::int64_t span, std::size_t max_points);
+
 class Queries {
 public:
     // Opens `path` read-only; the database must exist with the current schema.
@@ -130,7 +135,8 @@ public:
     [[nodiscard]] std::optional<AlertRow> alert(const std::string& id);
     [[nodiscard]] std::vector<CommandRow> commands(int limit);
     [[nodiscard]] std::optional<CommandRow> command(const std::string& id);
-    // nullopt when the device has no such sensor.
+    // nullopt when the device has no such sensor. Reads the tier read_tier() names, or a coarser
+    // one when that one has no rows in the range; points are min-max downsampled either way.
     [[nodiscard]] std::optional<SeriesRange> readings(const std::string& device,
                                                       const std::string& sensor, std::int64_t from,
                                                       std::int64_t to, std::size_t max_points);
@@ -162,13 +168,15 @@ public:
     [[nodiscard]] Database& database() noexcept { return m_db; }
 
 private:
+    std::int64_t rollup_range(int tier, std::int64_t series_id, std::int64_t from, std::int64_t to,
+                              MinMaxDownsampler& ds);
     Database m_db;
     Statement m_devices_count, m_active, m_series_totals, m_alert_counts, m_recent_anomalies,
         m_stats, m_sensor_stats;
     Statement m_devices, m_device_sensors;
     Statement m_recent;
     Statement m_alert_one, m_commands, m_command_one;
-    Statement m_series_lookup, m_range, m_range_anomalies;
+    Statement m_series_lookup, m_range, m_range_anomalies, m_rollup_range[2];
     Statement m_series_newest, m_series_newest_device, m_series_ids, m_newest_key;
     Statement m_max_ids, m_readings_after, m_anomalies_after, m_alerts_changed, m_data_version;
 };

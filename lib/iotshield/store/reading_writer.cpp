@@ -33,6 +33,8 @@ struct DeviceState {
     bool dirty = false;
 };
 
+struct RollupAgg;
+
 struct SeriesState {
     std::int64_t id = 0;
     DeviceState* device = nullptr;
@@ -50,6 +52,11 @@ struct SeriesState {
     bool top_any = false;
     core::Millis top_ts = 0;
     std::int64_t top_seq = 0;
+    // The rollup buckets this series used last in the open batch (valid while rollup_gen ==
+    // Impl::rollup_gen): readings of one series mostly fall in the bucket of the one before.
+    std::uint64_t rollup_gen = 0;
+    std::int64_t rollup_bucket[2] = {0, 0};
+    RollupAgg* rollup_agg[2] = {nullptr, nullptr};
 };
 
 // A reading proved new and waiting for the next multi-row INSERT; label and extra are kept in
@@ -64,6 +71,43 @@ struct Buffered {
     int anomaly = -1; // -1: NULL
     std::uint32_t label_at = 0, label_len = 0, extra_at = 0, extra_len = 0;
 };
+
+// One bucket of a rollup tier, as the open batch adds to it (merged into the stored row by
+// update_rollups). first_ts/last_ts are absolute ms here, offsets in the table.
+struct RollupAgg {
+    std::int64_t count = 0;
+    double min = 0, max = 0, sum = 0, sumsq = 0, first = 0, last = 0;
+    core::Millis first_ts = 0, last_ts = 0;
+    std::int64_t anomalies = 0;
+};
+
+// Key of a (series, bucket) in a tier's map: buckets are epoch minutes or hours (< 2^32).
+std::uint64_t rollup_key(std::int64_t series_id, std::int64_t bucket) {
+    return (static_cast<std::uint64_t>(series_id) << 32) ^ static_cast<std::uint64_t>(bucket);
+}
+
+void rollup_add(RollupAgg& a, core::Millis ts, double value, bool anomaly) {
+    if (a.count == 0) {
+        a.min = a.max = a.first = a.last = value;
+        a.first_ts = a.last_ts = ts;
+    } else {
+        a.min = std::min(a.min, value);
+        a.max = std::max(a.max, value);
+        if (ts < a.first_ts) { // a late reading: the earliest one is first
+            a.first_ts = ts;
+            a.first = value;
+        }
+        if (ts >= a.last_ts) {
+            a.last_ts = ts;
+            a.last = value;
+        }
+    }
+    ++a.count;
+    a.sum += value;
+    a.sumsq += value * value;
+    if (anomaly)
+        ++a.anomalies;
+}
 
 // Rows per multi-row INSERT at most; a shorter run is split into powers of two (64, 32, ... 1).
 constexpr std::size_t kMultiRowShift = 6;
@@ -90,6 +134,18 @@ struct ReadingWriter::Impl {
     Statement data_version, find_top;
     Statement insert_many[kMultiRowShift + 1]; // 2^k rows, prepared when first needed
     Statement retain_pick, retain_bound, retain_count, retain_delete, retain_series, retain_newest;
+    Statement upsert_rollup[2]; // minute, hour
+    Statement rollup_pick[2], rollup_bound[2], rollup_delete[2];
+    Statement retain_share, budget_oldest, page_count, freelist_count, page_size, auto_vacuum;
+
+    // The rollup buckets the open batch added to, per tier (minute, hour).
+    std::unordered_map<std::uint64_t, RollupAgg> rollups[2];
+    struct RollupSlot {
+        std::int64_t series_id = 0, bucket = 0;
+        RollupAgg* agg = nullptr;
+    };
+    std::vector<RollupSlot> rollup_order[2]; // in first-touched order: deterministic upserts
+    std::uint64_t rollup_gen = 1; // bumped when the maps are cleared (SeriesState caches)
 
     StringMap<std::unique_ptr<DeviceState>> devices;
     StringMap<std::int64_t> sensors;
@@ -151,6 +207,42 @@ struct ReadingWriter::Impl {
         buffered.reserve(kMultiRow);
         add_stat = db->prepare("INSERT INTO stats (key, value) VALUES (?1, ?2) "
                                "ON CONFLICT (key) DO UPDATE SET value = value + excluded.value");
+        for (int tier = 0; tier < 2; ++tier)
+            upsert_rollup[tier] = db->prepare(
+                std::string("INSERT INTO ") + kRollupTables[tier] +
+                " (series_id, bucket, count, min, max, sum, sumsq, first, last, first_ms, "
+                "last_ms, anomalies) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12) "
+                "ON CONFLICT (series_id, bucket) DO UPDATE SET count = count + excluded.count, "
+                "min = min(min, excluded.min), max = max(max, excluded.max), "
+                "sum = sum + excluded.sum, sumsq = sumsq + excluded.sumsq, "
+                "first = CASE WHEN excluded.first_ms < first_ms THEN excluded.first ELSE first "
+                "END, "
+                "first_ms = min(first_ms, excluded.first_ms), "
+                "last = CASE WHEN excluded.last_ms >= last_ms THEN excluded.last ELSE last END, "
+                "last_ms = max(last_ms, excluded.last_ms), "
+                "anomalies = anomalies + excluded.anomalies");
+        for (int tier = 0; tier < 2; ++tier) {
+            const std::string table = kRollupTables[tier];
+            rollup_pick[tier] =
+                db->prepare("SELECT id FROM series s WHERE EXISTS (SELECT 1 FROM " + table +
+                            " r WHERE r.series_id = s.id AND r.bucket < ?1)"
+                            " LIMIT 1");
+            rollup_bound[tier] = db->prepare(
+                "SELECT bucket FROM " + table +
+                " WHERE series_id = ?1 AND bucket < ?2 ORDER BY bucket LIMIT 1 OFFSET ?3");
+            rollup_delete[tier] =
+                db->prepare("DELETE FROM " + table + " WHERE series_id = ?1 AND bucket < ?2");
+        }
+        retain_share = db->prepare(
+            "SELECT total(count), total(CASE WHEN first_ts >= ?1 THEN 0 WHEN last_ts < ?1 THEN "
+            "count "
+            "ELSE count * (?1 - first_ts) * 1.0 / max(last_ts - first_ts, 1) END) FROM series");
+        budget_oldest = db->prepare("SELECT id, first_ts FROM series WHERE count > 0 AND "
+                                    "first_ts IS NOT NULL ORDER BY first_ts LIMIT 1");
+        page_count = db->prepare("PRAGMA page_count");
+        freelist_count = db->prepare("PRAGMA freelist_count");
+        page_size = db->prepare("PRAGMA page_size");
+        auto_vacuum = db->prepare("PRAGMA auto_vacuum");
         // Retention walks the series whose oldest reading is too old, one batch at a time, on
         // the (series_id, ts, seq) primary key.
         retain_pick = db->prepare("SELECT id FROM series WHERE first_ts < ?1 LIMIT 1");
@@ -441,11 +533,64 @@ struct ReadingWriter::Impl {
         ++s.count;
         if (r.anomaly && *r.anomaly)
             ++s.anomalies;
+        add_rollups(s, r.ts, r.value, r.anomaly.value_or(false));
         DeviceState& dev = *s.device;
         touch(dev);
         dev.last_seen = std::max(dev.last_seen, r.ts);
         if (!r.location.empty() && r.location != dev.location)
             dev.location = r.location;
+    }
+
+    // A stored reading into the open batch's minute and hour buckets of its series.
+    void add_rollups(SeriesState& s, core::Millis ts, double value, bool anomaly) {
+        const bool cached = s.rollup_gen == rollup_gen;
+        s.rollup_gen = rollup_gen;
+        for (int tier = 0; tier < 2; ++tier) {
+            const std::int64_t bucket = ts / kRollupMillis[tier];
+            if (!cached || s.rollup_bucket[tier] != bucket) {
+                auto [it, fresh] = rollups[tier].try_emplace(rollup_key(s.id, bucket));
+                if (fresh)
+                    rollup_order[tier].push_back({s.id, bucket, &it->second});
+                s.rollup_bucket[tier] = bucket;
+                s.rollup_agg[tier] = &it->second;
+            }
+            rollup_add(*s.rollup_agg[tier], ts, value, anomaly);
+        }
+    }
+
+    // Merges the open batch's buckets into rollup_minute and rollup_hour (schema.cpp v4), in the
+    // batch's transaction: the rollups always agree with the committed readings. Upserts of
+    // deltas, so that two writers on one file (--share) and late readings add up.
+    void update_rollups() {
+        for (int tier = 0; tier < 2; ++tier) {
+            Statement& st = upsert_rollup[tier];
+            for (const RollupSlot& slot : rollup_order[tier]) {
+                const RollupAgg& a = *slot.agg;
+                const core::Millis start = slot.bucket * kRollupMillis[tier];
+                st.bind(1, slot.series_id)
+                    .bind(2, slot.bucket)
+                    .bind(3, a.count)
+                    .bind(4, a.min)
+                    .bind(5, a.max)
+                    .bind(6, a.sum)
+                    .bind(7, a.sumsq)
+                    .bind(8, a.first)
+                    .bind(9, a.last)
+                    .bind(10, static_cast<std::int64_t>(a.first_ts - start))
+                    .bind(11, static_cast<std::int64_t>(a.last_ts - start))
+                    .bind(12, a.anomalies)
+                    .run();
+            }
+        }
+        clear_rollups();
+    }
+
+    void clear_rollups() noexcept {
+        ++rollup_gen;
+        for (int tier = 0; tier < 2; ++tier) {
+            rollups[tier].clear();
+            rollup_order[tier].clear();
+        }
     }
 
     void set_status(std::string_view name, std::string_view status, core::Millis ts,
@@ -492,6 +637,7 @@ struct ReadingWriter::Impl {
                     .run();
             d->dirty = false;
         }
+        update_rollups();
         if (batch_stored > 0)
             stats["total_readings"] += static_cast<std::int64_t>(batch_stored);
         if (batch_duplicates > 0)
@@ -516,62 +662,41 @@ struct ReadingWriter::Impl {
         stats.clear();
     }
 
+    [[nodiscard]] bool retention_on() const noexcept {
+        return options.retain_ms > 0 || options.retain_minutes_ms > 0 ||
+               options.retain_hours_ms > 0 || options.max_db_bytes > 0;
+    }
+
+    // One step: at most one batch of one kind of work, in its own transaction, in this order:
+    // the disk budget (the oldest raw rows), raw retention, minute and hour retention, then an
+    // incremental vacuum of the pages the deletes freed. more is true when something was done.
     RetainStep retain_step(core::Millis now) {
         RetainStep step;
-        if (options.retain_ms <= 0 || now < next_retain)
+        if (!retention_on() || now < next_retain)
             return step;
         commit_batch();
-        step.cutoff = now - options.retain_ms;
+        step.cutoff = options.retain_ms > 0 ? now - options.retain_ms : 0;
         db->begin_immediate();
         try {
-            if (!options.retain_force && all_older(step)) {
-                db->commit();
-                next_retain = now + options.retain_every_ms;
-                return step;
+            bool did = false;
+            if (options.max_db_bytes > 0) {
+                step.used_bytes = used_bytes();
+                if (step.used_bytes > options.max_db_bytes / 10 * 9)
+                    did = trim_to_budget(step);
             }
-            retain_pick.bind(1, static_cast<std::int64_t>(step.cutoff));
-            if (!retain_pick.step()) {
-                retain_pick.reset();
-                db->commit();
-                next_retain = now + options.retain_every_ms;
-                return step;
-            }
-            const std::int64_t series_id = retain_pick.column_int(0);
-            retain_pick.reset();
-            // Delete below the ts of the (retain_batch+1)-th old row, or below the cutoff: a
-            // range delete on the index, at most about retain_batch rows (ties on ts aside).
-            std::int64_t bound = step.cutoff;
-            retain_bound.bind(1, series_id)
-                .bind(2, static_cast<std::int64_t>(step.cutoff))
-                .bind(3, static_cast<std::int64_t>(options.retain_batch));
-            if (retain_bound.step())
-                bound = retain_bound.column_int(0);
-            retain_bound.reset();
-            retain_count.bind(1, series_id).bind(2, bound);
-            std::int64_t n = 0, anomalies = 0;
-            if (retain_count.step()) {
-                n = retain_count.column_int(0);
-                anomalies = static_cast<std::int64_t>(retain_count.column_double(1));
-            }
-            retain_count.reset();
-            if (n == 0 && bound != step.cutoff) { // retain_batch+ rows share one ts: take them all
-                bound = bound + 1;
-                retain_count.bind(1, series_id).bind(2, bound);
-                if (retain_count.step()) {
-                    n = retain_count.column_int(0);
-                    anomalies = static_cast<std::int64_t>(retain_count.column_double(1));
-                }
-                retain_count.reset();
-            }
-            retain_delete.bind(1, series_id).bind(2, bound).run();
-            retain_series.bind(1, series_id).bind(2, n).bind(3, anomalies).run();
-            stats["total_readings"] -= n;
-            stats["deleted_readings"] += n;
+            if (!did && options.retain_ms > 0)
+                did = retain_raw(step);
+            const core::Millis tier_ms[2] = {options.retain_minutes_ms, options.retain_hours_ms};
+            for (int tier = 0; tier < 2 && !did; ++tier)
+                if (tier_ms[tier] > 0)
+                    did = retain_rollup(tier, now - tier_ms[tier], step);
+            if (!did)
+                did = vacuum_step(step);
             flush_stats();
             db->commit();
-            counters.deleted += static_cast<std::uint64_t>(n);
-            step.deleted = static_cast<std::uint64_t>(n);
-            step.more = true;
+            step.more = did;
+            if (!did)
+                next_retain = now + options.retain_every_ms;
             return step;
         } catch (...) {
             stats.clear();
@@ -580,14 +705,146 @@ struct ReadingWriter::Impl {
         }
     }
 
+    std::int64_t pragma_int(Statement& st) {
+        const std::int64_t v = st.step() ? st.column_int(0) : 0;
+        st.reset();
+        return v;
+    }
+
+    // Bytes of the pages in use (the file less its free pages), what the budget counts.
+    std::int64_t used_bytes() {
+        return (pragma_int(page_count) - pragma_int(freelist_count)) * pragma_int(page_size);
+    }
+
+    // Deletes rows of series_id older than cutoff, at most about retain_batch of them; returns
+    // how many, with the series' counts and the stats following.
+    std::int64_t delete_raw(std::int64_t series_id, core::Millis cutoff) {
+        // Delete below the ts of the (retain_batch+1)-th old row, or below the cutoff: a range
+        // delete on the index, at most about retain_batch rows (ties on ts aside).
+        std::int64_t bound = cutoff;
+        retain_bound.bind(1, series_id)
+            .bind(2, static_cast<std::int64_t>(cutoff))
+            .bind(3, static_cast<std::int64_t>(options.retain_batch));
+        if (retain_bound.step())
+            bound = retain_bound.column_int(0);
+        retain_bound.reset();
+        retain_count.bind(1, series_id).bind(2, bound);
+        std::int64_t n = 0, anomalies = 0;
+        if (retain_count.step()) {
+            n = retain_count.column_int(0);
+            anomalies = static_cast<std::int64_t>(retain_count.column_double(1));
+        }
+        retain_count.reset();
+        if (n == 0 && bound != cutoff) { // retain_batch+ rows share one ts: take them all
+            bound = bound + 1;
+            retain_count.bind(1, series_id).bind(2, bound);
+            if (retain_count.step()) {
+                n = retain_count.column_int(0);
+                anomalies = static_cast<std::int64_t>(retain_count.column_double(1));
+            }
+            retain_count.reset();
+        }
+        retain_delete.bind(1, series_id).bind(2, bound).run();
+        retain_series.bind(1, series_id).bind(2, n).bind(3, anomalies).run();
+        stats["total_readings"] -= n;
+        stats["deleted_readings"] += n;
+        counters.deleted += static_cast<std::uint64_t>(n);
+        return n;
+    }
+
+    bool retain_raw(RetainStep& step) {
+        if (!options.retain_force && all_older(step, step.cutoff))
+            return false;
+        retain_pick.bind(1, static_cast<std::int64_t>(step.cutoff));
+        if (!retain_pick.step()) {
+            retain_pick.reset();
+            return false;
+        }
+        const std::int64_t series_id = retain_pick.column_int(0);
+        retain_pick.reset();
+        if (!step.share_known)
+            estimate_share(step);
+        step.deleted = static_cast<std::uint64_t>(delete_raw(series_id, step.cutoff));
+        return true;
+    }
+
+    // Over the budget: the oldest raw rows go first, an hour of the series with the oldest.
+    bool trim_to_budget(RetainStep& step) {
+        if (!budget_oldest.step() || budget_oldest.is_null(1)) {
+            budget_oldest.reset();
+            return false; // no raw rows left: nothing this can free
+        }
+        const std::int64_t series_id = budget_oldest.column_int(0);
+        const core::Millis oldest = budget_oldest.column_int(1);
+        budget_oldest.reset();
+        const std::int64_t n = delete_raw(series_id, oldest + 3600000);
+        stats["budget_deleted_readings"] += n;
+        step.budget_deleted = static_cast<std::uint64_t>(n);
+        step.deleted = static_cast<std::uint64_t>(n);
+        return n > 0;
+    }
+
+    // The share of the stored readings older than the cutoff, estimated from each series' count
+    // and time span (no scan): said before a pass deletes most of the history.
+    void estimate_share(RetainStep& step) {
+        retain_share.bind(1, static_cast<std::int64_t>(step.cutoff));
+        if (retain_share.step()) {
+            const double total = retain_share.column_double(0);
+            const double old = retain_share.column_double(1);
+            step.share = total > 0 ? old / total : 0;
+        }
+        retain_share.reset();
+        step.share_known = true;
+    }
+
+    // Rows of one series' rollup tier older than the cutoff, retain_batch at most.
+    bool retain_rollup(int tier, core::Millis cutoff, RetainStep& step) {
+        RetainStep probe;
+        if (!options.retain_force && all_older(probe, cutoff))
+            return false;
+        const std::int64_t bucket = cutoff / kRollupMillis[tier];
+        Statement& pick = rollup_pick[tier];
+        pick.bind(1, bucket);
+        if (!pick.step()) {
+            pick.reset();
+            return false;
+        }
+        const std::int64_t series_id = pick.column_int(0);
+        pick.reset();
+        std::int64_t bound = bucket;
+        Statement& b = rollup_bound[tier];
+        b.bind(1, series_id)
+            .bind(2, bucket)
+            .bind(3, static_cast<std::int64_t>(options.retain_batch));
+        if (b.step())
+            bound = b.column_int(0);
+        b.reset();
+        const int n = rollup_delete[tier].bind(1, series_id).bind(2, bound).run();
+        stats[tier == 0 ? "deleted_minute_rows" : "deleted_hour_rows"] += n;
+        step.rollups_deleted += static_cast<std::uint64_t>(n);
+        return n > 0;
+    }
+
+    // With auto_vacuum=INCREMENTAL (new files, database.cpp), gives free pages back to the file
+    // system, 1024 a step: the file shrinks, not just stops growing.
+    bool vacuum_step(RetainStep& step) {
+        if (pragma_int(auto_vacuum) != 2 || pragma_int(freelist_count) == 0)
+            return false;
+        const std::int64_t before = pragma_int(page_count);
+        db->exec("PRAGMA incremental_vacuum(1024)");
+        step.vacuumed_pages =
+            static_cast<std::uint64_t>(std::max<std::int64_t>(0, before - pragma_int(page_count)));
+        return step.vacuumed_pages > 0;
+    }
+
     // True (and step.kept, step.newest set) when rows are stored and the newest is older than
-    // the cutoff: the pass would empty the database.
-    bool all_older(RetainStep& step) {
+    // the cutoff: the pass would empty the database (or the tier).
+    bool all_older(RetainStep& step, core::Millis cutoff) {
         bool older = false;
         if (retain_newest.step() && !retain_newest.is_null(0)) {
             const std::int64_t newest = retain_newest.column_int(0);
             const auto rows = static_cast<std::int64_t>(retain_newest.column_double(1));
-            if (rows > 0 && newest < step.cutoff) {
+            if (rows > 0 && newest < cutoff) {
                 older = true;
                 step.kept = static_cast<std::uint64_t>(rows);
                 step.newest = newest;
@@ -605,6 +862,7 @@ struct ReadingWriter::Impl {
         batch_stored = batch_duplicates = 0;
         buffered.clear();
         arena.clear();
+        clear_rollups();
         ++epoch;
         dirty_series.clear();
         dirty_devices.clear();

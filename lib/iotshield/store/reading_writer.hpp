@@ -21,9 +21,15 @@
 namespace iots::store {
 
 struct WriterOptions {
-    std::size_t batch_size = 100000;      // commit when this many readings are pending
-    core::Millis batch_ms = 100;          // ... or when the oldest pending one is this old
-    core::Millis retain_ms = 0;           // > 0: delete readings older than now - retain_ms
+    std::size_t batch_size = 100000;    // commit when this many readings are pending
+    core::Millis batch_ms = 100;        // ... or when the oldest pending one is this old
+    core::Millis retain_ms = 0;         // > 0: delete readings older than now - retain_ms
+    core::Millis retain_minutes_ms = 0; // > 0: delete rollup_minute rows older than that
+    core::Millis retain_hours_ms = 0;   // > 0: delete rollup_hour rows older than that
+    // > 0: the disk budget: while the pages in use pass 90 % of it, each retention step deletes
+    // the oldest raw readings (an hour of the series with the oldest) instead. Inserts never fail
+    // for it: it only chooses what retention deletes.
+    std::int64_t max_db_bytes = 0;
     std::size_t retain_batch = 5000;      // rows deleted per retention transaction
     core::Millis retain_every_ms = 60000; // pause between retention passes once caught up
     // Off: a pass deletes nothing while every stored reading is older than the cutoff (see
@@ -41,6 +47,14 @@ struct RetainStep {
     // retain_ms) that only retain_force deletes. Checked again at the next pass.
     std::uint64_t kept = 0;
     core::Millis newest = 0;
+    // Raw retention: the estimated share (0..1) of the stored readings older than the cutoff,
+    // known at the step that starts deleting them (for a warning before most history goes).
+    bool share_known = false;
+    double share = 0;
+    std::uint64_t rollups_deleted = 0; // minute and hour rows deleted by this step
+    std::uint64_t budget_deleted = 0;  // raw rows deleted for max_db_bytes (also in deleted)
+    std::int64_t used_bytes = 0;       // the pages in use, when max_db_bytes is set
+    std::uint64_t vacuumed_pages = 0;  // pages given back to the file system
 };
 
 struct WriterCounters {
@@ -85,9 +99,10 @@ public:
     // Commits the open batch (no-op when none). Throws Error (74 on a full disk).
     void commit();
 
-    // One retention step when due at wall-clock `now`: commits the open batch, then deletes at
-    // most retain_batch old rows in their own transaction. more is true while more old rows
-    // remain (call again soon), false when caught up, not due or retention is off.
+    // One retention step when due at wall-clock `now`: commits the open batch, then in its own
+    // transaction deletes at most retain_batch old rows of one tier (raw first, or the oldest
+    // raw rows when over max_db_bytes; then minutes, hours), or vacuums freed pages. more is true
+    // while there is more to do (call again soon), false when caught up, not due or off.
     RetainStep retain(core::Millis now);
 
     [[nodiscard]] const WriterCounters& counters() const noexcept;

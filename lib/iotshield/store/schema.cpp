@@ -115,6 +115,55 @@ CREATE TABLE privacy_ledger (
 );
 CREATE INDEX privacy_ledger_by_day ON privacy_ledger (destination, day);
 )sql",
+        // 4, rollups (issue 18): per-series per-minute and per-hour aggregates kept by the
+        // writer (reading_writer.cpp, update_rollups), built here from the raw rows a file has.
+        R"sql(
+CREATE TABLE rollup_minute (
+  series_id INTEGER NOT NULL,
+  bucket INTEGER NOT NULL,
+  count INTEGER NOT NULL,
+  min REAL, max REAL, sum REAL, sumsq REAL,
+  first REAL, last REAL,
+  first_ms INTEGER, last_ms INTEGER,
+  anomalies INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (series_id, bucket)
+) WITHOUT ROWID;
+CREATE TABLE rollup_hour (
+  series_id INTEGER NOT NULL,
+  bucket INTEGER NOT NULL,
+  count INTEGER NOT NULL,
+  min REAL, max REAL, sum REAL, sumsq REAL,
+  first REAL, last REAL,
+  first_ms INTEGER, last_ms INTEGER,
+  anomalies INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (series_id, bucket)
+) WITHOUT ROWID;
+INSERT INTO rollup_minute (series_id, bucket, count, min, max, sum, sumsq, first_ms, last_ms,
+                           anomalies)
+  SELECT series_id, ts / 60000, count(*), min(value), max(value), sum(value), sum(value * value),
+         min(ts) - ts / 60000 * 60000, max(ts) - ts / 60000 * 60000,
+         count(CASE WHEN anomaly = 1 THEN 1 END)
+  FROM readings GROUP BY series_id, ts / 60000;
+UPDATE rollup_minute SET
+  first = (SELECT value FROM readings r WHERE r.series_id = rollup_minute.series_id
+           AND r.ts = rollup_minute.bucket * 60000 + rollup_minute.first_ms ORDER BY r.seq LIMIT 1),
+  last = (SELECT value FROM readings r WHERE r.series_id = rollup_minute.series_id
+          AND r.ts = rollup_minute.bucket * 60000 + rollup_minute.last_ms
+          ORDER BY r.seq DESC LIMIT 1);
+INSERT INTO rollup_hour (series_id, bucket, count, min, max, sum, sumsq, first_ms, last_ms,
+                         anomalies)
+  SELECT series_id, bucket / 60, sum(count), min(min), max(max), sum(sum), sum(sumsq),
+         min(bucket * 60000 + first_ms) - bucket / 60 * 3600000,
+         max(bucket * 60000 + last_ms) - bucket / 60 * 3600000, sum(anomalies)
+  FROM rollup_minute GROUP BY series_id, bucket / 60;
+UPDATE rollup_hour SET
+  first = (SELECT first FROM rollup_minute m WHERE m.series_id = rollup_hour.series_id
+           AND m.bucket >= rollup_hour.bucket * 60 AND m.bucket < rollup_hour.bucket * 60 + 60
+           ORDER BY m.bucket LIMIT 1),
+  last = (SELECT last FROM rollup_minute m WHERE m.series_id = rollup_hour.series_id
+          AND m.bucket >= rollup_hour.bucket * 60 AND m.bucket < rollup_hour.bucket * 60 + 60
+          ORDER BY m.bucket DESC LIMIT 1);
+)sql",
     };
     return kMigrations;
 }

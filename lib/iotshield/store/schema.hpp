@@ -29,10 +29,24 @@
 //   privacy_ledger(id, destination, day 'YYYY-MM-DD' (UTC, of the released data), released_ts ms,
 //          release_id, aggregates, epsilon, delta)  -- one row per release and day; indexed by
 //                     -- (destination, day). Rows are only added: the sum is what was spent.
+// v4 (rollups):
+//   rollup_minute(series_id, bucket = ts / 60000, count, min, max, sum, sumsq, first, last,
+//          first_ms, last_ms, anomalies) PRIMARY KEY(series_id, bucket) WITHOUT ROWID
+//   rollup_hour(the same columns, bucket = ts / 3600000)
+//                     -- kept by the writer in the transaction of the readings (update_rollups):
+//                     -- count, min ... last over the stored readings of the bucket; first_ms and
+//                     -- last_ms the ms after the bucket start of the first and last one; anomalies
+//                     -- the readings with anomaly = 1 (ScoreWriter adjusts it when a flag flips).
+//                     -- Retention deletes each tier on its own (raw, minutes, hours).
+#include <cstdint>
 #include <string_view>
 #include <vector>
 
 namespace iots::store {
+
+// The rollup tiers (v4): their tables and bucket widths, minute first.
+inline constexpr const char* kRollupTables[2] = {"rollup_minute", "rollup_hour"};
+inline constexpr std::int64_t kRollupMillis[2] = {60000, 3600000};
 
 // migrations()[i] takes the schema from version i to i + 1.
 [[nodiscard]] const std::vector<std::string_view>& migrations();

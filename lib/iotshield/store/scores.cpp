@@ -2,6 +2,7 @@
 
 #include "iotshield/core/error.hpp"
 #include "iotshield/record/serialize.hpp"
+#include "iotshield/store/schema.hpp"
 
 namespace iots::store {
 
@@ -80,7 +81,15 @@ ScoreWriter::ScoreWriter(Database& db, ScoreOptions options)
       m_count_anomaly(db.prepare("UPDATE series SET anomalies = anomalies + 1 WHERE id = ?1")),
       m_data_version(db.prepare("PRAGMA data_version")),
       m_last_ts(db.prepare("SELECT ts FROM readings WHERE series_id = ?1"
-                           " ORDER BY ts DESC LIMIT 1")) {
+                           " ORDER BY ts DESC LIMIT 1")),
+      m_old_flag(db.prepare("SELECT anomaly FROM readings"
+                            " WHERE series_id = ?1 AND ts = ?2 AND seq = ?3")),
+      m_old_flag_noseq(db.prepare("SELECT anomaly FROM readings"
+                                  " WHERE series_id = ?1 AND ts = ?2 AND seq < 0 AND value = ?3")) {
+    for (int tier = 0; tier < 2; ++tier)
+        m_rollup_anomaly[tier] = db.prepare(std::string("UPDATE ") + kRollupTables[tier] +
+                                            " SET anomalies = max(anomalies + ?3, 0)"
+                                            " WHERE series_id = ?1 AND bucket = ?2");
     if (m_options.batch == 0)
         m_options.batch = 1;
     m_seen_version = data_version();
@@ -134,6 +143,19 @@ void ScoreWriter::begin() {
 }
 
 bool ScoreWriter::update(const Waiting& w) {
+    // The flag the row had: when it flips, the rollups' anomaly counts of its buckets follow.
+    Statement& old = w.seq ? m_old_flag : m_old_flag_noseq;
+    old.bind(1, w.series_id).bind(2, w.ts);
+    if (w.seq)
+        old.bind(3, *w.seq);
+    else
+        old.bind(3, w.value);
+    if (!old.step()) {
+        old.reset();
+        return false;
+    }
+    const bool was = !old.is_null(0) && old.column_int(0) == 1;
+    old.reset();
     Statement& st = w.seq ? m_update : m_update_noseq;
     st.bind(1, w.score).bind(2, std::int64_t{w.anomaly ? 1 : 0}).bind(3, w.series_id).bind(4, w.ts);
     if (w.seq)
@@ -142,8 +164,19 @@ bool ScoreWriter::update(const Waiting& w) {
         st.bind(5, w.value);
     if (st.run() == 0)
         return false;
+    if (was != w.anomaly)
+        rollup_anomaly_delta(w.series_id, w.ts, w.anomaly ? 1 : -1);
     ++m_counts.updated;
     return true;
+}
+
+void ScoreWriter::rollup_anomaly_delta(std::int64_t series_id, core::Millis ts, int delta) {
+    for (int tier = 0; tier < 2; ++tier)
+        m_rollup_anomaly[tier]
+            .bind(1, series_id)
+            .bind(2, static_cast<std::int64_t>(ts / kRollupMillis[tier]))
+            .bind(3, std::int64_t{delta})
+            .run();
 }
 
 void ScoreWriter::write(const record::Reading& r, core::Millis now) {

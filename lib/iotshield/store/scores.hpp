@@ -45,7 +45,8 @@ struct ScoreOptions {
     std::size_t max_waiting = 100000; // scores waiting at most; past it the oldest is given up
 };
 
-// Writes score and anomaly onto the stored reading and adds a row to `anomalies` per flagged
+// Writes score and anomaly onto the stored reading (when the flag flips, the anomaly counts of its
+// rollup_minute and rollup_hour rows follow, +1 or -1) and adds a row to `anomalies` per flagged
 // reading, in transactions of up to `batch` readings. A stored reading is found by series, ts and
 // seq, or without seq by series, ts and value among the rows stored with seq < 0 (schema.hpp). A
 // series the database has not seen yet is created, so that its anomalies have somewhere to belong.
@@ -86,6 +87,8 @@ private:
 
     std::int64_t series_id(const record::Reading& r);
     bool update(const Waiting& w);
+    // Adds delta to the anomalies of the rollup rows (minute, hour) holding ts.
+    void rollup_anomaly_delta(std::int64_t series_id, core::Millis ts, int delta);
     void match_waiting();
     void begin();
     std::int64_t data_version();
@@ -95,7 +98,8 @@ private:
     std::size_t m_pending = 0;
     std::optional<Transaction> m_tx;
     Statement m_find, m_add_device, m_add_sensor, m_add_series, m_update, m_update_noseq,
-        m_add_anomaly, m_count_anomaly, m_data_version, m_last_ts;
+        m_add_anomaly, m_count_anomaly, m_data_version, m_last_ts, m_old_flag, m_old_flag_noseq;
+    Statement m_rollup_anomaly[2]; // minute, hour
     std::unordered_map<std::string, std::int64_t> m_ids;
     std::string m_key;
     std::string m_reasons;
