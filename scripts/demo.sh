@@ -126,7 +126,19 @@ stop() {
     # Every tool finishes its record, commits and exits 0 on SIGTERM: the nodes first (they say
     # offline), the broker last, so every tool disconnects from a broker that still answers.
     [ ${#pids[@]} -eq 0 ] || kill -TERM "${pids[@]}" 2>/dev/null || true
-    for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+    # Each has 20 s to finish; one that has not is named and killed, so that Ctrl-C always ends it.
+    local pid waited
+    for pid in "${pids[@]}"; do
+        for ((waited = 0; waited < 200; ++waited)); do
+            kill -0 "$pid" 2>/dev/null || break
+            sleep 0.1
+        done
+        if kill -0 "$pid" 2>/dev/null; then
+            echo "demo: ${names[$pid]:-pid $pid} did not stop within 20 s of SIGTERM; killing it" >&2
+            kill -KILL "$pid" 2>/dev/null || true
+        fi
+        wait "$pid" 2>/dev/null || true
+    done
     if [ -n "$broker_pid" ]; then
         kill -TERM "$broker_pid" 2>/dev/null || true
         wait "$broker_pid" 2>/dev/null || true

@@ -168,7 +168,12 @@ start_demo run2
 wait_until 90 seam > /dev/null 2>&1 || { seam || true; fail "the second run does not continue the first"; }
 no_seam_anomaly
 kill -INT -- "-$DEMO_PID" # Ctrl-C: SIGINT to the terminal's foreground process group
-wait_until 120 bash -c "! kill -0 $DEMO_PID 2>/dev/null" || fail "the demo did not stop on SIGINT"
+wait_until 120 bash -c "! kill -0 $DEMO_PID 2>/dev/null" || {
+    ps -o pid,stat,wchan:24,args -g "$DEMO_PID" >&2 || true
+    fail "the demo did not stop on SIGINT"
+}
+# A tool the demo had to kill is a defect of that tool, named here (the demo itself still ends).
+grep "did not stop within" "$WORK/run2.err" >&2 || true
 rc=0
 wait "$DEMO_PID" || rc=$?
 assert_eq 0 "$rc" "exit status after SIGINT"
