@@ -190,6 +190,37 @@ BOOST_AUTO_TEST_CASE(a_secret_file_others_may_read_or_write_is_refused_without_i
     }
 }
 
+BOOST_AUTO_TEST_CASE(a_systemd_credential_granted_by_an_acl_is_read_elsewhere_it_is_refused) {
+    // systemd writes a credential 0400 and grants the service's user read access by an ACL, whose
+    // mask then shows in the group bits: 0440 under $CREDENTIALS_DIRECTORY is the service's own.
+    TempDir dir;
+    const std::string creds = dir.path + "/credentials";
+    BOOST_TEST_REQUIRE(::mkdir(creds.c_str(), 0700) == 0);
+    const std::string credential = creds + "/mqtt-password";
+    const std::string elsewhere = dir.path + "/pw";
+    for (const auto& file : {credential, elsewhere}) {
+        std::ofstream(file) << "s3cret\n";
+        BOOST_TEST_REQUIRE(::chmod(file.c_str(), 0440) == 0);
+    }
+    BOOST_TEST_REQUIRE(::setenv("CREDENTIALS_DIRECTORY", creds.c_str(), 1) == 0);
+    BOOST_TEST(cli::read_first_line("--password-file", credential) == "s3cret");
+    BOOST_TEST(static_cast<int>(code_of([&] {
+                   (void)cli::read_first_line("--password-file", elsewhere);
+               })) == static_cast<int>(Exit::permission));
+    // Writable by the group, or readable by others, is refused even there.
+    for (const unsigned mode : {0460U, 0444U}) {
+        BOOST_TEST_REQUIRE(::chmod(credential.c_str(), mode) == 0);
+        BOOST_TEST(static_cast<int>(code_of([&] {
+                       (void)cli::read_first_line("--password-file", credential);
+                   })) == static_cast<int>(Exit::permission));
+    }
+    BOOST_TEST_REQUIRE(::chmod(credential.c_str(), 0440) == 0);
+    BOOST_TEST_REQUIRE(::unsetenv("CREDENTIALS_DIRECTORY") == 0);
+    BOOST_TEST(static_cast<int>(code_of([&] {
+                   (void)cli::read_first_line("--password-file", credential);
+               })) == static_cast<int>(Exit::permission));
+}
+
 BOOST_AUTO_TEST_CASE(a_secret_in_a_pipe_is_left_for_the_tool_to_read) {
     int fds[2];
     BOOST_TEST_REQUIRE(::pipe(fds) == 0);

@@ -2,6 +2,7 @@
 
 #include "iotshield/core/duration.hpp"
 #include "iotshield/core/error.hpp"
+#include "iotshield/core/secret_file.hpp"
 #include "iotshield/core/time.hpp"
 #include "iotshield/record/sensor.hpp"
 
@@ -399,11 +400,11 @@ std::string read_first_line(const std::string& option, const std::string& path) 
     if (file.fd() < 0)
         throw failed(errno);
     // A secret others may read (or replace) is refused, as ssh refuses a key: a pipe or a
-    // systemd credential (mode 0400) passes, a file written under umask 022 does not.
+    // systemd credential passes, a file written under umask 022 does not.
     struct stat st {};
     if (::fstat(file.fd(), &st) != 0)
         throw failed(errno);
-    if (S_ISREG(st.st_mode) && (st.st_mode & (S_IRWXG | S_IRWXO)) != 0)
+    if (core::open_to_others(st.st_mode, path))
         throw Error(Exit::permission,
                     fmt::format("{} {}: open to others (mode {:04o}): chmod 600 {}", option, path,
                                 st.st_mode & 07777U, path));

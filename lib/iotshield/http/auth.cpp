@@ -1,6 +1,7 @@
 #include "iotshield/http/auth.hpp"
 
 #include "iotshield/core/error.hpp"
+#include "iotshield/core/secret_file.hpp"
 
 #include <cerrno>
 #include <cstdio>
@@ -8,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <sys/stat.h>
 
 namespace iots::http {
 
@@ -33,11 +35,10 @@ Tokens Tokens::load(const std::string& path) {
         throw Error(Exit::no_input,
                     "cannot read tokens file '" + path + "': " + std::strerror(errno));
     // Tokens are passwords: a file others may read (or replace) is refused, as ssh refuses a key.
-    namespace fs = std::filesystem;
-    const auto perms = fs::status(path).permissions();
-    if ((perms & (fs::perms::group_all | fs::perms::others_all)) != fs::perms::none) {
+    struct stat st {};
+    if (::stat(path.c_str(), &st) == 0 && core::open_to_others(st.st_mode, path)) {
         char mode[8];
-        std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(perms & fs::perms::mask));
+        std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777U));
         throw Error(Exit::permission, "tokens file '" + path + "' is open to others (mode " + mode +
                                           "): chmod 600 '" + path + "'");
     }
