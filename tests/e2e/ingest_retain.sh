@@ -84,6 +84,12 @@ rc=0
 iots-ingest --db "$WORK/x.db" --max-db-size 12X < /dev/null 2> "$WORK/size.err" || rc=$?
 assert_eq 2 "$rc" "exit status of a bad --max-db-size"
 assert_eq "iots-ingest: error: --max-db-size: '12X' is not a size (like 800M, 2G or 500000000)" "$(cat "$WORK/size.err")" "its message"
+for size in 999999999999999T 0 999k; do # past the int64 product, and no room for the schema
+    rc=0
+    iots-ingest --db "$WORK/x.db" --max-db-size "$size" < /dev/null 2> "$WORK/size.err" || rc=$?
+    assert_eq 2 "$rc" "exit status of --max-db-size $size"
+    assert_eq "iots-ingest: error: --max-db-size: '$size' is not a size from 1M to 1000T" "$(cat "$WORK/size.err")" "its message"
+done
 
 # The default tiers (raw 30 days): simulated history is kept without a word on stderr, and its
 # rollups are built; a reading of now then makes the raw history go (and its minute rollups, older

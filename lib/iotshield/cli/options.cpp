@@ -158,7 +158,12 @@ std::int64_t size_bytes(const std::string& option, const std::string& text) {
     if (digits == 0 || unit == 0)
         throw Error(Exit::usage,
                     option + ": '" + text + "' is not a size (like 800M, 2G or 500000000)");
-    return std::stoll(text.substr(0, digits)) * unit;
+    // At most 15 digits: the number fits; compared before multiplying, so the product does too.
+    constexpr std::int64_t lo = 1000000, hi = 1000000000000000; // 1M to 1000T
+    const std::int64_t n = std::stoll(text.substr(0, digits));
+    if (n > hi / unit || n * unit < lo)
+        throw Error(Exit::usage, option + ": '" + text + "' is not a size from 1M to 1000T");
+    return n * unit;
 }
 
 namespace {

@@ -43,7 +43,8 @@ std::int64_t duration_ms(const std::string& option, const std::string& text);
 // Error(usage) naming the option: "--until: 'yesterday' is neither RFC 3339 nor epoch ms".
 [[nodiscard]] std::int64_t parse_time(const std::string& option, const std::string& text);
 // Parses a size option value into bytes: a whole number with an optional suffix k, M, G or T
-// (powers of 1000, a trailing B allowed: "800MB", "1G"); throws Error(usage) naming the option.
+// (powers of 1000, a trailing B allowed: "800MB", "1G"), from 1M to 1000T; throws Error(usage)
+// naming the option.
 std::int64_t size_bytes(const std::string& option, const std::string& text);
 // Checks of a duration option's text, as it is read: longer than 0 ("--llm-timeout: '0s' is not
 // a duration longer than 0"), or from lo_ms to hi_ms ("--poll: '5ms' is not a duration from 10ms
