@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <limits>
 #include <random>
 #include <string>
 #include <unistd.h>
@@ -367,6 +368,22 @@ BOOST_AUTO_TEST_CASE(a_series_with_an_empty_forest_is_refused_cleanly) {
     m.series[0].forest = Forest{};
     BOOST_TEST(contains(load_error(encode_model(m)),
                         "corrupt: series 0 (dev-1/humidity): forest parameters out of range"));
+}
+
+// Found by tests/fuzz/fuzz_model_file (under UBSan, in CI): a series whose first and last
+// timestamps were far apart overflowed the span that scoring computes from them.
+BOOST_AUTO_TEST_CASE(a_series_spanning_impossible_times_is_refused) {
+    Model m = small_model();
+    m.series[0].first_ts = std::numeric_limits<std::int64_t>::min();
+    m.series[0].last_ts = std::numeric_limits<std::int64_t>::max();
+    BOOST_TEST(
+        contains(load_error(encode_model(m)), "corrupt: series 0 (dev-1/humidity): first_ts"));
+    m = small_model();
+    std::swap(m.series[1].first_ts, m.series[1].last_ts);
+    BOOST_TEST(contains(load_error(encode_model(m)), "corrupt: series 1 (dev-1/temperature)"));
+    m = small_model();
+    m.series[0].interval_ms = -1;
+    BOOST_TEST(contains(load_error(encode_model(m)), "interval -1 out of range"));
 }
 
 // Found by tests/fuzz/fuzz_model_file: the names in a damaged file reached the one-line error

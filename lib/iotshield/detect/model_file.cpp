@@ -2,6 +2,7 @@
 
 #include "iotshield/core/error.hpp"
 #include "iotshield/detect/file_format.hpp"
+#include "iotshield/detect/raw_state.hpp"
 #include "iotshield/record/sensor.hpp"
 
 #include <fmt/format.h>
@@ -221,6 +222,11 @@ Model decode_model(std::string_view bytes, std::string_view name) {
         if (!record::valid_name(s.sensor))
             r.fail(fmt::format("corrupt: series {}: sensor is not {}", i, kNameRule));
         const std::string what = fmt::format("series {} ({}/{})", i, s.device, s.sensor);
+        // Spans of time are differences of these: beyond valid_time they could overflow.
+        if (!valid_time(s.first_ts) || !valid_time(s.last_ts) || s.first_ts > s.last_ts ||
+            !valid_time(s.interval_ms) || s.interval_ms < 0)
+            r.fail(fmt::format("corrupt: {}: first_ts {}, last_ts {} or interval {} out of range",
+                               what, s.first_ts, s.last_ts, s.interval_ms));
         if (!(s.threshold > 0 && s.threshold <= 1))
             r.fail(fmt::format("corrupt: {}: threshold {} outside (0, 1]", what, s.threshold));
         const std::uint8_t binary = r.u8("profile kind");
