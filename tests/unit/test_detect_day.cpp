@@ -1,9 +1,11 @@
 #define BOOST_TEST_MODULE detect_day
 #include "iotshield/detect/day_summary.hpp"
 #include "iotshield/detect/detector.hpp"
+#include "iotshield/detect/state_file.hpp"
 
 #include <boost/test/unit_test.hpp>
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <cstdint>
@@ -158,4 +160,32 @@ BOOST_AUTO_TEST_CASE(the_detector_reports_a_dropped_peak_as_daily) {
     for (const auto& [i, why] : flags)
         found = found || (i == 11 * kPerDay && (why & kDaily) != 0);
     BOOST_TEST(found);
+}
+
+BOOST_AUTO_TEST_CASE(a_restart_through_the_state_file_keeps_the_days_learnt) {
+    // Twelve days, the peak gone on day 10; a detector restarted from its state file at noon of
+    // day 9 flags what one run flags (the dropped peak at day 11's first reading included).
+    std::vector<double> x(static_cast<std::size_t>(12 * kPerDay));
+    for (std::size_t i = 0; i < x.size(); ++i) {
+        const int k = static_cast<int>(i);
+        const double amp = k / kPerDay == 10 ? 0.0 : 50.0;
+        x[i] = 50.0 + amp * std::max(0.0, cycle(k)) - 50.0 * std::max(0.0, -cycle(k)) + noise(1.0);
+    }
+    const int cut = 9 * kPerDay + kPerDay / 2;
+    Detector one;
+    Detector first;
+    Detector second;
+    std::vector<int> a, b;
+    for (int i = 0; i < static_cast<int>(x.size()); ++i) {
+        const std::int64_t ts = kStart + kStep * i;
+        if (one.score(ts, "dev", "value", x[static_cast<std::size_t>(i)]).anomaly)
+            a.push_back(i);
+        if (i == cut)
+            (void)decode_state(encode_state(first, ts), "test", second);
+        Detector& d = i < cut ? first : second;
+        if (d.score(ts, "dev", "value", x[static_cast<std::size_t>(i)]).anomaly)
+            b.push_back(i);
+    }
+    BOOST_TEST(a == b, boost::test_tools::per_element());
+    BOOST_TEST(std::count(a.begin(), a.end(), 11 * kPerDay) == 1);
 }
