@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <utility>
 
 namespace iots::detect {
 
@@ -17,6 +18,14 @@ std::int64_t day_of(core::Millis local) noexcept {
     return local >= 0 ? local / kDay : (local - kDay + 1) / kDay;
 }
 
+// Insertion sort of the first n of at most kSummaryDays values (std::sort on 7 values trips
+// GCC 12's -Warray-bounds under the sanitizers' flags).
+void sort_few(std::array<double, kSummaryDays>& a, std::size_t n) noexcept {
+    for (std::size_t i = 1; i < n; ++i)
+        for (std::size_t j = i; j > 0 && a[j] < a[j - 1]; --j)
+            std::swap(a[j], a[j - 1]);
+}
+
 bool finite_all(const std::array<float, kSummaryDays>& a) noexcept {
     return std::all_of(a.begin(), a.end(), [](float x) { return std::isfinite(x); });
 }
@@ -27,7 +36,7 @@ DaySummary::Robust DaySummary::robust(const float* v, std::size_t n) noexcept {
     n = std::min(n, kSummaryDays);
     for (std::size_t i = 0; i < n; ++i)
         s[i] = static_cast<double>(v[i]);
-    std::sort(s.begin(), s.begin() + static_cast<std::ptrdiff_t>(n));
+    sort_few(s, n);
     Robust r;
     if (n == 0)
         return r;
@@ -37,7 +46,7 @@ DaySummary::Robust DaySummary::robust(const float* v, std::size_t n) noexcept {
     std::array<double, kSummaryDays> d{};
     for (std::size_t i = 0; i < n; ++i)
         d[i] = std::fabs(s[i] - r.median);
-    std::sort(d.begin(), d.begin() + static_cast<std::ptrdiff_t>(n));
+    sort_few(d, n);
     const double mad = n % 2 == 1 ? d[n / 2] : 0.5 * (d[n / 2 - 1] + d[n / 2]);
     r.scale = kMadToSigma * mad;
     return r;
@@ -87,7 +96,7 @@ void DaySummary::close_day() noexcept {
         m_hist[0][m_head] = static_cast<float>(m_max);
         m_hist[1][m_head] = static_cast<float>(m_min);
         m_hist[2][m_head] = static_cast<float>(m_sum / static_cast<double>(m_n));
-        m_head = (m_head + 1) % kSummaryDays;
+        m_head = (m_head + 1) % static_cast<std::uint32_t>(kSummaryDays);
         ++m_days;
         m_last_n = m_n;
     }
