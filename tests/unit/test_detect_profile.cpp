@@ -98,8 +98,11 @@ BOOST_AUTO_TEST_CASE(a_slow_drift_inside_the_zscore_is_flagged_once_by_the_profi
             first = i;
     }
     BOOST_TEST(first > 0);
-    BOOST_TEST(first < 120);    // within two hours (2 C below this hour's centre)
-    BOOST_TEST(anomalies <= 2); // the ten-hour gap before 10 h, and the drift's onset: once each
+    BOOST_TEST(first < 120); // within two hours (2 C below this hour's centre)
+    // The ten-hour gap before 10 h and the drift's onset, once each; and the change of variance
+    // (volatility) half an hour in, the window straddling the night's 17 C and the failing day's
+    // 20 C across the gap (inside the incident: not a false alarm).
+    BOOST_TEST(anomalies <= 3);
 }
 
 BOOST_AUTO_TEST_CASE(motion_at_a_quiet_hour_is_flagged_but_not_at_a_busy_one) {

@@ -11,6 +11,7 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include <algorithm>
 #include <bit>
 #include <cmath>
 #include <cstddef>
@@ -458,4 +459,44 @@ BOOST_AUTO_TEST_CASE(files_on_disk) {
     ::rmdir((path + ".tmp").c_str());
     ::unlink(path.c_str());
     ::rmdir(dir.c_str());
+}
+
+BOOST_AUTO_TEST_CASE(a_file_from_before_the_variance_layer_loads_and_that_layer_starts_afresh) {
+    // The build before the change-of-variance check wrote no 'variance' chunk: such a file loads
+    // without a note, the other layers resume, and the check starts as a fresh one.
+    const std::vector<Reading> rs = room(kStart, 1, true);
+    const std::size_t cut = rs.size() / 2;
+    Detector first;
+    (void)run(first, rs, 0, cut);
+    std::vector<SeriesChunks> devices;
+    auto series = take_apart(encode_state(first, 0), &devices);
+    std::size_t removed = 0;
+    for (auto& s : series) {
+        const auto before = s.chunks.size();
+        std::erase_if(s.chunks, [](const Chunk& c) { return c.tag == "variance"; });
+        removed += before - s.chunks.size();
+    }
+    BOOST_TEST(removed == series.size());
+    Detector second;
+    const StateInfo info = decode_state(put_together(series, devices), "s.state", second);
+    BOOST_TEST(info.series == series.size());
+    BOOST_TEST(info.notes.empty());
+    // Saved again, every layer but the variance one is what the first detector had.
+    auto again = take_apart(encode_state(second, 0));
+    BOOST_REQUIRE(again.size() == series.size());
+    for (std::size_t i = 0; i < again.size(); ++i)
+        for (const Chunk& c : again[i].chunks) {
+            if (c.tag == "variance") {
+                BOOST_REQUIRE(c.bytes.size() == sizeof(VarianceCheck));
+                VarianceCheck fresh;
+                std::memcpy(&fresh, c.bytes.data(), sizeof fresh);
+                BOOST_TEST(fresh.readings() == 0U);
+                BOOST_TEST(fresh.ratio() == 0.0);
+                continue;
+            }
+            const auto it = std::find_if(series[i].chunks.begin(), series[i].chunks.end(),
+                                         [&](const Chunk& o) { return o.tag == c.tag; });
+            BOOST_REQUIRE(it != series[i].chunks.end());
+            BOOST_TEST(it->bytes == c.bytes, "layer " << c.tag);
+        }
 }

@@ -180,6 +180,17 @@ double Detector::online_layer(Series& s, core::Millis ts, core::Millis local, do
     return ov.score;
 }
 
+namespace {
+// With a model, the change-of-variance check learns the series' swings for as long as the model
+// saw of it, at most a day, before it judges (the online layer's learn_first_ms): what training
+// saw is not news to the detector.
+core::Millis variance_quiet_ms(const Detector::Series& s) noexcept {
+    if (s.model == nullptr)
+        return 0;
+    return std::clamp<std::int64_t>(s.model->last_ts - s.model->first_ts, 0, 86'400'000);
+}
+} // namespace
+
 Verdict Detector::score(core::Millis ts, std::string_view device, std::string_view sensor,
                         double value) {
     Series& s = find_series(device, sensor);
@@ -208,9 +219,19 @@ Verdict Detector::score(core::Millis ts, std::string_view device, std::string_vi
         score = online_layer(s, ts, local, value, obs, cond);
         // The day's summary (day_summary.hpp): a cycle that stops, a peak that drops. Reported
         // as the daily check, the pattern of the day broken.
-        if (kind != record::SensorKind::flame && kind != record::SensorKind::motion &&
-            s.day.observe(local, value) != 0) {
+        const bool binary = kind == record::SensorKind::flame || kind == record::SensorKind::motion;
+        if (!binary && s.day.observe(local, value) != 0) {
             cond |= kDaily;
+            score = std::max(score, kDaySummaryScore);
+        }
+        // The change of variance (variance.hpp): the noise grown several times over, beyond any
+        // swing of it in the last week. Reported as volatility, a stretch of unusual readings.
+        // Not on light sensors: their spread is their lamps', switched at will (a lamp first lit
+        // on the second evening would be news).
+        if (!binary && kind != record::SensorKind::light &&
+            s.variance.observe(ts, value, s.variance.due() ? s.state.window_scale() : -1.0,
+                               variance_quiet_ms(s))) {
+            cond |= kVolatility;
             score = std::max(score, kDaySummaryScore);
         }
         if (early)

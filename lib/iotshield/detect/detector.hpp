@@ -23,6 +23,7 @@
 #include "iotshield/detect/params.hpp"
 #include "iotshield/detect/raw_state.hpp"
 #include "iotshield/detect/series.hpp"
+#include "iotshield/detect/variance.hpp"
 #include "iotshield/record/reading.hpp"
 
 #include <cstdint>
@@ -82,7 +83,8 @@ public:
     struct Series {
         SeriesState state;
         OnlineState online;
-        DaySummary day; // the day's-summary check
+        DaySummary day;         // the day's-summary check
+        VarianceCheck variance; // the change-of-variance check
         ProfileState profile;
         const SeriesModel* model = nullptr;
         SeriesLevels levels;

@@ -146,6 +146,13 @@ public:
     // Median and robust scale (1.4826 MAD, at least the typical step) of the last kWindow values.
     [[nodiscard]] double median() const noexcept { return m_median; }
     [[nodiscard]] double scale() const noexcept { return m_scale; }
+    // 1.4826 x the MAD of the last kWindow values, unfloored (the change-of-variance check's
+    // window); negative until kWindow values are in.
+    [[nodiscard]] double window_scale() const noexcept {
+        if (m_filled < kWindow)
+            return -1.0;
+        return kMadToSigma * median_mad_sorted(m_values_sorted.data(), m_filled).second;
+    }
     // Typical sampling interval in ms (0 until known).
     [[nodiscard]] std::int64_t typical_interval() const noexcept;
     // Ring positions and the kind within range (a state read back from a file).
