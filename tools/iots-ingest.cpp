@@ -9,7 +9,7 @@ namespace {
 
 int ingest_main(iots::cli::Context& ctx) {
     iots::ingest::Options o;
-    std::string retain, batch_ms, max_skew, format, utc_offset;
+    std::string retain, compact_after, batch_ms, max_skew, format, utc_offset;
     CLI::App app{"Validate NDJSON readings from stdin or MQTT, store them in SQLite in batches and "
                  "pass the valid ones on to stdout."};
     iots::cli::init_app(app);
@@ -36,6 +36,11 @@ int ingest_main(iots::cli::Context& ctx) {
     app.add_flag("--retain-force", o.writer.retain_force,
                  "With --retain, delete old readings also when that deletes every stored one "
                  "(without it, history older than DURATION is kept, with a warning)");
+    app.add_option("--compact-after", compact_after,
+                   "Move the readings of each series older than DURATION behind its newest one "
+                   "(like 1d) into compact hourly chunks (about 3 bytes a reading instead of "
+                   "37), a few thousand at a time; 0: never (the default)")
+        ->check(iots::cli::duration_between(0, std::int64_t{3650} * 86400000));
     app.add_option("--batch-size", o.writer.batch_size,
                    "Commit after this many readings at most (default 100000)")
         ->check(iots::cli::whole_number<std::size_t>(1, 1000000));
@@ -55,6 +60,8 @@ int ingest_main(iots::cli::Context& ctx) {
         throw iots::Error(iots::Exit::usage, "--retain: must be longer than 0");
     if (o.writer.retain_force && retain.empty())
         throw iots::Error(iots::Exit::usage, "--retain-force needs --retain");
+    if (!compact_after.empty())
+        o.writer.compact_after_ms = iots::cli::duration_ms("--compact-after", compact_after);
     if (!max_skew.empty())
         o.clock.max_skew = iots::cli::duration_ms("--max-skew", max_skew);
     if (!batch_ms.empty())

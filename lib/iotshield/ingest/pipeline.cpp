@@ -155,7 +155,10 @@ struct Pipeline::Store {
     Store(const Store&) = delete;
     Store& operator=(const Store&) = delete;
 
-    [[nodiscard]] bool retention() const noexcept { return options.writer.retain_ms > 0; }
+    // Retention or compaction (--compact-after): both run in small steps between batches.
+    [[nodiscard]] bool retention() const noexcept {
+        return options.writer.retain_ms > 0 || options.writer.compact_after_ms > 0;
+    }
 
     // The input thread waits for pred (under lock). Once a stop was asked (SIGINT, SIGTERM), a
     // store thread that has written nothing to stdout for 200 ms is stuck on a reader that stopped
@@ -315,8 +318,10 @@ struct Pipeline::Store {
     }
 
     void retain() {
-        const store::RetainStep step = writer.retain(core::now_millis());
-        behind = step.more;
+        const core::Millis now = core::now_millis();
+        const store::RetainStep step = writer.retain(now);
+        const store::CompactStep compacted = writer.compact(now);
+        behind = step.more || compacted.more;
         publish();
         if (step.deleted > 0) {
             pass_deleted += step.deleted;

@@ -111,12 +111,23 @@ struct ReadingWriter::Impl {
     std::uint64_t batch_stored = 0;
     std::uint64_t batch_duplicates = 0;
     core::Millis next_retain = 0;
+    core::Millis next_compact = 0;
+    std::uint64_t compact_stored = 0; // counters.stored at the last pass that caught up
+    std::uint64_t step_stored = 0;    // ... at the last step
+
+    // Compacted hours (chunk_table.hpp): a late or re-delivered reading is looked for there too.
+    ChunkTable chunks;
+    Compactor compactor;
+    Statement noseq_hot;
+    std::vector<ChunkRow> chunk_rows;
 
     // The last series used: readings of one series often come in runs.
     std::string last_device, last_sensor;
     SeriesState* last_series = nullptr;
 
-    Impl(Database& d, WriterOptions o) : db(&d), options(o) {
+    Impl(Database& d, WriterOptions o)
+        : db(&d), options(o), chunks(d),
+          compactor(d, CompactOptions{o.compact_after_ms, o.compact_batch}) {
         rollback = db->prepare("ROLLBACK");
         // One B-tree (schema.hpp): the primary key is the only place a reading is written.
         insert_reading = db->prepare(
@@ -149,6 +160,8 @@ struct ReadingWriter::Impl {
         find_top = db->prepare("SELECT ts, seq FROM readings WHERE series_id = ?1 "
                                "ORDER BY ts DESC, seq DESC LIMIT 1");
         buffered.reserve(kMultiRow);
+        noseq_hot = db->prepare("SELECT coalesce(min(seq), 0), total(value = ?3) FROM readings "
+                                "WHERE series_id = ?1 AND ts = ?2 AND seq < 0");
         add_stat = db->prepare("INSERT INTO stats (key, value) VALUES (?1, ?2) "
                                "ON CONFLICT (key) DO UPDATE SET value = value + excluded.value");
         // Retention walks the series whose oldest reading is too old, one batch at a time, on
@@ -386,12 +399,38 @@ struct ReadingWriter::Impl {
         // at the same ms): alone, after the buffered ones (an equal key among them must be stored
         // first).
         flush_buffered();
-        Statement& st = r.seq ? insert_reading : insert_noseq;
+        // Its hour may have been compacted: a duplicate there, or a seqless reading whose seq
+        // must be below the chunk's at its ms.
+        std::optional<std::int64_t> seq = r.seq;
+        if (chunks.load(s.id, chunk_start(r.ts), chunk_rows, ChunkFields::keys_values)) {
+            if (find_reading(chunk_rows, r.ts, r.seq, r.value) != nullptr) {
+                ++pending;
+                ++batch_duplicates;
+                return AddResult::duplicate;
+            }
+            if (!seq) {
+                std::int64_t least = 0;
+                for (const auto& c : chunk_rows)
+                    if (c.ts == r.ts && c.seq < 0)
+                        least = std::min(least, c.seq);
+                noseq_hot.bind(1, s.id).bind(2, std::int64_t{r.ts}).bind(3, r.value);
+                const bool same = noseq_hot.step() && noseq_hot.column_double(1) > 0;
+                least = std::min(least, noseq_hot.column_int(0));
+                noseq_hot.reset();
+                if (same) {
+                    ++pending;
+                    ++batch_duplicates;
+                    return AddResult::duplicate;
+                }
+                seq = least - 1;
+            }
+        }
+        Statement& st = seq ? insert_reading : insert_noseq;
         st.bind(1, std::int64_t{s.id});
         st.bind(2, std::int64_t{r.ts});
         st.bind(3, r.value);
-        if (r.seq)
-            st.bind(4, std::int64_t{*r.seq});
+        if (seq)
+            st.bind(4, std::int64_t{*seq});
         if (r.score)
             st.bind(5, *r.score);
         else
@@ -529,6 +568,19 @@ struct ReadingWriter::Impl {
                 next_retain = now + options.retain_every_ms;
                 return step;
             }
+            // Compacted hours first (whole chunks, every reading older than the cutoff).
+            if (const std::uint64_t gone = delete_chunks_before(
+                    *db, step.cutoff, std::max<std::size_t>(1, options.retain_batch / 1000));
+                gone > 0) {
+                stats["total_readings"] -= static_cast<std::int64_t>(gone);
+                stats["deleted_readings"] += static_cast<std::int64_t>(gone);
+                flush_stats();
+                db->commit();
+                counters.deleted += gone;
+                step.deleted = gone;
+                step.more = true;
+                return step;
+            }
             retain_pick.bind(1, static_cast<std::int64_t>(step.cutoff));
             if (!retain_pick.step()) {
                 retain_pick.reset();
@@ -578,6 +630,27 @@ struct ReadingWriter::Impl {
             rollback_quietly();
             throw;
         }
+    }
+
+    CompactStep compact_step(core::Millis now) {
+        // Due every compact_every_ms once caught up, or as soon as another compact_batch readings
+        // were stored (history replayed fast settles hours faster than the clock).
+        if (options.compact_after_ms <= 0 ||
+            (now < next_compact &&
+             counters.stored + batch_stored <
+                 compact_stored + std::max<std::size_t>(options.compact_batch, 1)))
+            return {};
+        commit_batch();
+        // At least as many as were stored since the last step, so that it keeps up.
+        const std::uint64_t since = counters.stored - step_stored;
+        step_stored = counters.stored;
+        CompactStep step = compactor.step(std::max<std::uint64_t>(options.compact_batch, since));
+        counters.compacted += step.moved;
+        if (!step.more) {
+            next_compact = now + options.compact_every_ms;
+            compact_stored = counters.stored;
+        }
+        return step;
     }
 
     // True (and step.kept, step.newest set) when rows are stored and the newest is older than
@@ -681,6 +754,15 @@ void ReadingWriter::commit() {
 RetainStep ReadingWriter::retain(core::Millis now) {
     try {
         return m_impl->retain_step(now);
+    } catch (...) {
+        m_impl->rollback_quietly();
+        throw;
+    }
+}
+
+CompactStep ReadingWriter::compact(core::Millis now) {
+    try {
+        return m_impl->compact_step(now);
     } catch (...) {
         m_impl->rollback_quietly();
         throw;

@@ -115,6 +115,19 @@ CREATE TABLE privacy_ledger (
 );
 CREATE INDEX privacy_ledger_by_day ON privacy_ledger (destination, day);
 )sql",
+        // 4, reading_chunks (issue 18, compact raw storage): settled readings moved out of
+        // `readings` by iots-ingest --compact-after, one row per series and hour (chunk_codec.hpp).
+        R"sql(
+CREATE TABLE reading_chunks (
+  series_id INTEGER NOT NULL,
+  start_ts INTEGER NOT NULL,
+  end_ts INTEGER NOT NULL,
+  n INTEGER NOT NULL,
+  anomalies INTEGER NOT NULL,
+  data BLOB NOT NULL,
+  PRIMARY KEY (series_id, start_ts)
+);
+)sql",
     };
     return kMigrations;
 }

@@ -29,6 +29,14 @@
 //   privacy_ledger(id, destination, day 'YYYY-MM-DD' (UTC, of the released data), released_ts ms,
 //          release_id, aggregates, epsilon, delta)  -- one row per release and day; indexed by
 //                     -- (destination, day). Rows are only added: the sum is what was spent.
+// v4 (reading_chunks):
+//   reading_chunks(series_id, start_ts ms (a multiple of 1 h), end_ts (of its last reading), n,
+//          anomalies (readings flagged), data BLOB (chunk_codec.hpp)) PRIMARY KEY(series_id,
+//          start_ts)  -- the readings of one series and hour that the compactor (compactor.hpp)
+//                     -- moved out of `readings`, which keeps the recent ones (where scores
+//                     -- arrive and duplicates are checked). A reading is in one of the two; a
+//                     -- late one may be in `readings` within a compacted hour until the next
+//                     -- pass merges it. raw_scan.hpp reads both as one.
 #include <string_view>
 #include <vector>
 

@@ -3,6 +3,7 @@
 // the tables of schema.hpp; no schema of its own.
 #include "iotshield/core/time.hpp"
 #include "iotshield/record/reading.hpp"
+#include "iotshield/store/chunk_table.hpp"
 #include "iotshield/store/database.hpp"
 
 #include <cstdint>
@@ -47,7 +48,8 @@ struct ScoreOptions {
 
 // Writes score and anomaly onto the stored reading and adds a row to `anomalies` per flagged
 // reading, in transactions of up to `batch` readings. A stored reading is found by series, ts and
-// seq, or without seq by series, ts and value among the rows stored with seq < 0 (schema.hpp). A
+// seq, or without seq by series, ts and value among the rows stored with seq < 0 (schema.hpp), in
+// `readings` or, compacted, in its chunk (rewritten with the score: chunk_table.hpp). A
 // series the database has not seen yet is created, so that its anomalies have somewhere to belong.
 //
 // Another process (iots-ingest on the same broker) may commit the reading after it was scored: a
@@ -86,6 +88,7 @@ private:
 
     std::int64_t series_id(const record::Reading& r);
     bool update(const Waiting& w);
+    bool update_chunk(const Waiting& w);
     void match_waiting();
     void begin();
     std::int64_t data_version();
@@ -102,6 +105,8 @@ private:
     std::deque<Waiting> m_waiting;   // in the order scored, so the oldest are at the front
     std::int64_t m_seen_version = 0; // PRAGMA data_version at the last look
     ScoreCounts m_counts;
+    ChunkTable m_chunks;
+    std::vector<ChunkRow> m_chunk_rows;
 };
 
 } // namespace iots::store
