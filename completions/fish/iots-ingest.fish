@@ -8,6 +8,7 @@ complete -c iots-ingest -l max-bad-lines -x -d 'Exit with 65 past this many reje
 complete -c iots-ingest -l max-line-bytes -x -d 'Longest accepted input line (1048576)'
 complete -c iots-ingest -l retain -x -d 'Delete readings older than this, like 30d'
 complete -c iots-ingest -l retain-force -d 'With --retain, delete history older than it too'
+complete -c iots-ingest -l compact-after -x -d 'Move readings this far behind their series newest into compact chunks, like 1d'
 complete -c iots-ingest -l batch-size -x -d 'Commit after this many readings (100000)'
 complete -c iots-ingest -l batch-ms -x -d 'Commit a batch this old (100ms)'
 complete -c iots-ingest -l max-skew -x -d 'Reject a ts this far ahead of the host clock (1d)'
