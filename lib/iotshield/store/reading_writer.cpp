@@ -633,12 +633,13 @@ struct ReadingWriter::Impl {
     }
 
     CompactStep compact_step(core::Millis now) {
-        // Due every compact_every_ms once caught up, or as soon as another compact_batch readings
-        // were stored (history replayed fast settles hours faster than the clock).
+        // Due every compact_every_ms once caught up, or as soon as another compact_batch / 20
+        // readings were stored (history replayed fast settles hours faster than the clock; a
+        // pass that finds nothing settled costs a look-up per series).
         if (options.compact_after_ms <= 0 ||
             (now < next_compact &&
              counters.stored + batch_stored <
-                 compact_stored + std::max<std::size_t>(options.compact_batch, 1)))
+                 compact_stored + std::max<std::size_t>(options.compact_batch / 20, 1)))
             return {};
         commit_batch();
         // At least as many as were stored since the last step, so that it keeps up.
