@@ -1,7 +1,9 @@
 // Compact raw storage (issue 18): the chunk codec round-trips every field exactly; compaction moves
 // readings into reading_chunks without changing any reading or score; the readers (raw_scan,
 // Queries, read_history, window_sums) see hot rows and chunks as one; duplicates and scores still
-// find compacted readings; retention deletes whole chunks.
+// find compacted readings; retention deletes whole chunks. With the rollups of the writer (tiers):
+// compaction leaves them alone, a flag flipped on a compacted reading moves their anomaly counts,
+// raw retention and the disk budget reach into chunks while the rollup tiers keep their own time.
 #define BOOST_TEST_MODULE store_chunks
 #include "iotshield/core/error.hpp"
 #include "iotshield/store/chunk_codec.hpp"
@@ -464,7 +466,7 @@ BOOST_AUTO_TEST_CASE(retention_deletes_whole_chunks) {
     ReadingWriter w(db, options);
     while (w.compact(0).more) {
     }
-    // The cutoff 2.5 h in: hours 0 and 1 go, hour 2 (partly newer) stays whole.
+    // The cutoff 2.5 h in: hours 0 and 1 go, hour 2 (partly newer) keeps its newer half.
     const std::int64_t cutoff = kT0 + 2 * kChunkMs + kChunkMs / 2;
     std::uint64_t deleted = 0;
     for (int i = 0; i < 100; ++i) {
@@ -474,6 +476,7 @@ BOOST_AUTO_TEST_CASE(retention_deletes_whole_chunks) {
             break;
     }
     BOOST_TEST(scalar(db, "SELECT min(start_ts) FROM reading_chunks") == kT0 + 2 * kChunkMs);
+    BOOST_TEST(scalar(db, "SELECT min(first_ts) FROM series") >= cutoff);
     BOOST_TEST(scalar(db, "SELECT sum(count) FROM series") ==
                total - static_cast<std::int64_t>(deleted));
     std::int64_t left = 0;
@@ -485,4 +488,171 @@ BOOST_AUTO_TEST_CASE(retention_deletes_whole_chunks) {
                               });
     BOOST_TEST(left == total - static_cast<std::int64_t>(deleted));
     BOOST_TEST(scalar(db, "SELECT value FROM stats WHERE key = 'total_readings'") == left);
+}
+
+namespace {
+
+// Every row of both rollup tiers, as text.
+std::string rollups(Database& db) {
+    std::string s;
+    for (const char* table : {"rollup_minute", "rollup_hour"}) {
+        auto st = db.prepare(std::string("SELECT series_id, bucket, count, min, max, sum, sumsq, "
+                                         "first, last, first_ms, last_ms, anomalies FROM ") +
+                             table + " ORDER BY series_id, bucket");
+        while (st.step()) {
+            s += table;
+            for (int c = 0; c < 12; ++c)
+                s += ' ' + (st.is_null(c) ? std::string("-") : std::to_string(st.column_double(c)));
+            s += '\n';
+        }
+    }
+    return s;
+}
+
+std::int64_t rollup_anomalies(Database& db, const char* table, std::int64_t bucket) {
+    return scalar(db, std::string("SELECT anomalies FROM ") + table +
+                          " WHERE series_id = 1 AND bucket = " + std::to_string(bucket));
+}
+
+std::int64_t raw_count(Database& db, std::int64_t series_id, std::int64_t t0, std::int64_t t1) {
+    std::int64_t n = 0;
+    iots::store::scan_raw(
+        db, series_id, t0, t1,
+        [&](const ChunkRow&) {
+            ++n;
+            return true;
+        },
+        ChunkFields::keys_values);
+    return n;
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(compaction_scores_and_retention_keep_the_rollups_right) {
+    TempDir dir;
+    Database db(dir.file("x.db"));
+    fill(db);
+    const std::string before = rollups(db);
+    BOOST_TEST(scalar(db, "SELECT count(*) FROM rollup_hour") == 10); // 2 series x 5 hours
+    WriterOptions options;
+    options.compact_after_ms = 1;
+    {
+        ReadingWriter w(db, options);
+        while (w.compact(0).more) {
+        }
+    }
+    // Compaction moves readings, it does not store them again: the rollups are unchanged.
+    BOOST_TEST(scalar(db, "SELECT count(*) FROM reading_chunks") > 0);
+    BOOST_TEST(rollups(db) == before);
+
+    // Reading 7 of n1/temperature (no flag) and reading 20 (flagged), both compacted.
+    const std::int64_t ts7 = kT0 + 7 * 5000, ts20 = kT0 + 20 * 5000 + 6;
+    BOOST_REQUIRE(scalar(db, "SELECT count(*) FROM readings WHERE series_id = 1 AND ts < " +
+                                 std::to_string(ts20 + 1)) == 0);
+    const std::int64_t minute7 = ts7 / 60000, minute20 = ts20 / 60000, hour = kT0 / 3600000;
+    BOOST_REQUIRE(minute7 != minute20);
+    const std::int64_t m7 = rollup_anomalies(db, "rollup_minute", minute7);
+    const std::int64_t m20 = rollup_anomalies(db, "rollup_minute", minute20);
+    const std::int64_t h = rollup_anomalies(db, "rollup_hour", hour);
+    const std::int64_t chunk =
+        scalar(db, "SELECT anomalies FROM reading_chunks WHERE series_id = 1 "
+                   "AND start_ts = " +
+                       std::to_string(kT0));
+    {
+        iots::store::ScoreWriter sw(db);
+        Reading up = reading("n1", "temperature", ts7, 20.07, 42);
+        up.score = 0.9;
+        up.anomaly = true; // off -> on
+        sw.write(up, 0);
+        Reading down = reading("n1", "temperature", ts20, 20.20, 120);
+        down.score = 0.1;
+        down.anomaly = false; // on -> off
+        sw.write(down, 0);
+        Reading same = reading("n1", "temperature", kT0 + 30 * 5000 + 2, 20.30, 180);
+        same.score = 0.95;
+        same.anomaly = true; // on -> on: no change
+        sw.write(same, 0);
+        sw.commit();
+        BOOST_TEST(sw.counts().updated == 3U);
+    }
+    BOOST_TEST(rollup_anomalies(db, "rollup_minute", minute7) == m7 + 1);
+    BOOST_TEST(rollup_anomalies(db, "rollup_minute", minute20) == m20 - 1);
+    BOOST_TEST(rollup_anomalies(db, "rollup_hour", hour) == h); // +1 - 1
+    BOOST_TEST(scalar(db, "SELECT anomalies FROM reading_chunks WHERE series_id = 1 AND "
+                          "start_ts = " +
+                              std::to_string(kT0)) == chunk);
+
+    // Retention by tier at 5 h 30 min: raw older than 2.5 h (in chunks: two whole hours and half
+    // of the third), minutes older than 1 h 10 min, hours kept.
+    const std::int64_t now = kT0 + 5 * kChunkMs + kChunkMs / 2;
+    const std::int64_t raw_cutoff = kT0 + 2 * kChunkMs + kChunkMs / 2;
+    const std::int64_t minute_cutoff = kT0 + kChunkMs + 10 * 60000;
+    const std::int64_t hours_before = scalar(db, "SELECT count(*) FROM rollup_hour");
+    const std::int64_t hour_readings = scalar(db, "SELECT sum(count) FROM rollup_hour");
+    const std::int64_t newer = raw_count(db, 1, raw_cutoff, iots::store::kMaxTs) +
+                               raw_count(db, 2, raw_cutoff, iots::store::kMaxTs);
+    options.retain_ms = now - raw_cutoff;
+    options.retain_minutes_ms = now - minute_cutoff;
+    options.retain_force = true;
+    options.retain_batch = 1000;
+    {
+        ReadingWriter w(db, options);
+        int steps = 0;
+        for (; steps < 1000; ++steps)
+            if (!w.retain(now).more)
+                break;
+        BOOST_TEST(steps < 1000);
+    }
+    for (const std::int64_t id : {1, 2})
+        BOOST_TEST(raw_count(db, id, iots::store::kMinTs, raw_cutoff) == 0);
+    BOOST_TEST(raw_count(db, 1, iots::store::kMinTs, iots::store::kMaxTs) +
+                   raw_count(db, 2, iots::store::kMinTs, iots::store::kMaxTs) ==
+               newer);
+    BOOST_TEST(scalar(db, "SELECT sum(count) FROM series") == newer);
+    BOOST_TEST(scalar(db, "SELECT value FROM stats WHERE key = 'total_readings'") == newer);
+    BOOST_TEST(scalar(db, "SELECT min(first_ts) FROM series") >= raw_cutoff);
+    BOOST_TEST(scalar(db, "SELECT count(*) FROM reading_chunks WHERE start_ts < " +
+                              std::to_string(kT0 + 2 * kChunkMs)) == 0);
+    BOOST_TEST(scalar(db, "SELECT count(*) FROM reading_chunks WHERE start_ts = " +
+                              std::to_string(kT0 + 2 * kChunkMs)) == 2);
+    // The rollup tiers keep their own time: minutes from 1 h 10 min, every hour.
+    BOOST_TEST(scalar(db, "SELECT min(bucket) FROM rollup_minute") == minute_cutoff / 60000);
+    BOOST_TEST(scalar(db, "SELECT count(*) FROM rollup_minute WHERE bucket < " +
+                              std::to_string(raw_cutoff / 60000)) > 0);
+    BOOST_TEST(scalar(db, "SELECT count(*) FROM rollup_hour") == hours_before);
+    BOOST_TEST(scalar(db, "SELECT sum(count) FROM rollup_hour") == hour_readings);
+}
+
+BOOST_AUTO_TEST_CASE(the_disk_budget_deletes_compacted_hours_oldest_first) {
+    TempDir dir;
+    Database db(dir.file("x.db"));
+    fill(db);
+    WriterOptions options;
+    options.compact_after_ms = 1;
+    options.max_db_bytes = 1000; // far below: every step trims
+    options.retain_batch = 1000;
+    ReadingWriter w(db, options);
+    while (w.compact(0).more) {
+    }
+    const std::string before = rollups(db);
+    const std::int64_t total = scalar(db, "SELECT sum(count) FROM series");
+    const auto step = w.retain(kT0 + 6 * kChunkMs);
+    BOOST_TEST(step.budget_deleted > 0U);
+    // The oldest hour went first: nothing before kT0 + 1 h in either series' oldest.
+    BOOST_TEST(scalar(db, "SELECT min(first_ts) FROM series") >= kT0);
+    BOOST_TEST(raw_count(db, 1, iots::store::kMinTs, kT0 + kChunkMs) +
+                   raw_count(db, 2, iots::store::kMinTs, kT0 + kChunkMs) <
+               2 * 720 + 36);
+    int steps = 0;
+    for (; steps < 1000; ++steps)
+        if (!w.retain(kT0 + 6 * kChunkMs).more)
+            break;
+    BOOST_TEST(steps < 1000);
+    // Every raw reading gone, from rows and chunks, the counts with them; rollups untouched.
+    BOOST_TEST(scalar(db, "SELECT count(*) FROM reading_chunks") == 0);
+    BOOST_TEST(scalar(db, "SELECT count(*) FROM readings") == 0);
+    BOOST_TEST(scalar(db, "SELECT sum(count) FROM series") == 0);
+    BOOST_TEST(scalar(db, "SELECT value FROM stats WHERE key = 'budget_deleted_readings'") ==
+               total);
+    BOOST_TEST(rollups(db) == before);
 }
