@@ -164,6 +164,19 @@ UPDATE rollup_hour SET
           AND m.bucket >= rollup_hour.bucket * 60 AND m.bucket < rollup_hour.bucket * 60 + 60
           ORDER BY m.bucket DESC LIMIT 1);
 )sql",
+        // 5, reading_chunks (issue 18, compact raw storage): settled readings moved out of
+        // `readings` by iots-ingest --compact-after, one row per series and hour (chunk_codec.hpp).
+        R"sql(
+CREATE TABLE reading_chunks (
+  series_id INTEGER NOT NULL,
+  start_ts INTEGER NOT NULL,
+  end_ts INTEGER NOT NULL,
+  n INTEGER NOT NULL,
+  anomalies INTEGER NOT NULL,
+  data BLOB NOT NULL,
+  PRIMARY KEY (series_id, start_ts)
+);
+)sql",
     };
     return kMigrations;
 }

@@ -38,6 +38,14 @@
 //                     -- last_ms the ms after the bucket start of the first and last one; anomalies
 //                     -- the readings with anomaly = 1 (ScoreWriter adjusts it when a flag flips).
 //                     -- Retention deletes each tier on its own (raw, minutes, hours).
+// v5 (reading_chunks):
+//   reading_chunks(series_id, start_ts ms (a multiple of 1 h), end_ts (of its last reading), n,
+//          anomalies (readings flagged), data BLOB (chunk_codec.hpp)) PRIMARY KEY(series_id,
+//          start_ts)  -- the readings of one series and hour that the compactor (chunk_table.hpp)
+//                     -- moved out of `readings`, which keeps the recent ones (where scores
+//                     -- arrive and duplicates are checked). A reading is in one of the two; a
+//                     -- late one may be in `readings` within a compacted hour until the next
+//                     -- pass merges it. raw_scan.hpp reads both as one.
 #include <cstdint>
 #include <string_view>
 #include <vector>
