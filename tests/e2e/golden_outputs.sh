@@ -69,6 +69,12 @@ for t in $(cat "$OUT/db-tables.txt"); do
                  abs(sum - (SELECT total(value) $raw)) <= 1e-9 * max(1.0, abs(sum)) AS sum_ok,
                  abs(sumsq - (SELECT total(value * value) $raw)) <= 1e-9 * max(1.0, sumsq) AS sumsq_ok,
                  first, last, first_ms, last_ms, anomalies FROM $t r"
+            # The minute tier is narrow (schema v6): no sumsq, first, last or their times.
+            if [ "$t" = rollup_minute ]; then
+                q="SELECT series_id, bucket, count, min, max,
+                 abs(sum - (SELECT total(value) $raw)) <= 1e-9 * max(1.0, abs(sum)) AS sum_ok,
+                 anomalies FROM $t r"
+            fi
             ;;
     esac
     sqlite3 -header "$DB" "$q" | mask | sort > "$OUT/db-table-$t.txt"

@@ -17,6 +17,7 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include <algorithm>
 #include <bit>
 #include <cmath>
 #include <cstdlib>
@@ -496,12 +497,16 @@ namespace {
 std::string rollups(Database& db) {
     std::string s;
     for (const char* table : {"rollup_minute", "rollup_hour"}) {
-        auto st = db.prepare(std::string("SELECT series_id, bucket, count, min, max, sum, sumsq, "
-                                         "first, last, first_ms, last_ms, anomalies FROM ") +
-                             table + " ORDER BY series_id, bucket");
+        // rollup_minute is narrow (schema v6): no sumsq, first, last or their times.
+        const std::string cols = std::string(table) == "rollup_minute"
+                                     ? "count, min, max, sum, anomalies"
+                                     : "count, min, max, sum, sumsq, first, last, first_ms, "
+                                       "last_ms, anomalies";
+        auto st = db.prepare("SELECT series_id, bucket, " + cols + " FROM " + table +
+                             " ORDER BY series_id, bucket");
         while (st.step()) {
             s += table;
-            for (int c = 0; c < 12; ++c)
+            for (int c = 0; c < std::count(cols.begin(), cols.end(), ',') + 3; ++c)
                 s += ' ' + (st.is_null(c) ? std::string("-") : std::to_string(st.column_double(c)));
             s += '\n';
         }

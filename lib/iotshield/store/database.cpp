@@ -334,8 +334,13 @@ Database::Database(const std::string& path, OpenOptions options)
             const int current = schema_version();
             for (int v = current; v < latest; ++v)
                 exec(migrations()[static_cast<std::size_t>(v)]);
-            if (current < latest)
+            if (current < latest) {
                 exec("PRAGMA user_version=" + std::to_string(latest));
+                // Migrations that rebuild a table (6, rollup_minute) leave its old pages free,
+                // also in a new file: give them back now (a no-op unless auto_vacuum is
+                // INCREMENTAL), not to the writer's first retention steps.
+                exec("PRAGMA incremental_vacuum");
+            }
             tx.commit();
         }
     } catch (...) {

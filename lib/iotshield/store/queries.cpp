@@ -113,11 +113,15 @@ Queries::Queries(const std::string& path)
     m_series_lookup = m_db.prepare(
         "SELECT se.id, coalesce(s.unit, '') FROM series se JOIN devices d ON d.id = se.device_id "
         "JOIN sensors s ON s.id = se.sensor_id WHERE d.name = ?1 AND s.name = ?2");
+    // rollup_minute (schema v6) keeps no first_ms/last_ms: a minute spans its whole bucket and
+    // its points sit at its start.
     for (int tier = 0; tier < 2; ++tier)
-        m_rollup_range[tier] = m_db.prepare(
-            cat("SELECT bucket, first_ms, last_ms, min, max, count FROM ", kRollupTables[tier],
-                " WHERE series_id = ?1 AND bucket >= ?2 AND bucket < ?3 "
-                "ORDER BY bucket"));
+        m_rollup_range[tier] =
+            m_db.prepare(std::string(tier == 0 ? "SELECT bucket, 0, 59999"
+                                               : "SELECT bucket, first_ms, last_ms") +
+                         cat(", min, max, count FROM ", kRollupTables[tier],
+                             " WHERE series_id = ?1 AND bucket >= ?2 AND bucket < ?3 "
+                             "ORDER BY bucket"));
     m_range_anomalies =
         m_db.prepare(cat("SELECT ", kAnomalyColumns,
                          "WHERE a.series_id = ?1 AND a.ts >= ?2 AND a.ts < ?3 ORDER BY a.ts "

@@ -223,7 +223,14 @@ struct ReadingWriter::Impl {
                                 "WHERE series_id = ?1 AND ts = ?2 AND seq < 0");
         add_stat = db->prepare("INSERT INTO stats (key, value) VALUES (?1, ?2) "
                                "ON CONFLICT (key) DO UPDATE SET value = value + excluded.value");
-        for (int tier = 0; tier < 2; ++tier)
+        // rollup_minute is narrow (schema v6): no sumsq, first, last or their times.
+        upsert_rollup[0] = db->prepare(
+            "INSERT INTO rollup_minute (series_id, bucket, count, min, max, sum, anomalies) "
+            "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) "
+            "ON CONFLICT (series_id, bucket) DO UPDATE SET count = count + excluded.count, "
+            "min = min(min, excluded.min), max = max(max, excluded.max), "
+            "sum = sum + excluded.sum, anomalies = anomalies + excluded.anomalies");
+        for (int tier = 1; tier < 2; ++tier)
             upsert_rollup[tier] = db->prepare(
                 std::string("INSERT INTO ") + kRollupTables[tier] +
                 " (series_id, bucket, count, min, max, sum, sumsq, first, last, first_ms, "
@@ -617,6 +624,17 @@ struct ReadingWriter::Impl {
             Statement& st = upsert_rollup[tier];
             for (const RollupSlot& slot : rollup_order[tier]) {
                 const RollupAgg& a = *slot.agg;
+                if (tier == 0) {
+                    st.bind(1, slot.series_id)
+                        .bind(2, slot.bucket)
+                        .bind(3, a.count)
+                        .bind(4, a.min)
+                        .bind(5, a.max)
+                        .bind(6, a.sum)
+                        .bind(7, a.anomalies)
+                        .run();
+                    continue;
+                }
                 const core::Millis start = slot.bucket * kRollupMillis[tier];
                 st.bind(1, slot.series_id)
                     .bind(2, slot.bucket)

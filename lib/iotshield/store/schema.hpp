@@ -46,6 +46,11 @@
 //                     -- arrive and duplicates are checked). A reading is in one of the two; a
 //                     -- late one may be in `readings` within a compacted hour until the next
 //                     -- pass merges it. raw_scan.hpp reads both as one.
+// v6 (narrow rollup_minute):
+//   rollup_minute(series_id, bucket = ts / 60000, count, min, max, sum, anomalies)
+//          PRIMARY KEY(series_id, bucket) WITHOUT ROWID  -- the minute tier without sumsq,
+//                     -- first, last, first_ms and last_ms (rollup_hour keeps them): a year of
+//                     -- minutes is most of a database's bytes.
 #include <cstdint>
 #include <string_view>
 #include <vector>
