@@ -60,6 +60,7 @@ iots-ha | --bogus | 2 | iots-ha: error: unknown option --bogus (see --help)
 iots-ha | -h 127.0.0.1 --max-bad-lines -3 | 2 | iots-ha: error: --max-bad-lines: '-3' is not a whole number of 0 or more (see --help)
 iots-sim | --bogus | 2 | iots-sim: error: unknown option --bogus (see --help)
 iots-ingest | --bogus | 2 | iots-ingest: error: unknown option --bogus (see --help)
+iots-ingest | --compact-after of | 2 | iots-ingest: error: --compact-after: 'of' is not a duration (like 500ms, 5s, 2h, 14d) (see --help)
 iots-alert | --bogus | 2 | iots-alert: error: unknown option --bogus (see --help)
 iots-train | --model @W@/m.model --since banana | 2 | iots-train: error: --since: 'banana' is neither RFC 3339 nor epoch ms
 iots-act | --bogus | 2 | iots-act: error: unknown option --bogus (see --help)

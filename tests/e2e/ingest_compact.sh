@@ -2,7 +2,8 @@
 # --compact-after through the tool: simulated hours more than 1h behind each series' newest reading
 # move into reading_chunks while ingesting, nothing is lost (rows + chunk readings = stored, the
 # series counts unchanged), iots-train --db learns the same model from it as from rows, and the same
-# file ingested again is all duplicates, compacted readings included.
+# file ingested again is all duplicates, compacted readings included. By default (1d) a longer run
+# compacts its older hours; --compact-after off none.
 . "$(dirname "$0")/lib.sh"
 
 iots-sim --devices 1 --duration 4h --seed 3 > "$WORK/sim.ndjson"
@@ -30,4 +31,19 @@ iots-ingest -v --db "$WORK/c.db" --quiet --compact-after 1h < "$WORK/sim.ndjson"
     fail "again: exit $?"
 grep -q "stored 0, rejected 0, duplicates $N" "$WORK/again.err" ||
     fail "expected $N duplicates: $(cat "$WORK/again.err")"
-pass "compacted $IN_CHUNKS of $N readings into $CHUNKS chunks"
+
+# The default is --compact-after 1d: 26 hours compact their first hour or two by default, and
+# --compact-after off (like 0) keeps every reading a row.
+iots-sim --devices 1 --duration 26h --interval 10m --seed 5 > "$WORK/day.ndjson"
+N2=$(wc -l < "$WORK/day.ndjson")
+iots-ingest --db "$WORK/default.db" --quiet < "$WORK/day.ndjson" || fail "default: exit $?"
+D_ROWS=$(sqlite3 "$WORK/default.db" "SELECT count(*) FROM readings")
+D_CHUNKED=$(sqlite3 "$WORK/default.db" "SELECT coalesce(sum(n), 0) FROM reading_chunks")
+[ "$D_CHUNKED" -gt 0 ] || fail "the default compacted nothing of 26 hours"
+[ $((D_ROWS + D_CHUNKED)) -eq "$N2" ] || fail "default: rows $D_ROWS + chunks $D_CHUNKED != $N2"
+sqlite3 "$WORK/default.db" "SELECT count(*) FROM reading_chunks WHERE end_ts > (SELECT max(ts) FROM readings) - 86400000" |
+    grep -qx 0 || fail "the default compacted readings less than a day old"
+iots-ingest --db "$WORK/off.db" --quiet --compact-after off < "$WORK/day.ndjson" || fail "off: exit $?"
+assert_eq "$N2 0" "$(sqlite3 "$WORK/off.db" "SELECT (SELECT count(*) FROM readings), (SELECT count(*) FROM reading_chunks)" | tr '|' ' ')" \
+    "--compact-after off: every reading a row"
+pass "compacted $IN_CHUNKS of $N readings into $CHUNKS chunks; by default $D_CHUNKED of $N2"
