@@ -2,8 +2,8 @@
 """bench/storage.py -- what raw readings cost on disk, with and without compact chunks (issue 18).
 
 Simulates a 5-node home (iots-sim --devices 5: 5 nodes x 6 sensors, a reading every 5 s, 518,400
-readings a day) for --days days, stores it twice with iots-ingest --quiet: as rows only (today's
-layout), and with --compact-after (hours more than that behind each series' newest reading are
+readings a day) for --days days, stores it twice with iots-ingest --quiet: as rows only
+(--compact-after off), and with --compact-after (the default 1d; hours more than that behind each series' newest reading are
 moved into reading_chunks, chunk_codec.hpp) while it stores. Prints:
 
 - bytes per reading of the raw tier, each way (pages of the table and its indexes, from sqlite3's
@@ -121,7 +121,8 @@ def main():
     spans = [("day", DAY), ("week", 7 * DAY), ("month", 30 * DAY), ("year", 365 * DAY)]
     spans = [(n, s) for n, s in spans if s <= args.days * DAY]
     results = {}
-    for way, extra in (("rows", []), ("chunks", ["--compact-after", args.compact_after])):
+    for way, extra in (("rows", ["--compact-after", "off"]),
+                       ("chunks", ["--compact-after", args.compact_after])):
         db = os.path.join(work, f"{way}.db")
         seconds = ingest(args, sim, db, extra)
         subprocess.run(["sqlite3", db, "PRAGMA wal_checkpoint(TRUNCATE); VACUUM;"], check=True,
