@@ -3,8 +3,8 @@
 
 Simulates a 5-node home (iots-sim --devices 5: 5 nodes x 6 sensors, a reading every 5 s, 518,400
 readings a day) for --days days, stores it twice with iots-ingest --quiet: as rows only
-(--compact-after off), and with --compact-after (the default 1d; hours more than that behind each series' newest reading are
-moved into reading_chunks, chunk_codec.hpp) while it stores. Prints:
+(--compact-after off), and with --compact-after (the default 1d; hours more than that behind each
+series' newest reading are moved into reading_chunks, chunk_codec.hpp) while it stores. Prints:
 
 - bytes per reading of the raw tier, each way (pages of the table and its indexes, from sqlite3's
   dbstat, over the readings they hold; and the whole file over all readings);
