@@ -8,6 +8,9 @@
 namespace iots::detect {
 
 namespace {
+// The score of a reading where the day's summary is impossible: over the flag level (0.5).
+constexpr double kDaySummaryScore = 0.75;
+
 double ratio_score(double stat, double level) noexcept {
     if (!(level > 0) || !(stat > 0))
         return 0;
@@ -203,6 +206,13 @@ Verdict Detector::score(core::Millis ts, std::string_view device, std::string_vi
             early ? (kGap | kStuck) : (kZscore | kSpike | kGap | kStuck);
         cond &= static_cast<std::uint16_t>(~calibrated);
         score = online_layer(s, ts, local, value, obs, cond);
+        // The day's summary (day_summary.hpp): a cycle that stops, a peak that drops. Reported
+        // as the daily check, the pattern of the day broken.
+        if (kind != record::SensorKind::flame && kind != record::SensorKind::motion &&
+            s.day.observe(local, value) != 0) {
+            cond |= kDaily;
+            score = std::max(score, kDaySummaryScore);
+        }
         if (early)
             score = std::max(
                 {score, ratio_score(obs.z, s.levels.z), ratio_score(obs.spike, s.levels.spike)});

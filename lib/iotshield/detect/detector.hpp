@@ -16,6 +16,7 @@
 // surprise ln(1/p) against ln(1/q); the forest's score piecewise linearly with its threshold at
 // 0.5).
 #include "iotshield/core/zone.hpp"
+#include "iotshield/detect/day_summary.hpp"
 #include "iotshield/detect/joint_layer.hpp"
 #include "iotshield/detect/model.hpp"
 #include "iotshield/detect/online.hpp"
@@ -81,6 +82,7 @@ public:
     struct Series {
         SeriesState state;
         OnlineState online;
+        DaySummary day; // the day's-summary check
         ProfileState profile;
         const SeriesModel* model = nullptr;
         SeriesLevels levels;

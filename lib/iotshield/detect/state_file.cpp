@@ -107,6 +107,7 @@ constexpr std::array kSeriesLayers{
     raw_layer<&Series::activity>("activity"),
     raw_layer<&Series::kmeans>("kmeans"),
     raw_layer<&Series::online>("online"),
+    raw_layer<&Series::day>("day"),
     raw_layer<&Series::last>("verdict"),
     Layer<Series>{"onsets", 1, kOnsetsSize, false, save_onsets, load_onsets},
 };
