@@ -2,6 +2,7 @@
 
 #include "iotshield/core/error.hpp"
 #include "iotshield/core/signals.hpp"
+#include "iotshield/core/thread_priority.hpp"
 #include "iotshield/core/time.hpp"
 #include "iotshield/record/clock.hpp"
 #include "iotshield/record/sensor.hpp"
@@ -180,6 +181,11 @@ struct Pipeline::Store {
     }
 
     void run() noexcept {
+        // Passing nothing on (--quiet, the broker deployment), nothing on an alarm's path waits
+        // for this thread: it yields the CPU to the broker and the tools the alarm goes through.
+        // Passing records on, it is that path (iots-ingest | iots-detect | iots-alert).
+        if (!passing)
+            core::make_background_thread();
         try {
             loop();
             end_pass(); // stopped with a pass under way
