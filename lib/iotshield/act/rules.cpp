@@ -324,7 +324,8 @@ std::vector<Rule> load_rules(const std::string& path) {
     std::ifstream f(path, std::ios::binary);
     if (!f)
         throw Error(Exit::no_input,
-                    fmt::format("--rules {}: {}", core::printable(path), std::strerror(errno)));
+                    fmt::format("--rules {}: cannot read: {}", core::printable(path),
+                                std::strerror(errno)));
     std::ostringstream text;
     text << f.rdbuf();
     return parse_rules(text.str(), path);
