@@ -14,6 +14,8 @@ W="$WORK"
 echo "not a database" > "$W/notdb.db"
 mkdir "$W/dir.d"
 cp "$IOTS_SRC/examples/act/home.rules" "$W/home.rules"
+printf '{\n  "window": 1h\n}\n' > "$W/notjson.json"
+echo '{"budget": {"epsilon_per_dya": 1}}' > "$W/typo.json"
 
 # tool | arguments (split on spaces; @W@ is the work directory) | exit status |
 # a part of the one line expected on stderr
@@ -79,6 +81,8 @@ iots-export | --db @W@/e.db --since banana | 2 | iots-export: error: --since: 'b
 iots-export | --db @W@/e.db --until 5 | 2 | iots-export: error: --policy and --destination are required to release (or give --report)
 iots-export | --db @W@/e.db --policy @W@/missing --destination x | 66 | iots-export: error: --policy @W@/missing: cannot read: No such file or directory
 iots-export | --db @W@/e.db --policy @W@/dir.d --destination x | 66 | iots-export: error: --policy @W@/dir.d: cannot read: Is a directory
+iots-export | --db @W@/e.db --policy @W@/notjson.json --destination x | 78 | iots-export: error: @W@/notjson.json:2:14: not JSON: invalid literal; last read: '1h'; expected '}'
+iots-export | --db @W@/e.db --policy @W@/typo.json --destination x | 78 | iots-export: error: @W@/typo.json: budget.epsilon_per_dya: unknown key
 EOF
 )
 
