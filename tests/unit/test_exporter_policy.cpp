@@ -59,7 +59,8 @@ BOOST_AUTO_TEST_CASE(a_good_policy_loads) {
 }
 
 BOOST_AUTO_TEST_CASE(every_wrong_key_is_named) {
-    BOOST_TEST(error_of("{") == "p.json:1:2: not JSON: unexpected end of input; expected string literal");
+    BOOST_TEST(error_of("{") ==
+               "p.json:1:2: not JSON: unexpected end of input; expected string literal");
     BOOST_TEST(error_of(with(R"("window": "1h")", R"("window": "7m")")) ==
                "p.json: window: '7m' is not a duration that divides a day (1h, 15min, 1d)");
     BOOST_TEST(error_of(with(R"("epsilon_per_day": 10)", R"("epsilon_per_dya": 10)")) ==

@@ -188,8 +188,8 @@ Policy parse_policy(std::string_view text, const std::string& where) {
     try {
         j = Json::parse(text);
     } catch (const Json::parse_error& e) {
-        throw Error(Exit::config, json_position(text, e.byte, where) +
-                                      ": not JSON: " + json_reason(e.what()));
+        throw Error(Exit::config,
+                    json_position(text, e.byte, where) + ": not JSON: " + json_reason(e.what()));
     } catch (const Json::exception& e) { // a number too large for a double
         throw Error(Exit::config, where + ": not JSON: " + json_reason(e.what()));
     }
