@@ -386,9 +386,9 @@ BOOST_AUTO_TEST_CASE(a_series_spanning_impossible_times_is_refused) {
     BOOST_TEST(contains(load_error(encode_model(m)), "interval -1 out of range"));
 }
 
-// Found by tests/fuzz/fuzz_model_file (random seeds, before a push; the input is
-// corpus/model_file/crash-train-to-int64-max): a file whose training ended at INT64_MAX loaded,
-// and a reading after the training (train_to + 5 s, as the fuzz target scores) overflowed.
+// Crashes tests/fuzz/fuzz_model_file under UBSan (corpus/model_file/crash-train-to-int64-max): a
+// file whose training ended at INT64_MAX loaded, and a reading after the training (train_to + 5 s,
+// as the fuzz target scores) overflowed.
 BOOST_AUTO_TEST_CASE(a_training_span_of_impossible_times_is_refused) {
     Model m = small_model();
     m.train_to = std::numeric_limits<std::int64_t>::max();
