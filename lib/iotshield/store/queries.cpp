@@ -276,8 +276,10 @@ std::vector<ReadingRow> Queries::recent_readings(int limit,
     }
     const auto n = static_cast<std::size_t>(std::max(limit, 0));
     std::vector<ReadingRow> out;
-    for (const auto& [id, newest] : series) {
-        if (out.size() >= n && newest < out.back().ts)
+    for (const auto& entry : series) {
+        // Not a structured binding: clang 14 refuses to capture one in the lambda below.
+        const auto id = entry.first;
+        if (out.size() >= n && entry.second < out.back().ts)
             break;
         const Named named = names(id);
         std::size_t got = 0;
