@@ -232,10 +232,11 @@ class Probes:
 
     def __init__(self, a, port, pub):
         self.every = a.probe_every
-        self.sent, self.floor, self.alert = {}, {}, {}
+        self.sent, self.floor, self.anomaly, self.alert = {}, {}, {}, {}
         b = ["-h", "127.0.0.1", "-p", str(port)]
         self.sub = subprocess.Popen(["mosquitto_sub", *b, "-q", "1", "-v", "-t", "iotshield/alerts/#",
-                                     "-t", "iotshield/sensors/data"], stdout=subprocess.PIPE,
+                                     "-t", "iotshield/sensors/data",
+                                     "-t", "iotshield/anomalies/+/flame"], stdout=subprocess.PIPE,
                                     stderr=subprocess.DEVNULL, bufsize=0)
         if pub:
             cmd = [pub, "127.0.0.1", str(port), "1", "iotshield/sensors/data"]
@@ -265,6 +266,8 @@ class Probes:
                 if ln.startswith(b"iotshield/alerts/"):
                     if b'"event":"open"' in ln:
                         self.alert.setdefault(k, now)
+                elif ln.startswith(b"iotshield/anomalies/"):
+                    self.anomaly.setdefault(k, now)
                 else:
                     self.floor.setdefault(k, now)
 
@@ -504,6 +507,13 @@ def main():
     rate = (stored1 - stored0) / window
     lat = [(probes.alert[k] - probes.sent[k]) * 1000 for k in probes.sent if k in probes.alert]
     floor = [(probes.floor[k] - probes.sent[k]) * 1000 for k in probes.sent if k in probes.floor]
+    # The hops: publish -> the anomaly from iots-detect on the broker -> the alert from iots-alert.
+    detect_hop = [(probes.anomaly[k] - probes.sent[k]) * 1000 for k in probes.sent
+                  if k in probes.anomaly]
+    alert_hop = [(probes.alert[k] - probes.anomaly[k]) * 1000 for k in probes.sent
+                 if k in probes.anomaly and k in probes.alert]
+    slow = sorted(((probes.alert[k] - probes.sent[k]) * 1000, k) for k in probes.sent
+                  if k in probes.alert)[-5:]
     missing_alerts = len(probes.sent) - len(lat)
 
     res = {
@@ -516,10 +526,16 @@ def main():
         "alert_p50_ms": round(pct(lat, 50), 2), "alert_p99_ms": round(pct(lat, 99), 2),
         "alert_max_ms": round(max(lat), 2) if lat else None, "probes_without_alert": missing_alerts,
         "floor_p50_ms": round(pct(floor, 50), 2), "floor_p99_ms": round(pct(floor, 99), 2),
+        "anomaly_p50_ms": round(pct(detect_hop, 50), 2), "anomaly_p99_ms": round(pct(detect_hop, 99), 2),
+        "anomaly_to_alert_p50_ms": round(pct(alert_hop, 50), 2),
+        "anomaly_to_alert_p99_ms": round(pct(alert_hop, 99), 2),
         "streams_open_at_end": open_streams, "stream_events_min": events[0] if events else 0,
         "stream_events_max": events[-1] if events else 0,
         "dashboard_requests": st["requests"], "dashboard_failures": st["failures"],
         "tools": {},
+        # each probe: [k, sent, back from the broker, anomaly, alert], CLOCK_MONOTONIC seconds
+        "probes": [[k, probes.sent[k], probes.floor.get(k), probes.anomaly.get(k), probes.alert.get(k)]
+                   for k in sorted(probes.sent)],
     }
     for n in names:
         cpu = (end[n][2] - start[n][1]) / window  # cores busy
@@ -553,6 +569,12 @@ def main():
     print(f"publish -> alert ({len(lat)} of {len(probes.sent)} probes): p50 {res['alert_p50_ms']} ms, "
           f"p99 {res['alert_p99_ms']} ms, max {res['alert_max_ms']} ms; floor (the reading back "
           f"from the broker) p50 {res['floor_p50_ms']} ms, p99 {res['floor_p99_ms']} ms")
+    print(f"  hops: publish -> anomaly (iots-detect) p50 {res['anomaly_p50_ms']} ms, p99 "
+          f"{res['anomaly_p99_ms']} ms; anomaly -> alert (iots-alert) p50 "
+          f"{res['anomaly_to_alert_p50_ms']} ms, p99 {res['anomaly_to_alert_p99_ms']} ms; slowest: "
+          + ", ".join(f"#{k} {ms:.0f} ms (floor {(probes.floor.get(k, 0) - probes.sent[k]) * 1000:.0f}"
+                      f", anomaly {(probes.anomaly.get(k, 0) - probes.sent[k]) * 1000:.0f})"
+                      for ms, k in slow))
     print(f"live streams: {open_streams}/{a.streams} open and receiving at the end, "
           f"{res['stream_events_min']}-{res['stream_events_max']} events each; dashboard "
           f"{st['requests']} requests, {st['failures']} failed"

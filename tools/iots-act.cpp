@@ -14,7 +14,8 @@ int act_main(iots::cli::Context& ctx) {
     cli::init_app(app);
     std::string input = "stdin", tz;
     app.add_option("--rules", o.rules_path, "The rules file (iots-act.rules(5)); required")
-        ->required();
+        ->required()
+        ->check(cli::readable_file("--rules"));
     cli::add_broker_options(app, o.broker, "where commands go; required but with --dry-run");
     app.add_option("--input", input,
                    "Read alerts from stdin, or from mqtt: <prefix>/alerts/# (stdin)")

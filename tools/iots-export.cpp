@@ -17,7 +17,8 @@ int export_main(cli::Context& ctx) {
         ->required()
         ->check(cli::sqlite_file("--db"));
     app.add_option("--policy", o.policy_path,
-                   "Privacy policy file: what may leave, with what noise, within what budget");
+                   "Privacy policy file: what may leave, with what noise, within what budget")
+        ->check(cli::readable_file("--policy"));
     app.add_option("--destination", o.destination,
                    "Who receives the release (a name of your choice): the budget is per "
                    "destination and day");

@@ -12,6 +12,7 @@ complete -c iots-ingest -l retain-minutes -x -d 'Delete minute rollups older tha
 complete -c iots-ingest -l retain-hours -x -d 'Delete hour rollups older than this (default 0, keep)'
 complete -c iots-ingest -l retain-force -d 'Delete history older than the retention too'
 complete -c iots-ingest -l max-db-size -x -d 'Disk budget, like 800M: the oldest raw readings go first'
+complete -c iots-ingest -l compact-after -x -d 'Move readings this far behind their series newest into compact chunks (default 1d, off: never)'
 complete -c iots-ingest -l batch-size -x -d 'Commit after this many readings (100000)'
 complete -c iots-ingest -l batch-ms -x -d 'Commit a batch this old (100ms)'
 complete -c iots-ingest -l max-skew -x -d 'Reject a ts this far ahead of the host clock (1d)'

@@ -14,6 +14,8 @@ W="$WORK"
 echo "not a database" > "$W/notdb.db"
 mkdir "$W/dir.d"
 cp "$IOTS_SRC/examples/act/home.rules" "$W/home.rules"
+printf '{\n  "window": 1h\n}\n' > "$W/notjson.json"
+echo '{"budget": {"epsilon_per_dya": 1}}' > "$W/typo.json"
 
 # tool | arguments (split on spaces; @W@ is the work directory) | exit status |
 # a part of the one line expected on stderr
@@ -60,11 +62,13 @@ iots-ha | --bogus | 2 | iots-ha: error: unknown option --bogus (see --help)
 iots-ha | -h 127.0.0.1 --max-bad-lines -3 | 2 | iots-ha: error: --max-bad-lines: '-3' is not a whole number of 0 or more (see --help)
 iots-sim | --bogus | 2 | iots-sim: error: unknown option --bogus (see --help)
 iots-ingest | --bogus | 2 | iots-ingest: error: unknown option --bogus (see --help)
+iots-ingest | --compact-after of | 2 | iots-ingest: error: --compact-after: 'of' is not a duration (like 500ms, 5s, 2h, 14d) (see --help)
 iots-alert | --bogus | 2 | iots-alert: error: unknown option --bogus (see --help)
 iots-train | --model @W@/m.model --since banana | 2 | iots-train: error: --since: 'banana' is neither RFC 3339 nor epoch ms
 iots-act | --bogus | 2 | iots-act: error: unknown option --bogus (see --help)
 iots-act | --dry-run | 2 | iots-act: error: --rules is required (see --help)
-iots-act | --rules @W@/missing --dry-run | 66 | iots-act: error: --rules @W@/missing: No such file or directory
+iots-act | --rules @W@/missing --dry-run | 66 | iots-act: error: --rules @W@/missing: cannot read: No such file or directory
+iots-act | --rules @W@/dir.d --dry-run | 66 | iots-act: error: --rules @W@/dir.d: cannot read: Is a directory
 iots-act | --rules @W@/home.rules | 2 | iots-act: error: no broker to send commands to: give -h HOST, or --dry-run
 iots-act | --rules @W@/home.rules --input mqtt --dry-run | 2 | iots-act: error: --input mqtt needs a broker: give -h HOST
 iots-act | --rules @W@/home.rules --input file | 2 | iots-act: error: --input: file not in {stdin,mqtt} (see --help)
@@ -76,7 +80,10 @@ iots-export | --report | 2 | iots-export: error: --db is required (see --help)
 iots-export | --db @W@/notdb.db --report | 66 | iots-export: error: --db @W@/notdb.db: not an SQLite database
 iots-export | --db @W@/e.db --since banana | 2 | iots-export: error: --since: 'banana' is neither RFC 3339 nor epoch ms
 iots-export | --db @W@/e.db --until 5 | 2 | iots-export: error: --policy and --destination are required to release (or give --report)
-iots-export | --db @W@/e.db --policy @W@/missing --destination x | 66 | iots-export: error: @W@/missing: cannot read: No such file or directory
+iots-export | --db @W@/e.db --policy @W@/missing --destination x | 66 | iots-export: error: --policy @W@/missing: cannot read: No such file or directory
+iots-export | --db @W@/e.db --policy @W@/dir.d --destination x | 66 | iots-export: error: --policy @W@/dir.d: cannot read: Is a directory
+iots-export | --db @W@/e.db --policy @W@/notjson.json --destination x | 78 | iots-export: error: @W@/notjson.json:2:14: not JSON: invalid literal; last read: '1h'; expected '}'
+iots-export | --db @W@/e.db --policy @W@/typo.json --destination x | 78 | iots-export: error: @W@/typo.json: budget.epsilon_per_dya: unknown key
 EOF
 )
 

@@ -14,6 +14,19 @@ PORT=$(free_port)
 api() { curl -sS --max-time 5 -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:$PORT$1" "${@:2}"; }
 jget() { python3 -c "import json,sys; d=json.load(sys.stdin); print(eval(sys.argv[1]))" "$1"; }
 
+# Whatever happens (a demo that hangs, a failed assertion), nothing it started outlives the test:
+# the demo and its tools are in the demo's process group, its mosquitto in a session of its own
+# (its pid in mosquitto.pid).
+kill_demo() {
+    [ -z "${DEMO_PID:-}" ] || kill -KILL -- "-$DEMO_PID" 2>/dev/null || true
+    local broker
+    broker=$(cat "$DIR/mosquitto.pid" 2>/dev/null) || return 0
+    # (That pid, if it is still the demo's broker: its command line names the demo's config.)
+    tr '\0' ' ' < "/proc/$broker/cmdline" 2>/dev/null | grep -qF "$DIR/mosquitto.conf" || return 0
+    kill -KILL "$broker" 2>/dev/null || true
+}
+CLEANUP_CMDS+=(kill_demo)
+
 # Starts the demo in the background; sets DEMO_PID, TOKEN, BROKER_PORT, LIVE_FROM (epoch ms) and
 # CHILDREN (pid:name of what it started).
 start_demo() { # log-name [environment...]
@@ -160,6 +173,7 @@ wait "$DEMO_PID" || rc=$?
 assert_eq 0 "$rc" "exit status after SIGTERM"
 grep -q "^demo: stopped" "$WORK/run1.err" || fail "no stop message"
 all_gone
+DEMO_PID="" # its group is gone: nothing for kill_demo
 
 # A second run goes on with the same household, and SIGINT (Ctrl-C) stops it all. (The kitchen's
 # fan, switched on above, is not replayed: the second run's kitchen is the household's without it.)
@@ -178,6 +192,7 @@ rc=0
 wait "$DEMO_PID" || rc=$?
 assert_eq 0 "$rc" "exit status after SIGINT"
 all_gone
+DEMO_PID="" # its group is gone: nothing for kill_demo
 
 # The test mode: IOTS_DEMO_SECONDS after coming up, it stops on its own, with 0 and nothing left.
 # (30 s: time for start_demo to list what it runs, not a limit on anything the demo does.)
@@ -188,4 +203,5 @@ wait "$DEMO_PID" || rc=$?
 assert_eq 0 "$rc" "exit status after IOTS_DEMO_SECONDS"
 grep -q "^demo: stopped" "$WORK/run3.err" || fail "no stop message after IOTS_DEMO_SECONDS"
 all_gone
+DEMO_PID="" # its group is gone: nothing for kill_demo
 pass "dashboard, a command answered through its broker, the live household continues its history, SIGTERM, Ctrl-C and IOTS_DEMO_SECONDS leave nothing"

@@ -10,14 +10,15 @@
 command -v systemd-analyze >/dev/null || fail "systemd-analyze is missing (scripts/deps.sh test installs systemd)"
 SRC="$IOTS_SRC/examples/systemd"
 UNITS="$WORK/units"
-mkdir -p "$UNITS" "$WORK/man/man1" "$WORK/man/man7"
+mkdir -p "$UNITS" "$WORK/man/man1" "$WORK/man/man5" "$WORK/man/man7"
 # verify also runs `man` for each Documentation=man: line.
 for m in "$IOTS_SRC"/man/*.1; do ln -s "$m" "$WORK/man/man1/"; done
+for m in "$IOTS_SRC"/man/*.5; do ln -s "$m" "$WORK/man/man5/"; done
 for m in "$IOTS_SRC"/man/*.7; do ln -s "$m" "$WORK/man/man7/"; done
 export MANPATH="$WORK/man:$(manpath 2>/dev/null || echo /usr/share/man)"
 
 n=0
-for tool in iots-ingest iots-detect iots-alert iots-serve iots-ha; do
+for tool in iots-ingest iots-detect iots-alert iots-serve iots-ha iots-act; do
     unit="$SRC/$tool.service"
     [ -f "$unit" ] || fail "no $unit"
     for line in DynamicUser=yes User=iotshield StateDirectory=iotshield NoNewPrivileges=yes \
@@ -35,6 +36,17 @@ for tool in iots-ingest iots-detect iots-alert iots-serve iots-ha; do
     sed "s#/usr/local/bin/#$IOTS_BIN/#g" "$unit" > "$UNITS/$tool.service"
     n=$((n + 1))
 done
+# Every unit there is one of those (a new one is checked too), and the README installs them all.
+for unit in "$SRC"/*.service; do
+    [ -f "$UNITS/$(basename "$unit")" ] || fail "$(basename "$unit") is not checked here"
+    grep -q "^sudo systemctl enable --now .*\b$(basename "$unit" .service)\b" "$IOTS_SRC/README.md" ||
+        fail "README does not enable $(basename "$unit")"
+done
+# iots-act's rules: the unit reads them from /etc/iotshield, and the example it starts from passes
+# its safety check.
+grep -q -- '--rules /etc/iotshield/home.rules' "$SRC/iots-act.service" || fail "iots-act.service: no --rules"
+printf '' | "$IOTS_BIN/iots-act" --rules "$IOTS_SRC/examples/act/home.rules" --dry-run --quiet-log ||
+    fail "examples/act/home.rules is refused"
 # A unit with a mistake is caught: the check itself can fail.
 sed 's/^NoNewPrivileges=yes/NoNewPrivilege=yes/' "$UNITS/iots-ha.service" > "$WORK/broken.service"
 [ -n "$(systemd-analyze verify "$WORK/broken.service" 2>&1)" ] || fail "verify says nothing of an unknown key"

@@ -21,10 +21,38 @@ rows() { db_count "$WORK/k.db" readings 2>/dev/null || echo 0; }
 at_least() { [ "$(rows)" -ge "$1" ]; }
 now_ms() { date +%s%3N; }
 
+# Whether the iots-ingest of pid $1 (client id $2) has subscribed: the broker's log shows its
+# subscription after its own connection (known by its local port), not another run's. A run killed
+# early may never have subscribed, so counting the log's subscriptions says nothing of the last one.
+# (The bounds of the waits below only stop a test that hangs: a loaded machine or a sanitizer build
+# may take seconds to start a tool.)
+subscribed_run() { # pid client-id
+    local port
+    # Its local port: of the TCP sockets it holds (/proc/PID/fd), the one to the broker.
+    port=$(python3 - "$1" "$BROKER_PORT" <<'PY'
+import os, sys
+pid, broker = sys.argv[1], int(sys.argv[2])
+try:
+    inodes = {os.readlink(f"/proc/{pid}/fd/{fd}") for fd in os.listdir(f"/proc/{pid}/fd")}
+    for line in open(f"/proc/{pid}/net/tcp").readlines()[1:]:
+        f = line.split()
+        if int(f[2].split(":")[1], 16) == broker and f"socket:[{f[9]}]" in inodes:
+            print(int(f[1].split(":")[1], 16))
+except OSError:
+    pass # not running (any more)
+PY
+    )
+    [ -n "$port" ] && awk -v conn="from 127.0.0.1:$port as $2 " -v any=" as $2 " \
+        -v want="$2 1 iotshield/status/#" '
+        /New client connected/ && index($0, any) { mine = index($0, conn) > 0; next }
+        mine && index($0, want) { found = 1 }
+        END { exit !found }' "$WORK/mosquitto.log"
+}
+
 # The first run creates the session; the broker holds what arrives while it is dead.
 start_ingest "$WORK/first.err"
-subscribed() { grep -q "ingest 1 iotshield/status/#" "$WORK/mosquitto.log"; }
-wait_until 10 subscribed || fail "iots-ingest did not subscribe"
+subscribed() { subscribed_run "$INGEST" ingest; }
+wait_until 60 subscribed || fail "iots-ingest did not subscribe"
 background iots-sim "${SIM[@]}" -h 127.0.0.1 -p "$BROKER_PORT" -q 1
 SIM_PID=$LAST_PID
 wait_until 30 at_least 1 || fail "nothing stored"
@@ -55,8 +83,8 @@ M=10000
 OPTS=(-h 127.0.0.1 -p "$BROKER_PORT" -q 1 -i ingest2 -c --db "$WORK/m.db" --quiet)
 rows() { db_count "$WORK/m.db" readings 2>/dev/null || echo 0; }
 start_ingest "$WORK/kills.err"
-subscribed2() { grep -q "ingest2 1 iotshield/status/#" "$WORK/mosquitto.log"; }
-wait_until 10 subscribed2 || fail "iots-ingest did not subscribe (second session)"
+subscribed2() { subscribed_run "$INGEST" ingest2; }
+wait_until 60 subscribed2 || fail "iots-ingest did not subscribe (second session)"
 $R gen $M 7 > "$WORK/in.ndjson"
 python3 -c '
 import sys, time
@@ -77,8 +105,7 @@ wait "$PUB" || fail "mosquitto_pub failed"
 wait_until 60 at_least $M || fail "stored $(rows) of $M after 8 kills: readings lost"
 # The last start may find nothing left to store: SIGTERM only once it runs (its signal handlers
 # are installed by then), or a slow start-up dies of the signal itself.
-subscribed_all() { [ "$(grep -c "ingest2 1 iotshield/status/#" "$WORK/mosquitto.log")" -ge 9 ]; }
-wait_until 30 subscribed_all || fail "the last iots-ingest did not subscribe"
+wait_until 60 subscribed2 || fail "the last iots-ingest did not subscribe"
 kill -TERM "$INGEST"
 wait "$INGEST" || fail "iots-ingest exited $? after SIGTERM"
 assert_eq "$M" "$($R compare "$WORK/m.db" "$WORK/in.ndjson")" "every reading exactly once"

@@ -11,9 +11,12 @@ TEST_NAME=$(basename "$0" .sh)
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/iots-e2e-$TEST_NAME.XXXXXX")
 BROKER_PID=""
 BG_PIDS=()
+CLEANUP_CMDS=() # run first on exit, for what BG_PIDS cannot reach (a test's own process groups)
 
 cleanup() {
     local rc=$?
+    local cmd
+    for cmd in "${CLEANUP_CMDS[@]}"; do eval "$cmd" || true; done
     for pid in "${BG_PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
     [ -n "$BROKER_PID" ] && kill "$BROKER_PID" 2>/dev/null || true
     wait 2>/dev/null || true

@@ -3,6 +3,8 @@
 #define BOOST_TEST_MODULE alert_writer
 #include "iotshield/alert/writer.hpp"
 #include "iotshield/core/error.hpp"
+#include "iotshield/core/thread_priority.hpp"
+#include "thread_nice.hpp"
 
 #include <boost/test/unit_test.hpp>
 
@@ -111,4 +113,22 @@ BOOST_AUTO_TEST_CASE(database_error_reaches_the_caller) {
     BOOST_CHECK_THROW(w.flush(), Error);
     BOOST_CHECK_THROW(w.insert(row("e", 2)), Error); // every later call reports it too
     BOOST_CHECK_THROW(w.finish(), Error);
+}
+
+// The alert has gone out before its row is handed over: the thread that commits it runs at a lower
+// priority (nice +5), so that on a busy machine the next alarm does not wait in the run queue
+// behind a commit. The caller's thread is left alone, and rows still all reach the database.
+BOOST_AUTO_TEST_CASE(the_writer_thread_runs_in_the_background) {
+    TempDb tmp("nice");
+    const int base = core::thread_nice();
+    const int background = base + core::kBackgroundNice;
+    const std::size_t before = test::threads_at_nice(background, 0);
+    alert::AlertWriter w(std::make_unique<store::Database>(tmp.path.string()));
+    BOOST_TEST(test::threads_at_nice(background, before + 1) >= before + 1);
+    BOOST_TEST(core::thread_nice() == base);
+    w.insert(row("a", 1));
+    w.flush();
+    w.finish();
+    store::Database db(tmp.path.string());
+    BOOST_TEST(count(db, "1") == 1);
 }

@@ -386,6 +386,22 @@ BOOST_AUTO_TEST_CASE(a_series_spanning_impossible_times_is_refused) {
     BOOST_TEST(contains(load_error(encode_model(m)), "interval -1 out of range"));
 }
 
+// Crashes tests/fuzz/fuzz_model_file under UBSan (corpus/model_file/crash-train-to-int64-max): a
+// file whose training ended at INT64_MAX loaded, and a reading after the training (train_to + 5 s,
+// as the fuzz target scores) overflowed.
+BOOST_AUTO_TEST_CASE(a_training_span_of_impossible_times_is_refused) {
+    Model m = small_model();
+    m.train_to = std::numeric_limits<std::int64_t>::max();
+    BOOST_TEST(contains(load_error(encode_model(m)), "corrupt: train_from"));
+    m = small_model();
+    m.train_from = std::numeric_limits<std::int64_t>::min();
+    BOOST_TEST(contains(load_error(encode_model(m)), "corrupt: train_from"));
+    m = small_model();
+    std::swap(m.train_from, m.train_to);
+    BOOST_REQUIRE(m.train_from > m.train_to);
+    BOOST_TEST(contains(load_error(encode_model(m)), "out of range"));
+}
+
 // Found by tests/fuzz/fuzz_model_file: the names in a damaged file reached the one-line error
 // message raw, so a newline or an escape sequence in them went to the terminal.
 BOOST_AUTO_TEST_CASE(names_in_a_damaged_file_are_refused_and_never_printed_raw) {

@@ -59,7 +59,8 @@ BOOST_AUTO_TEST_CASE(a_good_policy_loads) {
 }
 
 BOOST_AUTO_TEST_CASE(every_wrong_key_is_named) {
-    BOOST_TEST(error_of("{").rfind("p.json: not JSON", 0) == 0);
+    BOOST_TEST(error_of("{") ==
+               "p.json:1:2: not JSON: unexpected end of input; expected string literal");
     BOOST_TEST(error_of(with(R"("window": "1h")", R"("window": "7m")")) ==
                "p.json: window: '7m' is not a duration that divides a day (1h, 15min, 1d)");
     BOOST_TEST(error_of(with(R"("epsilon_per_day": 10)", R"("epsilon_per_dya": 10)")) ==
@@ -85,11 +86,30 @@ BOOST_AUTO_TEST_CASE(every_wrong_key_is_named) {
     BOOST_TEST(error_of(with(R"("budget")", R"("budgets")")) == "p.json: budgets: unknown key");
 }
 
+// A file that is not JSON: the file, line and column, and what is wrong, in words (not
+// nlohmann's exception text: no "[json.exception", no "parse error at"); a number no double holds
+// is refused with the file's name too.
+BOOST_AUTO_TEST_CASE(a_file_that_is_not_json_names_the_place) {
+    BOOST_TEST(error_of("{\n  \"window\": 1h\n}") ==
+               "p.json:2:14: not JSON: invalid literal; last read: '1h'; expected '}'");
+    BOOST_TEST(error_of("") == "p.json:1:1: not JSON: unexpected end of input; expected '[', '{', "
+                               "or a literal");
+    BOOST_TEST(error_of(with("10, 35", "10, 1e999")) ==
+               "p.json: not JSON: number overflow parsing '1e999'");
+    const std::string bad = error_of("{\"\x1b[2J\": 1}");
+    BOOST_TEST(bad.find('\x1b') == std::string::npos, bad);
+    BOOST_TEST(bad.rfind("p.json:", 0) == 0u, bad);
+    BOOST_TEST(error_of(R"({"budget": {"epsilon_per_day": 1}, "sensors": {"\u001b[2J": 1}})")
+                   .find('\x1b') == std::string::npos);
+}
+
 BOOST_AUTO_TEST_CASE(a_missing_file_is_exit_66) {
     try {
         (void)exporter::load_policy("/nonexistent/policy.json");
         BOOST_FAIL("no error");
     } catch (const Error& e) {
         BOOST_TEST(static_cast<int>(e.code()) == 66);
+        BOOST_TEST(std::string(e.what()) ==
+                   "--policy /nonexistent/policy.json: cannot read: No such file or directory");
     }
 }

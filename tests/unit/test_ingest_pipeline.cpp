@@ -2,10 +2,13 @@
 // database.
 #define BOOST_TEST_MODULE ingest_pipeline
 #include "iotshield/core/error.hpp"
+#include "iotshield/core/thread_priority.hpp"
 #include "iotshield/ingest/ingest.hpp"
 #include "iotshield/ingest/pipeline.hpp"
 #include "iotshield/ingest/sources.hpp"
 #include "iotshield/store/database.hpp"
+
+#include "thread_nice.hpp"
 
 #include <boost/test/unit_test.hpp>
 #include <fmt/format.h>
@@ -417,4 +420,33 @@ BOOST_AUTO_TEST_CASE(a_wrong_clock_is_rejected_or_stamped_on_receipt) {
                before);
     BOOST_TEST(scalar(stamp.db_path, "SELECT max(ts) FROM readings WHERE extra IS NOT NULL") <=
                after);
+}
+
+// With --quiet nothing waits for the store thread on an alarm's way (the broker deployment: the
+// detector reads the broker itself), so it and its checkpointer run at a lower priority (nice +5)
+// and leave the CPU to the broker and the tools the alarm goes through. Passing records on, the
+// store thread is that way (iots-ingest | iots-detect): only the checkpointer is lowered.
+BOOST_AUTO_TEST_CASE(a_quiet_store_thread_runs_in_the_background) {
+    TempDir dir;
+    const int background = iots::core::thread_nice() + iots::core::kBackgroundNice;
+    iots::core::Logger log("test", iots::core::Level::error);
+    const int devnull = ::open("/dev/null", O_WRONLY | O_CLOEXEC);
+    BOOST_REQUIRE(devnull >= 0);
+    iots::core::LineWriter writer(devnull, true);
+    for (const bool quiet : {true, false}) {
+        iots::ingest::Options o;
+        o.db_path = (dir.path / fmt::format("q{}.db", quiet ? 1 : 0)).string();
+        o.quiet = quiet;
+        const std::size_t before = iots::test::threads_at_nice(background, 0);
+        iots::ingest::Pipeline pipeline(o, log, writer);
+        const std::size_t want = before + (quiet ? 2 : 1); // the store thread, its checkpointer
+        BOOST_TEST(iots::test::threads_at_nice(background, want) == want);
+        const auto l = line(1, "d", 1, 1);
+        pipeline.reading(std::string_view(l).substr(0, l.size() - 1), {.line = 1}, 0,
+                         iots::core::now_millis());
+        pipeline.sync();
+        BOOST_TEST(pipeline.counters().stored == 1u);
+        BOOST_TEST(scalar(o.db_path, "SELECT count(*) FROM readings") == 1);
+    }
+    ::close(devnull);
 }

@@ -75,7 +75,7 @@ BOOST_AUTO_TEST_CASE(a_version_2_database_gets_the_ledger) {
     {
         store::Database db(t.path());
         db.exec("DROP TABLE privacy_ledger; DROP TABLE rollup_minute; DROP TABLE rollup_hour; "
-                "PRAGMA user_version = 2;");
+                "DROP TABLE reading_chunks; PRAGMA user_version = 2;");
     }
     store::Database db(t.path());
     BOOST_TEST(db.schema_version() == store::latest_schema_version());

@@ -65,8 +65,9 @@ BOOST_AUTO_TEST_CASE(a_new_file_opened_by_two_writers_at_once_gets_its_schema_on
     // A file in WAL mode with no schema yet, and a connection holding its write lock.
     Database holder(path);
     holder.exec("PRAGMA user_version=0");
-    for (const auto* t : {"rollup_hour", "rollup_minute", "privacy_ledger", "stats", "commands",
-                          "alerts", "anomalies", "readings", "series", "sensors", "devices"})
+    for (const auto* t :
+         {"reading_chunks", "rollup_hour", "rollup_minute", "privacy_ledger", "stats", "commands",
+          "alerts", "anomalies", "readings", "series", "sensors", "devices"})
         holder.exec(std::string("DROP TABLE ") + t);
     holder.exec("BEGIN IMMEDIATE");
 

@@ -10,6 +10,7 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <string>
@@ -56,16 +57,24 @@ std::int64_t scalar(Database& db, const std::string& sql) {
     return st.column_int(0);
 }
 
-// One rollup row as text: "count min max sum sumsq first last first_ms last_ms anomalies".
+// The columns of a tier: rollup_minute is narrow (schema v6), rollup_hour has them all.
+std::string columns(const std::string& table) {
+    return table == "rollup_minute"
+               ? "count, min, max, sum, anomalies"
+               : "count, min, max, sum, sumsq, first, last, first_ms, last_ms, anomalies";
+}
+
+// One rollup row as text: "count min max sum anomalies" (minutes) or "count min max sum sumsq
+// first last first_ms last_ms anomalies" (hours).
 std::string row(Database& db, const char* table, std::int64_t bucket) {
-    auto st = db.prepare(std::string("SELECT count, min, max, sum, sumsq, first, last, first_ms, "
-                                     "last_ms, anomalies FROM ") +
-                         table + " WHERE bucket = ?1");
+    const std::string cols = columns(table);
+    auto st = db.prepare("SELECT " + cols + " FROM " + table + " WHERE bucket = ?1");
     st.bind(1, bucket);
     if (!st.step())
         return "none";
     std::string out;
-    for (int i = 0; i < 10; ++i) {
+    const auto n = std::count(cols.begin(), cols.end(), ',') + 1;
+    for (int i = 0; i < n; ++i) {
         if (i > 0)
             out += ' ';
         const double v = st.column_double(i);
@@ -80,12 +89,13 @@ std::string row(Database& db, const char* table, std::int64_t bucket) {
 std::vector<std::string> all_rows(Database& db) {
     std::vector<std::string> out;
     for (const char* table : iots::store::kRollupTables) {
-        auto st = db.prepare(std::string("SELECT series_id, bucket, count, min, max, sum, sumsq, "
-                                         "first, last, first_ms, last_ms, anomalies FROM ") +
-                             table + " ORDER BY series_id, bucket");
+        const std::string cols = columns(table);
+        const auto n = std::count(cols.begin(), cols.end(), ',') + 3; // and series_id, bucket
+        auto st = db.prepare("SELECT series_id, bucket, " + cols + " FROM " + table +
+                             " ORDER BY series_id, bucket");
         while (st.step()) {
             std::string line = table;
-            for (int i = 0; i < 12; ++i)
+            for (int i = 0; i < n; ++i)
                 line += ' ' + std::to_string(st.column_double(i));
             out.push_back(line);
         }
@@ -109,12 +119,11 @@ BOOST_AUTO_TEST_CASE(rollups_follow_readings_across_a_minute_and_an_hour_boundar
     w.add(reading("d1", "temperature", 60 * kMin + 30000, 23, 4), 0);   // minute 60, hour 1
     w.add(reading("d1", "temperature", 61 * kMin + 5, 22, 5), 0);       // minute 61, hour 1
     w.commit();
-    // Minute 59: 20.5 and 21.5: sum 42, sumsq 420.25 + 462.25 = 882.5, first at 1000 ms.
-    BOOST_TEST(row(db, "rollup_minute", 59) ==
-               "2 20.500000 21.500000 42 882.500000 20.500000 21.500000 1000 59999 0");
-    // Minute 60: 19 and 23: sum 42, sumsq 361 + 529 = 890.
-    BOOST_TEST(row(db, "rollup_minute", 60) == "2 19 23 42 890 19 23 0 30000 0");
-    BOOST_TEST(row(db, "rollup_minute", 61) == "1 22 22 22 484 22 22 5 5 0");
+    // Minute 59: 20.5 and 21.5: sum 42 (minutes keep no sumsq, first or last: schema v6).
+    BOOST_TEST(row(db, "rollup_minute", 59) == "2 20.500000 21.500000 42 0");
+    // Minute 60: 19 and 23: sum 42.
+    BOOST_TEST(row(db, "rollup_minute", 60) == "2 19 23 42 0");
+    BOOST_TEST(row(db, "rollup_minute", 61) == "1 22 22 22 0");
     // Hour 0 holds minute 59: offsets from 00:00, first at 59 min 1 s = 3541000 ms.
     BOOST_TEST(row(db, "rollup_hour", 0) ==
                "2 20.500000 21.500000 42 882.500000 20.500000 21.500000 3541000 3599999 0");
@@ -131,13 +140,13 @@ BOOST_AUTO_TEST_CASE(a_late_reading_updates_its_bucket) {
     w.add(reading("d1", "gas", 10 * kMin + 20000, 400, 10), 0);
     w.add(reading("d1", "gas", 11 * kMin, 500, 11), 0);
     w.commit();
-    BOOST_TEST(row(db, "rollup_minute", 10) == "1 400 400 400 160000 400 400 20000 20000 0");
+    BOOST_TEST(row(db, "rollup_minute", 10) == "1 400 400 400 0");
     // Late, in a new batch: minute 10 at 5 s (the earliest: first) and at 50 s (the last).
     w.add(reading("d1", "gas", 10 * kMin + 5000, 300, 8), 0);
     w.add(reading("d1", "gas", 10 * kMin + 50000, 450, 9), 0);
     w.commit();
-    // 300 + 400 + 450 = 1150; 90000 + 160000 + 202500 = 452500.
-    BOOST_TEST(row(db, "rollup_minute", 10) == "3 300 450 1150 452500 300 450 5000 50000 0");
+    // 300 + 400 + 450 = 1150.
+    BOOST_TEST(row(db, "rollup_minute", 10) == "3 300 450 1150 0");
     // Hour 0: minute 11's 500 stays the last (at 660000 ms); 300 at 605000 is the first.
     BOOST_TEST(row(db, "rollup_hour", 0) == "4 300 500 1650 702500 300 500 605000 660000 0");
 }
@@ -156,7 +165,7 @@ BOOST_AUTO_TEST_CASE(a_redelivered_duplicate_counts_once) {
     w.add(reading("d1", "temperature", 2000, 21), 0);
     w.commit();
     BOOST_TEST(w.counters().duplicates == 3u);
-    BOOST_TEST(row(db, "rollup_minute", 0) == "2 20 21 41 841 20 21 1000 2000 0");
+    BOOST_TEST(row(db, "rollup_minute", 0) == "2 20 21 41 0");
     BOOST_TEST(row(db, "rollup_hour", 0) == "2 20 21 41 841 20 21 1000 2000 0");
 }
 
@@ -228,13 +237,40 @@ BOOST_AUTO_TEST_CASE(writer_rollups_equal_the_migration_built_from_the_raw_rows)
         w.commit();
         by_writer = all_rows(db);
         BOOST_TEST(by_writer.size() > 100u);
-        // Turned back into a version 3 file: no rollups.
-        db.exec("DROP TABLE rollup_minute; DROP TABLE rollup_hour; PRAGMA user_version = 3");
+        // Turned back into a version 3 file: no rollups, no chunks (v5).
+        db.exec("DROP TABLE rollup_minute; DROP TABLE rollup_hour; DROP TABLE reading_chunks; "
+                "PRAGMA user_version = 3");
     }
     Database migrated(path);
     BOOST_TEST(migrated.schema_version() == iots::store::latest_schema_version());
     const auto by_migration = all_rows(migrated);
     BOOST_TEST(by_migration == by_writer, boost::test_tools::per_element());
+}
+
+// A version 5 file (rollup_minute with sumsq, first, last, first_ms and last_ms) keeps its minute
+// rows through migration 6, which narrows the table; the writer then adds to them.
+BOOST_AUTO_TEST_CASE(migration_6_narrows_the_minute_tier_and_keeps_its_rows) {
+    TempDir dir;
+    const std::string path = dir.file("v5.db");
+    {
+        Database db(path);
+        db.exec("DROP TABLE rollup_minute; CREATE TABLE rollup_minute (series_id INTEGER NOT "
+                "NULL, bucket INTEGER NOT NULL, count INTEGER NOT NULL, min REAL, max REAL, sum "
+                "REAL, sumsq REAL, first REAL, last REAL, first_ms INTEGER, last_ms INTEGER, "
+                "anomalies INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (series_id, bucket)) WITHOUT "
+                "ROWID; INSERT INTO rollup_minute VALUES (1, 7, 3, 1.5, 4, 8.5, 30, 1.5, 4, 0, "
+                "50000, 2); PRAGMA user_version = 5");
+    }
+    Database db(path);
+    BOOST_TEST(db.schema_version() == iots::store::latest_schema_version());
+    BOOST_TEST(row(db, "rollup_minute", 7) == "3 1.500000 4 8.500000 2");
+    BOOST_TEST(scalar(db, "SELECT count(*) FROM pragma_table_info('rollup_minute')") == 7);
+    BOOST_TEST(scalar(db, "SELECT count(*) FROM pragma_table_info('rollup_minute') WHERE name IN "
+                          "('sumsq', 'first', 'last', 'first_ms', 'last_ms')") == 0);
+    ReadingWriter w(db);
+    w.add(reading("d1", "temperature", 7 * kMin + 1000, 10, 1), 0); // series 1, minute 7
+    w.commit();
+    BOOST_TEST(row(db, "rollup_minute", 7) == "4 1.500000 10 18.500000 2");
 }
 
 // Raw, minute and hour rows each kept for their own time; a step deletes one tier's rows of one

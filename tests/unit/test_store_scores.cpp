@@ -266,6 +266,7 @@ BOOST_AUTO_TEST_CASE(the_migration_removes_duplicate_anomalies_of_an_older_file)
         db.exec("DROP INDEX IF EXISTS anomalies_by_key");
         db.exec("DROP TABLE IF EXISTS privacy_ledger"); // schema v3
         db.exec("DROP TABLE IF EXISTS rollup_minute; DROP TABLE IF EXISTS rollup_hour"); // v4
+        db.exec("DROP TABLE IF EXISTS reading_chunks");                                  // v5
         db.exec("INSERT INTO devices (id, name) VALUES (1, 'node')");
         db.exec("INSERT INTO sensors (id, name) VALUES (1, 'gas')");
         db.exec("INSERT INTO series (id, device_id, sensor_id, anomalies) VALUES (1, 1, 1, 4)");

@@ -323,8 +323,8 @@ std::vector<Rule> parse_rules(std::string_view text, std::string_view name) {
 std::vector<Rule> load_rules(const std::string& path) {
     std::ifstream f(path, std::ios::binary);
     if (!f)
-        throw Error(Exit::no_input,
-                    fmt::format("--rules {}: {}", core::printable(path), std::strerror(errno)));
+        throw Error(Exit::no_input, fmt::format("--rules {}: cannot read: {}",
+                                                core::printable(path), std::strerror(errno)));
     std::ostringstream text;
     text << f.rdbuf();
     return parse_rules(text.str(), path);

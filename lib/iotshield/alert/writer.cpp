@@ -1,5 +1,7 @@
 #include "iotshield/alert/writer.hpp"
 
+#include "iotshield/core/thread_priority.hpp"
+
 namespace iots::alert {
 
 AlertWriter::AlertWriter(std::unique_ptr<store::Database> db, std::size_t capacity)
@@ -68,6 +70,8 @@ WriterCounters AlertWriter::counters() const {
 }
 
 void AlertWriter::run() {
+    // The alert went out before its row was handed here: commits yield the CPU to the next one.
+    core::make_background_thread();
     std::vector<Op> batch;
     batch.reserve(m_capacity);
     for (;;) {

@@ -15,7 +15,8 @@ double ratio_score(double stat, double level) noexcept {
     if (!(level > 0) || !(stat > 0))
         return 0;
     const double r = stat / level;
-    return r / (1.0 + r);
+    // An infinite statistic (a deviation over a spread of zero) is as far out as it gets, not NaN.
+    return std::isinf(r) ? 1.0 : r / (1.0 + r);
 }
 
 double forest_score(double s, double threshold) noexcept {

@@ -187,6 +187,10 @@ Model decode_model(std::string_view bytes, std::string_view name) {
     m.scope = static_cast<Scope>(scope);
     m.train_from = r.i64("train_from");
     m.train_to = r.i64("train_to");
+    // Like a series' times below: what reads them may add to them (a reading after the training).
+    if (!valid_time(m.train_from) || !valid_time(m.train_to) || m.train_from > m.train_to)
+        r.fail(fmt::format("corrupt: train_from {} or train_to {} out of range", m.train_from,
+                           m.train_to));
     if (version >= 4) {
         m.zone = r.str("zone");
         if (!valid_zone_name(m.zone))

@@ -2,7 +2,9 @@
 
 #include "iotshield/core/duration.hpp"
 #include "iotshield/core/error.hpp"
+#include "iotshield/core/printable.hpp"
 
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -25,7 +27,7 @@ class Checker {
 public:
     explicit Checker(const std::string& where) : m_where(where) {}
     [[noreturn]] void fail(const std::string& path, const std::string& what) const {
-        throw Error(Exit::config, m_where + ": " + path + ": " + what);
+        throw Error(Exit::config, m_where + ": " + core::printable(path) + ": " + what);
     }
     void only(const Json& obj, const std::string& path,
               std::initializer_list<const char*> keys) const {
@@ -143,6 +145,30 @@ SensorPolicy sensor_policy(const Checker& c, const std::string& name, const Json
         c.fail(path + ".epsilon", "below 2^-20");
     return s;
 }
+// What nlohmann says is wrong, without its exception id and position ("[json.exception.
+// parse_error.101] parse error at line 1, column 2: syntax error while parsing value - "): the
+// message names the file, line and column its own way.
+std::string json_reason(std::string_view what) {
+    const auto drop_through = [&](std::string_view starts, std::string_view until) {
+        const auto at = what.find(until);
+        if (what.substr(0, starts.size()) == starts && at != std::string_view::npos)
+            what.remove_prefix(at + until.size());
+    };
+    drop_through("[json.exception.", "] ");
+    drop_through("parse error", ": ");
+    drop_through("syntax error", " - ");
+    return core::printable(what);
+}
+
+// FILE:LINE:COLUMN of the byte a parse error names (1-based; 0: before the first).
+std::string json_position(std::string_view text, std::size_t byte, const std::string& where) {
+    const std::size_t at = std::min(byte == 0 ? 0 : byte - 1, text.size());
+    const std::string_view before = text.substr(0, at);
+    const auto line = 1 + std::count(before.begin(), before.end(), '\n');
+    const auto nl = before.rfind('\n');
+    const std::size_t column = at - (nl == std::string_view::npos ? 0 : nl + 1) + 1;
+    return fmt::format("{}:{}:{}", where, line, column);
+}
 } // namespace
 
 privacy::Cost SensorPolicy::cost_per_window() const {
@@ -162,7 +188,10 @@ Policy parse_policy(std::string_view text, const std::string& where) {
     try {
         j = Json::parse(text);
     } catch (const Json::parse_error& e) {
-        throw Error(Exit::config, where + ": not JSON: " + e.what());
+        throw Error(Exit::config,
+                    json_position(text, e.byte, where) + ": not JSON: " + json_reason(e.what()));
+    } catch (const Json::exception& e) { // a number too large for a double
+        throw Error(Exit::config, where + ": not JSON: " + json_reason(e.what()));
     }
     const Checker c(where);
     c.only(j, "", {"window", "budget", "sensors", "devices"});
@@ -201,7 +230,7 @@ Policy parse_policy(std::string_view text, const std::string& where) {
 Policy load_policy(const std::string& path) {
     std::ifstream in(path, std::ios::binary);
     if (!in)
-        throw Error(Exit::no_input, path + ": cannot read: " + std::strerror(errno));
+        throw Error(Exit::no_input, "--policy " + path + ": cannot read: " + std::strerror(errno));
     std::ostringstream s;
     s << in.rdbuf();
     return parse_policy(s.str(), path);

@@ -2,6 +2,7 @@
 
 #include "iotshield/core/error.hpp"
 #include "iotshield/core/signals.hpp"
+#include "iotshield/core/thread_priority.hpp"
 #include "iotshield/core/time.hpp"
 #include "iotshield/record/clock.hpp"
 #include "iotshield/record/sensor.hpp"
@@ -156,10 +157,12 @@ struct Pipeline::Store {
     Store(const Store&) = delete;
     Store& operator=(const Store&) = delete;
 
+    // Retention (any tier, the disk budget) or compaction (--compact-after): both run in small
+    // steps between batches.
     [[nodiscard]] bool retention() const noexcept {
         const store::WriterOptions& w = options.writer;
         return w.retain_ms > 0 || w.retain_minutes_ms > 0 || w.retain_hours_ms > 0 ||
-               w.max_db_bytes > 0;
+               w.max_db_bytes > 0 || w.compact_after_ms > 0;
     }
 
     // The input thread waits for pred (under lock). Once a stop was asked (SIGINT, SIGTERM), a
@@ -178,6 +181,11 @@ struct Pipeline::Store {
     }
 
     void run() noexcept {
+        // Passing nothing on (--quiet, the broker deployment), nothing on an alarm's path waits
+        // for this thread: it yields the CPU to the broker and the tools the alarm goes through.
+        // Passing records on, it is that path (iots-ingest | iots-detect | iots-alert).
+        if (!passing)
+            core::make_background_thread();
         try {
             loop();
             end_pass(); // stopped with a pass under way
@@ -320,8 +328,10 @@ struct Pipeline::Store {
     }
 
     void retain() {
-        const store::RetainStep step = writer.retain(core::now_millis());
-        behind = step.more;
+        const core::Millis now = core::now_millis();
+        const store::RetainStep step = writer.retain(now);
+        const store::CompactStep compacted = writer.compact(now);
+        behind = step.more || compacted.more;
         publish();
         if (step.share_known && step.share >= 0.5 && pass_deleted == 0 && step.deleted > 0 &&
             !options.writer.retain_force)

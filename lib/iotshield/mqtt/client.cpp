@@ -101,6 +101,9 @@ struct Client::Impl {
     std::thread thread;
     int wake = -1; // eventfd: packets queued or messages released by another thread, or closing
     bool more_to_read = false; // network thread: the last read stopped at kReadBurst
+    // Network thread: a callback published (iots-detect's anomaly, scored as it arrived). The
+    // read burst ends there, so that it is written before the next readings are scored.
+    bool published_in_callback = false;
     // hold_acknowledgements(): the newest QoS>0 message whose PUBACK libmosquitto has queued
     // (network thread), and the newest the consumer has released.
     bool hold = false;
@@ -289,11 +292,16 @@ struct Client::Impl {
         more_to_read = false;
         for (int i = 0; i < burst; ++i) {
             errno = 0;
+            published_in_callback = false;
             const int rc = mosquitto_loop_read(mosq, 1);
             if (rc != MOSQ_ERR_SUCCESS)
                 return rc;
             if (mosquitto_socket(mosq) < 0)
                 return MOSQ_ERR_SUCCESS;
+            if (published_in_callback) { // write it now, then read on without waiting
+                more_to_read = true;
+                return MOSQ_ERR_SUCCESS;
+            }
             // EAGAIN may be stale (libmosquitto's wake-up pipe fills up): only a hint to stop.
             if (errno == EAGAIN || errno == EWOULDBLOCK) {
                 auto* ssl = static_cast<SSL*>(mosquitto_ssl_get(mosq));
@@ -660,6 +668,8 @@ void Client::publish(std::string_view topic, std::string_view payload, int qos, 
     }
     if (!t_in_callback) // the network thread writes after its callbacks anyway
         d.notify();
+    else // and at once: its read burst ends here
+        d.published_in_callback = true;
 }
 
 bool Client::wait_published(int timeout_ms) {

@@ -1,5 +1,7 @@
 #include "iotshield/store/checkpointer.hpp"
 
+#include "iotshield/core/thread_priority.hpp"
+
 #include <pthread.h>
 
 #include <csignal>
@@ -56,6 +58,8 @@ void Checkpointer::on_commit(void* self, int pages) {
 }
 
 void Checkpointer::run() {
+    // Nobody waits for a checkpoint: it yields the CPU to the threads an alarm goes through.
+    core::make_background_thread();
     // Its own connection: a checkpoint on the writer's would run on the writer's thread.
     CheckpointConnection db(m_writer.path(), kTruncateWaitMs);
     std::unique_lock lock(m_mutex);

@@ -120,6 +120,14 @@ Statement& Statement::bind_static(int index, std::string_view v) {
     return *this;
 }
 
+Statement& Statement::bind_blob(int index, std::string_view bytes) {
+    if (const int rc = sqlite3_bind_blob(m_stmt, index, bytes.data(),
+                                         static_cast<int>(bytes.size()), SQLITE_TRANSIENT);
+        rc != SQLITE_OK)
+        throw_sqlite(m_path, m_db, rc, "bind");
+    return *this;
+}
+
 int Statement::execute(std::string_view what) {
     const int rc = sqlite3_step(m_stmt);
     sqlite3_reset(m_stmt);
@@ -166,6 +174,14 @@ std::string Statement::column_text(int col) const {
     if (p == nullptr)
         return {};
     return {reinterpret_cast<const char*>(p),
+            static_cast<std::size_t>(sqlite3_column_bytes(m_stmt, col))};
+}
+
+std::string_view Statement::column_blob(int col) const {
+    const void* p = sqlite3_column_blob(m_stmt, col);
+    if (p == nullptr)
+        return {};
+    return {static_cast<const char*>(p),
             static_cast<std::size_t>(sqlite3_column_bytes(m_stmt, col))};
 }
 
@@ -318,8 +334,13 @@ Database::Database(const std::string& path, OpenOptions options)
             const int current = schema_version();
             for (int v = current; v < latest; ++v)
                 exec(migrations()[static_cast<std::size_t>(v)]);
-            if (current < latest)
+            if (current < latest) {
                 exec("PRAGMA user_version=" + std::to_string(latest));
+                // Migrations that rebuild a table (6, rollup_minute) leave its old pages free,
+                // also in a new file: give them back now (a no-op unless auto_vacuum is
+                // INCREMENTAL), not to the writer's first retention steps.
+                exec("PRAGMA incremental_vacuum");
+            }
             tx.commit();
         }
     } catch (...) {

@@ -38,6 +38,8 @@ public:
     Statement& bind_null(int index);
     // Not copied (SQLITE_STATIC): the text must stay alive and unchanged until the statement ran.
     Statement& bind_static(int index, std::string_view v);
+    // A BLOB, copied (SQLITE_TRANSIENT).
+    Statement& bind_blob(int index, std::string_view bytes);
     template <typename T> Statement& bind(int index, const std::optional<T>& v) {
         return v ? bind(index, *v) : bind_null(index);
     }
@@ -55,6 +57,8 @@ public:
     [[nodiscard]] std::int64_t column_int(int col) const;
     [[nodiscard]] double column_double(int col) const;
     [[nodiscard]] std::string column_text(int col) const;
+    // The column's bytes (a BLOB, or text), valid until the next step() or reset().
+    [[nodiscard]] std::string_view column_blob(int col) const;
     [[nodiscard]] std::optional<double> column_optional_double(int col) const;
     [[nodiscard]] bool prepared() const noexcept { return m_stmt != nullptr; }
 

@@ -26,26 +26,17 @@ private:
     Statement& m_st;
 };
 
-constexpr const char* kReadingColumns =
-    "r.series_id, r.ts, d.name, s.name, coalesce(s.unit, ''), r.value, r.seq, r.score, r.anomaly, "
-    "coalesce(r.label, '') FROM readings r JOIN series se ON se.id = r.series_id "
-    "JOIN devices d ON d.id = se.device_id JOIN sensors s ON s.id = se.sensor_id ";
-
-ReadingRow reading_row(const Statement& st) {
+ReadingRow reading_row(std::int64_t series_id, const ChunkRow& c) {
     ReadingRow r;
-    r.series_id = st.column_int(0);
-    r.ts = st.column_int(1);
-    r.device = st.column_text(2);
-    r.sensor = st.column_text(3);
-    r.unit = st.column_text(4);
-    r.value = st.column_double(5);
-    r.stored_seq = st.column_int(6);
+    r.series_id = series_id;
+    r.ts = c.ts;
+    r.value = c.value;
+    r.stored_seq = c.seq;
     if (r.stored_seq >= 0) // negative: stored without seq (schema.hpp)
         r.seq = r.stored_seq;
-    r.score = st.column_optional_double(7);
-    if (!st.is_null(8))
-        r.anomaly = st.column_int(8) != 0;
-    r.label = st.column_text(9);
+    r.score = c.score;
+    r.anomaly = c.anomaly;
+    r.label = c.label.value_or("");
     return r;
 }
 
@@ -101,33 +92,36 @@ Queries::Queries(const std::string& path)
         "FROM series se JOIN sensors s ON s.id = se.sensor_id WHERE se.device_id = ?1 "
         "ORDER BY s.name");
     // Newest first: each series' newest rows are at the end of its primary-key range.
+    // (reading_chunks too: a series silent for long may have all its readings compacted.)
     m_series_newest = m_db.prepare(
-        "SELECT id, newest FROM (SELECT se.id AS id, (SELECT max(r.ts) FROM readings r WHERE "
-        "r.series_id = se.id) AS newest FROM series se) WHERE newest IS NOT NULL "
-        "ORDER BY newest DESC");
+        "SELECT id, newest FROM (SELECT se.id AS id, (SELECT max(x) FROM (SELECT max(r.ts) AS x "
+        "FROM readings r WHERE r.series_id = se.id UNION ALL SELECT max(c.end_ts) FROM "
+        "reading_chunks c WHERE c.series_id = se.id)) AS newest FROM series se) WHERE newest IS "
+        "NOT NULL ORDER BY newest DESC");
     m_series_newest_device = m_db.prepare(
-        "SELECT id, newest FROM (SELECT se.id AS id, (SELECT max(r.ts) FROM readings r WHERE "
-        "r.series_id = se.id) AS newest FROM series se JOIN devices d ON d.id = se.device_id "
-        "WHERE d.name = ?1) WHERE newest IS NOT NULL ORDER BY newest DESC");
-    m_recent = m_db.prepare(cat("SELECT ", kReadingColumns,
-                                "WHERE r.series_id = ?1 ORDER BY r.ts DESC, r.seq DESC LIMIT ?2"));
+        "SELECT id, newest FROM (SELECT se.id AS id, (SELECT max(x) FROM (SELECT max(r.ts) AS x "
+        "FROM readings r WHERE r.series_id = se.id UNION ALL SELECT max(c.end_ts) FROM "
+        "reading_chunks c WHERE c.series_id = se.id)) AS newest FROM series se JOIN devices d ON "
+        "d.id = se.device_id WHERE d.name = ?1) WHERE newest IS NOT NULL ORDER BY newest DESC");
     m_series_ids = m_db.prepare("SELECT id FROM series ORDER BY id");
-    m_newest_key = m_db.prepare(
-        "SELECT ts, seq FROM readings WHERE series_id = ?1 ORDER BY ts DESC, seq DESC LIMIT 1");
+    m_series_names = m_db.prepare(
+        "SELECT d.name, s.name, coalesce(s.unit, '') FROM series se JOIN devices d ON d.id = "
+        "se.device_id JOIN sensors s ON s.id = se.sensor_id WHERE se.id = ?1");
     m_alert_one = m_db.prepare(cat("SELECT ", kAlertSelect, "WHERE id = ?1"));
     m_commands = m_db.prepare(cat("SELECT ", kCommandSelect, "ORDER BY ts DESC LIMIT ?1"));
     m_command_one = m_db.prepare(cat("SELECT ", kCommandSelect, "WHERE id = ?1"));
     m_series_lookup = m_db.prepare(
         "SELECT se.id, coalesce(s.unit, '') FROM series se JOIN devices d ON d.id = se.device_id "
         "JOIN sensors s ON s.id = se.sensor_id WHERE d.name = ?1 AND s.name = ?2");
-    // One contiguous range of the readings primary key (series_id, ts, seq).
-    m_range = m_db.prepare(
-        "SELECT ts, value FROM readings WHERE series_id = ?1 AND ts >= ?2 AND ts < ?3 ORDER BY ts");
+    // rollup_minute (schema v6) keeps no first_ms/last_ms: a minute spans its whole bucket and
+    // its points sit at its start.
     for (int tier = 0; tier < 2; ++tier)
-        m_rollup_range[tier] = m_db.prepare(
-            cat("SELECT bucket, first_ms, last_ms, min, max, count FROM ", kRollupTables[tier],
-                " WHERE series_id = ?1 AND bucket >= ?2 AND bucket < ?3 "
-                "ORDER BY bucket"));
+        m_rollup_range[tier] =
+            m_db.prepare(std::string(tier == 0 ? "SELECT bucket, 0, 59999"
+                                               : "SELECT bucket, first_ms, last_ms") +
+                         cat(", min, max, count FROM ", kRollupTables[tier],
+                             " WHERE series_id = ?1 AND bucket >= ?2 AND bucket < ?3 "
+                             "ORDER BY bucket"));
     m_range_anomalies =
         m_db.prepare(cat("SELECT ", kAnomalyColumns,
                          "WHERE a.series_id = ?1 AND a.ts >= ?2 AND a.ts < ?3 ORDER BY a.ts "
@@ -135,11 +129,6 @@ Queries::Queries(const std::string& path)
     m_max_ids = m_db.prepare(
         "SELECT (SELECT coalesce(max(id), 0) FROM anomalies), (SELECT coalesce(max(rowid), 0) "
         "FROM alerts), (SELECT coalesce(max(coalesce(updated_ts, ts)), 0) FROM alerts)");
-    // (ts, seq) > (?2, ?3) as a range on the key: ts >= ?2 bounds the scan.
-    m_readings_after =
-        m_db.prepare(cat("SELECT ", kReadingColumns,
-                         "WHERE r.series_id = ?1 AND r.ts >= ?2 AND (r.ts > ?2 OR r.seq > ?3) "
-                         "ORDER BY r.ts, r.seq LIMIT ?4"));
     m_anomalies_after =
         m_db.prepare(cat("SELECT ", kAnomalyColumns, "WHERE a.id > ?1 ORDER BY a.id LIMIT ?2"));
     m_alerts_changed = m_db.prepare(
@@ -287,13 +276,20 @@ std::vector<ReadingRow> Queries::recent_readings(int limit,
     }
     const auto n = static_cast<std::size_t>(std::max(limit, 0));
     std::vector<ReadingRow> out;
-    for (const auto& [id, newest] : series) {
-        if (out.size() >= n && newest < out.back().ts)
+    for (const auto& entry : series) {
+        // Not a structured binding: clang 14 refuses to capture one in the lambda below.
+        const auto id = entry.first;
+        if (out.size() >= n && entry.second < out.back().ts)
             break;
-        Use st(m_recent);
-        st->bind(1, id).bind(2, static_cast<std::int64_t>(limit));
-        while (st->step())
-            out.push_back(reading_row(*st));
+        const Named named = names(id);
+        std::size_t got = 0;
+        m_raw.scan_back(id, kMinTs, kMaxTs, [&](const ChunkRow& c) {
+            out.push_back(reading_row(id, c));
+            out.back().device = named.device;
+            out.back().sensor = named.sensor;
+            out.back().unit = named.unit;
+            return ++got < n;
+        });
         std::sort(out.begin(), out.end(), newer);
         if (out.size() > n)
             out.resize(n);
@@ -395,10 +391,14 @@ std::optional<SeriesRange> Queries::readings(const std::string& device, const st
         MinMaxDownsampler ds(from, to, max_points);
         std::int64_t count = 0;
         if (tier < 0) {
-            Use st(m_range);
-            st->bind(1, series_id).bind(2, from).bind(3, to);
-            while (st->step())
-                ds.add({st->column_int(0), st->column_double(1)});
+            // readings and reading_chunks as one (raw_scan.hpp)
+            m_raw.scan(
+                series_id, from, to,
+                [&](const ChunkRow& c) {
+                    ds.add({c.ts, c.value});
+                    return true;
+                },
+                ChunkFields::keys_values);
             count = static_cast<std::int64_t>(ds.count());
         } else {
             count = rollup_range(tier, series_id, from, to, ds);
@@ -467,11 +467,9 @@ StreamCursor Queries::cursor_now() {
             ids.push_back(st->column_int(0));
     }
     for (const auto id : ids) {
-        Use st(m_newest_key);
-        st->bind(1, id);
         auto& key = c.readings[id];
-        if (st->step())
-            key = ReadingKey{st->column_int(0), st->column_int(1)};
+        if (const auto newest = m_raw.newest_key(id))
+            key = ReadingKey{newest->first, newest->second};
     }
     Use st(m_max_ids);
     if (st->step()) {
@@ -493,23 +491,25 @@ std::vector<ReadingRow> Queries::readings_after(StreamCursor& cursor, int limit)
     for (const auto id : ids) {
         auto& key = cursor.readings[id];
         std::size_t got = 0;
-        {
-            Use st(m_readings_after);
-            st->bind(1, id)
-                .bind(2, key.ts)
-                .bind(3, key.seq)
-                .bind(4, static_cast<std::int64_t>(limit));
-            while (st->step()) {
-                out.push_back(reading_row(*st));
-                key = ReadingKey{out.back().ts, out.back().stored_seq};
-                ++got;
-            }
-        }
-        if (got == static_cast<std::size_t>(limit)) { // a flood: this series skips to its newest
-            Use st(m_newest_key);
-            st->bind(1, id);
-            if (st->step())
-                key = ReadingKey{st->column_int(0), st->column_int(1)};
+        const auto wanted = static_cast<std::size_t>(std::max(limit, 0));
+        std::optional<Named> named;
+        // (ts, seq) > the key: ts >= key.ts bounds the scan.
+        if (wanted > 0)
+            m_raw.scan(id, key.ts, kMaxTs, [&](const ChunkRow& row) {
+                if (row.ts == key.ts && row.seq <= key.seq)
+                    return true;
+                if (!named)
+                    named = names(id);
+                out.push_back(reading_row(id, row));
+                out.back().device = named->device;
+                out.back().sensor = named->sensor;
+                out.back().unit = named->unit;
+                key = ReadingKey{row.ts, row.seq};
+                return ++got < wanted;
+            });
+        if (got == wanted) { // a flood: this series skips to its newest
+            if (const auto newest = m_raw.newest_key(id))
+                key = ReadingKey{newest->first, newest->second};
         }
     }
     std::sort(out.begin(), out.end(),
@@ -518,6 +518,18 @@ std::vector<ReadingRow> Queries::readings_after(StreamCursor& cursor, int limit)
     if (out.size() > n) // keep the newest
         out.erase(out.begin(), out.end() - static_cast<std::ptrdiff_t>(n));
     return out;
+}
+
+Queries::Named Queries::names(std::int64_t series_id) {
+    Named n;
+    Use st(m_series_names);
+    st->bind(1, series_id);
+    if (st->step()) {
+        n.device = st->column_text(0);
+        n.sensor = st->column_text(1);
+        n.unit = st->column_text(2);
+    }
+    return n;
 }
 
 std::vector<AnomalyRow> Queries::anomalies_after(std::int64_t id, int limit) {

@@ -5,6 +5,7 @@
 // Every value a client sends reaches SQL only as a bound parameter.
 #include "iotshield/store/database.hpp"
 #include "iotshield/store/downsample.hpp"
+#include "iotshield/store/raw_scan.hpp"
 #include "iotshield/store/rows.hpp"
 
 #include <cstdint>
@@ -174,11 +175,18 @@ private:
     Statement m_devices_count, m_active, m_series_totals, m_alert_counts, m_recent_anomalies,
         m_stats, m_sensor_stats;
     Statement m_devices, m_device_sensors;
-    Statement m_recent;
     Statement m_alert_one, m_commands, m_command_one;
-    Statement m_series_lookup, m_range, m_range_anomalies, m_rollup_range[2];
-    Statement m_series_newest, m_series_newest_device, m_series_ids, m_newest_key;
-    Statement m_max_ids, m_readings_after, m_anomalies_after, m_alerts_changed, m_data_version;
+    Statement m_series_lookup, m_range_anomalies, m_rollup_range[2];
+    Statement m_series_newest, m_series_newest_device, m_series_ids;
+    Statement m_max_ids, m_anomalies_after, m_alerts_changed, m_data_version;
+    Statement m_series_names;
+    RawReader m_raw{m_db}; // readings and reading_chunks as one (raw_scan.hpp)
+
+    // The rows of one series named for the API, its names looked up once.
+    struct Named {
+        std::string device, sensor, unit;
+    };
+    Named names(std::int64_t series_id);
 };
 
 } // namespace iots::store

@@ -4,8 +4,10 @@
 #include "iotshield/store/schema.hpp"
 
 #include <algorithm>
+#include <array>
 #include <functional>
 #include <limits>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -137,6 +139,7 @@ struct ReadingWriter::Impl {
     Statement upsert_rollup[2]; // minute, hour
     Statement rollup_pick[2], rollup_bound[2], rollup_delete[2];
     Statement retain_share, budget_oldest, page_count, freelist_count, page_size, auto_vacuum;
+    Statement chunk_old, chunk_erase, chunk_first, hot_oldest;
 
     // The rollup buckets the open batch added to, per tier (minute, hour).
     std::unordered_map<std::uint64_t, RollupAgg> rollups[2];
@@ -167,12 +170,23 @@ struct ReadingWriter::Impl {
     std::uint64_t batch_stored = 0;
     std::uint64_t batch_duplicates = 0;
     core::Millis next_retain = 0;
+    core::Millis next_compact = 0;
+    std::uint64_t compact_stored = 0; // counters.stored at the last pass that caught up
+    std::uint64_t step_stored = 0;    // ... at the last step
+
+    // Compacted hours (chunk_table.hpp): a late or re-delivered reading is looked for there too.
+    ChunkTable chunks;
+    Compactor compactor;
+    Statement noseq_hot;
+    std::vector<ChunkRow> chunk_rows;
 
     // The last series used: readings of one series often come in runs.
     std::string last_device, last_sensor;
     SeriesState* last_series = nullptr;
 
-    Impl(Database& d, WriterOptions o) : db(&d), options(o) {
+    Impl(Database& d, WriterOptions o)
+        : db(&d), options(o), chunks(d),
+          compactor(d, CompactOptions{o.compact_after_ms, o.compact_batch}) {
         rollback = db->prepare("ROLLBACK");
         // One B-tree (schema.hpp): the primary key is the only place a reading is written.
         insert_reading = db->prepare(
@@ -205,9 +219,18 @@ struct ReadingWriter::Impl {
         find_top = db->prepare("SELECT ts, seq FROM readings WHERE series_id = ?1 "
                                "ORDER BY ts DESC, seq DESC LIMIT 1");
         buffered.reserve(kMultiRow);
+        noseq_hot = db->prepare("SELECT coalesce(min(seq), 0), total(value = ?3) FROM readings "
+                                "WHERE series_id = ?1 AND ts = ?2 AND seq < 0");
         add_stat = db->prepare("INSERT INTO stats (key, value) VALUES (?1, ?2) "
                                "ON CONFLICT (key) DO UPDATE SET value = value + excluded.value");
-        for (int tier = 0; tier < 2; ++tier)
+        // rollup_minute is narrow (schema v6): no sumsq, first, last or their times.
+        upsert_rollup[0] = db->prepare(
+            "INSERT INTO rollup_minute (series_id, bucket, count, min, max, sum, anomalies) "
+            "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) "
+            "ON CONFLICT (series_id, bucket) DO UPDATE SET count = count + excluded.count, "
+            "min = min(min, excluded.min), max = max(max, excluded.max), "
+            "sum = sum + excluded.sum, anomalies = anomalies + excluded.anomalies");
+        for (int tier = 1; tier < 2; ++tier)
             upsert_rollup[tier] = db->prepare(
                 std::string("INSERT INTO ") + kRollupTables[tier] +
                 " (series_id, bucket, count, min, max, sum, sumsq, first, last, first_ms, "
@@ -255,7 +278,16 @@ struct ReadingWriter::Impl {
         retain_newest = db->prepare("SELECT max(last_ts), total(count) FROM series");
         retain_series = db->prepare(
             "UPDATE series SET count = max(count - ?2, 0), anomalies = max(anomalies - ?3, 0), "
-            "first_ts = (SELECT min(ts) FROM readings WHERE series_id = ?1) WHERE id = ?1");
+            "first_ts = ?4 WHERE id = ?1");
+        // The compacted hours of a series that hold readings older than ?2, oldest first.
+        chunk_old =
+            db->prepare("SELECT start_ts, end_ts, n, anomalies FROM reading_chunks "
+                        "WHERE series_id = ?1 AND start_ts < ?2 ORDER BY start_ts LIMIT ?3");
+        chunk_erase =
+            db->prepare("DELETE FROM reading_chunks WHERE series_id = ?1 AND start_ts = ?2");
+        chunk_first = db->prepare(
+            "SELECT start_ts FROM reading_chunks WHERE series_id = ?1 ORDER BY start_ts LIMIT 1");
+        hot_oldest = db->prepare("SELECT min(ts) FROM readings WHERE series_id = ?1");
     }
 
     void begin_batch(core::Millis now) {
@@ -478,12 +510,38 @@ struct ReadingWriter::Impl {
         // at the same ms): alone, after the buffered ones (an equal key among them must be stored
         // first).
         flush_buffered();
-        Statement& st = r.seq ? insert_reading : insert_noseq;
+        // Its hour may have been compacted: a duplicate there, or a seqless reading whose seq
+        // must be below the chunk's at its ms.
+        std::optional<std::int64_t> seq = r.seq;
+        if (chunks.load(s.id, chunk_start(r.ts), chunk_rows, ChunkFields::keys_values)) {
+            if (find_reading(chunk_rows, r.ts, r.seq, r.value) != nullptr) {
+                ++pending;
+                ++batch_duplicates;
+                return AddResult::duplicate;
+            }
+            if (!seq) {
+                std::int64_t least = 0;
+                for (const auto& c : chunk_rows)
+                    if (c.ts == r.ts && c.seq < 0)
+                        least = std::min(least, c.seq);
+                noseq_hot.bind(1, s.id).bind(2, std::int64_t{r.ts}).bind(3, r.value);
+                const bool same = noseq_hot.step() && noseq_hot.column_double(1) > 0;
+                least = std::min(least, noseq_hot.column_int(0));
+                noseq_hot.reset();
+                if (same) {
+                    ++pending;
+                    ++batch_duplicates;
+                    return AddResult::duplicate;
+                }
+                seq = least - 1;
+            }
+        }
+        Statement& st = seq ? insert_reading : insert_noseq;
         st.bind(1, std::int64_t{s.id});
         st.bind(2, std::int64_t{r.ts});
         st.bind(3, r.value);
-        if (r.seq)
-            st.bind(4, std::int64_t{*r.seq});
+        if (seq)
+            st.bind(4, std::int64_t{*seq});
         if (r.score)
             st.bind(5, *r.score);
         else
@@ -566,6 +624,17 @@ struct ReadingWriter::Impl {
             Statement& st = upsert_rollup[tier];
             for (const RollupSlot& slot : rollup_order[tier]) {
                 const RollupAgg& a = *slot.agg;
+                if (tier == 0) {
+                    st.bind(1, slot.series_id)
+                        .bind(2, slot.bucket)
+                        .bind(3, a.count)
+                        .bind(4, a.min)
+                        .bind(5, a.max)
+                        .bind(6, a.sum)
+                        .bind(7, a.anomalies)
+                        .run();
+                    continue;
+                }
                 const core::Millis start = slot.bucket * kRollupMillis[tier];
                 st.bind(1, slot.series_id)
                     .bind(2, slot.bucket)
@@ -716,9 +785,65 @@ struct ReadingWriter::Impl {
         return (pragma_int(page_count) - pragma_int(freelist_count)) * pragma_int(page_size);
     }
 
-    // Deletes rows of series_id older than cutoff, at most about retain_batch of them; returns
-    // how many, with the series' counts and the stats following.
+    // Deletes the readings of series_id older than cutoff from its compacted hours, the oldest
+    // chunks first and a few a step: whole chunks whose readings are all older, the chunk that
+    // holds the cutoff rewritten without its older readings. Adds to n and anomalies.
+    void delete_chunks(std::int64_t series_id, core::Millis cutoff, std::int64_t& n,
+                       std::int64_t& anomalies) {
+        chunk_old.bind(1, series_id)
+            .bind(2, std::int64_t{cutoff})
+            .bind(3,
+                  static_cast<std::int64_t>(std::max<std::size_t>(1, options.retain_batch / 1000)));
+        std::vector<std::array<std::int64_t, 4>> old; // start_ts, end_ts, n, anomalies
+        while (chunk_old.step())
+            old.push_back({chunk_old.column_int(0), chunk_old.column_int(1),
+                           chunk_old.column_int(2), chunk_old.column_int(3)});
+        chunk_old.reset();
+        for (const auto& c : old) {
+            if (c[1] < cutoff) {
+                chunk_erase.bind(1, series_id).bind(2, c[0]).run();
+                n += c[2];
+                anomalies += c[3];
+                continue;
+            }
+            if (!chunks.load(series_id, c[0], chunk_rows))
+                continue;
+            const auto keep = std::find_if(chunk_rows.begin(), chunk_rows.end(),
+                                           [&](const ChunkRow& r) { return r.ts >= cutoff; });
+            for (auto it = chunk_rows.begin(); it != keep; ++it) {
+                ++n;
+                if (it->anomaly.value_or(false))
+                    ++anomalies;
+            }
+            chunk_rows.erase(chunk_rows.begin(), keep);
+            chunks.save(series_id, c[0], chunk_rows);
+        }
+    }
+
+    // The ts of the oldest reading of series_id, in readings or in its oldest chunk.
+    std::optional<std::int64_t> oldest_ts(std::int64_t series_id) {
+        std::optional<std::int64_t> oldest;
+        hot_oldest.bind(1, series_id);
+        if (hot_oldest.step() && !hot_oldest.is_null(0))
+            oldest = hot_oldest.column_int(0);
+        hot_oldest.reset();
+        chunk_first.bind(1, series_id);
+        std::optional<std::int64_t> start;
+        if (chunk_first.step())
+            start = chunk_first.column_int(0);
+        chunk_first.reset();
+        if (start && (!oldest || *start < *oldest) &&
+            chunks.load(series_id, *start, chunk_rows, ChunkFields::keys_values) &&
+            !chunk_rows.empty() && (!oldest || chunk_rows.front().ts < *oldest))
+            oldest = chunk_rows.front().ts;
+        return oldest;
+    }
+
+    // Deletes rows of series_id older than cutoff, in readings and reading_chunks, at most about
+    // retain_batch of them; returns how many, with the series' counts and the stats following.
     std::int64_t delete_raw(std::int64_t series_id, core::Millis cutoff) {
+        std::int64_t chunk_n = 0, chunk_anomalies = 0;
+        delete_chunks(series_id, cutoff, chunk_n, chunk_anomalies);
         // Delete below the ts of the (retain_batch+1)-th old row, or below the cutoff: a range
         // delete on the index, at most about retain_batch rows (ties on ts aside).
         std::int64_t bound = cutoff;
@@ -745,7 +870,14 @@ struct ReadingWriter::Impl {
             retain_count.reset();
         }
         retain_delete.bind(1, series_id).bind(2, bound).run();
-        retain_series.bind(1, series_id).bind(2, n).bind(3, anomalies).run();
+        n += chunk_n;
+        anomalies += chunk_anomalies;
+        retain_series.bind(1, series_id).bind(2, n).bind(3, anomalies);
+        if (const auto oldest = oldest_ts(series_id))
+            retain_series.bind(4, *oldest);
+        else
+            retain_series.bind_null(4);
+        retain_series.run();
         stats["total_readings"] -= n;
         stats["deleted_readings"] += n;
         counters.deleted += static_cast<std::uint64_t>(n);
@@ -835,6 +967,28 @@ struct ReadingWriter::Impl {
         step.vacuumed_pages =
             static_cast<std::uint64_t>(std::max<std::int64_t>(0, before - pragma_int(page_count)));
         return step.vacuumed_pages > 0;
+    }
+
+    CompactStep compact_step(core::Millis now) {
+        // Due every compact_every_ms once caught up, or as soon as another compact_batch / 20
+        // readings were stored (history replayed fast settles hours faster than the clock; a
+        // pass that finds nothing settled costs a look-up per series).
+        if (options.compact_after_ms <= 0 ||
+            (now < next_compact &&
+             counters.stored + batch_stored <
+                 compact_stored + std::max<std::size_t>(options.compact_batch / 20, 1)))
+            return {};
+        commit_batch();
+        // At least as many as were stored since the last step, so that it keeps up.
+        const std::uint64_t since = counters.stored - step_stored;
+        step_stored = counters.stored;
+        CompactStep step = compactor.step(std::max<std::uint64_t>(options.compact_batch, since));
+        counters.compacted += step.moved;
+        if (!step.more) {
+            next_compact = now + options.compact_every_ms;
+            compact_stored = counters.stored;
+        }
+        return step;
     }
 
     // True (and step.kept, step.newest set) when rows are stored and the newest is older than
@@ -939,6 +1093,15 @@ void ReadingWriter::commit() {
 RetainStep ReadingWriter::retain(core::Millis now) {
     try {
         return m_impl->retain_step(now);
+    } catch (...) {
+        m_impl->rollback_quietly();
+        throw;
+    }
+}
+
+CompactStep ReadingWriter::compact(core::Millis now) {
+    try {
+        return m_impl->compact_step(now);
     } catch (...) {
         m_impl->rollback_quietly();
         throw;

@@ -11,6 +11,7 @@
 // policy is testable without sleeping.
 #include "iotshield/core/time.hpp"
 #include "iotshield/record/reading.hpp"
+#include "iotshield/store/chunk_table.hpp"
 #include "iotshield/store/database.hpp"
 
 #include <cstdint>
@@ -35,6 +36,11 @@ struct WriterOptions {
     // Off: a pass deletes nothing while every stored reading is older than the cutoff (see
     // RetainStep::kept); on: it deletes them too (--retain-force).
     bool retain_force = false;
+    // > 0: the hours of a series this long behind its newest reading are moved from readings into
+    // reading_chunks (chunk_table.hpp), compact_batch rows per transaction (--compact-after).
+    core::Millis compact_after_ms = 0;
+    std::size_t compact_batch = 20000;
+    core::Millis compact_every_ms = 60000; // pause between compaction passes once caught up
 };
 
 // What one retention step did.
@@ -61,6 +67,7 @@ struct WriterCounters {
     std::uint64_t stored = 0;     // new rows committed
     std::uint64_t duplicates = 0; // re-delivered readings ignored (in committed batches)
     std::uint64_t deleted = 0;    // rows removed by retention
+    std::uint64_t compacted = 0;  // rows moved into reading_chunks
     std::uint64_t commits = 0;
 };
 
@@ -104,6 +111,11 @@ public:
     // raw rows when over max_db_bytes; then minutes, hours), or vacuums freed pages. more is true
     // while there is more to do (call again soon), false when caught up, not due or off.
     RetainStep retain(core::Millis now);
+
+    // One compaction step when due at wall-clock `now` (compact_after_ms > 0): commits the open
+    // batch, then moves up to compact_batch settled readings into chunks in their own transaction.
+    // more is true while settled hours remain.
+    CompactStep compact(core::Millis now);
 
     [[nodiscard]] const WriterCounters& counters() const noexcept;
 

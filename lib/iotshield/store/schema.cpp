@@ -164,6 +164,36 @@ UPDATE rollup_hour SET
           AND m.bucket >= rollup_hour.bucket * 60 AND m.bucket < rollup_hour.bucket * 60 + 60
           ORDER BY m.bucket DESC LIMIT 1);
 )sql",
+        // 5, reading_chunks (issue 18, compact raw storage): settled readings moved out of
+        // `readings` by iots-ingest --compact-after, one row per series and hour (chunk_codec.hpp).
+        R"sql(
+CREATE TABLE reading_chunks (
+  series_id INTEGER NOT NULL,
+  start_ts INTEGER NOT NULL,
+  end_ts INTEGER NOT NULL,
+  n INTEGER NOT NULL,
+  anomalies INTEGER NOT NULL,
+  data BLOB NOT NULL,
+  PRIMARY KEY (series_id, start_ts)
+);
+)sql",
+        // 6, narrow rollup_minute (issue 18): the minute tier keeps what the tools read of it
+        // (count, min, max, sum for the mean, anomalies); sumsq, first, last and their times
+        // stay in rollup_hour. 67 -> about 45 bytes a row: a year of 30 series is 15.8 million.
+        R"sql(
+CREATE TABLE rollup_minute_v6 (
+  series_id INTEGER NOT NULL,
+  bucket INTEGER NOT NULL,
+  count INTEGER NOT NULL,
+  min REAL, max REAL, sum REAL,
+  anomalies INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (series_id, bucket)
+) WITHOUT ROWID;
+INSERT INTO rollup_minute_v6 (series_id, bucket, count, min, max, sum, anomalies)
+  SELECT series_id, bucket, count, min, max, sum, anomalies FROM rollup_minute;
+DROP TABLE rollup_minute;
+ALTER TABLE rollup_minute_v6 RENAME TO rollup_minute;
+)sql",
     };
     return kMigrations;
 }

@@ -38,6 +38,19 @@
 //                     -- last_ms the ms after the bucket start of the first and last one; anomalies
 //                     -- the readings with anomaly = 1 (ScoreWriter adjusts it when a flag flips).
 //                     -- Retention deletes each tier on its own (raw, minutes, hours).
+// v5 (reading_chunks):
+//   reading_chunks(series_id, start_ts ms (a multiple of 1 h), end_ts (of its last reading), n,
+//          anomalies (readings flagged), data BLOB (chunk_codec.hpp)) PRIMARY KEY(series_id,
+//          start_ts)  -- the readings of one series and hour that the compactor (chunk_table.hpp)
+//                     -- moved out of `readings`, which keeps the recent ones (where scores
+//                     -- arrive and duplicates are checked). A reading is in one of the two; a
+//                     -- late one may be in `readings` within a compacted hour until the next
+//                     -- pass merges it. raw_scan.hpp reads both as one.
+// v6 (narrow rollup_minute):
+//   rollup_minute(series_id, bucket = ts / 60000, count, min, max, sum, anomalies)
+//          PRIMARY KEY(series_id, bucket) WITHOUT ROWID  -- the minute tier without sumsq,
+//                     -- first, last, first_ms and last_ms (rollup_hour keeps them): a year of
+//                     -- minutes is most of a database's bytes.
 #include <cstdint>
 #include <string_view>
 #include <vector>

@@ -2,20 +2,17 @@
 
 #include "iotshield/core/error.hpp"
 #include "iotshield/record/serialize.hpp"
+#include "iotshield/store/raw_scan.hpp"
 #include "iotshield/store/schema.hpp"
 
 namespace iots::store {
 
 HistoryCounts read_history(Database& db, const HistoryFilter& filter,
                            const std::function<void(const record::Reading&)>& each) {
-    std::string sql = "SELECT d.name, s.name, r.ts, r.value, r.label FROM readings r"
-                      " JOIN series se ON se.id = r.series_id"
+    // The series that pass the filter, then each one's readings (raw_scan.hpp).
+    std::string sql = "SELECT se.id, d.name, s.name FROM series se"
                       " JOIN devices d ON d.id = se.device_id"
                       " JOIN sensors s ON s.id = se.sensor_id WHERE 1";
-    if (filter.since)
-        sql += " AND r.ts >= ?";
-    if (filter.until)
-        sql += " AND r.ts < ?";
     auto in_list = [&](const char* column, std::size_t n) {
         if (n == 0)
             return;
@@ -26,36 +23,41 @@ HistoryCounts read_history(Database& db, const HistoryFilter& filter,
     };
     in_list("d.name", filter.devices.size());
     in_list("s.name", filter.sensors.size());
-    sql += " ORDER BY r.series_id, r.ts";
+    sql += " ORDER BY se.id";
     Statement st = db.prepare(sql);
     int i = 1;
-    if (filter.since)
-        st.bind(i++, *filter.since);
-    if (filter.until)
-        st.bind(i++, *filter.until);
     for (const auto& d : filter.devices)
         st.bind(i++, std::string_view(d));
     for (const auto& s : filter.sensors)
         st.bind(i++, std::string_view(s));
+    struct Named {
+        std::int64_t id;
+        std::string device, sensor;
+    };
+    std::vector<Named> series;
+    while (st.step())
+        series.push_back({st.column_int(0), st.column_text(1), st.column_text(2)});
+    st.reset();
 
     HistoryCounts counts;
+    RawReader raw(db);
     record::Reading r;
-    while (st.step()) {
-        if (!st.is_null(4)) {
-            const std::string label = st.column_text(4);
-            if (!label.empty() && label != "normal") {
-                ++counts.incidents;
-                continue;
-            }
-        }
-        r.clear();
-        r.device = st.column_text(0);
-        r.sensor = st.column_text(1);
-        r.ts = st.column_int(2);
-        r.value = st.column_double(3);
-        each(r);
-        ++counts.rows;
-    }
+    for (const auto& named : series)
+        raw.scan(named.id, filter.since.value_or(kMinTs), filter.until.value_or(kMaxTs),
+                 [&](const ChunkRow& row) {
+                     if (row.label && !row.label->empty() && *row.label != "normal") {
+                         ++counts.incidents;
+                         return true;
+                     }
+                     r.clear();
+                     r.device = named.device;
+                     r.sensor = named.sensor;
+                     r.ts = row.ts;
+                     r.value = row.value;
+                     each(r);
+                     ++counts.rows;
+                     return true;
+                 });
     return counts;
 }
 
@@ -85,7 +87,8 @@ ScoreWriter::ScoreWriter(Database& db, ScoreOptions options)
       m_old_flag(db.prepare("SELECT anomaly FROM readings"
                             " WHERE series_id = ?1 AND ts = ?2 AND seq = ?3")),
       m_old_flag_noseq(db.prepare("SELECT anomaly FROM readings"
-                                  " WHERE series_id = ?1 AND ts = ?2 AND seq < 0 AND value = ?3")) {
+                                  " WHERE series_id = ?1 AND ts = ?2 AND seq < 0 AND value = ?3")),
+      m_chunks(db) {
     for (int tier = 0; tier < 2; ++tier)
         m_rollup_anomaly[tier] = db.prepare(std::string("UPDATE ") + kRollupTables[tier] +
                                             " SET anomalies = max(anomalies + ?3, 0)"
@@ -150,20 +153,24 @@ bool ScoreWriter::update(const Waiting& w) {
         old.bind(3, *w.seq);
     else
         old.bind(3, w.value);
-    if (!old.step()) {
-        old.reset();
+    const bool hot = old.step();
+    bool was = hot && !old.is_null(0) && old.column_int(0) == 1;
+    old.reset();
+    if (hot) {
+        Statement& st = w.seq ? m_update : m_update_noseq;
+        st.bind(1, w.score)
+            .bind(2, std::int64_t{w.anomaly ? 1 : 0})
+            .bind(3, w.series_id)
+            .bind(4, w.ts);
+        if (w.seq)
+            st.bind(5, *w.seq);
+        else
+            st.bind(5, w.value);
+        if (st.run() == 0)
+            return false;
+    } else if (!update_chunk(w, was)) {
         return false;
     }
-    const bool was = !old.is_null(0) && old.column_int(0) == 1;
-    old.reset();
-    Statement& st = w.seq ? m_update : m_update_noseq;
-    st.bind(1, w.score).bind(2, std::int64_t{w.anomaly ? 1 : 0}).bind(3, w.series_id).bind(4, w.ts);
-    if (w.seq)
-        st.bind(5, *w.seq);
-    else
-        st.bind(5, w.value);
-    if (st.run() == 0)
-        return false;
     if (was != w.anomaly)
         rollup_anomaly_delta(w.series_id, w.ts, w.anomaly ? 1 : -1);
     ++m_counts.updated;
@@ -177,6 +184,22 @@ void ScoreWriter::rollup_anomaly_delta(std::int64_t series_id, core::Millis ts, 
             .bind(2, static_cast<std::int64_t>(ts / kRollupMillis[tier]))
             .bind(3, std::int64_t{delta})
             .run();
+}
+
+// A reading already compacted (chunk_table.hpp): its chunk rewritten with the score; was is the
+// flag it had.
+bool ScoreWriter::update_chunk(const Waiting& w, bool& was) {
+    const std::int64_t start = chunk_start(w.ts);
+    if (!m_chunks.load(w.series_id, start, m_chunk_rows))
+        return false;
+    ChunkRow* row = find_reading(m_chunk_rows, w.ts, w.seq, w.value);
+    if (row == nullptr)
+        return false;
+    was = row->anomaly.value_or(false);
+    row->score = w.score;
+    row->anomaly = w.anomaly;
+    m_chunks.save(w.series_id, start, m_chunk_rows);
+    return true;
 }
 
 void ScoreWriter::write(const record::Reading& r, core::Millis now) {

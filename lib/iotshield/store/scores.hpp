@@ -3,6 +3,7 @@
 // the tables of schema.hpp; no schema of its own.
 #include "iotshield/core/time.hpp"
 #include "iotshield/record/reading.hpp"
+#include "iotshield/store/chunk_table.hpp"
 #include "iotshield/store/database.hpp"
 
 #include <cstdint>
@@ -48,7 +49,8 @@ struct ScoreOptions {
 // Writes score and anomaly onto the stored reading (when the flag flips, the anomaly counts of its
 // rollup_minute and rollup_hour rows follow, +1 or -1) and adds a row to `anomalies` per flagged
 // reading, in transactions of up to `batch` readings. A stored reading is found by series, ts and
-// seq, or without seq by series, ts and value among the rows stored with seq < 0 (schema.hpp). A
+// seq, or without seq by series, ts and value among the rows stored with seq < 0 (schema.hpp), in
+// `readings` or, compacted, in its chunk (rewritten with the score: chunk_table.hpp). A
 // series the database has not seen yet is created, so that its anomalies have somewhere to belong.
 //
 // Another process (iots-ingest on the same broker) may commit the reading after it was scored: a
@@ -89,6 +91,8 @@ private:
     bool update(const Waiting& w);
     // Adds delta to the anomalies of the rollup rows (minute, hour) holding ts.
     void rollup_anomaly_delta(std::int64_t series_id, core::Millis ts, int delta);
+    // The reading in its chunk (compacted): rewritten with the score; was its old flag.
+    bool update_chunk(const Waiting& w, bool& was);
     void match_waiting();
     void begin();
     std::int64_t data_version();
@@ -106,6 +110,8 @@ private:
     std::deque<Waiting> m_waiting;   // in the order scored, so the oldest are at the front
     std::int64_t m_seen_version = 0; // PRAGMA data_version at the last look
     ScoreCounts m_counts;
+    ChunkTable m_chunks;
+    std::vector<ChunkRow> m_chunk_rows;
 };
 
 } // namespace iots::store

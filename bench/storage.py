@@ -1,0 +1,154 @@
+#!/usr/bin/env python3
+"""bench/storage.py -- what raw readings cost on disk, with and without compact chunks (issue 18).
+
+Simulates a 5-node home (iots-sim --devices 5: 5 nodes x 6 sensors, a reading every 5 s, 518,400
+readings a day) for --days days, stores it twice with iots-ingest --quiet: as rows only
+(--compact-after off), and with --compact-after (the default 1d; hours more than that behind each
+series' newest reading are moved into reading_chunks, chunk_codec.hpp) while it stores. Prints:
+
+- bytes per reading of the raw tier, each way (pages of the table and its indexes, from sqlite3's
+  dbstat, over the readings they hold; and the whole file over all readings);
+- the database size after a year, extrapolated from the --days measured (365 / days times the
+  file, less the rows kept hot, which do not grow; a year of this home is 189 million readings,
+  which takes long to generate here);
+- the ingest rate each way (readings / wall seconds of iots-ingest, compaction running);
+- the time iots-serve takes to answer /api/readings for a day, a week, a month (and, with
+  --days 365, a year) of one sensor at 1000 points, median of --repeats requests, each way.
+
+Usage: bench/storage.py [--days 30] [--compact-after 1d] [--bin DIR] [--repeats 21]
+(tools from --bin, else $IOTS_BIN, else build/tools). Never run by the test suite.
+"""
+import argparse
+import os
+import socket
+import statistics
+import subprocess
+import tempfile
+import time
+import urllib.request
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SRC = os.path.dirname(HERE)
+DAY = 86400000
+START = "2025-10-06T00:00:00Z"
+START_MS = 1759708800000
+PER_DAY = 5 * 6 * 17280
+
+
+def tool(args, name):
+    return os.path.join(args.bin, name)
+
+
+def sql(db, query):
+    out = subprocess.run(["sqlite3", db, query], capture_output=True, text=True, check=True).stdout
+    return [line.split("|") for line in out.strip().splitlines()]
+
+
+def raw_bytes(db):
+    """(bytes, readings) of each raw table with its indexes: dbstat pages, rows in it."""
+    pages = dict((name, int(size)) for name, size in sql(
+        db, "SELECT name, sum(pgsize) FROM dbstat GROUP BY name"))
+    tables = {"readings": ["readings"], "reading_chunks": ["reading_chunks", "sqlite_autoindex_reading_chunks_1"]}
+    out = {}
+    for table, names in tables.items():
+        if table not in pages:
+            continue
+        rows = int(sql(db, "SELECT count(*) FROM readings")[0][0]) if table == "readings" else \
+            int(sql(db, "SELECT coalesce(sum(n), 0) FROM reading_chunks")[0][0])
+        out[table] = (sum(pages.get(n, 0) for n in names), rows)
+    return out
+
+
+def ingest(args, sim_file, db, extra):
+    t = time.monotonic()
+    with open(sim_file, "rb") as f:
+        subprocess.run([tool(args, "iots-ingest"), "--db", db, "--quiet", "--quiet-log"] + extra,
+                       stdin=f, check=True)
+    return time.monotonic() - t
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def query_times(args, db, spans, end_ms):
+    port = free_port()
+    serve = subprocess.Popen([tool(args, "iots-serve"), "--db", db, "--listen", f"127.0.0.1:{port}",
+                              "--quiet-log"],
+                             stdout=subprocess.DEVNULL)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(base + "/api/health", timeout=1).read()
+                break
+            except OSError:
+                time.sleep(0.1)
+        times = {}
+        for name, span in spans:
+            url = (f"{base}/api/readings?device=esp32-livingroom&sensor=temperature"
+                   f"&from={end_ms - span}&to={end_ms}&points=1000")
+            urllib.request.urlopen(url).read()  # warm
+            samples = []
+            for _ in range(args.repeats):
+                t = time.perf_counter()
+                urllib.request.urlopen(url).read()
+                samples.append((time.perf_counter() - t) * 1000)
+            times[name] = statistics.median(samples)
+        return times
+    finally:
+        serve.terminate()
+        serve.wait()
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--days", type=int, default=30)
+    ap.add_argument("--compact-after", default="1d")
+    ap.add_argument("--bin", default=os.environ.get("IOTS_BIN", os.path.join(SRC, "build", "tools")))
+    ap.add_argument("--repeats", type=int, default=21)
+    ap.add_argument("--keep", action="store_true", help="keep the work directory")
+    args = ap.parse_args()
+    work = tempfile.mkdtemp(prefix="iots-storage-")
+    sim = os.path.join(work, "sim.ndjson")
+    with open(sim, "wb") as f:
+        subprocess.run([tool(args, "iots-sim"), "--devices", "5", "--start", START,
+                        "--duration", f"{args.days}d"], stdout=f, check=True)
+    readings = args.days * PER_DAY
+    end_ms = START_MS + args.days * DAY
+    spans = [("day", DAY), ("week", 7 * DAY), ("month", 30 * DAY), ("year", 365 * DAY)]
+    spans = [(n, s) for n, s in spans if s <= args.days * DAY]
+    results = {}
+    for way, extra in (("rows", ["--compact-after", "off"]),
+                       ("chunks", ["--compact-after", args.compact_after])):
+        db = os.path.join(work, f"{way}.db")
+        seconds = ingest(args, sim, db, extra)
+        subprocess.run(["sqlite3", db, "PRAGMA wal_checkpoint(TRUNCATE); VACUUM;"], check=True,
+                       capture_output=True)
+        size = os.path.getsize(db)
+        results[way] = dict(rate=readings / seconds, size=size, raw=raw_bytes(db),
+                            queries=query_times(args, db, spans, end_ms))
+    print(f"storage benchmark: {args.days} days of 5 nodes x 6 sensors at 5 s ({readings:,} readings)")
+    for way, r in results.items():
+        for table, (nbytes, rows) in r["raw"].items():
+            if rows:
+                print(f"  {way}: {table} {nbytes / rows:.2f} bytes/reading ({rows:,} readings, "
+                      f"{nbytes / 1e6:.1f} MB)")
+        # The rows kept hot (the last --compact-after of each series) do not grow with time.
+        hot = r["raw"].get("readings", (0, 0))[0] if way == "chunks" else 0
+        year = (r["size"] - hot) * 365 / args.days + hot
+        print(f"  {way}: file {r['size'] / readings:.2f} bytes/reading, {r['size'] / 1e6:.1f} MB; "
+              f"a year extrapolated: {year / 1e9:.2f} GB")
+        print(f"  {way}: ingest {r['rate'] / 1000:.0f} k readings/s")
+        print(f"  {way}: /api/readings at 1000 points: " +
+              ", ".join(f"{n} {ms:.1f} ms" for n, ms in r["queries"].items()))
+    if args.keep:
+        print(f"kept {work}")
+    else:
+        subprocess.run(["rm", "-rf", work], check=True)
+
+
+if __name__ == "__main__":
+    main()
