@@ -49,7 +49,7 @@ double daily(int i) {
 BOOST_AUTO_TEST_CASE(state_is_trivially_copyable_and_fits_in_8_kib_per_series) {
     static_assert(std::is_trivially_copyable_v<OnlineState>);
     static_assert(std::is_trivially_copyable_v<TailCalibrator>);
-    static_assert(OnlineState::kStateVersion == 3);
+    static_assert(OnlineState::kStateVersion == 4);
     BOOST_TEST(sizeof(Detector::Series) <= 8192U);
 }
 

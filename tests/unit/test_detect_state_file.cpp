@@ -12,6 +12,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include <algorithm>
+#include <array>
 #include <bit>
 #include <cmath>
 #include <cstddef>
@@ -276,6 +277,39 @@ BOOST_AUTO_TEST_CASE(the_same_detector_makes_the_same_file) {
     Detector b({}, &model());
     (void)decode_state(encode_state(a, 7), "s", b);
     BOOST_TEST(encode_state(b, 7) == encode_state(a, 7));
+}
+
+BOOST_AUTO_TEST_CASE(the_file_holds_at_most_8_kib_per_series_and_does_not_grow) {
+    // Issue 12: at most 8 KiB of state per series, flat over time. Two rooms of the simulator's
+    // six sensors (each device's joint layer shared by its six series), a reading a minute: the
+    // file after one day, after eight and after thirty is the same size, within 8192 bytes a
+    // series, every layer and name included.
+    constexpr std::array<const char*, 6> kSensors{"temperature", "humidity", "gas",
+                                                  "flame",       "motion",   "light"};
+    Detector d;
+    std::vector<std::size_t> sizes;
+    std::int64_t i = 0;
+    for (const int days : {1, 8, 30}) {
+        for (; i < days * kDay / kStep; ++i) {
+            const std::int64_t ts = kStart + i * kStep;
+            const auto k = static_cast<std::uint64_t>(i);
+            for (const char* device : {"room1", "room2"})
+                for (std::size_t j = 0; j < kSensors.size(); ++j) {
+                    const double v = j == 3 ? 0.0
+                                     : j == 4
+                                         ? (u01(13 * k + j) < 0.05 ? 1.0 : 0.0)
+                                         : 20.0 + 10.0 * static_cast<double>(j) + u01(7 * k + j);
+                    (void)d.score(ts, device, kSensors[j], v);
+                }
+        }
+        BOOST_REQUIRE(d.series_count() == 12U);
+        sizes.push_back(encode_state(d, 0).size());
+        BOOST_TEST_MESSAGE(days << " days: " << sizes.back() << " bytes");
+    }
+    for (const std::size_t size : sizes) {
+        BOOST_TEST(size <= 12U * 8192U, size << " bytes for 12 series");
+        BOOST_TEST(size == sizes.front());
+    }
 }
 
 BOOST_AUTO_TEST_CASE(damaged_or_foreign_files_are_refused) {

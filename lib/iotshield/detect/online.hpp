@@ -100,7 +100,7 @@ public:
                 return false;
         return true;
     }
-    static constexpr std::uint32_t kStateVersion = 3;
+    static constexpr std::uint32_t kStateVersion = 4;
 
     // Scores one in-order reading and learns it; `event`: an event of this series is in progress
     // (learnt with a tenth of the weight, as a reading where a statistic holds).

@@ -23,13 +23,21 @@ std::size_t bin_of(double s) noexcept {
 } // namespace
 
 void TailFit::refresh() noexcept {
+    const double peaks = std::max(m_peaks, 1.0);
+    m_log_frac = std::log(std::max(m_n, peaks) / peaks);
+}
+
+double TailFit::inv_mean() const noexcept {
     // A tail with no peak yet is as thin as one peak at the threshold's own scale: the first
     // value beyond everything seen is then surprising but not infinitely so.
     const double peaks = std::max(m_peaks, 1.0);
     const double excess = m_excess > 0 ? m_excess : peaks * std::max(m_t, 1e-12);
-    m_log_frac = std::log(std::max(m_n, peaks) / peaks);
-    m_inv_mean = peaks / excess;
-    m_log_theta = std::log(std::clamp(std::max(m_clusters, 1.0) / peaks, kMinTheta, 1.0));
+    return peaks / excess;
+}
+
+double TailFit::log_theta() const noexcept {
+    const double peaks = std::max(m_peaks, 1.0);
+    return std::log(std::clamp(std::max(m_clusters, 1.0) / peaks, kMinTheta, 1.0));
 }
 
 // The kTailQuantile quantile of values (reordered).
@@ -106,7 +114,7 @@ void TailFit::learn(double s, double weight) noexcept {
 double TailFit::surprise(double s, double cut) const noexcept {
     if (!ready() || !(s > m_t))
         return 0;
-    const double fit = m_log_frac + (s - m_t) * m_inv_mean;
+    const double fit = m_log_frac + (s - m_t) * inv_mean();
     if (!(fit > cut))
         return fit;
     double seen = 0;

@@ -45,7 +45,7 @@ public:
     }
     [[nodiscard]] double surprise(double s, double cut) const noexcept;
     [[nodiscard]] double threshold() const noexcept { return m_t; }
-    [[nodiscard]] double log_extremal_index() const noexcept { return m_log_theta; }
+    [[nodiscard]] double log_extremal_index() const noexcept { return log_theta(); }
 
     // The counts a model file stores (fields(): the derived ones are recomputed on load).
     struct Fields {
@@ -64,20 +64,23 @@ private:
     void refresh() noexcept;
     void halve() noexcept;
 
-    // The order of TailCalibrator's fields before TailFit was split out of it (a state file
-    // stores them as raw bytes): m_warm is the calibrator's warm-up count.
+    // Derived from the counts (refresh() keeps only the fraction, which is the peaks' share of
+    // the readings as of the last peak, not of every reading since).
+    [[nodiscard]] double inv_mean() const noexcept; // peaks / excess
+    [[nodiscard]] double log_theta() const noexcept;
+
+    // A state file stores these as raw bytes (OnlineState's layer): changing them means bumping
+    // OnlineState::kStateVersion. m_warm is the calibrator's warm-up count.
     std::array<float, kTailBins> m_hist{};
     double m_all = 0; // values in m_hist
     std::uint32_t m_warm = 0;
+    bool m_in_peak = false;
     double m_t = 0;        // threshold: the initial quantile
     double m_n = 0;        // values learnt after warm-up (decayed)
     double m_peaks = 0;    // ... above m_t
     double m_excess = 0;   // sum of (value - m_t) over the peaks
     double m_log_frac = 0; // ln(n / peaks), refreshed with the peaks
-    double m_inv_mean = 0; // peaks / excess
     double m_clusters = 0; // runs of consecutive peaks
-    double m_log_theta = 0;
-    bool m_in_peak = false;
 };
 static_assert(std::is_trivially_copyable_v<TailFit>);
 
