@@ -17,8 +17,21 @@ series' newest reading are moved into reading_chunks, chunk_codec.hpp) while it 
 
 Usage: bench/storage.py [--days 30] [--compact-after 1d] [--bin DIR] [--repeats 21]
 (tools from --bin, else $IOTS_BIN, else build/tools). Never run by the test suite.
+
+--year: the database after a year of that home with every default of iots-ingest (tiers,
+retention, compaction, incremental vacuum), from two runs piped from iots-sim into iots-ingest,
+each ending now (retention counts from the wall clock; --retain-force, since the history is
+simulated): a year at --year-interval (default 60 s: the minute and hour rollups have exactly the
+rows of a year at 5 s, as every minute of every series has readings) and the last 31 days at 5 s
+(the raw tier at its steady size: 30 days are kept). The year is the rollup rows of the first run
+at the second's bytes a row (a bucket of 12 readings is a little wider than one of a single
+reading), its other tables (series, stats...), and the raw tables of the second, from sqlite3's
+dbstat. The first run's raw tier is not used: fed as fast as it goes, iots-ingest's retention (a
+few thousand rows a step between commits) is still deleting the year's old raw rows when the
+input ends.
 """
 import argparse
+import datetime
 import os
 import socket
 import statistics
@@ -103,6 +116,81 @@ def query_times(args, db, spans, end_ms):
         serve.wait()
 
 
+def table_pages(db):
+    """{table: bytes} of every table with its indexes (dbstat), plus 'free' for free pages."""
+    out = {}
+    owner = dict(sql(db, "SELECT name, tbl_name FROM sqlite_schema"))
+    for name, size in sql(db, "SELECT name, sum(pgsize) FROM dbstat GROUP BY name"):
+        table = owner.get(name, name)
+        out[table] = out.get(table, 0) + int(size)
+    page = int(sql(db, "PRAGMA page_size")[0][0])
+    out["free"] = int(sql(db, "PRAGMA freelist_count")[0][0]) * page
+    return out
+
+
+def piped_run(args, db, start, duration, interval):
+    """iots-sim | iots-ingest with the defaults; returns the wall seconds."""
+    t = time.monotonic()
+    sim = subprocess.Popen([tool(args, "iots-sim"), "--devices", "5", "--start", start,
+                            "--duration", duration, "--interval", interval],
+                           stdout=subprocess.PIPE)
+    subprocess.run([tool(args, "iots-ingest"), "--db", db, "--quiet", "--quiet-log",
+                    "--retain-force"], stdin=sim.stdout, check=True)
+    sim.stdout.close()
+    if sim.wait() != 0:
+        raise SystemExit("iots-sim failed")
+    return time.monotonic() - t
+
+
+def year_run(args):
+    work = tempfile.mkdtemp(prefix="iots-storage-year-")
+    now = datetime.datetime.now(datetime.timezone.utc).replace(second=0, microsecond=0)
+    fmt = "%Y-%m-%dT%H:%M:%SZ"
+    raw = ("readings", "reading_chunks")
+    runs = {}
+    for name, days, interval in (("year", 365, args.year_interval), ("month", 31, "5s")):
+        db = os.path.join(work, f"{name}.db")
+        start = (now - datetime.timedelta(days=days)).strftime(fmt)
+        seconds = piped_run(args, db, start, f"{days}d", interval)
+        subprocess.run(["sqlite3", db, "PRAGMA wal_checkpoint(TRUNCATE)"], check=True,
+                       capture_output=True)
+        pages = table_pages(db)
+        counts = dict(
+            minute=int(sql(db, "SELECT count(*) FROM rollup_minute")[0][0]),
+            hour=int(sql(db, "SELECT count(*) FROM rollup_hour")[0][0]),
+            raw=int(sql(db, "SELECT count(*) FROM readings")[0][0]) +
+            int(sql(db, "SELECT coalesce(sum(n), 0) FROM reading_chunks")[0][0]),
+            oldest=int(sql(db, "SELECT min(first_ts) FROM series")[0][0]))
+        runs[name] = dict(days=days, interval=interval, seconds=seconds,
+                          file=os.path.getsize(db), pages=pages, counts=counts)
+        os.remove(db)
+    print(f"storage benchmark: a year of 5 nodes x 6 sensors, default tiers, ending {now.strftime(fmt)}")
+    for name, r in runs.items():
+        c, p = r["counts"], r["pages"]
+        kept_days = (now.timestamp() * 1000 - c["oldest"]) / DAY
+        print(f"  {name}: {r['days']} days at {r['interval']}, stored in {r['seconds']:.0f} s "
+              f"(sim and ingest); file {r['file'] / 1e6:.1f} MB")
+        print(f"    raw {c['raw']:,} readings kept (the oldest {kept_days:.1f} days old), "
+              f"{sum(p.get(t, 0) for t in raw) / 1e6:.1f} MB; "
+              f"rollup_minute {c['minute']:,} rows {p.get('rollup_minute', 0) / 1e6:.1f} MB; "
+              f"rollup_hour {c['hour']:,} rows {p.get('rollup_hour', 0) / 1e6:.1f} MB; "
+              f"free pages {p['free'] / 1e6:.1f} MB")
+    y, m = runs["year"], runs["month"]
+    rollups = {"rollup_minute": "minute", "rollup_hour": "hour"}
+    other = y["file"] - sum(y["pages"].get(t, 0) for t in raw + tuple(rollups)) - y["pages"]["free"]
+    # A bucket of readings 5 s apart is a little wider than one of a single reading (a count of
+    # 12, a sum that is not a reading's value): the year's rows at the month's bytes a row.
+    tiers = {t: y["counts"][k] * m["pages"][t] / m["counts"][k] for t, k in rollups.items()}
+    month_raw = sum(m["pages"].get(t, 0) for t in raw)
+    total = other + sum(tiers.values()) + month_raw
+    print(f"  a year at 5 s: " + " + ".join(
+        f"{t} {y['counts'][k]:,} rows x {m['pages'][t] / m['counts'][k]:.1f} B "
+        f"= {tiers[t] / 1e6:.1f} MB" for t, k in rollups.items()) +
+        f" + other tables {other / 1e6:.1f} MB + raw tables of the 31 days at 5 s "
+        f"{month_raw / 1e6:.1f} MB = {total / 1e9:.3f} GB")
+    subprocess.run(["rm", "-rf", work], check=True)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--days", type=int, default=30)
@@ -110,7 +198,12 @@ def main():
     ap.add_argument("--bin", default=os.environ.get("IOTS_BIN", os.path.join(SRC, "build", "tools")))
     ap.add_argument("--repeats", type=int, default=21)
     ap.add_argument("--keep", action="store_true", help="keep the work directory")
+    ap.add_argument("--year", action="store_true", help="a year of the home with the defaults")
+    ap.add_argument("--year-interval", default="60s")
     args = ap.parse_args()
+    if args.year:
+        year_run(args)
+        return
     work = tempfile.mkdtemp(prefix="iots-storage-")
     sim = os.path.join(work, "sim.ndjson")
     with open(sim, "wb") as f:

@@ -247,6 +247,74 @@ BOOST_AUTO_TEST_CASE(writer_rollups_equal_the_migration_built_from_the_raw_rows)
     BOOST_TEST(by_migration == by_writer, boost::test_tools::per_element());
 }
 
+// The writer merges a batch's readings per bucket in memory and writes each bucket it touched
+// once, in multi-row upserts of up to 64 buckets (reading_writer.cpp update_rollups): the rows are
+// the same whether the readings are committed one at a time, a few at a time or all at once, with
+// 3 series interleaved, several hundred buckets in one commit (64-row statements and a remainder),
+// buckets that span commits, and late readings into buckets committed before.
+BOOST_AUTO_TEST_CASE(rollups_are_the_same_one_reading_a_commit_or_all_in_one) {
+    TempDir dir;
+    const auto store = [&](const char* name, std::size_t batch) {
+        Database db(dir.file(name));
+        ReadingWriter w(db, {.batch_size = batch});
+        std::uint64_t x = 777;
+        for (int i = 0; i < 6000; ++i) {
+            x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+            const auto r = static_cast<std::int64_t>(x >> 33);
+            static const char* const devices[] = {"d1", "d2", "d3"};
+            // 3 s apart per device: 20 readings a minute, 100 minutes of each device...
+            std::int64_t ts = 1700000000000 + (i / 3) * 3000LL;
+            // ... every 11th late by up to 3 h (into a bucket an earlier commit wrote).
+            if (i % 11 == 10)
+                ts -= (r % 10800) * 1000;
+            auto reading_i =
+                reading(devices[i % 3], "gas", ts, static_cast<double>(r % 997) / 4, i);
+            reading_i.anomaly = r % 23 == 0;
+            w.add(reading_i, 0);
+            if (w.due(0))
+                w.commit();
+        }
+        w.commit();
+        BOOST_TEST(scalar(db, "SELECT count(*) FROM readings") == 6000);
+        return all_rows(db);
+    };
+    const auto one_at_a_time = store("one.db", 1);
+    const auto a_few = store("few.db", 97);
+    const auto all_at_once = store("all.db", 100000);
+    // 3 x 100 minutes and 3 x 2 hours at least (and the late ones' buckets): past 64 a tier.
+    BOOST_TEST(one_at_a_time.size() > 300u);
+    BOOST_TEST(a_few == one_at_a_time, boost::test_tools::per_element());
+    BOOST_TEST(all_at_once == one_at_a_time, boost::test_tools::per_element());
+}
+
+// Two writers on one file (iots-ingest --share), taking turns: a bucket the other one created
+// since this one's last commit is merged into, not inserted again (the greatest stored bucket a
+// writer remembers per series is looked up again when PRAGMA data_version says the file changed).
+BOOST_AUTO_TEST_CASE(two_writers_on_one_file_add_up_in_the_same_buckets) {
+    TempDir dir;
+    Database a_db(dir.file("s.db"));
+    Database b_db(dir.file("s.db"));
+    ReadingWriter a(a_db);
+    ReadingWriter b(b_db);
+    a.add(reading("d1", "temperature", 10 * kMin, 20, 1), 0);
+    a.commit();
+    // b: minute 10 again (another reading), then minutes 11 and 12, new to the file.
+    b.add(reading("d1", "temperature", 10 * kMin + 1000, 22, 2), 0);
+    b.add(reading("d1", "temperature", 11 * kMin, 24, 3), 0);
+    b.add(reading("d1", "temperature", 12 * kMin, 26, 4), 0);
+    b.commit();
+    // a last knew minute 10 as the greatest: minute 12 is b's now.
+    a.add(reading("d1", "temperature", 12 * kMin + 1000, 28, 5), 0);
+    a.add(reading("d1", "temperature", 13 * kMin, 30, 6), 0);
+    a.commit();
+    BOOST_TEST(row(a_db, "rollup_minute", 10) == "2 20 22 42 0");
+    BOOST_TEST(row(a_db, "rollup_minute", 11) == "1 24 24 24 0");
+    BOOST_TEST(row(a_db, "rollup_minute", 12) == "2 26 28 54 0");
+    BOOST_TEST(row(a_db, "rollup_minute", 13) == "1 30 30 30 0");
+    // Hour 0: 20 22 24 26 28 30, first at 10 min, last at 13 min.
+    BOOST_TEST(row(a_db, "rollup_hour", 0) == "6 20 30 150 3820 20 30 600000 780000 0");
+}
+
 // A version 5 file (rollup_minute with sumsq, first, last, first_ms and last_ms) keeps its minute
 // rows through migration 6, which narrows the table; the writer then adds to them.
 BOOST_AUTO_TEST_CASE(migration_6_narrows_the_minute_tier_and_keeps_its_rows) {
