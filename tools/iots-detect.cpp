@@ -61,11 +61,10 @@ int detect_main(cli::Context& ctx) {
     o.alarm_lane = !no_alarm_lane;
     adapt::read_format_options(format, utc_offset, o.broker.topic_prefix, o.adapt);
     if (!o.broker.enabled() && (!format.empty() || !o.topics.empty() || no_alarm_lane))
-        throw Error(Exit::usage,
-                    std::string(!format.empty() ? "--format"
-                                : no_alarm_lane ? "--no-alarm-lane"
-                                                : "-t") +
-                        " needs a broker: give -h HOST");
+        throw Error(Exit::usage, std::string(!format.empty() ? "--format"
+                                             : no_alarm_lane ? "--no-alarm-lane"
+                                                             : "-t") +
+                                     " needs a broker: give -h HOST");
     if (!score_wait.empty()) {
         if (o.db_path.empty())
             throw Error(Exit::usage, "--score-wait needs --db");

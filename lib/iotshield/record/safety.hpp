@@ -16,8 +16,8 @@ inline constexpr double kGasDangerPpm = 1500.0;
 // is also inside EN 54-5 class A1's static response range (54-65 C).
 inline constexpr double kHeatDangerC = 57.0;
 
-// The kinds with a safety threshold, which flags from the first reading: flame, gas (kGasDangerPpm)
-// and temperature (kHeatDangerC and the rate of rise). iots-detect reads them on a lane of their own.
+// The kinds with a safety threshold, which flags from the first reading: flame, gas
+// (kGasDangerPpm), temperature (kHeatDangerC, rate of rise). iots-detect gives them their own lane.
 inline constexpr std::array<SensorKind, 3> kSafetyKinds{SensorKind::flame, SensorKind::gas,
                                                         SensorKind::temperature};
 [[nodiscard]] constexpr bool has_safety_threshold(SensorKind kind) noexcept {

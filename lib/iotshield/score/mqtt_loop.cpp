@@ -119,9 +119,8 @@ public:
         m_json.clear();
         m_writer.append(r, m_json);
         if (v.anomaly)
-            m_lane->client.publish(
-                mqtt::anomaly_topic(m_broker.topic_prefix, r.device, r.sensor), m_json,
-                m_broker.qos);
+            m_lane->client.publish(mqtt::anomaly_topic(m_broker.topic_prefix, r.device, r.sensor),
+                                   m_json, m_broker.qos);
         m_s.out.write_line(m_json);
     }
 
@@ -176,17 +175,15 @@ void run_mqtt(Session& s, const core::BrokerOptions& broker,
     if (alarm_lane) {
         alarm_client = std::make_unique<mqtt::Client>(alarm_options(broker), s.log);
         alarm = std::make_unique<Lane>(Lane{*alarm_client, {}});
-        alarm_client->on_message([&scorer, &alarm](const mqtt::Message& m) {
-            scorer.message(m, *alarm);
-        });
+        alarm_client->on_message(
+            [&scorer, &alarm](const mqtt::Message& m) { scorer.message(m, *alarm); });
         client.on_message([&scorer, &ordinary](const mqtt::Message& m) {
             if (!scorer.alarm_topic(m.topic))
                 scorer.message(m, ordinary);
         });
     } else {
-        client.on_message([&scorer, &ordinary](const mqtt::Message& m) {
-            scorer.message(m, ordinary);
-        });
+        client.on_message(
+            [&scorer, &ordinary](const mqtt::Message& m) { scorer.message(m, ordinary); });
     }
     // The network threads use what is on this stack: stop them before leaving.
     const auto stop = [&] {
