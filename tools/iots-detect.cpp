@@ -14,6 +14,7 @@ int detect_main(cli::Context& ctx) {
     cli::init_app(app);
     score::Options o;
     std::string score_wait, tz, state_every, format, utc_offset;
+    bool no_alarm_lane = false;
     app.add_option("--model", o.model_path,
                    "Model file written by iots-train (none: streaming checks only)");
     app.add_option("--state", o.state_path,
@@ -45,6 +46,10 @@ int detect_main(cli::Context& ctx) {
     app.add_option("-t,--topic", o.topics,
                    "MQTT topic filter, repeatable; replaces the default <prefix>/sensors/# (or "
                    "what --format reads)");
+    app.add_flag("--no-alarm-lane", no_alarm_lane,
+                 "Read flame, gas and temperature on the one connection of the other readings "
+                 "(default: on a second connection, client id <id>-alarm, so that they never wait "
+                 "behind the others)");
     app.add_option("--format", format,
                    "Payload format over MQTT: auto, iotshield (the default), seed, zigbee2mqtt, "
                    "tasmota or esphome; auto tells them apart by topic. Sets the default -t");
@@ -53,9 +58,12 @@ int detect_main(cli::Context& ctx) {
                    "$TZ, else of /etc/localtime)");
     ctx.parse(app);
     cli::finish_broker_options(o.broker);
+    o.alarm_lane = !no_alarm_lane;
     adapt::read_format_options(format, utc_offset, o.broker.topic_prefix, o.adapt);
-    if (!o.broker.enabled() && (!format.empty() || !o.topics.empty()))
-        throw Error(Exit::usage, std::string(!format.empty() ? "--format" : "-t") +
+    if (!o.broker.enabled() && (!format.empty() || !o.topics.empty() || no_alarm_lane))
+        throw Error(Exit::usage, std::string(!format.empty() ? "--format"
+                                             : no_alarm_lane ? "--no-alarm-lane"
+                                                             : "-t") +
                                      " needs a broker: give -h HOST");
     if (!score_wait.empty()) {
         if (o.db_path.empty())

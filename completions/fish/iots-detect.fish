@@ -27,6 +27,7 @@ complete -c iots-detect -l insecure -d 'Do not check the broker host name'
 complete -c iots-detect -s k -l keepalive -x -d 'MQTT keepalive in seconds'
 complete -c iots-detect -l topic-prefix -x -d 'Topic prefix (iotshield)'
 complete -c iots-detect -s t -l topic -x -a 'iotshield/sensors/# zigbee2mqtt/# tele/+/SENSOR +/sensor/+/state +/binary_sensor/+/state' -d 'MQTT topic filter'
+complete -c iots-detect -l no-alarm-lane -d 'Flame, gas and temperature on the one connection of the others'
 complete -c iots-detect -l format -x -a 'auto iotshield seed zigbee2mqtt tasmota esphome' -d 'Payload format over MQTT (iotshield)'
 complete -c iots-detect -l utc-offset -x -d "Offset of Tasmota's local Time from UTC, like +01:00"
 complete -c iots-detect -l share -x -d 'Shared subscription group'

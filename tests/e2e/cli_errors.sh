@@ -31,6 +31,7 @@ iots-detect | --heat-c -500 | 2 | iots-detect: error: --heat-c: '-500' is not a 
 iots-detect | --port 0 | 2 | iots-detect: error: --port: '0' is not a whole number from 1 to 65535 (see --help)
 iots-detect | --max-bad-lines -1 | 2 | iots-detect: error: --max-bad-lines: '-1' is not a whole number of 0 or more (see --help)
 iots-detect | --state @W@/none/state | 2 | iots-detect: error: --state @W@/none/state: cannot write in @W@/none: No such file or directory
+iots-detect | --no-alarm-lane | 2 | iots-detect: error: --no-alarm-lane needs a broker: give -h HOST
 iots-alert | --gas-danger banana | 2 | iots-alert: error: --gas-danger: 'banana' is not a number above 0, up to 10000 (see --help)
 iots-alert | --heat-danger 400 | 2 | iots-alert: error: --heat-danger: '400' is not a number from 30 to 125 (see --help)
 iots-alert | --llm-timeout 0s | 2 | iots-alert: error: --llm-timeout: '0s' is not a duration longer than 0

@@ -38,7 +38,7 @@ int run(const Options& o, const core::Logger& log, core::LineWriter& out) {
               {}};
     try {
         if (o.broker.enabled())
-            run_mqtt(s, o.broker, o.topics, o.adapt);
+            run_mqtt(s, o.broker, o.topics, o.adapt, o.alarm_lane);
         else
             run_stdin(s);
         out.flush();

@@ -31,6 +31,9 @@ struct Options {
     core::BrokerOptions broker;      // host empty: read stdin
     std::vector<std::string> topics; // -t filters; empty: the format's (adapt::subscriptions)
     adapt::Options adapt;            // --format over MQTT (default iotshield), --utc-offset
+    // The sensors with a safety threshold on a connection of their own (run_mqtt); false with
+    // --no-alarm-lane. Only with the default subscription of the iotshield format.
+    bool alarm_lane = true;
 };
 
 // Runs until the end of the input (stdin) or SIGINT/SIGTERM, prints the summary and returns the

@@ -35,8 +35,12 @@ void run_stdin(Session& s);
 // MQTT (input::deliver): the network thread scores and publishes anomalies; this thread writes the
 // scores to the database, and rethrows the network thread's exit 65 after committing what came
 // before it. Until SIGINT/SIGTERM.
-// filters empty: <prefix>/sensors/#, or what adapt.format reads.
+// filters empty: <prefix>/sensors/#, or what adapt.format reads. alarm_lane, with the default
+// filter of the iotshield format: the flame, gas and temperature readings come in on a second
+// connection (client id <id>-alarm) with its own network thread, connected first, and the first
+// connection leaves them alone.
 void run_mqtt(Session& s, const core::BrokerOptions& broker,
-              const std::vector<std::string>& filters, const adapt::Options& adapt);
+              const std::vector<std::string>& filters, const adapt::Options& adapt,
+              bool alarm_lane);
 
 } // namespace iots::score
