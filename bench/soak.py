@@ -19,19 +19,28 @@ device soak-probe-K with the current time; its latency is from the write of its 
 publisher until its alert arrives on iotshield/alerts/#. The same subscriber receives the
 reading itself from the broker: that hop is the floor.
 
-Prints: readings published, stored, lost (must be 0) and duplicates; each tool's resident memory
-at rest, at the start of the measured window and at its end, and its peak; every --sample-every
-seconds (60) its RssAnon (the heap: what a leak grows), RssFile (mapped file pages: iots-serve's
+After the simulator ends, the drain waits until every reading it published is stored: lost (must
+be 0) is counted only then, by node and seq against what iots-sim sends (its seqs do not depend on
+the start time), with the readings stored twice; a drain that gives up (--drain-timeout, default
+600 s, while readings still arrive) reports them as behind, not lost; --drain-quiet (60 s) without
+a reading stored ends it early, and what is missing then is lost. Also printed: how far behind
+iots-ingest was when the simulator ended and how long it took to catch up, the broker's own
+counters ($SYS: messages dropped, held) and its log's keepalive timeouts and (re)connections, and
+the tools' reconnect warnings.
+
+Prints: readings published, stored, lost, behind and duplicates; each tool's resident memory
+at rest, at the start of the measured window and at its end, when the drain ended, and its peak;
+every --sample-every seconds (60) its RssAnon (the heap: what a leak grows), RssFile (mapped file pages: iots-serve's
 mmap of the database, the -shm WAL index every tool maps; the kernel's to reclaim) and RssShmem,
 beside the sizes of the database's -wal and -shm files, so that "flat" can be judged; publish -> alert p50 /
 p99; CPU per 1,000 readings/s for each tool over the window (the first --warmup seconds of load
 are left out); what the live streams received. --json FILE also writes the figures as JSON
-(bench/run reads it). Exit status 1 when a reading was lost, a stream closed, or a probe got no
-alert.
+(bench/run reads it). Exit status 1 when a reading was lost, behind or stored twice, a stream
+closed, or a probe got no alert.
 
 Usage: bench/soak.py [--bin build/tools] [--pub build/bench/bench_mqtt_pub] [--devices 1000]
        [--duration 600] [--interval 1] [--streams 50] [--probe-every 2] [--warmup 15] [--keep]
-       [--sample-every 60]
+       [--sample-every 60] [--drain-timeout 600] [--drain-quiet 60]
        [--one-writer]   (iots-detect and iots-alert without --db: iots-ingest the only writer)
 """
 import argparse
