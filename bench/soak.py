@@ -19,19 +19,28 @@ device soak-probe-K with the current time; its latency is from the write of its 
 publisher until its alert arrives on iotshield/alerts/#. The same subscriber receives the
 reading itself from the broker: that hop is the floor.
 
-Prints: readings published, stored, lost (must be 0) and duplicates; each tool's resident memory
-at rest, at the start of the measured window and at its end, and its peak; every --sample-every
-seconds (60) its RssAnon (the heap: what a leak grows), RssFile (mapped file pages: iots-serve's
+After the simulator ends, the drain waits until every reading it published is stored: lost (must
+be 0) is counted only then, by node and seq against what iots-sim sends (its seqs do not depend on
+the start time), with the readings stored twice; a drain that gives up (--drain-timeout, default
+600 s, while readings still arrive) reports them as behind, not lost; --drain-quiet (60 s) without
+a reading stored ends it early, and what is missing then is lost. Also printed: how far behind
+iots-ingest was when the simulator ended and how long it took to catch up, the broker's own
+counters ($SYS: messages dropped, held) and its log's keepalive timeouts and (re)connections, and
+the tools' reconnect warnings.
+
+Prints: readings published, stored, lost, behind and duplicates; each tool's resident memory
+at rest, at the start of the measured window and at its end, when the drain ended, and its peak;
+every --sample-every seconds (60) its RssAnon (the heap: what a leak grows), RssFile (mapped file pages: iots-serve's
 mmap of the database, the -shm WAL index every tool maps; the kernel's to reclaim) and RssShmem,
 beside the sizes of the database's -wal and -shm files, so that "flat" can be judged; publish -> alert p50 /
 p99; CPU per 1,000 readings/s for each tool over the window (the first --warmup seconds of load
 are left out); what the live streams received. --json FILE also writes the figures as JSON
-(bench/run reads it). Exit status 1 when a reading was lost, a stream closed, or a probe got no
-alert.
+(bench/run reads it). Exit status 1 when a reading was lost, behind or stored twice, a stream
+closed, or a probe got no alert.
 
 Usage: bench/soak.py [--bin build/tools] [--pub build/bench/bench_mqtt_pub] [--devices 1000]
        [--duration 600] [--interval 1] [--streams 50] [--probe-every 2] [--warmup 15] [--keep]
-       [--sample-every 60]
+       [--sample-every 60] [--drain-timeout 600] [--drain-quiet 60]
        [--one-writer]   (iots-detect and iots-alert without --db: iots-ingest the only writer)
 """
 import argparse
@@ -303,7 +312,10 @@ def start_broker(tmp):
     conf = open(os.path.join(SRC, "examples", "mosquitto", "iotshield.conf")).read()
     conf = conf.replace("listener 1883 127.0.0.1", f"listener {port} 127.0.0.1")
     conf = conf.replace("persistence true", "persistence false")
-    conf += f"\nlog_dest file {tmp}/mosquitto.log\n" + ("user root\n" if os.getuid() == 0 else "")
+    # $SYS every second: the messages the broker dropped (a queue over max_queued_messages) and
+    # the ones it still holds (queued for a subscriber behind, or in flight) are read from there.
+    conf += (f"\nlog_dest file {tmp}/mosquitto.log\nsys_interval 1\n"
+             + ("user root\n" if os.getuid() == 0 else ""))
     path = os.path.join(tmp, "mosquitto.conf")
     with open(path, "w") as f:
         f.write(conf)
@@ -311,6 +323,78 @@ def start_broker(tmp):
                             stderr=open(os.path.join(tmp, "mosquitto.err"), "w"))
     wait_for(lambda: port_open(port), 10, "mosquitto did not start")
     return proc, port
+
+
+class BrokerSys:
+    """The broker's own counters ($SYS, every second): the latest value of each."""
+    TOPICS = {"$SYS/broker/publish/messages/dropped": "dropped",
+              "$SYS/broker/store/messages/count": "held",
+              "$SYS/broker/clients/connected": "clients",
+              "$SYS/broker/messages/received": "received",
+              "$SYS/broker/messages/sent": "sent"}
+
+    def __init__(self, port):
+        self.values = {}
+        args = [x for t in self.TOPICS for x in ("-t", t)]
+        self.sub = subprocess.Popen(["mosquitto_sub", "-h", "127.0.0.1", "-p", str(port), "-v",
+                                     *args], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        self.thread = threading.Thread(target=self.read, daemon=True)
+        self.thread.start()
+
+    def read(self):
+        for line in self.sub.stdout:
+            topic, _, value = line.decode(errors="replace").strip().partition(" ")
+            if topic in self.TOPICS and value.lstrip("-").isdigit():
+                self.values[self.TOPICS[topic]] = int(value)
+
+    def get(self, key):
+        return self.values.get(key)
+
+    def close(self):
+        if self.sub.poll() is None:
+            self.sub.terminate()
+            self.sub.wait()
+
+
+def log_counts(path, patterns):
+    """How many lines of the file match each regex (the tools' and the broker's reconnects)."""
+    counts = dict.fromkeys(patterns, 0)
+    if os.path.exists(path):
+        with open(path, errors="replace") as f:
+            for line in f:
+                for p in patterns:
+                    if re.search(p, line):
+                        counts[p] += 1
+    return counts
+
+
+def expected_per_device(tool, devices, interval_ms, duration):
+    """What iots-sim sends for these options (the same seqs whatever the start time): per node,
+    its count and its least and greatest seq (one counter a node over its sensors)."""
+    gen = subprocess.Popen([tool("iots-sim"), "--devices", str(devices), "--interval",
+                            f"{interval_ms}ms", "--duration", f"{int(round(duration))}s"],
+                           stdout=subprocess.PIPE)
+    per = {}
+    pat = re.compile(rb'"device":"([^"]+)".*?"seq":(\d+)')
+    for line in gen.stdout:
+        m = pat.search(line)
+        if not m:
+            raise SystemExit(f"soak: error: iots-sim line without device or seq: {line[:200]!r}")
+        d, q = m.group(1).decode(), int(m.group(2))
+        n, lo, hi = per.get(d, (0, q, q))
+        per[d] = (n + 1, min(lo, q), max(hi, q))
+    if gen.wait() != 0:
+        raise SystemExit("soak: error: iots-sim (counting what it sends) failed")
+    return per
+
+
+def stored_count(db):
+    """Readings in the database (the simulator's and the probes'), counted from the rows."""
+    con = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=10)
+    try:
+        return con.execute("SELECT count(*) FROM readings").fetchone()[0]
+    finally:
+        con.close()
 
 
 def stat(db, key):
@@ -338,6 +422,12 @@ def main():
                     help="seconds between memory samples in the window (RssAnon, RssFile, RssShmem)")
     ap.add_argument("--one-writer", action="store_true",
                     help="iots-detect and iots-alert without --db: iots-ingest alone writes")
+    ap.add_argument("--drain-timeout", type=float, default=600,
+                    help="seconds, after the simulator ends, to wait for iots-ingest to store "
+                         "every reading published; what is missing then is reported as behind")
+    ap.add_argument("--drain-quiet", type=float, default=60,
+                    help="seconds without a reading stored after which what is missing is lost, "
+                         "not behind")
     ap.add_argument("--json", help="also write the figures to this file")
     ap.add_argument("--keep", action="store_true", help="keep the work directory")
     a = ap.parse_args()
@@ -351,10 +441,15 @@ def main():
     _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
+    interval_ms = max(100, int(round(a.interval * 1000)))
+    # What the simulator will publish, before the load (its seqs do not depend on the start time).
+    expected = expected_per_device(tool, a.devices, interval_ms, a.duration)
+    published_sim = sum(n for n, _, _ in expected.values())
+
     tmp = tempfile.mkdtemp(prefix="iots-soak-")
     db = os.path.join(tmp, "home.db")
     procs, names = {}, []
-    clients = probes = None
+    clients = probes = sys_ = None
     stop_clients = multiprocessing.Event()
     status_path = os.path.join(tmp, "clients.json")
     devnull = subprocess.DEVNULL
@@ -369,6 +464,7 @@ def main():
         procs["mosquitto"] = broker
         names.append("mosquitto")
         b = ["-h", "127.0.0.1", "-p", str(port)]
+        sys_ = BrokerSys(port)
         # The schema first, so the other tools find the database.
         subprocess.run([tool("iots-ingest"), "--db", db, "--quiet", "--quiet-log"], stdin=devnull,
                        check=True)
@@ -397,7 +493,6 @@ def main():
         time.sleep(1.0)  # subscriptions in place
         at_rest = {n: proc_status(procs[n].pid)[0] for n in names}
 
-        interval_ms = max(100, int(round(a.interval * 1000)))
         spawn("iots-sim", [tool("iots-sim"), *b, "-q", "1", "--devices", str(a.devices),
                            "--interval", f"{interval_ms}ms", "--realtime",
                            "--duration", f"{int(round(a.duration))}s"])
@@ -413,6 +508,7 @@ def main():
         time.sleep(a.warmup)
         check_alive()
         t0 = time.time()
+        loads = [os.getloadavg()[0]]
         start = {n: (proc_status(procs[n].pid)[0], cpu_seconds(procs[n].pid)) for n in names}
         stored0 = stat(db, "total_readings")
         # The window ends a little before the simulator does (it stops on its own).
@@ -427,6 +523,7 @@ def main():
             time.sleep(min(5.0, max(0.0, end_at - time.time()), max(0.0, next_sample - time.time())))
             check_alive()
             mem = {n: proc_mem(procs[n].pid) for n in names}
+            loads.append(os.getloadavg()[0])
             for n in names:
                 rss_max[n] = max(rss_max[n], mem[n]["rss"])
             if time.time() >= next_sample:
@@ -448,13 +545,40 @@ def main():
             tail = open(os.path.join(tmp, "iots-sim.err")).read()[-1500:]
             raise SystemExit(f"soak: error: iots-sim did not stop 30 s after its --duration "
                              f"({a.devices} devices):\n{tail}") from None
-        # Drain: until the stored count stops moving for 3 s.
-        last, since = -1, time.time()
-        while time.time() - since < 3:
+        # Drain: until every reading published is stored, or --drain-quiet seconds without one
+        # stored while the broker holds nothing more (what is missing then is lost), or
+        # --drain-timeout (what is missing then is behind: still on its way, not counted lost).
+        # The drain of old ended at 3 s without a new row: its count is kept as "early".
+        want = published_sim + len(probes.sent)
+        t_drain = time.time()
+        at_sim_end = stat(db, "total_readings")
+        early = None  # (seconds into the drain, stored) when the count first stood still 3 s
+        last, since, drain_end = -1, time.time(), "complete"
+        drain_rss = []  # [seconds into the drain, {tool: rss KiB}] every 10 s
+        next_rss = t_drain
+        while True:
             n_now = stat(db, "total_readings")
+            now = time.time()
+            if now >= next_rss:
+                drain_rss.append((now - t_drain, {n: proc_mem(procs[n].pid)["rss"]
+                                                  for n in names if procs[n].poll() is None}))
+                next_rss += 10
             if n_now != last:
-                last, since = n_now, time.time()
-            time.sleep(0.2)
+                last, since = n_now, now
+            elif early is None and now - since >= 3:
+                early = (since - t_drain, n_now)
+            if n_now >= want:
+                break
+            if now - since >= a.drain_quiet:
+                drain_end = "quiet"
+                break
+            if now - t_drain >= a.drain_timeout:
+                drain_end = "timeout"
+                break
+            time.sleep(0.5)
+        drain_s = time.time() - t_drain
+        broker_after = {k: sys_.get(k) for k in ("dropped", "held", "clients", "received", "sent")}
+        drain_tail = {n: proc_mem(procs[n].pid) for n in names if procs[n].poll() is None}
         stop_clients.set()
         clients.join(timeout=10)
         st = json.load(open(status_path))
@@ -462,6 +586,7 @@ def main():
             procs[n].send_signal(signal.SIGTERM)
             procs[n].wait(timeout=30)
         probes.close()
+        sys_.close()
         broker.terminate()
         broker.wait()
     finally:
@@ -471,6 +596,8 @@ def main():
             if p.poll() is None:
                 p.kill()
                 p.wait()
+        if sys_:
+            sys_.close()
         if probes:
             for p in (probes.pub, probes.sub):
                 if p.poll() is None:
@@ -480,29 +607,51 @@ def main():
             clients.kill()
 
     # --- counts ----------------------------------------------------------------------------------
-    # What the simulator sends for these options (its output does not depend on the start time).
-    gen = subprocess.Popen([tool("iots-sim"), "--devices", str(a.devices), "--interval",
-                            f"{interval_ms}ms", "--duration", f"{int(round(a.duration))}s"],
-                           stdout=subprocess.PIPE)
-    published_sim = sum(chunk.count(b"\n") for chunk in iter(lambda: gen.stdout.read(1 << 20), b""))
-    gen.wait()
+    # Per node, against what the simulator sent (expected): seqs missing and seqs stored twice
+    # (one counter a node over its six sensors, so (node, seq) names one reading).
     con = sqlite3.connect(db)
-    stored_sim = con.execute(
-        "SELECT count(*) FROM readings r JOIN series s ON s.id = r.series_id "
-        "JOIN devices d ON d.id = s.device_id WHERE d.name NOT LIKE 'soak-probe-%'").fetchone()[0]
-    # Gaps in each node's seq (one counter a node, from 0, over its six sensors).
-    gaps = con.execute(
-        "SELECT coalesce(sum(hi + 1 - n), 0) FROM (SELECT max(r.seq) AS hi, count(*) AS n "
-        "FROM readings r JOIN series s ON s.id = r.series_id JOIN devices d ON d.id = s.device_id "
-        "WHERE d.name NOT LIKE 'soak-probe-%' GROUP BY d.id)").fetchone()[0]
+    rows = con.execute(
+        "SELECT d.name, count(*), count(DISTINCT r.seq), min(r.seq), max(r.seq) FROM readings r "
+        "JOIN series s ON s.id = r.series_id JOIN devices d ON d.id = s.device_id "
+        "WHERE d.name NOT LIKE 'soak-probe-%' GROUP BY d.id").fetchall()
+    got = {d: (n, nd, lo, hi) for d, n, nd, lo, hi in rows}
+    stored_sim = sum(n for n, _, _, _ in got.values())
+    missing, doubled, unexpected, short = 0, 0, 0, []
+    for d, (n, lo, hi) in expected.items():
+        sn, snd, slo, shi = got.get(d, (0, 0, None, None))
+        doubled += sn - snd
+        if slo is not None and (slo < lo or shi > hi):
+            unexpected += 1
+        if snd < n:
+            missing += n - snd
+            short.append((d, n - snd))
+    unexpected += sum(1 for d in got if d not in expected)
+    # The first missing seqs of a few nodes, for the report.
+    examples = []
+    for d, k in sorted(short, key=lambda x: -x[1])[:3]:
+        have = {q for (q,) in con.execute(
+            "SELECT DISTINCT r.seq FROM readings r JOIN series s ON s.id = r.series_id "
+            "JOIN devices d ON d.id = s.device_id WHERE d.name = ?", (d,))}
+        n, lo, hi = expected[d]
+        gone = [q for q in range(lo, hi + 1) if q not in have]  # seqs of a node are contiguous
+        examples.append(f"{d} {k} missing, seq {gone[0]}..{gone[-1]}" if gone else f"{d} {k}")
+    # Seqs of a node are contiguous in what the simulator sends: the missing ones are gaps.
     stored_probes = con.execute(
         "SELECT count(*) FROM readings r JOIN series s ON s.id = r.series_id "
         "JOIN devices d ON d.id = s.device_id WHERE d.name LIKE 'soak-probe-%'").fetchone()[0]
     con.close()
     duplicates = stat(db, "duplicate_readings")
     rejected = stat(db, "rejected_readings")
-    lost_sim = published_sim - stored_sim
-    lost_probes = len(probes.sent) - stored_probes
+    missing_all = missing + (len(probes.sent) - stored_probes)
+    # Missing at the end of a drain that timed out is behind (still coming), not lost.
+    lost = missing_all if drain_end != "timeout" else 0
+    behind = missing_all if drain_end == "timeout" else 0
+    reconnects = {n: sum(log_counts(os.path.join(tmp, f"{n}.err"),
+                                    [r"lost connection|reconnecting"]).values())
+                  for n in names if n != "mosquitto"}
+    broker_log = log_counts(os.path.join(tmp, "mosquitto.log"),
+                            [r"exceeded timeout", r"New client connected", r"disconnected",
+                             r"[Oo]utgoing messages are being dropped"])
     window = t1 - t0
     rate = (stored1 - stored0) / window
     lat = [(probes.alert[k] - probes.sent[k]) * 1000 for k in probes.sent if k in probes.alert]
@@ -518,10 +667,20 @@ def main():
 
     res = {
         "devices": a.devices, "sensors": 6, "interval_s": a.interval, "duration_s": a.duration,
-        "window_s": round(window, 1), "streams": a.streams, "one_writer": a.one_writer,
+        "window_s": round(window, 1), "streams": a.streams,
+        "load_1min": [round(min(loads), 1), round(max(loads), 1)], "one_writer": a.one_writer,
         "published": published_sim,
         "published_probes": len(probes.sent), "stored": stored_sim, "stored_probes": stored_probes,
-        "lost": lost_sim + lost_probes, "seq_gaps": gaps, "duplicates": duplicates,
+        "lost": lost, "behind": behind, "missing_by_seq": missing, "doubled_by_seq": doubled,
+        "unexpected_nodes": unexpected, "missing_examples": examples, "duplicates": duplicates,
+        "drain": {"end": drain_end, "seconds": round(drain_s, 1),
+                  "behind_at_sim_end": want - at_sim_end,
+                  # where the old 3 s drain would have stopped, and what it would have called lost
+                  "early_stop_s": round(early[0], 1) if early else None,
+                  "early_behind": want - early[1] if early else None,
+                  "rss_mib": [[round(t, 1), {n: round(v / 1024, 1) for n, v in m.items()}]
+                              for t, m in drain_rss]},
+        "broker": broker_after, "broker_log": broker_log, "reconnect_warnings": reconnects,
         "rejected": rejected, "readings_per_s": round(rate, 1),
         "alert_p50_ms": round(pct(lat, 50), 2), "alert_p99_ms": round(pct(lat, 99), 2),
         "alert_max_ms": round(max(lat), 2) if lat else None, "probes_without_alert": missing_alerts,
@@ -545,6 +704,7 @@ def main():
             "rss_rest_mib": round(at_rest.get(n, 0) / 1024, 1) if n in at_rest else None,
             "rss_start_mib": round(start[n][0] / 1024, 1), "rss_end_mib": round(end[n][0] / 1024, 1),
             "rss_max_mib": round(max(rss_max[n], end[n][0]) / 1024, 1),
+            "rss_drained_mib": round(drain_tail[n]["rss"] / 1024, 1) if n in drain_tail else None,
             "rss_peak_mib": round(end[n][1] / 1024, 1),
             "rss_anon_start_mib": round(samples[0][1][n]["anon"] / 1024, 1),
             "rss_anon_end_mib": round(samples[-1][1][n]["anon"] / 1024, 1),
@@ -561,11 +721,29 @@ def main():
 
     # --- table -----------------------------------------------------------------------------------
     print(f"soak: {a.devices} devices x 6 sensors, a reading each {a.interval:g} s, {a.duration:g} s "
-          f"(measured window {window:.0f} s after {a.warmup:g} s of warm-up); {a.streams} live "
+          f"(measured window {window:.0f} s after {a.warmup:g} s of warm-up, load average "
+          f"{min(loads):.1f}-{max(loads):.1f} on {os.cpu_count()} CPUs); {a.streams} live "
           f"streams and a dashboard open" + ("; iots-ingest the only writer (--one-writer)" if a.one_writer else ""))
     print(f"readings: published {published_sim} + {len(probes.sent)} probes, stored {stored_sim} + "
-          f"{stored_probes}, lost {res['lost']} (seq gaps {gaps}), duplicates {duplicates}, "
-          f"rejected {rejected}; {rate:.0f} readings/s stored in the window")
+          f"{stored_probes}, lost {lost}, behind {behind}; by node and seq: {missing} missing, "
+          f"{doubled} stored twice; duplicates {duplicates} (deliveries skipped as already stored),"
+          f" rejected {rejected}; {rate:.0f} readings/s stored in the window"
+          + (f"\n  missing: {'; '.join(examples)}" if examples else ""))
+    dr = res["drain"]
+    print(f"drain: {dr['behind_at_sim_end']} readings not yet stored when the simulator ended; "
+          + {"complete": f"all stored {drain_s:.1f} s later",
+             "quiet": f"nothing stored for {a.drain_quiet:g} s: stopped after {drain_s:.1f} s, "
+                      "the missing ones are lost",
+             "timeout": f"--drain-timeout {a.drain_timeout:g} s reached, still storing: the "
+                        f"missing ones are behind, not counted lost"}[drain_end]
+          + (f"; a 3 s quiet drain would have stopped at {dr['early_stop_s']} s, "
+             f"{dr['early_behind']} behind" if early else ""))
+    print(f"broker: dropped {broker_after['dropped']}, holding {broker_after['held']} messages at the "
+          f"drain's end; log: {broker_log['exceeded timeout']} keepalive timeouts, "
+          f"{broker_log['New client connected']} connects, {broker_log['disconnected']} disconnects, "
+          f"{broker_log['[Oo]utgoing messages are being dropped']} 'messages are being dropped'; "
+          "reconnect warnings: " + ", ".join(f"{n.replace('iots-', '')} {k}"
+                                             for n, k in reconnects.items()))
     print(f"publish -> alert ({len(lat)} of {len(probes.sent)} probes): p50 {res['alert_p50_ms']} ms, "
           f"p99 {res['alert_p99_ms']} ms, max {res['alert_max_ms']} ms; floor (the reading back "
           f"from the broker) p50 {res['floor_p50_ms']} ms, p99 {res['floor_p99_ms']} ms")
@@ -575,21 +753,28 @@ def main():
           + ", ".join(f"#{k} {ms:.0f} ms (floor {(probes.floor.get(k, 0) - probes.sent[k]) * 1000:.0f}"
                       f", anomaly {(probes.anomaly.get(k, 0) - probes.sent[k]) * 1000:.0f})"
                       for ms, k in slow))
+    for n in ("iots-sim", "iots-ingest"):
+        warn = [ln.strip() for ln in open(os.path.join(tmp, f"{n}.err"), errors="replace")
+                if "warning" in ln or "error" in ln]
+        if warn:
+            print(f"  {n}: {len(warn)} warnings, the last: " + " | ".join(warn[-3:]))
     print(f"live streams: {open_streams}/{a.streams} open and receiving at the end, "
           f"{res['stream_events_min']}-{res['stream_events_max']} events each; dashboard "
           f"{st['requests']} requests, {st['failures']} failed"
           + "".join(f"\n  {p}: {e}" for p, e in st["failed"].items()))
     print()
-    print(f"{'tool':<12} {'RSS rest':>9} {'start':>8} {'end':>8} {'max':>8} {'peak':>8} "
+    print(f"{'tool':<12} {'RSS rest':>9} {'start':>8} {'end':>8} {'drained':>8} {'max':>8} {'peak':>8} "
           f"{'CPU %':>7} {'CPU % per 1k/s':>15}")
     for n in names:
         t = res["tools"][n]
         rest = f"{t['rss_rest_mib']:.1f}" if t["rss_rest_mib"] is not None else "-"
         per = f"{t['cpu_pct_per_1k']:.2f}" if t["cpu_pct_per_1k"] is not None else "-"
-        print(f"{n:<12} {rest:>9} {t['rss_start_mib']:>8.1f} {t['rss_end_mib']:>8.1f} "
+        drained = f"{t['rss_drained_mib']:.1f}" if t["rss_drained_mib"] is not None else "-"
+        print(f"{n:<12} {rest:>9} {t['rss_start_mib']:>8.1f} {t['rss_end_mib']:>8.1f} {drained:>8} "
               f"{t['rss_max_mib']:>8.1f} {t['rss_peak_mib']:>8.1f} {t['cpu_pct']:>7.1f} {per:>15}")
-    print("  RSS in MiB (rest: before the load; start/end: the measured window; max: sampled every "
-          "5 s; peak: VmHWM); CPU: % of one core over the window; iots-sim is the load")
+    print("  RSS in MiB (rest: before the load; start/end: the measured window; drained: when the "
+          "drain ended; max: sampled every 5 s; peak: VmHWM); CPU: % of one core over the window; "
+          "iots-sim is the load")
     print()
     print("resident memory in the window, MiB: anon (heap; a leak grows it) / file (mapped file "
           "pages) / shmem (SQLite's wal-index)")
@@ -608,7 +793,7 @@ def main():
         print(f"files in {tmp}")
     else:
         shutil.rmtree(tmp, ignore_errors=True)
-    ok = res["lost"] == 0 and open_streams == a.streams and missing_alerts == 0
+    ok = lost == 0 and behind == 0 and doubled == 0 and open_streams == a.streams and missing_alerts == 0
     return 0 if ok else 1
 
 

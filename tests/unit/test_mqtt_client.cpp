@@ -431,3 +431,53 @@ BOOST_AUTO_TEST_CASE(held_messages_come_again_until_they_are_acknowledged) {
     BOOST_TEST_REQUIRE(inbox.wait_for(1));
     BOOST_TEST(inbox.messages().front().payload == "marker");
 }
+
+// hold_acknowledgements() under a flood: once PUBACKs flow again, mosquitto 2.0.11 sends all it has
+// queued, whatever max_inflight_messages says. A client that read all of it before writing
+// anything held its PUBACKs and its PINGREQ until the consumer had stored the whole backlog (the
+// soak: keepalive timeouts, reconnects, the backlog delivered again and again). It reads at most a
+// window (1,000 messages) past what the consumer released, then waits for the release.
+BOOST_AUTO_TEST_CASE(held_acknowledgements_bound_what_is_read_ahead_of_the_consumer) {
+    TestBroker broker({"log_type all", "max_inflight_messages 100", "max_queued_messages 100000"});
+    auto opts = options_for(broker, "flooded");
+    opts.clean_session = false;
+    Client pub(options_for(broker), test_log());
+    pub.connect();
+    Inbox inbox;
+    Client sub(opts, test_log());
+    sub.hold_acknowledgements();
+    sub.on_message(inbox.handler());
+    sub.connect();
+    sub.subscribe_nowait("f/#", 1);
+    BOOST_TEST_REQUIRE(eventually([&] {
+        sub.check();
+        return broker.log().find("flooded 1 f/#") != std::string::npos;
+    }));
+    const std::size_t n = 5000;
+    for (std::size_t i = 0; i < n; ++i)
+        pub.publish("f/x", std::to_string(i), 1);
+    BOOST_TEST_REQUIRE(pub.wait_published(60000));
+    // The broker's first max_inflight_messages, then nothing until they are acknowledged.
+    BOOST_TEST_REQUIRE(inbox.wait_for(100));
+    sub.acknowledge(inbox.messages()[99].seq);
+    // Now the broker sends the other 4,900 at once; the client reads at most 1,000 of them and
+    // waits (given time to read them all: 2 s for what takes a few ms on loopback).
+    BOOST_TEST_REQUIRE(inbox.wait_for(101));
+    std::this_thread::sleep_for(std::chrono::seconds(2));
+    const std::size_t read_ahead = inbox.size() - 100;
+    BOOST_TEST_MESSAGE("read ahead of the consumer: " << read_ahead);
+    BOOST_TEST(read_ahead <= 1000U);
+    // Released as they come, the rest arrives, each message once and in order, on one connection.
+    BOOST_TEST_REQUIRE(eventually([&] {
+        sub.check();
+        const auto got = inbox.messages();
+        sub.acknowledge(got.back().seq);
+        return got.size() >= n;
+    }));
+    const auto got = inbox.messages();
+    BOOST_TEST(got.size() == n);
+    for (std::size_t i = 0; i < got.size() && i < n; ++i)
+        BOOST_TEST_REQUIRE(got[i].payload == std::to_string(i));
+    BOOST_TEST(broker.log().find("exceeded timeout") == std::string::npos);
+    BOOST_TEST(sub.counters().reconnects == 0U);
+}

@@ -46,6 +46,15 @@ constexpr milliseconds kReconnectDelayMin{1000};
 constexpr milliseconds kReconnectDelayMax{10000};
 // Packets read in one turn of the network loop before it looks at its other work.
 constexpr int kReadBurst = 100;
+// hold_acknowledgements(): reading stops while this many messages, or messages older than this,
+// wait for the consumer's release, until it releases them all. The acknowledgements (and a
+// PINGREQ) queued behind them can then go. Without a bound, a broker that sends faster than the
+// consumer stores (mosquitto 2.0.11 sends its whole queue once PUBACKs flow again, whatever
+// max_inflight_messages says) kept every write back until its backlog was stored: no PUBACK and
+// no PINGREQ for as long as that took, the keepalive expired, and the reconnect delivered the
+// whole backlog again.
+constexpr std::uint64_t kHoldWindow = 1000;
+constexpr milliseconds kHoldPatience{250};
 // A subscription unanswered this long is worth a warning.
 constexpr auto kSubackPatience = std::chrono::seconds(10);
 
@@ -110,6 +119,7 @@ struct Client::Impl {
     std::uint64_t delivered = 0;
     std::uint64_t held_back = 0;
     std::atomic<std::uint64_t> released{0};
+    Clock::time_point held_since; // network thread: delivery of the oldest message not released
 
     Impl(const core::BrokerOptions& o, const core::Logger& l) : options(o), log(l) {
         address = fmt::format("{}:{}", options.host, options.port);
@@ -245,8 +255,11 @@ struct Client::Impl {
         msg.retain = m->retain;
         msg.seq = ++delivered;
         // libmosquitto queued this message's PUBACK (or PUBCOMP) before calling us.
-        if (m->qos > 0)
+        if (m->qos > 0) {
+            if (released.load() >= held_back)
+                held_since = Clock::now();
             held_back = msg.seq;
+        }
         message_handler(msg);
     }
 
@@ -285,6 +298,13 @@ struct Client::Impl {
     }
 
     [[nodiscard]] bool may_write() const noexcept { return !hold || released >= held_back; }
+    // Network thread: false while the consumer has too much, or for too long, not released.
+    [[nodiscard]] bool may_read() const noexcept {
+        if (may_write())
+            return true;
+        return held_back - released.load() < kHoldWindow &&
+               Clock::now() - held_since < kHoldPatience;
+    }
 
     // Reads until the socket has nothing more, at most `burst` packets. Data TLS has already
     // decrypted is not seen by poll(): read on while SSL_pending says there is some.
@@ -299,6 +319,10 @@ struct Client::Impl {
             if (mosquitto_socket(mosq) < 0)
                 return MOSQ_ERR_SUCCESS;
             if (published_in_callback) { // write it now, then read on without waiting
+                more_to_read = true;
+                return MOSQ_ERR_SUCCESS;
+            }
+            if (!may_read()) { // the rest waits until the consumer releases what it has
                 more_to_read = true;
                 return MOSQ_ERR_SUCCESS;
             }
@@ -320,18 +344,22 @@ struct Client::Impl {
         const int sock = mosquitto_socket(mosq);
         if (sock < 0)
             return MOSQ_ERR_NO_CONN;
-        pollfd fds[2] = {{sock, POLLIN, 0}, {wake, POLLIN, 0}};
+        // Throttled (may_read() false), only the consumer's release (the wake-up) is waited for.
+        const bool reading = may_read();
+        pollfd fds[2] = {{sock, static_cast<short>(reading ? POLLIN : 0), 0}, {wake, POLLIN, 0}};
         if (may_write() && mosquitto_want_write(mosq))
             fds[0].events |= POLLOUT;
-        const int n = ::poll(fds, 2, more_to_read ? 0 : timeout_ms);
+        const int n = ::poll(fds, 2, more_to_read && reading ? 0 : timeout_ms);
         if (n < 0 && errno != EINTR)
             return MOSQ_ERR_ERRNO;
         if (n > 0 && (fds[1].revents & POLLIN) != 0) {
             std::uint64_t count = 0;
             [[maybe_unused]] const auto r = ::read(wake, &count, sizeof count);
         }
-        // Read whenever the socket stirs: that also drives a TLS handshake in progress.
-        if (more_to_read || (n > 0 && fds[0].revents != 0)) {
+        // Read whenever the socket stirs: that also drives a TLS handshake in progress. A hang-up
+        // or an error is read even while throttled, so that it is seen.
+        const bool stirred = n > 0 && (fds[0].revents & (reading ? ~0 : POLLHUP | POLLERR)) != 0;
+        if ((more_to_read && reading) || stirred) {
             if (const int rc = read_some(burst); rc != MOSQ_ERR_SUCCESS)
                 return rc;
         }
