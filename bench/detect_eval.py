@@ -22,9 +22,11 @@ Definitions (issue 3):
 Exit status 1 when --min-recall / --max-fa / --max-delay are given and not met.
 """
 import argparse
+import atexit
 import bisect
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -157,6 +159,8 @@ def main():
     tools = os.path.abspath(a.bin)
     work = a.keep or tempfile.mkdtemp(prefix="iots-detect-eval-")
     os.makedirs(work, exist_ok=True)
+    if not a.keep:
+        atexit.register(shutil.rmtree, work, True)
     interval = 5000
     train = os.path.join(work, "train.ndjson")
     model = os.path.join(work, "model.iotsmodel")
