@@ -1,6 +1,8 @@
 #define BOOST_TEST_MODULE detect_stream
 #include "iotshield/detect/detector.hpp"
 #include "iotshield/detect/series.hpp"
+#include "iotshield/record/safety.hpp"
+#include "iotshield/record/sensor.hpp"
 
 #include <boost/test/unit_test.hpp>
 
@@ -92,6 +94,26 @@ BOOST_AUTO_TEST_CASE(flame_and_gas_flag_from_the_first_reading_without_a_model) 
     BOOST_TEST(has(g, kGas));
     const Verdict ok = d.score(kStart, "hall", "gas", 1400);
     BOOST_TEST(!ok.anomaly);
+}
+
+// iots-detect's alarm lane carries record::kSafetyKinds: exactly the known kinds whose first
+// reading can flag (at its range's maximum: flame 1, gas 10000 ppm, temperature 125 C), so that
+// no kind that can raise a fire or gas alarm at once is left in the ordinary lane.
+BOOST_AUTO_TEST_CASE(the_safety_kinds_are_the_kinds_that_flag_from_the_first_reading) {
+    std::size_t count = 0;
+    const iots::record::SensorInfo* known = iots::record::known_sensors(count);
+    std::size_t flagging = 0;
+    for (std::size_t i = 0; i < count; ++i) {
+        Detector d;
+        const bool first = d.score(kStart, "n", known[i].name, known[i].max).anomaly;
+        BOOST_TEST_CONTEXT(known[i].name) {
+            BOOST_TEST(first == iots::record::has_safety_threshold(known[i].kind));
+        }
+        flagging += first ? 1 : 0;
+    }
+    BOOST_TEST(flagging == iots::record::kSafetyKinds.size());
+    for (const auto kind : iots::record::kSafetyKinds)
+        BOOST_TEST(iots::record::has_safety_threshold(kind));
 }
 
 BOOST_AUTO_TEST_CASE(safety_thresholds_keep_flagging_while_the_danger_lasts) {
