@@ -2,6 +2,7 @@
 
 #include "iotshield/detect/params.hpp"
 #include "iotshield/detect/raw_state.hpp"
+#include "iotshield/detect/typical_step.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -114,13 +115,7 @@ void DaySummary::close_day() noexcept {
 }
 
 void DaySummary::learn_step(double value) noexcept {
-    const double d = std::fabs(value - m_value);
-    if (!(d > 0))
-        return;
-    if (m_step > 0)
-        m_step += (std::min(d, 6.0 * m_step) - m_step) / 64.0;
-    else
-        m_step = d;
+    learn_typical_step(m_step, m_value, value);
 }
 
 std::uint8_t DaySummary::observe(core::Millis local, double value) noexcept {

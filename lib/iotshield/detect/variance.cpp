@@ -1,6 +1,7 @@
 #include "iotshield/detect/variance.hpp"
 
 #include "iotshield/detect/raw_state.hpp"
+#include "iotshield/detect/typical_step.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -27,14 +28,8 @@ bool VarianceCheck::state_valid() const noexcept {
 }
 
 void VarianceCheck::learn_step(double value) noexcept {
-    const double d = std::fabs(value - m_value);
+    learn_typical_step(m_step, m_value, value);
     m_value = value;
-    if (!(d > 0))
-        return;
-    if (m_step > 0)
-        m_step += (std::min(d, 6.0 * m_step) - m_step) / 64.0;
-    else
-        m_step = d;
 }
 
 bool VarianceCheck::observe(core::Millis ts, double value, double window_scale,
