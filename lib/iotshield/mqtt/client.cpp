@@ -174,6 +174,11 @@ struct Client::Impl {
                 log.warn("broker {} refused the reconnection: {}", address, connack_reason(rc));
             return;
         }
+        // Counted before connected() can see it, so a caller that waits for the reconnection
+        // also sees it counted.
+        const bool reconnected = ever_connected.exchange(true);
+        if (reconnected)
+            ++reconnects;
         is_connected = true;
         std::vector<std::pair<std::string, int>> subs;
         {
@@ -191,10 +196,8 @@ struct Client::Impl {
                 log.warn("cannot resubscribe to {} on broker {}: {}", filter, address,
                          mosquitto_strerror(rc2));
         }
-        if (ever_connected.exchange(true)) {
-            ++reconnects;
+        if (reconnected)
             log.warn("reconnected to broker {}", address);
-        }
         if (connect_handler)
             connect_handler();
     }

@@ -284,11 +284,11 @@ struct ClientGroup::Impl {
             return;
         }
         forget_qos0(m);
+        if (m.ever_up)
+            ++reconnects; // before the state, so whoever sees it up also sees it counted
+        m.ever_up = true;
         m.state = State::up;
         m.backoff = milliseconds(0);
-        if (m.ever_up)
-            ++reconnects;
-        m.ever_up = true;
         if (m.options.birth) {
             const Message& b = *m.options.birth;
             const int prc = publish_tracked(m, b.topic.c_str(), b.payload, b.qos, b.retain);
