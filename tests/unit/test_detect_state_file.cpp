@@ -312,6 +312,66 @@ BOOST_AUTO_TEST_CASE(the_file_holds_at_most_8_kib_per_series_and_does_not_grow) 
     }
 }
 
+BOOST_AUTO_TEST_CASE(a_lone_series_holds_at_most_8_kib_and_does_not_grow) {
+    // The same for a device of one sensor (a NAB series: its device's joint layer is its own) and
+    // one of two: a reading every five minutes, the file after one day, eight and thirty.
+    for (const std::size_t sensors : {std::size_t{1}, std::size_t{2}}) {
+        Detector d;
+        std::vector<std::size_t> sizes;
+        std::int64_t i = 0;
+        for (const int days : {1, 8, 30}) {
+            for (; i < days * kDay / (5 * kStep); ++i) {
+                const std::int64_t ts = kStart + i * 5 * kStep;
+                const auto k = static_cast<std::uint64_t>(i);
+                const double hour = static_cast<double>(i % 288) / 12.0;
+                const double v = 50.0 + 20.0 * std::sin(hour / 24.0 * 2 * M_PI) + 5.0 * u01(k);
+                (void)d.score(ts, "machine", "value", v);
+                if (sensors == 2)
+                    (void)d.score(ts, "machine", "load", 0.5 * v + 3.0 * u01(k + 1'000'000));
+            }
+            BOOST_REQUIRE(d.series_count() == sensors);
+            sizes.push_back(encode_state(d, 0).size());
+            BOOST_TEST_MESSAGE(sensors << " sensors, " << days << " days: " << sizes.back()
+                                       << " bytes");
+        }
+        for (const std::size_t size : sizes) {
+            BOOST_TEST(size <= sensors * 8192U, size << " bytes for " << sensors << " series");
+            BOOST_TEST(size == sizes.front());
+        }
+    }
+}
+
+BOOST_AUTO_TEST_CASE(a_joint_layer_of_version_1_starts_afresh) {
+    // Before the joint layer saved only its channels in use it was its struct's 1,344 raw bytes,
+    // version 1: such a file loads, with a note, and the device's joint layer starts afresh.
+    const std::vector<Reading> rs = room(kStart, 1, false);
+    Detector first;
+    (void)run(first, rs, 0, rs.size() / 2);
+    std::vector<SeriesChunks> devices;
+    const auto series = take_apart(encode_state(first, 0), &devices);
+    BOOST_REQUIRE(devices.size() == 1U);
+    BOOST_REQUIRE(devices[0].chunks.size() == 1U);
+    BOOST_TEST(devices[0].chunks[0].tag == "joint");
+    BOOST_TEST(devices[0].chunks[0].version == 2U);
+    // temperature and humidity (motion is binary): 1 + (1 + 11) + (1 + 8) + 44 + 2 * 32 + 3 * 8
+    BOOST_TEST(devices[0].chunks[0].bytes.size() == 154U);
+    devices[0].chunks[0] = Chunk{"joint", 1, std::string(1344, '\0')};
+    Detector second;
+    const StateInfo info = decode_state(put_together(series, devices), "s.state", second);
+    BOOST_REQUIRE(info.notes.size() == 1U);
+    BOOST_TEST(info.notes[0] ==
+               "layer 'joint' is of version 1 (this build's: 2): starts afresh in 1 devices");
+    std::vector<SeriesChunks> fresh;
+    (void)take_apart(encode_state(second, 0), &fresh);
+    BOOST_REQUIRE(fresh.size() == 1U);
+    BOOST_TEST(fresh[0].chunks[0].bytes.size() == 1U + 1 + 1 + 2 + 8 + 32); // no channel yet
+
+    // A joint layer that is not a state this build could have written is corrupt.
+    devices[0].chunks[0] = Chunk{"joint", 2, std::string(154, '\xff')};
+    BOOST_TEST(contains(load_error(put_together(series, devices)),
+                        "corrupt: device room: layer 'joint' holds an impossible state"));
+}
+
 BOOST_AUTO_TEST_CASE(damaged_or_foreign_files_are_refused) {
     const std::vector<Reading> rs = room(kStart, 1, false);
     Detector d({}, &model());
