@@ -66,6 +66,33 @@ template <auto M> constexpr Layer<typename MemberOf<M>::Owner> raw_layer(std::st
             [](O& o, std::string_view bytes) { return load_raw(o.*M, bytes); }};
 }
 
+// A member saved as its raw bytes, or as nothing while it is as a fresh one (a layer that a kind
+// of series never uses, such as the change of variance of a motion sensor, costs it its chunk's
+// header only); nothing loads as a fresh one. A build before these wrote the bytes always: they
+// load as raw_layer's.
+template <auto M>
+constexpr Layer<typename MemberOf<M>::Owner> sparse_raw_layer(std::string_view tag) {
+    using O = typename MemberOf<M>::Owner;
+    using T = typename MemberOf<M>::Type;
+    return {tag,
+            T::kStateVersion,
+            kVariableSize,
+            true,
+            [](const O& o, ByteWriter& w) {
+                static const T fresh{};
+                if (std::memcmp(static_cast<const void*>(&(o.*M)), static_cast<const void*>(&fresh),
+                                sizeof(T)) != 0)
+                    save_raw(o.*M, w);
+            },
+            [](O& o, std::string_view bytes) {
+                if (bytes.empty()) {
+                    o.*M = T{};
+                    return true;
+                }
+                return bytes.size() == sizeof(T) && load_raw(o.*M, bytes);
+            }};
+}
+
 using Series = Detector::Series;
 
 // The event flags of Detector::Series, field by field.
@@ -100,10 +127,11 @@ constexpr std::array kSeriesLayers{
     raw_layer<&Series::state>("streaming"),
     raw_layer<&Series::profile>("profile"),
     raw_layer<&Series::activity>("activity"),
+    sparse_raw_layer<&Series::learnt_activity>("learnt-activity"),
     raw_layer<&Series::kmeans>("kmeans"),
     raw_layer<&Series::online>("online"),
-    raw_layer<&Series::day>("day"),
-    raw_layer<&Series::variance>("variance"),
+    sparse_raw_layer<&Series::day>("day"),
+    sparse_raw_layer<&Series::variance>("variance"),
     raw_layer<&Series::last>("verdict"),
     Layer<Series>{"onsets", 1, kOnsetsSize, false, save_onsets, load_onsets},
 };
