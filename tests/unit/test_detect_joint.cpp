@@ -2,14 +2,18 @@
 // The joint layer (issue 12, "multivariate where it pays"): the relation between a device's
 // numeric sensors, learnt online, alone and through the detector.
 #include "iotshield/detect/detector.hpp"
+#include "iotshield/detect/file_format.hpp"
 #include "iotshield/detect/joint.hpp"
 
 #include <boost/test/unit_test.hpp>
 
+#include <array>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 using namespace iots::detect;
@@ -61,8 +65,101 @@ Tally run_pair(Detector& d, int rows, int break_at) {
 
 BOOST_AUTO_TEST_CASE(state_is_small_flat_and_copyable_as_bytes) {
     static_assert(std::is_trivially_copyable_v<JointState>);
-    static_assert(JointState::kStateVersion == 1);
+    static_assert(JointState::kStateVersion == 2);
     BOOST_TEST(sizeof(JointState) <= 2048U);
+}
+
+namespace {
+std::string saved(const JointState& j) {
+    ByteWriter w;
+    j.save(w);
+    return w.out();
+}
+} // namespace
+
+BOOST_AUTO_TEST_CASE(saved_state_holds_the_channels_in_use_and_resumes_bit_for_bit) {
+    // The state file's layer: what a device of one channel saves is small (the file of a lone
+    // series, such as NAB's, stays within 8 KiB), and a state saved and loaded goes on as the
+    // original, row in progress, event and calibration included.
+    const JointLevels levels;
+    JointState one;
+    for (int i = 0; i < 500; ++i)
+        (void)one.observe(kStart + i * kStep, "value", normal(static_cast<std::uint64_t>(i)),
+                          levels);
+    BOOST_TEST(saved(one).size() == 91U); // 1 + 1 + 5 ("value") + 84
+    BOOST_TEST(saved(JointState{}).size() == 1U + 1 + 1 + 2 + 8 + 32);
+
+    JointState a;
+    JointState b;
+    bool loaded = false;
+    int joint_rows = 0;
+    for (int i = 0; i < 6000; ++i) {
+        const auto ts = kStart + i * kStep;
+        const auto u = static_cast<std::uint64_t>(i);
+        const double x = normal(u);
+        // three channels whose relation breaks for a while from row 4000 on
+        const double y = (i >= 4000 && i < 4100 ? -x : x) + 0.1 * normal(50'000 + u);
+        const std::array<std::pair<const char*, double>, 3> row{
+            {{"current", x}, {"flow", y}, {"pressure", 3 + 0.2 * normal(90'000 + u)}}};
+        for (std::size_t c = 0; c < row.size(); ++c) {
+            // restarts: mid-row, and inside the event (the second also checks the lockstep)
+            if ((i == 2000 && c == 1) || (i == 4050 && c == 2)) {
+                if (loaded)
+                    BOOST_TEST(saved(b) == saved(a));
+                BOOST_TEST_REQUIRE(b.load(saved(a)));
+                BOOST_TEST(saved(b) == saved(a));
+                loaded = true;
+            }
+            const JointStep sa = a.observe(ts, row[c].first, row[c].second, levels);
+            joint_rows += sa.holds ? 1 : 0;
+            if (!loaded)
+                continue;
+            const JointStep sb = b.observe(ts, row[c].first, row[c].second, levels);
+            BOOST_TEST(sa.scored == sb.scored);
+            BOOST_TEST(sa.holds == sb.holds);
+            BOOST_TEST(std::memcmp(&sa.log_p, &sb.log_p, sizeof sa.log_p) == 0);
+        }
+    }
+    BOOST_TEST(a.channels() == 3U);
+    BOOST_TEST(joint_rows > 0); // the event was there to carry across the restart
+    BOOST_TEST(saved(a).size() == 1U + 3 * 1 + 7 + 4 + 8 + 1 + 1 + 2 + 8 + 32 + 3 * 32 + 6 * 8);
+}
+
+BOOST_AUTO_TEST_CASE(a_saved_state_out_of_range_does_not_load) {
+    JointState j;
+    for (int i = 0; i < 100; ++i) {
+        (void)j.observe(kStart + i * kStep, "current", normal(static_cast<std::uint64_t>(i)), {});
+        (void)j.observe(kStart + i * kStep, "flow", normal(1000 + static_cast<std::uint64_t>(i)),
+                        {});
+    }
+    const std::string good = saved(j);
+    JointState k;
+    BOOST_TEST(k.load(good));
+    const std::size_t fixed = 1 + (1 + 7) + (1 + 4); // channels, "current", "flow"
+    const auto refused = [&](std::string bytes) {
+        JointState t = k;
+        const bool ok = t.load(bytes);
+        BOOST_TEST(saved(t) == good); // unchanged when refused
+        return !ok;
+    };
+    BOOST_TEST(refused(""));
+    BOOST_TEST(refused(good.substr(0, good.size() - 1)));
+    BOOST_TEST(refused(good + "x"));
+    std::string bad = good;
+    bad[0] = 9; // channels
+    BOOST_TEST(refused(bad));
+    bad = good;
+    bad[1] = 0; // a name of no characters
+    BOOST_TEST(refused(bad));
+    bad = good;
+    bad[fixed] = 4; // a pending channel beyond the two
+    BOOST_TEST(refused(bad));
+    bad = good;
+    bad[fixed + 1] = 8; // an unknown flag
+    BOOST_TEST(refused(bad));
+    bad = good;
+    bad[fixed + 4 + 7] = 0x7F; // the row's ts far past 2^53 ms
+    BOOST_TEST(refused(bad));
 }
 
 BOOST_AUTO_TEST_CASE(f_tail_matches_closed_forms) {

@@ -115,9 +115,75 @@ BOOST_AUTO_TEST_CASE(activity_flags_the_onset_of_a_busy_night_once) {
     BOOST_TEST((names == std::vector<std::string>{"zscore", "activity", "kmeans"}));
 }
 
+BOOST_AUTO_TEST_CASE(learnt_activity_judges_an_hour_after_three_of_its_kind) {
+    // Issue 12: the activity levels learnt online. An hour's largest count joins its bucket when
+    // the hour ends; a bucket judges once three hours of it were learnt, against the largest of
+    // it and its neighbours times 1.5, plus two events.
+    LearntActivity a;
+    const std::int64_t three = kStart + 3 * kHour; // a Monday, 03:00
+    for (int day = 0; day < 3; ++day) {
+        const std::int64_t at = three + day * 86'400'000LL;
+        BOOST_TEST(a.ratio(1.0, at) == 0.0); // not learnt yet: silent
+        a.learn(day == 1 ? 5.0 : 1.0);
+        BOOST_TEST(a.ratio(50.0, at + 30 * 60'000) == 0.0); // within the hour: still not
+        a.learn(2.0);
+    }
+    const std::int64_t fourth = three + 3 * 86'400'000LL;
+    BOOST_TEST(a.ratio(8.0, fourth) == 8.0 / (1.5 * 5.0 + 2.0), boost::test_tools::tolerance(1e-6));
+    // A burst learnt within the hour does not raise the hour's own level.
+    a.learn(100.0);
+    BOOST_TEST(a.ratio(8.0, fourth + 60'000) == 8.0 / 9.5, boost::test_tools::tolerance(1e-6));
+    // 04:00 has learnt nothing (the burst joins 03:00 now): silent, and 03:00's level rose.
+    BOOST_TEST(a.ratio(8.0, fourth + kHour) == 0.0);
+    BOOST_TEST(a.ratio(8.0, fourth + 86'400'000LL) == 8.0 / (1.5 * 100.0 + 2.0),
+               boost::test_tools::tolerance(1e-6));
+}
+
+BOOST_AUTO_TEST_CASE(without_a_model_a_busy_night_is_flagged_once_after_three_days) {
+    // No model: the motion sensor learns its hours from the stream. Four normal days (busy
+    // evenings, stray triggers at night) raise no activity flag; then ten minutes of an
+    // intruder's 0.75 triggers per reading at 03:00: one onset, within a minute.
+    Detector d;
+    int normal_flags = 0, onsets = 0;
+    std::int64_t first = -1;
+    const std::int64_t n = 4 * 86'400'000LL / kStep;
+    for (std::int64_t i = 0; i < n; ++i) {
+        const std::int64_t ts = kStart + i * kStep;
+        const Verdict v = d.score(ts, "node", "motion", pir(ts, static_cast<std::uint64_t>(i)));
+        normal_flags += (v.reasons & kActivity) != 0 ? 1 : 0;
+    }
+    BOOST_TEST(normal_flags == 0);
+    const std::int64_t night = kStart + 4 * 86'400'000LL + 3 * kHour;
+    for (std::int64_t i = 0; i < 120; ++i) {
+        const std::int64_t ts = night + i * kStep;
+        const Verdict v =
+            d.score(ts, "node", "motion",
+                    u01(5'000'000 + static_cast<std::uint64_t>(i)) < 0.75 ? 1.0 : 0.0);
+        if (v.anomaly && (v.reasons & kActivity) != 0) {
+            ++onsets;
+            if (first < 0)
+                first = i;
+        }
+    }
+    BOOST_TEST(onsets == 1);
+    BOOST_TEST(first >= 0);
+    BOOST_TEST(first < 12);
+    // The same ten minutes in the first night, before three nights were learnt: not judged.
+    Detector fresh;
+    int early = 0;
+    for (std::int64_t i = 0; i < 120; ++i) {
+        const Verdict v =
+            fresh.score(kStart + 3 * kHour + i * kStep, "node", "motion",
+                        u01(5'000'000 + static_cast<std::uint64_t>(i)) < 0.75 ? 1.0 : 0.0);
+        early += (v.reasons & kActivity) != 0 ? 1 : 0;
+    }
+    BOOST_TEST(early == 0);
+}
+
 BOOST_AUTO_TEST_CASE(per_series_state_stays_flat_and_small) {
     BOOST_TEST(sizeof(Detector::Series) <= 8192U);
     BOOST_TEST(sizeof(ActivityState) <= 24U);
+    BOOST_TEST(sizeof(LearntActivity) <= 256U);
     BOOST_TEST(sizeof(KmeansState) <= 128U);
 }
 

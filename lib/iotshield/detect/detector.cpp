@@ -247,6 +247,7 @@ Verdict Detector::score(core::Millis ts, std::string_view device, std::string_vi
     const auto tail = [&s](ModelStat m) -> const TailFit& {
         return s.model->tails[static_cast<std::size_t>(m)];
     };
+    double activity_count = -1; // the decayed event count, where the learnt activity judged
     if (s.model != nullptr && obs.in_order && !s.model->profile.empty()) {
         const double ps = s.profile.observe(s.model->profile, ts, local, value);
         // Hysteresis: an event of this slow statistic lasts until it is back under half its
@@ -262,6 +263,14 @@ Verdict Detector::score(core::Millis ts, std::string_view device, std::string_vi
         // Hysteresis as for the profile: back under two thirds of the level ends the event.
         const bool onset = calibrated(tail(ModelStat::activity), r, 1.0, need);
         if (onset || (s.activity_event && r > 2.0 / 3.0))
+            cond |= kActivity;
+        score = std::max(score, ratio_score(r, 1.0));
+    } else if (obs.in_order && s.state.kind() == record::SensorKind::motion) {
+        // Learnt online (activity.hpp LearntActivity): over the level, or an event of it going
+        // on above two thirds of it, as the model's; what an event's readings did is not learnt.
+        activity_count = s.activity.observe(ts, value);
+        const double r = s.learnt_activity.ratio(activity_count, local);
+        if (r > 1.0 || (s.activity_event && r > 2.0 / 3.0))
             cond |= kActivity;
         score = std::max(score, ratio_score(r, 1.0));
     }
@@ -309,6 +318,8 @@ Verdict Detector::score(core::Millis ts, std::string_view device, std::string_vi
         s.online.profile_onset();
     }
     onset = track((cond & kActivity) != 0, s.activity_event, s.activity_quiet) || onset;
+    if (activity_count >= 0 && !s.activity_event)
+        s.learnt_activity.learn(activity_count);
     // A scored row: the device's own event, counted in rows; its onset is not flagged again
     // where a reading of the row already was.
     if (joint.event != nullptr && track(joint.holds, joint.event->active, joint.event->quiet))

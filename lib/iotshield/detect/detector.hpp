@@ -94,8 +94,10 @@ public:
         // or a stuck sensor inside a long deviation, nor they its onset.
         bool profile_event = false;
         std::uint16_t profile_quiet = 0;
-        // The activity layer of an event series, with its own onsets like the profile's.
+        // The activity layer of an event series, with its own onsets like the profile's; a
+        // motion sensor without a model's activity profile learns its levels online.
         ActivityState activity;
+        LearntActivity learnt_activity;
         KmeansState kmeans;
         bool activity_event = false;
         std::uint16_t activity_quiet = 0;

@@ -23,8 +23,9 @@
 // is never scored (single-channel series stay silent). At most kJointChannels channels per
 // device; further sensors are ignored.
 //
-// State is fixed-size and trivially copyable: it may be saved and restored as raw bytes
-// (kStateVersion changes with its layout).
+// State is fixed-size and trivially copyable in memory; the state file holds only what is in use
+// (save/load: the channels' names once, their statistics and the covariance's lower triangle),
+// versioned by kStateVersion.
 #include "iotshield/core/time.hpp"
 #include "iotshield/detect/raw_state.hpp"
 
@@ -35,6 +36,8 @@
 #include <type_traits>
 
 namespace iots::detect {
+
+class ByteWriter; // file_format.hpp
 
 inline constexpr std::size_t kJointChannels = 8;
 inline constexpr std::size_t kJointNameMax = 64; // record::valid_name's limit
@@ -88,7 +91,8 @@ struct JointStep {
 
 class JointState {
 public:
-    static constexpr std::uint32_t kStateVersion = 1;
+    // 1: the struct's raw bytes (1,344); 2: save()'s layout.
+    static constexpr std::uint32_t kStateVersion = 2;
 
     // One reading of the device. Readings older than the row being assembled are ignored.
     JointStep observe(core::Millis ts, std::string_view sensor, double value,
@@ -109,6 +113,19 @@ public:
                 return false;
         return true;
     }
+    // The state file's layer: u8 channels k; per channel u8 name size and the name; u8 the open
+    // row's channels (bit mask), u8 flags (row open 1, row flagged 2, event active 4), u16 the
+    // event's quiet count, i64 the row's ts, f64 interval, raise, evidence, weight; per channel
+    // f64 latest value, mean, previous learnt value, lag-one autocovariance; the covariance's
+    // lower triangle by rows (k (k + 1) / 2 f64). All little-endian, values bit for bit: 91
+    // bytes for a device of one channel named "value", 284 for the simulator's four numeric
+    // sensors (1,344 as the struct's raw bytes). What is not saved
+    // (channels beyond k) is zero in every state observe() makes.
+    void save(ByteWriter& w) const;
+    // false: not a state save() could have written (sizes, counts, flags or time out of range);
+    // *this is then unchanged.
+    [[nodiscard]] bool load(std::string_view bytes);
+
     // Rows learnt, weighted (the effective history, at most about 1.44 halflives).
     [[nodiscard]] double weight() const noexcept { return m_weight; }
     [[nodiscard]] double mean(std::size_t channel) const noexcept { return m_mean[channel]; }

@@ -20,13 +20,14 @@ constexpr std::string_view kStateMagic = "IOTSSTAT";
 constexpr std::uint8_t kNativeOrder = std::endian::native == std::endian::little ? 1 : 2;
 constexpr std::uint32_t kMaxCount = 1U << 24;
 constexpr std::uint32_t kMaxChunks = 1024;
+constexpr std::size_t kVariableSize = 0;
 
 // One layer of an owner's state (a series, a device).
 template <class Owner> struct Layer {
     std::string_view tag;
     std::uint32_t version;
-    std::size_t size;
-    bool native; // raw bytes in this machine's byte order
+    std::size_t size; // kVariableSize: its load() checks the size
+    bool native;      // raw bytes in this machine's byte order
     void (*save)(const Owner&, ByteWriter&);
     bool (*load)(Owner&, std::string_view); // false: not a state this build could have written
 };
@@ -65,11 +66,32 @@ template <auto M> constexpr Layer<typename MemberOf<M>::Owner> raw_layer(std::st
             [](O& o, std::string_view bytes) { return load_raw(o.*M, bytes); }};
 }
 
-// An owner that is itself one layer's state (a per-device state kept whole).
-template <class T> constexpr Layer<T> whole_layer(std::string_view tag) {
-    return {tag, T::kStateVersion, sizeof(T), true, save_raw<T>, load_raw<T>};
+// A member saved as its raw bytes, or as nothing while it is as a fresh one (a layer that a kind
+// of series never uses, such as the change of variance of a motion sensor, costs it its chunk's
+// header only); nothing loads as a fresh one. A build before these wrote the bytes always: they
+// load as raw_layer's.
+template <auto M>
+constexpr Layer<typename MemberOf<M>::Owner> sparse_raw_layer(std::string_view tag) {
+    using O = typename MemberOf<M>::Owner;
+    using T = typename MemberOf<M>::Type;
+    return {tag,
+            T::kStateVersion,
+            kVariableSize,
+            true,
+            [](const O& o, ByteWriter& w) {
+                static const T fresh{};
+                if (std::memcmp(static_cast<const void*>(&(o.*M)), static_cast<const void*>(&fresh),
+                                sizeof(T)) != 0)
+                    save_raw(o.*M, w);
+            },
+            [](O& o, std::string_view bytes) {
+                if (bytes.empty()) {
+                    o.*M = T{};
+                    return true;
+                }
+                return bytes.size() == sizeof(T) && load_raw(o.*M, bytes);
+            }};
 }
-static_assert(whole_layer<Verdict>("verdict").size == sizeof(Verdict)); // compiles before use
 
 using Series = Detector::Series;
 
@@ -105,10 +127,11 @@ constexpr std::array kSeriesLayers{
     raw_layer<&Series::state>("streaming"),
     raw_layer<&Series::profile>("profile"),
     raw_layer<&Series::activity>("activity"),
+    sparse_raw_layer<&Series::learnt_activity>("learnt-activity"),
     raw_layer<&Series::kmeans>("kmeans"),
     raw_layer<&Series::online>("online"),
-    raw_layer<&Series::day>("day"),
-    raw_layer<&Series::variance>("variance"),
+    sparse_raw_layer<&Series::day>("day"),
+    sparse_raw_layer<&Series::variance>("variance"),
     raw_layer<&Series::last>("verdict"),
     Layer<Series>{"onsets", 1, kOnsetsSize, false, save_onsets, load_onsets},
 };
@@ -122,9 +145,12 @@ static_assert(
     }(),
     "each layer of a series has a tag of its own");
 
-// Per-device layers: the joint layer's state, kept whole.
+// Per-device layers: the joint layer's state, the channels it uses only (JointState::save).
 using Device = JointState;
-constexpr std::array kDeviceLayers{whole_layer<JointState>("joint")};
+constexpr std::array kDeviceLayers{
+    Layer<Device>{"joint", JointState::kStateVersion, kVariableSize, false,
+                  [](const Device& d, ByteWriter& w) { d.save(w); },
+                  [](Device& d, std::string_view bytes) { return d.load(bytes); }}};
 
 template <class Owner, std::size_t N>
 void write_chunks(ByteWriter& w, const Owner& owner, const std::array<Layer<Owner>, N>& layers) {
@@ -135,7 +161,12 @@ void write_chunks(ByteWriter& w, const Owner& owner, const std::array<Layer<Owne
         w.u64(layer.size);
         const std::size_t before = w.out().size();
         layer.save(owner, w);
-        if (w.out().size() - before != layer.size)
+        if (layer.size == kVariableSize) {
+            const std::uint64_t size = w.out().size() - before;
+            for (int i = 0; i < 8; ++i) // the size field, written before the bytes were known
+                w.out()[before - 8 + static_cast<std::size_t>(i)] =
+                    static_cast<char>((size >> (8 * i)) & 0xFFU);
+        } else if (w.out().size() - before != layer.size)
             throw std::logic_error(fmt::format("state layer {}: size", layer.tag));
     }
 }
@@ -168,7 +199,7 @@ void read_chunks(ByteReader& r, Owner& owner, const std::array<Layer<Owner>, N>&
             ++notes[{fmt::format("layer '{}' is of version {} (this build's: {}): starts afresh",
                                  tag, version, layer->version),
                      owners}];
-        else if (size != layer->size)
+        else if (layer->size != kVariableSize && size != layer->size)
             ++notes[{fmt::format("layer '{}' is {} bytes (this build's: {}): starts afresh", tag,
                                  size, layer->size),
                      owners}];

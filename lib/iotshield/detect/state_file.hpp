@@ -10,10 +10,11 @@
 //   chunks: u32 count, then per chunk: str tag, u32 version, u64 size, size bytes
 //
 // A layer (the streaming state, the profile's, ...) is one chunk: the raw bytes of its trivially
-// copyable state struct, whose kStateVersion is the chunk's version. Loading skips a chunk of an
-// unknown tag and drops one whose version, size or byte order differ from this build's (that
-// layer starts afresh); each such case is one line of StateInfo::notes. Only a damaged or foreign
-// file (bad magic, checksum, truncation, a layer holding an impossible state) is an error:
+// copyable state struct, whose kStateVersion is the chunk's version (the devices' joint layer, of
+// a size that follows its channels, has a layout of its own: JointState::save). Loading skips a
+// chunk of an unknown tag and drops one whose version, size or byte order differ from this build's
+// (that layer starts afresh); each such case is one line of StateInfo::notes. Only a damaged or
+// foreign file (bad magic, checksum, truncation, a layer holding an impossible state) is an error:
 // Error(Exit::no_input) naming the file. Model pointers and levels are not saved: they come from
 // the model the detector was built with.
 #include "iotshield/core/time.hpp"
