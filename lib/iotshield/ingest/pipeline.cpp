@@ -508,7 +508,7 @@ void Pipeline::keep(record::Reading& r, const Origin& origin, core::Millis now, 
             m_held_since = now;
         if (!m_held.empty())
             m_held.push_back('\n');
-        record::append_json(r, m_held);
+        m_json.append(r, m_held);
         ++m_held_count;
         return;
     }
@@ -516,7 +516,7 @@ void Pipeline::keep(record::Reading& r, const Origin& origin, core::Millis now, 
     Entry& e = c.entries[c.size];
     e.kind = Entry::Kind::reading;
     if (!m_options.quiet)
-        record::append_json(e.reading, c.text);
+        m_json.append(e.reading, c.text);
     e.text_end = c.text.size();
     c.bytes += bytes;
     if (c.size++ == 0)

@@ -16,6 +16,7 @@
 #include "iotshield/ingest/ingest.hpp"
 #include "iotshield/input/rejects.hpp"
 #include "iotshield/record/parser.hpp"
+#include "iotshield/record/serialize.hpp"
 #include "iotshield/store/database.hpp"
 #include "iotshield/store/reading_writer.hpp"
 
@@ -114,6 +115,9 @@ private:
     const core::Logger& m_log;
     core::LineWriter& m_out;
     record::Parser m_parser{record::ParseOptions{.allow_missing_ts = true}};
+    // The records passed on: one writer, which keeps the text of the last ts (a node's readings
+    // share it) instead of formatting it for each.
+    record::JsonWriter m_json;
     input::Rejects m_rejects;
     Counters m_counters; // received, status (and stored without a database)
     // With a database: the chunk being filled, and whether chunks went over since the last flush.
