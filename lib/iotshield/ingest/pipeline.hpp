@@ -105,9 +105,13 @@ private:
     bool accept(record::Reading& r, const Origin& origin, core::Millis wall);
     // Where the next reading is read into: the open chunk's next entry, or m_reading.
     record::Reading& slot();
-    // r (in slot()) judged, then kept for the batch; bytes: its input's size.
+    // r (in slot()) judged, then kept for the batch; bytes: its input's size; canonical: its
+    // input when that is its JSON as append_json writes it (record::Parser::canonical), else empty.
     void keep(record::Reading& r, const Origin& origin, core::Millis now, core::Millis wall,
-              std::size_t bytes);
+              std::size_t bytes, std::string_view canonical = {});
+    // Appends r's JSON to out: canonical as it is when r is unchanged since it was parsed from it.
+    void append_record(const record::Reading& r, std::string_view canonical, bool unchanged,
+                       std::string& out);
     Chunk& chunk();
     void hand_over(bool flush, bool sync);
 
