@@ -120,6 +120,9 @@ void rollup_add(RollupAgg& a, core::Millis ts, double value, bool anomaly) {
 constexpr std::size_t kMultiRowShift = 6;
 constexpr std::size_t kMultiRow = std::size_t{1} << kMultiRowShift;
 constexpr int kColumns = 8;
+// A plain row (no score, anomaly or extra members, as the nodes send them) binds only series_id,
+// ts, value, seq and label: its statement has NULL in the other three places.
+constexpr int kPlainColumns = 5;
 constexpr std::int64_t kWriterCacheKiB = 8192; // the writer's page cache at least (raise_cache)
 // The columns of a row of each rollup tier as the writer inserts them, and their count:
 // rollup_minute is narrow (schema v6), no sumsq, first, last or their times.
@@ -148,6 +151,7 @@ struct ReadingWriter::Impl {
     Statement add_stat;
     Statement data_version, find_top;
     Statement insert_many[kMultiRowShift + 1]; // 2^k rows, prepared when first needed
+    Statement insert_plain[kMultiRowShift + 1]; // 2^k plain rows (kPlainColumns)
     Statement retain_pick, retain_bound, retain_count, retain_delete, retain_series, retain_newest;
     Statement upsert_rollup[2];                     // minute, hour
     Statement insert_rollup[2][kMultiRowShift + 1]; // 2^k new rows, see insert_rollups
@@ -364,16 +368,21 @@ struct ReadingWriter::Impl {
         }
     }
 
-    Statement& many(std::size_t shift) {
-        Statement& st = insert_many[shift];
+    Statement& many(std::size_t shift, bool plain) {
+        Statement& st = (plain ? insert_plain : insert_many)[shift];
         if (!st.prepared()) {
             std::string sql = "INSERT OR IGNORE INTO readings (series_id, ts, value, seq, score, "
                               "anomaly, label, extra) VALUES ";
+            const char* const row = plain ? "(?,?,?,?,NULL,NULL,?,NULL)" : "(?,?,?,?,?,?,?,?)";
             for (std::size_t i = 0; i < (std::size_t{1} << shift); ++i)
-                sql += i == 0 ? "(?,?,?,?,?,?,?,?)" : ",(?,?,?,?,?,?,?,?)";
+                (sql += i == 0 ? "" : ",") += row;
             st = db->prepare(sql);
         }
         return st;
+    }
+
+    static bool plain(const Buffered& b) noexcept {
+        return !b.has_score && b.anomaly < 0 && b.extra_len == 0;
     }
 
     // Inserts the buffered readings, 2^k rows a statement. OR IGNORE only because a failing
@@ -386,14 +395,27 @@ struct ReadingWriter::Impl {
             while ((std::size_t{1} << shift) > buffered.size() - at)
                 --shift;
             const std::size_t rows = std::size_t{1} << shift;
-            Statement& st = many(shift);
+            const bool all_plain = std::all_of(buffered.begin() + static_cast<std::ptrdiff_t>(at),
+                                               buffered.begin() +
+                                                   static_cast<std::ptrdiff_t>(at + rows),
+                                               plain);
+            Statement& st = many(shift, all_plain);
             int p = 1;
-            for (std::size_t i = at; i < at + rows; ++i, p += kColumns) {
+            for (std::size_t i = at; i < at + rows;
+                 ++i, p += all_plain ? kPlainColumns : kColumns) {
                 const Buffered& b = buffered[i];
                 st.bind(p, std::int64_t{b.series_id});
                 st.bind(p + 1, std::int64_t{b.ts});
                 st.bind(p + 2, b.value);
                 st.bind(p + 3, std::int64_t{b.seq});
+                if (all_plain) {
+                    if (b.label_len == 0)
+                        st.bind_null(p + 4);
+                    else
+                        st.bind_static(p + 4,
+                                       std::string_view(arena).substr(b.label_at, b.label_len));
+                    continue;
+                }
                 if (b.has_score)
                     st.bind(p + 4, b.score);
                 else
