@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 namespace iots::store {
@@ -26,8 +27,14 @@ struct StringHash {
 template <typename V>
 using StringMap = std::unordered_map<std::string, V, StringHash, std::equal_to<>>;
 
+struct SeriesState;
+
 struct DeviceState {
     std::int64_t id = 0;
+    std::string name;
+    // Its series by sensor name, as met: a device has a few sensors, found by a scan without
+    // hashing the sensor's name.
+    std::vector<std::pair<std::string, SeriesState*>> series;
     core::Millis last_seen = 0; // newest ts in the open batch
     std::string location;       // last location seen in the open batch, empty: none
     std::string status;         // pending status update, empty: none
@@ -40,6 +47,7 @@ struct RollupAgg;
 struct SeriesState {
     std::int64_t id = 0;
     DeviceState* device = nullptr;
+    std::string sensor; // its name
     // Deltas of the open batch.
     std::int64_t count = 0;
     std::int64_t anomalies = 0;
@@ -202,7 +210,6 @@ struct ReadingWriter::Impl {
     std::vector<ChunkRow> chunk_rows;
 
     // The last series used: readings of one series often come in runs.
-    std::string last_device, last_sensor;
     SeriesState* last_series = nullptr;
 
     Impl(Database& d, WriterOptions o)
@@ -480,6 +487,7 @@ struct ReadingWriter::Impl {
             state->id = db->last_insert_rowid();
         }
         auto& ref = *state;
+        ref.name = name;
         devices.emplace(std::string(name), std::move(state));
         return ref;
     }
@@ -507,9 +515,15 @@ struct ReadingWriter::Impl {
     }
 
     SeriesState& series_for(const record::Reading& r) {
-        if (last_series != nullptr && r.device == last_device && r.sensor == last_sensor)
+        if (last_series != nullptr && r.sensor == last_series->sensor &&
+            r.device == last_series->device->name)
             return *last_series;
         DeviceState& dev = device(r.device, r.ts);
+        for (const auto& [name, state] : dev.series)
+            if (name == r.sensor) {
+                last_series = state;
+                return *state;
+            }
         const std::int64_t sensor_id = sensor(r.sensor, r.unit);
         const auto key =
             (static_cast<std::uint64_t>(dev.id) << 32) ^ static_cast<std::uint64_t>(sensor_id);
@@ -530,9 +544,9 @@ struct ReadingWriter::Impl {
             }
             it = series.emplace(key, std::move(state)).first;
         }
-        last_device = r.device;
-        last_sensor = r.sensor;
         last_series = it->second.get();
+        last_series->sensor = r.sensor;
+        dev.series.emplace_back(std::string(r.sensor), last_series);
         return *last_series;
     }
 
