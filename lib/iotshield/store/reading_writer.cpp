@@ -101,6 +101,20 @@ std::uint64_t rollup_key(std::int64_t series_id, std::int64_t bucket) {
     return (static_cast<std::uint64_t>(series_id) << 32) ^ static_cast<std::uint64_t>(bucket);
 }
 
+// The minute tier (narrow, schema v6) keeps count, min, max, sum and anomalies only.
+void rollup_add_narrow(RollupAgg& a, double value, bool anomaly) {
+    if (a.count == 0) {
+        a.min = a.max = value;
+    } else {
+        a.min = std::min(a.min, value);
+        a.max = std::max(a.max, value);
+    }
+    ++a.count;
+    a.sum += value;
+    if (anomaly)
+        ++a.anomalies;
+}
+
 void rollup_add(RollupAgg& a, core::Millis ts, double value, bool anomaly) {
     if (a.count == 0) {
         a.min = a.max = a.first = a.last = value;
@@ -682,7 +696,10 @@ struct ReadingWriter::Impl {
                 s.rollup_bucket[tier] = bucket;
                 s.rollup_agg[tier] = &it->second;
             }
-            rollup_add(*s.rollup_agg[tier], ts, value, anomaly);
+            if (tier == 0)
+                rollup_add_narrow(*s.rollup_agg[tier], value, anomaly);
+            else
+                rollup_add(*s.rollup_agg[tier], ts, value, anomaly);
         }
     }
 
