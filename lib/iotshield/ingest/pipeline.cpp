@@ -312,7 +312,7 @@ struct Pipeline::Store {
                     if (const auto nl = all.rfind('\n', at + kWriteBytes);
                         nl != std::string_view::npos && nl >= at)
                         end = nl + 1;
-                out.write_line(all.substr(at, end - at - 1)); // write_line adds the '\n'
+                out.write_lines(all.substr(at, end - at)); // written from held, not copied
                 written.fetch_add(1);
                 at = end;
             }
