@@ -174,6 +174,11 @@ struct ReadingWriter::Impl {
     Statement data_version, find_top;
     Statement insert_many[kMultiRowShift + 1]; // 2^k rows, prepared when first needed
     Statement insert_plain[kMultiRowShift + 1]; // 2^k plain rows (kPlainColumns)
+    // The labels of plain rows, interned (a few names: iotshield(7)), and the one bound to each
+    // row of each plain statement: bindings last across executions, so a row whose label is the
+    // one already bound there is not bound again (nullptr: unknown or not interned).
+    std::vector<std::unique_ptr<std::string>> labels;
+    std::array<std::array<const std::string*, kMultiRow>, kMultiRowShift + 1> plain_label{};
     Statement retain_pick, retain_bound, retain_count, retain_delete, retain_series, retain_newest;
     Statement upsert_rollup[2];                     // minute, hour
     Statement insert_rollup[2][kMultiRowShift + 1]; // 2^k new rows, see insert_rollups
@@ -398,12 +403,25 @@ struct ReadingWriter::Impl {
             for (std::size_t i = 0; i < (std::size_t{1} << shift); ++i)
                 (sql += i == 0 ? "" : ",") += row;
             st = db->prepare(sql);
+            if (plain)
+                plain_label[shift].fill(nullptr);
         }
         return st;
     }
 
     static bool plain(const Buffered& b) noexcept {
         return !b.has_score && b.anomaly < 0 && b.extra_len == 0;
+    }
+
+    // The interned copy of a label (the empty string for none), nullptr past kMaxLabels of them.
+    static constexpr std::size_t kMaxLabels = 32;
+    const std::string* intern_label(std::string_view label) {
+        for (const auto& l : labels)
+            if (*l == label)
+                return l.get();
+        if (labels.size() >= kMaxLabels)
+            return nullptr;
+        return labels.emplace_back(std::make_unique<std::string>(label)).get();
     }
 
     // Inserts the buffered readings, 2^k rows a statement. OR IGNORE only because a failing
@@ -430,11 +448,19 @@ struct ReadingWriter::Impl {
                 st.bind(p + 2, b.value);
                 st.bind(p + 3, std::int64_t{b.seq});
                 if (all_plain) {
-                    if (b.label_len == 0)
+                    const std::string_view label =
+                        std::string_view(arena).substr(b.label_at, b.label_len);
+                    const std::string* interned = intern_label(label);
+                    const std::string*& bound = plain_label[shift][i - at];
+                    if (interned != nullptr && interned == bound)
+                        continue; // bound there already
+                    bound = nullptr;
+                    if (label.empty())
                         st.bind_null(p + 4);
                     else
-                        st.bind_static(p + 4,
-                                       std::string_view(arena).substr(b.label_at, b.label_len));
+                        st.bind_static(p + 4, interned != nullptr ? std::string_view(*interned)
+                                                                  : label);
+                    bound = interned;
                     continue;
                 }
                 if (b.has_score)
