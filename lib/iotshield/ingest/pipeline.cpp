@@ -491,8 +491,8 @@ void Pipeline::bad(const Origin& origin, std::string_view reason) {
     reject(origin, reason);
 }
 
-void Pipeline::append_record(const record::Reading& r, std::string_view canonical,
-                             bool unchanged, std::string& out) {
+void Pipeline::append_record(const record::Reading& r, std::string_view canonical, bool unchanged,
+                             std::string& out) {
     if (unchanged && !canonical.empty())
         out.append(canonical);
     else

@@ -117,7 +117,7 @@ inline bool canonical_decimal(const char* whole, std::ptrdiff_t whole_digits,
         return !negative && whole_digits == 1 && decimals == 0; // "0"
     const char* const last = whole + whole_digits + (decimals > 0 ? decimals : -1);
     if (decimals > 0 && *last == '0')
-        return false; // a trailing zero after the point
+        return false;     // a trailing zero after the point
     std::ptrdiff_t n = 0; // significant digits
     std::ptrdiff_t e = 0; // decimal exponent of the leading one
     if (*whole != '0') {

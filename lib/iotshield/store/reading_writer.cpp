@@ -172,7 +172,7 @@ struct ReadingWriter::Impl {
     Statement find_series, insert_series, update_series;
     Statement add_stat;
     Statement data_version, find_top;
-    Statement insert_many[kMultiRowShift + 1]; // 2^k rows, prepared when first needed
+    Statement insert_many[kMultiRowShift + 1];  // 2^k rows, prepared when first needed
     Statement insert_plain[kMultiRowShift + 1]; // 2^k plain rows (kPlainColumns)
     // The labels of plain rows, interned (a few names: iotshield(7)), and the one bound to each
     // row of each plain statement: bindings last across executions, so a row whose label is the
@@ -434,10 +434,9 @@ struct ReadingWriter::Impl {
             while ((std::size_t{1} << shift) > buffered.size() - at)
                 --shift;
             const std::size_t rows = std::size_t{1} << shift;
-            const bool all_plain = std::all_of(buffered.begin() + static_cast<std::ptrdiff_t>(at),
-                                               buffered.begin() +
-                                                   static_cast<std::ptrdiff_t>(at + rows),
-                                               plain);
+            const bool all_plain =
+                std::all_of(buffered.begin() + static_cast<std::ptrdiff_t>(at),
+                            buffered.begin() + static_cast<std::ptrdiff_t>(at + rows), plain);
             Statement& st = many(shift, all_plain);
             int p = 1;
             for (std::size_t i = at; i < at + rows;
@@ -458,8 +457,8 @@ struct ReadingWriter::Impl {
                     if (label.empty())
                         st.bind_null(p + 4);
                     else
-                        st.bind_static(p + 4, interned != nullptr ? std::string_view(*interned)
-                                                                  : label);
+                        st.bind_static(p + 4,
+                                       interned != nullptr ? std::string_view(*interned) : label);
                     bound = interned;
                     continue;
                 }
