@@ -91,6 +91,36 @@ BOOST_AUTO_TEST_CASE(batching_holds_lines_until_flush_or_destruction) {
     BOOST_TEST(p.read_all() == "three\n");
 }
 
+// write_lines: whole lines written as they are (at once when each line is flushed, after what
+// is buffered; held with the rest when batching).
+BOOST_AUTO_TEST_CASE(write_lines_keeps_the_order_and_the_batching) {
+    Pipe p;
+    BOOST_TEST_REQUIRE(::fcntl(p.fds[0], F_SETFL, O_NONBLOCK) == 0);
+    {
+        LineWriter out(p.fds[1], true);
+        out.write_lines("a\nb\n");
+        BOOST_TEST(p.read_all() == "a\nb\n");
+        out.write_line("c");
+        out.write_lines("d\n");
+        BOOST_TEST(p.read_all() == "c\nd\n");
+        BOOST_TEST(out.lines() == 3U);
+    }
+    {
+        LineWriter out(p.fds[1], false);
+        out.write_line("one");
+        out.write_lines("two\nthree\n");
+        char c = 0;
+        BOOST_TEST(::read(p.fds[0], &c, 1) == -1); // nothing written yet
+        out.flush();
+        BOOST_TEST(p.read_all() == "one\ntwo\nthree\n");
+    }
+    Pipe closed;
+    closed.close_read();
+    LineWriter out(closed.fds[1], true);
+    BOOST_CHECK_THROW(out.write_lines("lost\n"), iots::OutputClosed);
+    BOOST_CHECK_THROW(out.write_lines("lost again\n"), iots::OutputClosed);
+}
+
 BOOST_AUTO_TEST_CASE(a_pipe_whose_reader_is_gone_throws_output_closed) {
     Pipe p;
     p.close_read();

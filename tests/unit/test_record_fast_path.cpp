@@ -28,18 +28,27 @@ struct Pair {
     Parser fast;
     Parser full;
     Reading a, b;
+    std::size_t canonical = 0; // lines the fast path called canonical
 
-    // Both parsers on one line; returns whether it was accepted.
+    // Both parsers on one line; returns whether it was accepted. A line the fast path calls
+    // canonical (passed on by iots-ingest as it came) must be exactly what append_json writes.
     bool check(const std::string& line) {
         const bool ok_fast = fast.parse(line, a);
         const bool ok_full = full.parse(line, b);
         BOOST_TEST_CONTEXT("line: " << line) {
             BOOST_TEST(ok_fast == ok_full);
             BOOST_TEST(fast.error() == full.error());
+            BOOST_TEST(!full.canonical());
             if (ok_fast && ok_full) {
                 BOOST_TEST((a == b));
                 BOOST_TEST(std::signbit(a.value) == std::signbit(b.value));
                 BOOST_TEST(iots::record::to_json(a) == iots::record::to_json(b));
+                if (fast.canonical()) {
+                    ++canonical;
+                    BOOST_TEST(iots::record::to_json(a) == line);
+                }
+            } else {
+                BOOST_TEST(!fast.canonical());
             }
         }
         return ok_full;
@@ -244,6 +253,102 @@ BOOST_AUTO_TEST_CASE(the_tools_lines_take_the_fast_path) {
         BOOST_TEST(p.check(line));
     BOOST_TEST(p.fast.fast_lines() == kBase.size());
     BOOST_TEST(p.full.fast_lines() == 0U);
+    // iots-sim's lines (the first three) and a minimal one are canonical; an integer ts, an
+    // exponent, a number to_chars writes as 1e+05 or members out of order are not.
+    BOOST_TEST(p.canonical == 4U);
+    for (const auto& line : kBase) {
+        BOOST_TEST(p.fast.parse(line, p.a));
+        BOOST_TEST(p.fast.canonical() == (iots::record::to_json(p.a) == line));
+    }
+    BOOST_TEST(
+        !(p.fast.parse(R"({"device":"d1","ts":"2025-10-25T16:45:12.123Z","sensor":"x","value":1})",
+                       p.a) &&
+          p.fast.canonical()));
+}
+
+// Numbers near the rules of canonical text (shortest digits, at most 15 of them, fixed notation
+// where to_chars prefers it, zero): a line called canonical is append_json's text (Pair::check),
+// and some lines of each kind are.
+BOOST_AUTO_TEST_CASE(canonical_numbers_are_append_json_text) {
+    Pair p;
+    for (const auto& v : {"0",
+                          "-0",
+                          "0.0",
+                          "1",
+                          "-1",
+                          "10",
+                          "100",
+                          "1000",
+                          "10000",
+                          "100000",
+                          "1000000",
+                          "120000",
+                          "1200000",
+                          "12300000",
+                          "0.1",
+                          "0.01",
+                          "0.001",
+                          "0.0001",
+                          "0.00012",
+                          "0.000123",
+                          "0.0000123",
+                          "1.5",
+                          "1.50",
+                          "22.29",
+                          "-22.29",
+                          "123456789012345",
+                          "1234567890123456",
+                          "12345678901234.5",
+                          "1234567890123.45",
+                          "0.123456789012345",
+                          "0.1234567890123456",
+                          "999999999999999",
+                          "100000000000000",
+                          "1000000000000000",
+                          "0.3",
+                          "0.30000000000000004",
+                          "5e-324",
+                          "1e2",
+                          "9007199254740993",
+                          "2.5",
+                          "-0.5",
+                          "-0.0001",
+                          "-100000",
+                          "4.35",
+                          "0.1e1",
+                          "00",
+                          "01",
+                          "1.",
+                          "17.000000000000001"})
+        p.check(replace_value(kBase[0], "value", v));
+    BOOST_TEST(p.canonical >= 15U);
+    Pair q;
+    std::mt19937 rng(18);
+    std::uniform_int_distribution<int> digit(0, 9);
+    for (int i = 0; i < 20000; ++i) {
+        std::string v = rng() % 4 == 0 ? "-" : "";
+        const int zeros = std::uniform_int_distribution<int>(0, 6)(rng);
+        if (rng() % 3 == 0) {
+            v += "0.";
+            v.append(static_cast<std::size_t>(zeros), '0');
+            const int n = std::uniform_int_distribution<int>(1, 17)(rng);
+            for (int k = 0; k < n; ++k)
+                v += static_cast<char>('0' + digit(rng));
+        } else {
+            const int whole = std::uniform_int_distribution<int>(1, 17)(rng);
+            v += static_cast<char>('1' + digit(rng) % 9);
+            for (int k = 1; k < whole; ++k)
+                v += static_cast<char>(k + zeros >= whole ? '0' : '0' + digit(rng));
+            const int decimals = std::uniform_int_distribution<int>(0, 4)(rng);
+            if (decimals > 0)
+                v += '.';
+            for (int k = 0; k < decimals; ++k)
+                v += static_cast<char>('0' + digit(rng));
+        }
+        q.check(replace_value(kBase[0], "value", v));
+    }
+    BOOST_TEST(q.canonical > 3000U);
+    BOOST_TEST(q.canonical < 19000U);
 }
 
 BOOST_AUTO_TEST_CASE(listed_variants_agree) {

@@ -568,6 +568,48 @@ BOOST_AUTO_TEST_CASE(runs_of_every_length_around_the_multi_row_size_are_stored_w
                           "AND extra IS NULL") > 0);
 }
 
+// Plain rows (no score, anomaly or extra) bind a label only where it differs from the one bound
+// at that row of the statement before: labels that stay, change, go missing or come back between
+// batches, and more distinct labels than are interned, are each stored as given.
+BOOST_AUTO_TEST_CASE(plain_rows_keep_their_labels_whatever_was_bound_before) {
+    TempDir dir;
+    Database db(dir.file("l.db"));
+    ReadingWriter w(db, {.batch_size = 1000000, .batch_ms = 1000000});
+    const auto label = [](int batch, int i) -> std::string {
+        if (batch == 3)
+            return "l" + std::to_string(i % 40); // 40 distinct ones
+        switch ((i + batch * (i % 3)) % 4) {
+        case 0:
+            return "normal";
+        case 1:
+            return batch % 2 == 0 ? "" : "fire";
+        case 2:
+            return "gas-leak";
+        default:
+            return batch == 1 ? "normal" : "";
+        }
+    };
+    std::int64_t seq = 0;
+    const int sizes[] = {64, 64, 128, 64, 3, 64, 200};
+    for (int batch = 0; batch < 7; ++batch) {
+        for (int i = 0; i < sizes[batch]; ++i, ++seq) {
+            auto r = reading("d" + std::to_string(i % 3), "gas", 1000 * seq, i, seq);
+            r.label = label(batch, i);
+            BOOST_TEST((w.add(r, 0) == AddResult::stored));
+        }
+        w.commit();
+    }
+    auto st = db.prepare("SELECT seq, coalesce(label, '') FROM readings ORDER BY seq");
+    std::int64_t k = 0;
+    for (int batch = 0; batch < 7; ++batch)
+        for (int i = 0; i < sizes[batch]; ++i, ++k) {
+            BOOST_REQUIRE(st.step());
+            BOOST_TEST(st.column_int(0) == k);
+            BOOST_TEST(st.column_text(1) == label(batch, i));
+        }
+    BOOST_TEST(!st.step());
+}
+
 BOOST_AUTO_TEST_CASE(a_duplicate_in_the_middle_of_a_run_is_found_and_not_stored) {
     TempDir dir;
     Database db(dir.file("dm.db"));

@@ -55,7 +55,25 @@ void LineWriter::write_line(std::string_view line) {
     finish_line();
 }
 
+void LineWriter::write_lines(std::string_view text) {
+    if (m_size == 0 && (m_flush_each_line || text.size() >= kBatchBytes)) {
+        ++m_lines;
+        write_out(text.data(), text.size());
+        return;
+    }
+    char* at = reserve(text.size());
+    std::memcpy(at, text.data(), text.size());
+    m_size += text.size();
+    finish_line();
+}
+
 void LineWriter::flush() {
+    const std::size_t size = m_size;
+    m_size = 0; // written, or dropped on an error or a stall
+    write_out(m_buffer.get(), size);
+}
+
+void LineWriter::write_out(const char* data, std::size_t size) {
     std::size_t done = 0;
     // A signal interrupted the write. Told to, or stopping (SIGINT, SIGTERM) with a reader that
     // takes nothing more: drop the rest rather than wait for ever. A reader that reads, however
@@ -68,28 +86,25 @@ void LineWriter::flush() {
         }
         if (!stalled)
             return;
-        m_size = 0;
         throw OutputStalled();
     };
-    while (done < m_size) {
-        const ssize_t n = ::write(m_fd, m_buffer.get() + done, m_size - done);
+    while (done < size) {
+        const ssize_t n = ::write(m_fd, data + done, size - done);
         if (n < 0) {
             if (errno == EINTR) {
                 give_up();
                 continue;
             }
             const int err = errno;
-            m_size = 0;
             if (err == EPIPE)
                 throw OutputClosed();
             throw Error(Exit::io_error,
                         std::string("write to standard output failed: ") + std::strerror(err));
         }
         done += static_cast<std::size_t>(n);
-        if (done < m_size) // a pipe writes in part only when a signal came
+        if (done < size) // a pipe writes in part only when a signal came
             give_up();
     }
-    m_size = 0;
 }
 
 } // namespace iots::core

@@ -29,6 +29,9 @@ public:
         m_size += static_cast<std::size_t>(end - at);
         finish_line();
     }
+    // Whole lines, each ending in '\n' (counted as one line), flushed as write_line flushes: text
+    // that is flushed at once is written from where it is, not copied into the buffer first.
+    void write_lines(std::string_view text);
     void flush();
     void set_flush_each_line(bool on) noexcept { m_flush_each_line = on; }
     // A write interrupted by a signal (EINTR, or cut short) while *flag is true drops what is
@@ -39,6 +42,8 @@ public:
 private:
     char* reserve(std::size_t bytes); // room for bytes more at the end of the buffer
     void finish_line();
+    // Writes size bytes at data to m_fd; throws as flush() does.
+    void write_out(const char* data, std::size_t size);
     int m_fd;
     bool m_flush_each_line;
     std::unique_ptr<char[]> m_buffer; // not a std::string: growing it must not zero-fill

@@ -312,7 +312,7 @@ struct Pipeline::Store {
                     if (const auto nl = all.rfind('\n', at + kWriteBytes);
                         nl != std::string_view::npos && nl >= at)
                         end = nl + 1;
-                out.write_line(all.substr(at, end - at - 1)); // write_line adds the '\n'
+                out.write_lines(all.substr(at, end - at)); // written from held, not copied
                 written.fetch_add(1);
                 at = end;
             }
@@ -475,7 +475,7 @@ void Pipeline::reading(std::string_view text, const Origin& origin, core::Millis
     record::Reading& r = slot();
     if (!m_parser.parse(text, r))
         return reject(origin, m_parser.error());
-    keep(r, origin, now, wall, text.size());
+    keep(r, origin, now, wall, text.size(), m_parser.canonical() ? text : std::string_view());
 }
 
 void Pipeline::adapted(const record::Reading& from, const Origin& origin, core::Millis now,
@@ -491,10 +491,21 @@ void Pipeline::bad(const Origin& origin, std::string_view reason) {
     reject(origin, reason);
 }
 
+void Pipeline::append_record(const record::Reading& r, std::string_view canonical, bool unchanged,
+                             std::string& out) {
+    if (unchanged && !canonical.empty())
+        out.append(canonical);
+    else
+        m_json.append(r, out);
+}
+
 void Pipeline::keep(record::Reading& r, const Origin& origin, core::Millis now, core::Millis wall,
-                    std::size_t bytes) {
+                    std::size_t bytes, std::string_view canonical) {
+    const std::uint64_t stamped = m_counters.stamped;
     if (!accept(r, origin, wall))
         return;
+    // Stamped or changed by the privacy policy: written anew, not passed on as it came.
+    const bool unchanged = m_counters.stamped == stamped && m_options.privacy.empty();
     // The privacy policy, on the reading as judged: before it is stored or passed on.
     if (!m_options.privacy.apply(r)) {
         ++m_counters.dropped;
@@ -508,7 +519,7 @@ void Pipeline::keep(record::Reading& r, const Origin& origin, core::Millis now, 
             m_held_since = now;
         if (!m_held.empty())
             m_held.push_back('\n');
-        record::append_json(r, m_held);
+        append_record(r, canonical, unchanged, m_held);
         ++m_held_count;
         return;
     }
@@ -516,7 +527,7 @@ void Pipeline::keep(record::Reading& r, const Origin& origin, core::Millis now, 
     Entry& e = c.entries[c.size];
     e.kind = Entry::Kind::reading;
     if (!m_options.quiet)
-        record::append_json(e.reading, c.text);
+        append_record(e.reading, canonical, unchanged, c.text);
     e.text_end = c.text.size();
     c.bytes += bytes;
     if (c.size++ == 0)

@@ -16,6 +16,7 @@
 #include "iotshield/ingest/ingest.hpp"
 #include "iotshield/input/rejects.hpp"
 #include "iotshield/record/parser.hpp"
+#include "iotshield/record/serialize.hpp"
 #include "iotshield/store/database.hpp"
 #include "iotshield/store/reading_writer.hpp"
 
@@ -104,9 +105,13 @@ private:
     bool accept(record::Reading& r, const Origin& origin, core::Millis wall);
     // Where the next reading is read into: the open chunk's next entry, or m_reading.
     record::Reading& slot();
-    // r (in slot()) judged, then kept for the batch; bytes: its input's size.
+    // r (in slot()) judged, then kept for the batch; bytes: its input's size; canonical: its
+    // input when that is its JSON as append_json writes it (record::Parser::canonical), else empty.
     void keep(record::Reading& r, const Origin& origin, core::Millis now, core::Millis wall,
-              std::size_t bytes);
+              std::size_t bytes, std::string_view canonical = {});
+    // Appends r's JSON to out: canonical as it is when r is unchanged since it was parsed from it.
+    void append_record(const record::Reading& r, std::string_view canonical, bool unchanged,
+                       std::string& out);
     Chunk& chunk();
     void hand_over(bool flush, bool sync);
 
@@ -114,6 +119,9 @@ private:
     const core::Logger& m_log;
     core::LineWriter& m_out;
     record::Parser m_parser{record::ParseOptions{.allow_missing_ts = true}};
+    // The records passed on: one writer, which keeps the text of the last ts (a node's readings
+    // share it) instead of formatting it for each.
+    record::JsonWriter m_json;
     input::Rejects m_rejects;
     Counters m_counters; // received, status (and stored without a database)
     // With a database: the chunk being filled, and whether chunks went over since the last flush.

@@ -109,8 +109,44 @@ inline const char* number_end(const char* p, const char* end) noexcept {
     return p;
 }
 
-// A finite number, correctly rounded (as simdjson's).
-inline bool number(const char*& p, const char* end, double& d) noexcept {
+// See number(): whole points at the first digit, followed by whole_digits digits, then (decimals >
+// 0) a point and decimals digits, m all of them as an integer.
+inline bool canonical_decimal(const char* whole, std::ptrdiff_t whole_digits,
+                              std::ptrdiff_t decimals, std::uint64_t m, bool negative) noexcept {
+    if (m == 0)
+        return !negative && whole_digits == 1 && decimals == 0; // "0"
+    const char* const last = whole + whole_digits + (decimals > 0 ? decimals : -1);
+    if (decimals > 0 && *last == '0')
+        return false;     // a trailing zero after the point
+    std::ptrdiff_t n = 0; // significant digits
+    std::ptrdiff_t e = 0; // decimal exponent of the leading one
+    if (*whole != '0') {
+        e = whole_digits - 1;
+        n = whole_digits + decimals;
+        if (decimals == 0) // an integer: its trailing zeros are not significant
+            for (const char* z = last; *z == '0'; --z)
+                --n;
+    } else { // 0.000ddd
+        std::ptrdiff_t zeros = 0;
+        while (whole[2 + zeros] == '0')
+            ++zeros;
+        e = -(zeros + 1);
+        n = decimals - zeros;
+    }
+    if (n > 15 || e >= 15)
+        return false;
+    const std::ptrdiff_t fixed_len = (e >= 0 ? e + 1 : 1) + (decimals > 0 ? decimals + 1 : 0);
+    const std::ptrdiff_t sci_len = n + (n > 1 ? 1 : 0) + 4; // |e| < 100 here
+    return fixed_len <= sci_len;
+}
+
+// A finite number, correctly rounded (as simdjson's); canonical set to whether its text is the one
+// append_json writes for it (record/serialize.cpp, put_number: std::to_chars' shortest round
+// trip). That is a plain decimal without exponent, leading or trailing zeros, of at most 15
+// significant digits (any decimal of at most 15 digits reads back from its double, so no shorter
+// one gives the same double and these digits are the shortest), in fixed notation where that is
+// not longer than scientific (as to_chars chooses), below 1e15. Zero only as "0".
+inline bool number(const char*& p, const char* end, double& d, bool& canonical) noexcept {
     // Plain decimals first (Clinger's fast path): with at most 2^53 as digits m and k <= 22
     // decimals, m and 10^k are exact doubles and one division rounds m / 10^k correctly.
     static constexpr std::array<double, 23> kPow10{1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
@@ -139,9 +175,11 @@ inline bool number(const char*& p, const char* end, double& d) noexcept {
         (q == end || (*q != 'e' && *q != 'E'))) {
         d = static_cast<double>(m) / kPow10[static_cast<std::size_t>(decimals)];
         d = negative ? -d : d;
+        canonical = canonical_decimal(whole, whole_digits, decimals, m, negative);
         p = q;
         return true;
     }
+    canonical = false;
     const char* e = number_end(p, end);
     if (e == nullptr || e - p > 40)
         return false;
@@ -201,18 +239,28 @@ inline unsigned key(const char*& p, const char* end) noexcept {
 
 } // namespace
 
-bool parse(std::string_view line, Reading& out, TsCache& cache) {
+// The rank of a member (its bit) in append_json's order: ts, device, sensor, value, unit, seq,
+// location, label.
+inline unsigned rank(unsigned bit) noexcept {
+    return bit == kUnit ? kSeq : bit == kSeq ? kUnit : bit;
+}
+
+bool parse(std::string_view line, Reading& out, TsCache& cache, bool* canonical) {
     const char* p = line.data();
     const char* const end = p + line.size();
     if (p == end || *p != '{')
         return false;
     ++p;
     unsigned seen = 0;
+    unsigned last_rank = 0;
+    bool canon = true;
     for (;;) {
         const unsigned bit = key(p, end);
         if (bit == 0 || (seen & bit) != 0)
             return false;
         seen |= bit;
+        canon = canon && rank(bit) > last_rank;
+        last_rank = rank(bit);
         std::string_view s;
         switch (bit) {
         case kTs:
@@ -223,6 +271,7 @@ bool parse(std::string_view line, Reading& out, TsCache& cache) {
                     std::memcmp(p + 1, cache.text.data(), cache.size) == 0) {
                     out.ts = cache.value;
                     p += cache.size + 2;
+                    canon = canon && cache.canonical;
                 } else {
                     if (!string(p, end, cache.text.size(), s))
                         return false;
@@ -233,9 +282,16 @@ bool parse(std::string_view line, Reading& out, TsCache& cache) {
                     std::memcpy(cache.text.data(), s.data(), s.size());
                     cache.size = s.size();
                     cache.value = *t;
+                    char text[24];
+                    core::format_rfc3339(*t, text);
+                    cache.canonical =
+                        s.size() == sizeof text && std::memcmp(s.data(), text, sizeof text) == 0;
+                    canon = canon && cache.canonical;
                 }
             } else if (!integer(p, end, out.ts)) {
                 return false;
+            } else {
+                canon = false; // written as RFC 3339
             }
             break;
         case kDevice:
@@ -248,10 +304,13 @@ bool parse(std::string_view line, Reading& out, TsCache& cache) {
                 return false;
             out.sensor.assign(s);
             break;
-        case kValue:
-            if (!number(p, end, out.value))
+        case kValue: {
+            bool plain = false;
+            if (!number(p, end, out.value, plain))
                 return false;
+            canon = canon && plain;
             break;
+        }
         case kSeq: {
             std::int64_t v = 0;
             if (!integer(p, end, v))
@@ -283,6 +342,8 @@ bool parse(std::string_view line, Reading& out, TsCache& cache) {
             return false;
     }
     constexpr unsigned kRequired = kTs | kDevice | kSensor | kValue;
+    if (canonical != nullptr)
+        *canonical = canon;
     return p + 1 == end && (seen & kRequired) == kRequired;
 }
 

@@ -273,11 +273,15 @@ Parser& Parser::operator=(Parser&&) noexcept = default;
 bool Parser::parse(std::string_view line, Reading& out) {
     out.clear();
     m_error.clear();
+    m_canonical = false;
+    const std::size_t untrimmed = line.size();
     line = trim(line);
     if (m_options.fast_path) {
-        if (fast::parse(line, out, m_impl->ts_cache) && out.ts >= kMinMillis &&
+        bool canonical = false;
+        if (fast::parse(line, out, m_impl->ts_cache, &canonical) && out.ts >= kMinMillis &&
             out.ts <= kMaxMillis && (!m_options.check_ranges || range_problem(out).empty())) {
             ++m_fast_lines;
+            m_canonical = canonical && line.size() == untrimmed;
             return true;
         }
         out.clear();

@@ -36,6 +36,10 @@ public:
     [[nodiscard]] const std::string& error() const noexcept { return m_error; }
     // Lines the fast path accepted (the rest went through simdjson).
     [[nodiscard]] std::uint64_t fast_lines() const noexcept { return m_fast_lines; }
+    // The line last parsed is, byte for byte, what append_json writes for its reading (the
+    // fast path's shape, members in that order, canonical ts and number): it can be passed on as
+    // it came, without writing it again.
+    [[nodiscard]] bool canonical() const noexcept { return m_canonical; }
 
 private:
     struct Impl;
@@ -43,6 +47,7 @@ private:
     ParseOptions m_options;
     std::string m_error;
     std::uint64_t m_fast_lines = 0;
+    bool m_canonical = false;
 };
 
 // Validates a reading built in code (as the parser would), returning the reason or empty when

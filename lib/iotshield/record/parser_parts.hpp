@@ -36,6 +36,7 @@ struct TsCache {
     std::array<char, 40> text{};
     std::size_t size = 0;
     core::Millis value = 0;
+    bool canonical = false; // text is what append_json writes for value
 };
 
 // The fast path: the plain shape the tools write (no whitespace, no escapes, printable ASCII, only
@@ -43,7 +44,11 @@ struct TsCache {
 // `out` half filled) as soon as a line is anything else, valid or not, and the full parser then
 // decides: it may only accept lines the full parser accepts, with the same Reading
 // (test_record_fast_path compares the two on many variants).
-[[nodiscard]] bool parse(std::string_view line, Reading& out, TsCache& cache);
+// canonical (when given): set to whether the line is, byte for byte, the JSON append_json writes
+// for `out` (members in its order, ts as it formats it, the value's shortest digits), so that it
+// can be passed on as it came.
+[[nodiscard]] bool parse(std::string_view line, Reading& out, TsCache& cache,
+                         bool* canonical = nullptr);
 } // namespace fast
 
 } // namespace iots::record

@@ -100,8 +100,11 @@ CompactStep Compactor::step(std::uint64_t max_rows) {
         return out;
     m_db->begin_immediate();
     try {
-        // Two rounds: from where the last step stopped to the end, then from the first series.
-        for (int round = 0; round < 2 && out.moved < max_rows; ++round) {
+        // Two rounds: from where the last step stopped to the end, then from the first series
+        // (only when the first round did not start there: it would look at them all again).
+        const std::int64_t start = m_next_series;
+        for (int round = 0; round < 2 && out.moved < max_rows && (round == 0 || start > 0);
+             ++round) {
             std::vector<std::pair<std::int64_t, std::int64_t>> series;
             m_series.bind(1, round == 0 ? m_next_series : std::int64_t{0});
             while (m_series.step())

@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 namespace iots::store {
@@ -26,8 +27,14 @@ struct StringHash {
 template <typename V>
 using StringMap = std::unordered_map<std::string, V, StringHash, std::equal_to<>>;
 
+struct SeriesState;
+
 struct DeviceState {
     std::int64_t id = 0;
+    std::string name;
+    // Its series by sensor name, as met: a device has a few sensors, found by a scan without
+    // hashing the sensor's name.
+    std::vector<std::pair<std::string, SeriesState*>> series;
     core::Millis last_seen = 0; // newest ts in the open batch
     std::string location;       // last location seen in the open batch, empty: none
     std::string status;         // pending status update, empty: none
@@ -40,6 +47,7 @@ struct RollupAgg;
 struct SeriesState {
     std::int64_t id = 0;
     DeviceState* device = nullptr;
+    std::string sensor; // its name
     // Deltas of the open batch.
     std::int64_t count = 0;
     std::int64_t anomalies = 0;
@@ -93,6 +101,20 @@ std::uint64_t rollup_key(std::int64_t series_id, std::int64_t bucket) {
     return (static_cast<std::uint64_t>(series_id) << 32) ^ static_cast<std::uint64_t>(bucket);
 }
 
+// The minute tier (narrow, schema v6) keeps count, min, max, sum and anomalies only.
+void rollup_add_narrow(RollupAgg& a, double value, bool anomaly) {
+    if (a.count == 0) {
+        a.min = a.max = value;
+    } else {
+        a.min = std::min(a.min, value);
+        a.max = std::max(a.max, value);
+    }
+    ++a.count;
+    a.sum += value;
+    if (anomaly)
+        ++a.anomalies;
+}
+
 void rollup_add(RollupAgg& a, core::Millis ts, double value, bool anomaly) {
     if (a.count == 0) {
         a.min = a.max = a.first = a.last = value;
@@ -120,6 +142,9 @@ void rollup_add(RollupAgg& a, core::Millis ts, double value, bool anomaly) {
 constexpr std::size_t kMultiRowShift = 6;
 constexpr std::size_t kMultiRow = std::size_t{1} << kMultiRowShift;
 constexpr int kColumns = 8;
+// A plain row (no score, anomaly or extra members, as the nodes send them) binds only series_id,
+// ts, value, seq and label: its statement has NULL in the other three places.
+constexpr int kPlainColumns = 5;
 constexpr std::int64_t kWriterCacheKiB = 8192; // the writer's page cache at least (raise_cache)
 // The columns of a row of each rollup tier as the writer inserts them, and their count:
 // rollup_minute is narrow (schema v6), no sumsq, first, last or their times.
@@ -147,7 +172,13 @@ struct ReadingWriter::Impl {
     Statement find_series, insert_series, update_series;
     Statement add_stat;
     Statement data_version, find_top;
-    Statement insert_many[kMultiRowShift + 1]; // 2^k rows, prepared when first needed
+    Statement insert_many[kMultiRowShift + 1];  // 2^k rows, prepared when first needed
+    Statement insert_plain[kMultiRowShift + 1]; // 2^k plain rows (kPlainColumns)
+    // The labels of plain rows, interned (a few names: iotshield(7)), and the one bound to each
+    // row of each plain statement: bindings last across executions, so a row whose label is the
+    // one already bound there is not bound again (nullptr: unknown or not interned).
+    std::vector<std::unique_ptr<std::string>> labels;
+    std::array<std::array<const std::string*, kMultiRow>, kMultiRowShift + 1> plain_label{};
     Statement retain_pick, retain_bound, retain_count, retain_delete, retain_series, retain_newest;
     Statement upsert_rollup[2];                     // minute, hour
     Statement insert_rollup[2][kMultiRowShift + 1]; // 2^k new rows, see insert_rollups
@@ -198,7 +229,6 @@ struct ReadingWriter::Impl {
     std::vector<ChunkRow> chunk_rows;
 
     // The last series used: readings of one series often come in runs.
-    std::string last_device, last_sensor;
     SeriesState* last_series = nullptr;
 
     Impl(Database& d, WriterOptions o)
@@ -364,16 +394,34 @@ struct ReadingWriter::Impl {
         }
     }
 
-    Statement& many(std::size_t shift) {
-        Statement& st = insert_many[shift];
+    Statement& many(std::size_t shift, bool plain) {
+        Statement& st = (plain ? insert_plain : insert_many)[shift];
         if (!st.prepared()) {
             std::string sql = "INSERT OR IGNORE INTO readings (series_id, ts, value, seq, score, "
                               "anomaly, label, extra) VALUES ";
+            const char* const row = plain ? "(?,?,?,?,NULL,NULL,?,NULL)" : "(?,?,?,?,?,?,?,?)";
             for (std::size_t i = 0; i < (std::size_t{1} << shift); ++i)
-                sql += i == 0 ? "(?,?,?,?,?,?,?,?)" : ",(?,?,?,?,?,?,?,?)";
+                (sql += i == 0 ? "" : ",") += row;
             st = db->prepare(sql);
+            if (plain)
+                plain_label[shift].fill(nullptr);
         }
         return st;
+    }
+
+    static bool plain(const Buffered& b) noexcept {
+        return !b.has_score && b.anomaly < 0 && b.extra_len == 0;
+    }
+
+    // The interned copy of a label (the empty string for none), nullptr past kMaxLabels of them.
+    static constexpr std::size_t kMaxLabels = 32;
+    const std::string* intern_label(std::string_view label) {
+        for (const auto& l : labels)
+            if (*l == label)
+                return l.get();
+        if (labels.size() >= kMaxLabels)
+            return nullptr;
+        return labels.emplace_back(std::make_unique<std::string>(label)).get();
     }
 
     // Inserts the buffered readings, 2^k rows a statement. OR IGNORE only because a failing
@@ -386,14 +434,34 @@ struct ReadingWriter::Impl {
             while ((std::size_t{1} << shift) > buffered.size() - at)
                 --shift;
             const std::size_t rows = std::size_t{1} << shift;
-            Statement& st = many(shift);
+            const bool all_plain =
+                std::all_of(buffered.begin() + static_cast<std::ptrdiff_t>(at),
+                            buffered.begin() + static_cast<std::ptrdiff_t>(at + rows), plain);
+            Statement& st = many(shift, all_plain);
             int p = 1;
-            for (std::size_t i = at; i < at + rows; ++i, p += kColumns) {
+            for (std::size_t i = at; i < at + rows;
+                 ++i, p += all_plain ? kPlainColumns : kColumns) {
                 const Buffered& b = buffered[i];
                 st.bind(p, std::int64_t{b.series_id});
                 st.bind(p + 1, std::int64_t{b.ts});
                 st.bind(p + 2, b.value);
                 st.bind(p + 3, std::int64_t{b.seq});
+                if (all_plain) {
+                    const std::string_view label =
+                        std::string_view(arena).substr(b.label_at, b.label_len);
+                    const std::string* interned = intern_label(label);
+                    const std::string*& bound = plain_label[shift][i - at];
+                    if (interned != nullptr && interned == bound)
+                        continue; // bound there already
+                    bound = nullptr;
+                    if (label.empty())
+                        st.bind_null(p + 4);
+                    else
+                        st.bind_static(p + 4,
+                                       interned != nullptr ? std::string_view(*interned) : label);
+                    bound = interned;
+                    continue;
+                }
                 if (b.has_score)
                     st.bind(p + 4, b.score);
                 else
@@ -458,6 +526,7 @@ struct ReadingWriter::Impl {
             state->id = db->last_insert_rowid();
         }
         auto& ref = *state;
+        ref.name = name;
         devices.emplace(std::string(name), std::move(state));
         return ref;
     }
@@ -485,9 +554,15 @@ struct ReadingWriter::Impl {
     }
 
     SeriesState& series_for(const record::Reading& r) {
-        if (last_series != nullptr && r.device == last_device && r.sensor == last_sensor)
+        if (last_series != nullptr && r.sensor == last_series->sensor &&
+            r.device == last_series->device->name)
             return *last_series;
         DeviceState& dev = device(r.device, r.ts);
+        for (const auto& [name, state] : dev.series)
+            if (name == r.sensor) {
+                last_series = state;
+                return *state;
+            }
         const std::int64_t sensor_id = sensor(r.sensor, r.unit);
         const auto key =
             (static_cast<std::uint64_t>(dev.id) << 32) ^ static_cast<std::uint64_t>(sensor_id);
@@ -508,9 +583,9 @@ struct ReadingWriter::Impl {
             }
             it = series.emplace(key, std::move(state)).first;
         }
-        last_device = r.device;
-        last_sensor = r.sensor;
         last_series = it->second.get();
+        last_series->sensor = r.sensor;
+        dev.series.emplace_back(std::string(r.sensor), last_series);
         return *last_series;
     }
 
@@ -646,7 +721,10 @@ struct ReadingWriter::Impl {
                 s.rollup_bucket[tier] = bucket;
                 s.rollup_agg[tier] = &it->second;
             }
-            rollup_add(*s.rollup_agg[tier], ts, value, anomaly);
+            if (tier == 0)
+                rollup_add_narrow(*s.rollup_agg[tier], value, anomaly);
+            else
+                rollup_add(*s.rollup_agg[tier], ts, value, anomaly);
         }
     }
 
