@@ -122,11 +122,11 @@ BOOST_AUTO_TEST_CASE(a_writer_that_never_pauses_does_not_grow_the_wal_without_en
 BOOST_AUTO_TEST_CASE(the_checkpointer_thread_runs_in_the_background) {
     TempFile f;
     const int base = iots::core::thread_nice();
-    const std::size_t before = iots::test::threads_at_nice(base + iots::core::kBackgroundNice, 0);
+    const int background = std::min(base + iots::core::kBackgroundNice, 19); // setpriority's limit
+    const std::size_t before = iots::test::threads_at_nice(background, 0);
     Database db(f.db());
     Checkpointer checkpointer(db, 50);
-    BOOST_TEST(iots::test::threads_at_nice(base + iots::core::kBackgroundNice, before + 1) ==
-               before + 1);
+    BOOST_TEST(iots::test::threads_at_nice(background, before + 1) == before + 1);
     BOOST_TEST(iots::core::thread_nice() == base); // the writer's thread is left alone
     write(db, 200);                                // and it still checkpoints
     checkpointer.wait_idle();

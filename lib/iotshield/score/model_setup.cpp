@@ -34,7 +34,8 @@ ModelSetup load_model(const Options& o, const core::Logger& log) {
                  core::format_rfc3339(m.train_to), m.zone);
         setup.detector.zone = model_zone(o.model_path, m, o.zone, log);
     } else {
-        log.info("no model: streaming checks only (safety thresholds, zscore, spike, stuck, gap)");
+        log.info("no model: streaming checks only (iforest, profile and kmeans need iots-train's "
+                 "model)");
         setup.detector.zone = o.zone ? *o.zone : core::Zone::from_environment();
     }
     return setup;
