@@ -21,6 +21,14 @@ constexpr double kProfileRaise = 4.605; // ln 100: two decades, as the joint lay
 constexpr std::uint32_t kAdoptReadings = 64; // kWindow: the median of the new regime
 constexpr double kNever = 1e300;
 constexpr int kJumpLowest = -6; // the jump histograms' first bin: 2^-6 of the unit
+// A weekend's offset from the daily profile is trusted in the part days / (days + this) of it,
+// days being the weekend days it was learnt on: a prior that shrinks a young series' weekend
+// hours toward its weekdays'. The part not yet trusted widens the spread instead.
+constexpr double kWeekendPriorDays = 2.0;
+
+bool weekend(core::Millis local) noexcept {
+    return core::local_weekday(local) >= 5; // Saturday, Sunday
+}
 
 double tiny(double x) noexcept {
     return 1e-9 * (1.0 + std::fabs(x));
@@ -58,9 +66,8 @@ OnlineVerdict OnlineState::observe(const OnlineInput& in, const OnlineLevels& le
         valid[4] = m_n > kVolatilityAfter;
         const auto h = static_cast<std::size_t>(core::local_hour(in.local));
         if (in.ts - m_first >= kDailyAfterMs && m_bucket_n[h] > 0) {
-            const auto c = static_cast<double>(m_centre[h]);
-            stat[3] = std::fabs(x - c) /
-                      std::max({static_cast<double>(m_hour_spread[h]), m_step, tiny(c)});
+            const auto [c, spread] = expected(in.local);
+            stat[3] = std::fabs(x - c) / std::max({spread, m_step, tiny(c)});
             valid[3] = true;
         }
         if (dt > 0)
@@ -99,10 +106,8 @@ OnlineVerdict OnlineState::observe(const OnlineInput& in, const OnlineLevels& le
             return jump_surprise(x - in.median) <= need;
         if (i == 1)
             return jump_surprise(x - m_last_value) <= need;
-        if (i == 3) {
-            const auto h = static_cast<std::size_t>(core::local_hour(in.local));
-            return jump_surprise(x - static_cast<double>(m_centre[h])) <= need;
-        }
+        if (i == 3)
+            return jump_surprise(x - expected(in.local).first) <= need;
         return false;
     };
 
@@ -179,6 +184,20 @@ double OnlineState::jump_surprise(double d) const noexcept {
     return k > 0 ? std::log(m_jump_all / k) : kNever;
 }
 
+std::pair<double, double> OnlineState::expected(core::Millis local) const noexcept {
+    const auto h = static_cast<std::size_t>(core::local_hour(local));
+    double c = static_cast<double>(m_centre[h]);
+    double spread = static_cast<double>(m_hour_spread[h]);
+    if (weekend(local) && m_weekend_n[h] > 0 && m_interval > 0) {
+        const double days = static_cast<double>(m_weekend_n[h]) * m_interval / kHourMs;
+        const double trust = days / (days + kWeekendPriorDays);
+        const auto offset = static_cast<double>(m_weekend_offset[h]);
+        c += trust * offset;
+        spread = std::max(spread, (1.0 - trust) * std::fabs(offset));
+    }
+    return {c, spread};
+}
+
 void OnlineState::profile_onset() noexcept {
     m_profile_raise += static_cast<float>(kProfileRaise);
 }
@@ -232,8 +251,27 @@ void OnlineState::learn(const OnlineInput& in, double weight, double dt) noexcep
     if (m_bucket_n[h] == 0) {
         m_centre[h] = static_cast<float>(x);
     } else {
-        const double a = std::min(kProfileRate, std::max(dt, 0.0) / kHourMs) * weight;
-        robust_step(m_centre[h], m_hour_spread[h], x, a);
+        const double rate = std::min(kProfileRate, std::max(dt, 0.0) / kHourMs);
+        if (weekend(in.local)) {
+            // A weekend's reading teaches its hour's offset only (a plain mean of its first
+            // readings, 1/n, then as the profile's): the hour's centre and spread are what its
+            // weekdays do, learnt from them alone, or the two would share what tells them apart
+            // (and a weekday's rush hour, rising within the hour, would be judged by the spread
+            // of a flat weekend's).
+            if (m_weekend_n[h] < UINT16_MAX)
+                ++m_weekend_n[h];
+            float& offset = m_weekend_offset[h];
+            const auto c = static_cast<double>(m_centre[h]);
+            const double dev = x - c - static_cast<double>(offset);
+            const double lim =
+                kClipSpreads * std::max({static_cast<double>(m_hour_spread[h]),
+                                         std::fabs(static_cast<double>(offset)), m_step, tiny(x)});
+            const double a = std::max(1.0 / m_weekend_n[h], rate) * weight;
+            offset =
+                static_cast<float>(static_cast<double>(offset) + a * std::clamp(dev, -lim, lim));
+        } else {
+            robust_step(m_centre[h], m_hour_spread[h], x, rate * weight);
+        }
     }
     ++m_bucket_n[h];
     m_last_ts = in.ts;

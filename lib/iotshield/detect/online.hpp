@@ -8,7 +8,10 @@
 //   zscore      |x - median| / scale over the last kWindow readings (SeriesState)
 //   spike       |first difference| in units of its running scale (SeriesState)
 //   level       |x - level| / spread: a level shift against the long-run level
-//   daily       |x - centre of this local hour| / its spread: the daily pattern broken
+//   daily       |x - centre of this local hour| / its spread: the daily pattern broken; on a
+//               weekend the centre plus the weekends' offset of the hour, trusted in the part
+//               d / (d + 2) of it after d weekend days (the rest widens the spread): a weekday
+//               shaped like a Sunday (a holiday) is news, a young series' weekends are not
 //   volatility  mean of min(level statistic, 10) over about the last 24 readings: a stretch of
 //               unusual readings, a change of variance or of activity
 //   gap, stuck  SeriesState's gap (interval in typical intervals) and run of identical readings
@@ -42,9 +45,11 @@
 #include "iotshield/detect/tail.hpp"
 
 #include <array>
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <type_traits>
+#include <utility>
 
 namespace iots::detect {
 
@@ -95,12 +100,15 @@ public:
             for (const float c : h)
                 if (!(c >= 0) || !(c < 1e12F))
                     return false;
+        for (const float o : m_weekend_offset)
+            if (!std::isfinite(o))
+                return false;
         for (const auto& t : m_tails)
             if (!t.state_valid())
                 return false;
         return true;
     }
-    static constexpr std::uint32_t kStateVersion = 4;
+    static constexpr std::uint32_t kStateVersion = 5;
 
     // Scores one in-order reading and learns it; `event`: an event of this series is in progress
     // (learnt with a tenth of the weight, as a reading where a statistic holds).
@@ -128,11 +136,18 @@ private:
     // ln(readings / jumps at least as large as d, lower bound on the count): the surprise of a
     // deviation d among the series' own jumps (0 where no unit is known yet).
     [[nodiscard]] double jump_surprise(double d) const noexcept; // d < 0: down
+    // The centre and spread expected at this local hour on this day type: the daily profile,
+    // on a weekend plus the weekend's offset in the part it is trusted (see online.cpp).
+    [[nodiscard]] std::pair<double, double> expected(core::Millis local) const noexcept;
 
     std::array<TailCalibrator, kOnlineStats> m_tails{};
     std::array<float, kDailyBuckets> m_centre{};
     std::array<float, kDailyBuckets> m_hour_spread{};
     std::array<std::uint32_t, kDailyBuckets> m_bucket_n{};
+    // Weekends (local Saturday and Sunday) against the daily profile, per hour: their mean
+    // offset, learnt only on weekend days, and how many weekend readings it has learnt.
+    std::array<float, kDailyBuckets> m_weekend_offset{};
+    std::array<std::uint16_t, kDailyBuckets> m_weekend_n{};
     std::array<std::array<float, kJumpBins>, 2> m_jump_hist{}; // first differences up, down
     double m_jump_all = 0;                                     // readings learnt into it
     double m_jump_unit = 0; // the first non-zero |first difference|
