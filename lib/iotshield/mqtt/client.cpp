@@ -573,6 +573,7 @@ void Client::connect(int patience_ms) {
     patience_ms = std::max(patience_ms, 0);
     const auto deadline = Clock::now() + milliseconds(patience_ms);
     auto delay = milliseconds(100);
+    mosquitto_log_callback_set(d.mosq, &Impl::on_log_cb); // the reason of a failed attempt
     for (;;) {
         std::string why = d.attempt(deadline);
         if (why.empty())
@@ -589,6 +590,11 @@ void Client::connect(int patience_ms) {
         delay = std::min(delay * 2, milliseconds(2000));
     }
     d.loop_running = true;
+    // libmosquitto formats a debug line (malloc, vsnprintf, free) for every packet it sends or
+    // receives whenever a log callback is set: two a reading for a subscriber at QoS 1. Past the
+    // connection the callback only feeds -vv (debug), so without it there is none.
+    if (!d.log.enabled(core::Level::debug))
+        mosquitto_log_callback_set(d.mosq, nullptr);
     // SIGINT, SIGTERM and SIGUSR1 must interrupt the tool's own reads (DESIGN §5): the network
     // thread starts with them blocked, so the kernel never picks it.
     sigset_t block, old;
