@@ -189,3 +189,45 @@ BOOST_AUTO_TEST_CASE(a_restart_through_the_state_file_keeps_the_days_learnt) {
     BOOST_TEST(a == b, boost::test_tools::per_element());
     BOOST_TEST(std::count(a.begin(), a.end(), 11 * kPerDay) == 1);
 }
+
+BOOST_AUTO_TEST_CASE(a_fire_day_is_not_learnt_and_holds_the_next_day_back_in_nothing) {
+    // Eight days of a cycle of amplitude 1, then on day 8 a fire's heat of 100 at noon (a safety
+    // threshold holds): that day is judged (its peak is impossible) but not learnt, and a peak of
+    // 5 on day 9 (a stuck heating valve) is flagged, though the day before had a high maximum.
+    DaySummary d;
+    for (int i = 0; i < 8 * kPerDay; ++i)
+        d.observe(kStart + kStep * i, cycle(i));
+    BOOST_TEST(d.days() == 7U);
+    int fire_bits = 0;
+    for (int i = 8 * kPerDay; i < 9 * kPerDay; ++i) {
+        const bool fire = i == 8 * kPerDay + kPerDay / 2;
+        fire_bits |= d.observe(kStart + kStep * i, fire ? 100.0 : cycle(i), fire);
+    }
+    BOOST_TEST(fire_bits == kMaxHigh);
+    std::vector<Hit> hits;
+    for (int i = 9 * kPerDay; i < 10 * kPerDay; ++i) {
+        const double x = i >= 9 * kPerDay + kPerDay / 4 ? 5.0 : cycle(i);
+        if (const std::uint8_t b = d.observe(kStart + kStep * i, x); b != 0)
+            hits.push_back({i, b});
+    }
+    BOOST_TEST(d.days() == 8U); // days 0 to 7; day 8, the fire's, not learnt
+    BOOST_REQUIRE(!hits.empty());
+    BOOST_TEST(hits[0].i == 9 * kPerDay + kPerDay / 4);
+    BOOST_TEST(hits[0].bits == kMaxHigh);
+}
+
+BOOST_AUTO_TEST_CASE(an_outlier_reading_is_no_part_of_the_days_peak) {
+    // A glitch of 1000 on day 8 (a spike, flagged as such) is neither judged nor learnt as the
+    // day's maximum: it raises nothing here, and a peak of 5 the next day is flagged as one.
+    DaySummary d;
+    for (int i = 0; i < 8 * kPerDay; ++i)
+        d.observe(kStart + kStep * i, cycle(i));
+    int glitch_bits = 0;
+    for (int i = 8 * kPerDay; i < 9 * kPerDay; ++i) {
+        const bool glitch = i == 8 * kPerDay + kPerDay / 2;
+        glitch_bits |= d.observe(kStart + kStep * i, glitch ? 1000.0 : cycle(i), false, glitch);
+    }
+    BOOST_TEST(glitch_bits == 0);
+    BOOST_TEST(d.days() == 8U);
+    BOOST_TEST(d.observe(kStart + kStep * 9 * kPerDay, 5.0) == kMaxHigh);
+}

@@ -59,6 +59,7 @@ bool DaySummary::state_valid() const noexcept {
            std::isfinite(m_min) && std::isfinite(m_sum) && std::isfinite(m_step) && m_step >= 0 &&
            std::isfinite(m_value) && std::isfinite(m_hi_max) && std::isfinite(m_lo_min) &&
            m_flags < 64 && m_prev_flags < 64 && valid_bool(m_armed) && valid_bool(m_started) &&
+           valid_bool(m_alarm) && m_summed <= m_n &&
            std::all_of(m_hist.begin(), m_hist.end(), finite_all);
 }
 
@@ -78,7 +79,7 @@ std::uint8_t DaySummary::check_closed() const noexcept {
         const double s = std::max(r.scale, floor);
         return x > r.median + kSummaryK * s && x > r.hi + kBeyond * s;
     };
-    const double day_mean = m_sum / static_cast<double>(m_n);
+    const double day_mean = m_sum / static_cast<double>(m_summed);
     std::uint8_t bits = 0;
     if (low(mx, m_max))
         bits |= kMaxLow;
@@ -92,11 +93,14 @@ std::uint8_t DaySummary::check_closed() const noexcept {
 }
 
 void DaySummary::close_day() noexcept {
-    const bool complete = m_last - m_first >= kCompleteMs && 2 * m_n >= m_last_n;
-    if (complete) {
+    const bool complete =
+        m_last - m_first >= kCompleteMs && 2 * m_n >= m_last_n && 2 * m_summed >= m_n;
+    if (complete && m_alarm) {
+        m_last_n = m_n; // complete, but a fire's day: not a usual one
+    } else if (complete) {
         m_hist[0][m_head] = static_cast<float>(m_max);
         m_hist[1][m_head] = static_cast<float>(m_min);
-        m_hist[2][m_head] = static_cast<float>(m_sum / static_cast<double>(m_n));
+        m_hist[2][m_head] = static_cast<float>(m_sum / static_cast<double>(m_summed));
         m_head = (m_head + 1) % static_cast<std::uint32_t>(kSummaryDays);
         ++m_days;
         m_last_n = m_n;
@@ -118,7 +122,8 @@ void DaySummary::learn_step(double value) noexcept {
     learn_typical_step(m_step, m_value, value);
 }
 
-std::uint8_t DaySummary::observe(core::Millis local, double value) noexcept {
+std::uint8_t DaySummary::observe(core::Millis local, double value, bool alarm,
+                                 bool outlier) noexcept {
     if (!std::isfinite(value))
         return 0;
     const std::int64_t day = day_of(local);
@@ -128,14 +133,17 @@ std::uint8_t DaySummary::observe(core::Millis local, double value) noexcept {
             // Only if it was complete and this is its successor: a gap of days says nothing of
             // the pattern.
             const bool next = day == m_day + 1;
-            const bool whole = m_last - m_first >= kCompleteMs && 2 * m_n >= m_last_n;
+            const bool whole =
+                m_last - m_first >= kCompleteMs && 2 * m_n >= m_last_n && 2 * m_summed >= m_n;
             const std::uint8_t held = whole && next ? check_closed() : 0;
             // Not on a day already flagged: one flag a day.
             closed = m_flags == 0 ? static_cast<std::uint8_t>(held & ~m_prev_flags) : 0;
             m_flags = static_cast<std::uint8_t>(m_flags | held);
             close_day();
-            m_prev_flags = next ? m_flags : 0;
-            learn_step(value);
+            // A fire's day holds nothing back: what it made impossible was the fire's.
+            m_prev_flags = next && !m_alarm ? m_flags : 0;
+            if (!outlier)
+                learn_step(value);
         }
         m_started = true;
         m_day = day;
@@ -143,18 +151,24 @@ std::uint8_t DaySummary::observe(core::Millis local, double value) noexcept {
         m_max = m_min = value;
         m_sum = 0;
         m_n = 0;
+        m_summed = 0;
         m_flags = 0;
-    } else {
+        m_alarm = false;
+    } else if (!outlier) {
         learn_step(value);
     }
-    m_max = std::max(m_max, value);
-    m_min = std::min(m_min, value);
-    m_sum += value;
+    if (!outlier) {
+        m_max = m_summed > 0 ? std::max(m_max, value) : value;
+        m_min = m_summed > 0 ? std::min(m_min, value) : value;
+        m_sum += value;
+        ++m_summed;
+        m_value = value;
+    }
     ++m_n;
     m_last = local;
-    m_value = value;
+    m_alarm = m_alarm || alarm;
     std::uint8_t now = 0;
-    if (m_armed) {
+    if (m_armed && m_summed > 0) {
         if (m_max > m_hi_max)
             now |= kMaxHigh;
         if (m_min < m_lo_min)

@@ -45,11 +45,18 @@ enum DaySummaryBit : std::uint8_t {
 
 class DaySummary {
 public:
-    static constexpr std::uint32_t kStateVersion = 1;
+    static constexpr std::uint32_t kStateVersion = 2;
 
     // One in-order reading at `local` (the home's wall time, core::Zone::local). Returns the
-    // DaySummaryBit bits that become impossible at this reading (0 nearly always).
-    std::uint8_t observe(core::Millis local, double value) noexcept;
+    // DaySummaryBit bits that become impossible at this reading (0 nearly always). `alarm`: a
+    // safety threshold holds at this reading (a fire's heat): its day is judged but not learnt as
+    // a usual day, since a fire's peak says nothing of the room's usual maximum and would hide
+    // every failure short of another fire for a week; nor does it hold the next day's flags back.
+    // `outlier`: the reading is off its neighbours (a spike, a z-score flag): it counts towards
+    // the day's completeness but is no part of its maximum, minimum or mean, judged or learnt (a
+    // glitch of one reading is not the day's peak, and would widen the usual peaks for a week).
+    std::uint8_t observe(core::Millis local, double value, bool alarm = false,
+                         bool outlier = false) noexcept;
 
     [[nodiscard]] std::size_t days() const noexcept { return m_days; }
     [[nodiscard]] bool state_valid() const noexcept;
@@ -73,6 +80,7 @@ private:
     std::uint32_t m_head = 0;
     std::uint32_t m_days = 0;             // complete days learnt (at most kSummaryDays kept)
     std::uint32_t m_n = 0;                // readings of the current day
+    std::uint32_t m_summed = 0;           // ... of them in its maximum, minimum and mean
     std::uint32_t m_last_n = 0;           // readings of the last complete day
     std::int64_t m_day = 0;               // the current local day (days since the epoch)
     core::Millis m_first = 0, m_last = 0; // local times of the current day's first and last reading
@@ -85,6 +93,7 @@ private:
     std::uint8_t m_prev_flags = 0; // ... yesterday
     bool m_armed = false;
     bool m_started = false;
+    bool m_alarm = false; // a safety threshold held today: the day is not learnt
 };
 static_assert(std::is_trivially_copyable_v<DaySummary>);
 

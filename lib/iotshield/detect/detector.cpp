@@ -221,7 +221,8 @@ Verdict Detector::score(core::Millis ts, std::string_view device, std::string_vi
         // The day's summary (day_summary.hpp): a cycle that stops, a peak that drops. Reported
         // as the daily check, the pattern of the day broken.
         const bool binary = kind == record::SensorKind::flame || kind == record::SensorKind::motion;
-        if (!binary && s.day.observe(local, value) != 0) {
+        const bool outlier = (cond & (kZscore | kSpike)) != 0;
+        if (!binary && s.day.observe(local, value, safety != 0, outlier) != 0) {
             cond |= kDaily;
             score = std::max(score, kDaySummaryScore);
         }
