@@ -569,7 +569,7 @@ BOOST_AUTO_TEST_CASE(runs_of_every_length_around_the_multi_row_size_are_stored_w
 }
 
 // A batch's new readings are inserted in key order (series, ts, seq), not as they came: nodes
-// interleaved, a batch past the writer's buffer (65,536 readings), seqless ones and a late or
+// interleaved, a batch past the writer's buffer (16,384 readings), seqless ones and a late or
 // re-delivered reading in between (which inserts what is buffered first) give the same rows, counts
 // and rollups as the same readings committed 50 at a time.
 namespace {

@@ -142,8 +142,9 @@ void rollup_add(RollupAgg& a, core::Millis ts, double value, bool anomaly) {
 constexpr std::size_t kMultiRowShift = 6;
 constexpr std::size_t kMultiRow = std::size_t{1} << kMultiRowShift;
 // Readings buffered at most before they are inserted (flush_buffered: sorted by key first); a
-// batch is inserted whole up to this (4 MiB of Buffered), else in parts of it.
-constexpr std::size_t kBufferedRows = std::size_t{1} << 16;
+// batch is inserted in parts of this many (1 MiB of Buffered; 65,536 gained little more CPU time
+// for 3.5 MB more memory).
+constexpr std::size_t kBufferedRows = std::size_t{1} << 14;
 constexpr int kColumns = 8;
 // A plain row (no score, anomaly or extra members, as the nodes send them) binds only series_id,
 // ts, value, seq and label: its statement has NULL in the other three places.
