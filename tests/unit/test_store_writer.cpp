@@ -568,6 +568,74 @@ BOOST_AUTO_TEST_CASE(runs_of_every_length_around_the_multi_row_size_are_stored_w
                           "AND extra IS NULL") > 0);
 }
 
+// A batch's new readings are inserted in key order (series, ts, seq), not as they came: nodes
+// interleaved, a batch past the writer's buffer (16,384 readings), seqless ones and a late or
+// re-delivered reading in between (which inserts what is buffered first) give the same rows, counts
+// and rollups as the same readings committed 50 at a time.
+namespace {
+std::string dump(Database& db, const std::string& table, const std::string& columns,
+                 const std::string& order) {
+    std::string row = "''";
+    std::string rest = columns + ",";
+    for (std::size_t at = 0; (at = rest.find(',')) != std::string::npos; rest.erase(0, at + 1))
+        row += " || quote(" + rest.substr(0, at) + ") || '|'";
+    auto st = db.prepare("SELECT " + row + " FROM " + table + " ORDER BY " + order);
+    std::string out;
+    while (st.step())
+        out += st.column_text(0) + "\n";
+    return out;
+}
+} // namespace
+
+BOOST_AUTO_TEST_CASE(a_batch_sorted_by_key_stores_what_small_batches_store) {
+    TempDir dir;
+    std::vector<Reading> in;
+    for (int i = 0; i < 70000; ++i) {
+        const int step = i / 7;
+        auto r = reading("node" + std::to_string(i % 7 % 3),
+                         i % 7 < 3 ? "gas" : "temp" + std::to_string(i % 7),
+                         1760000000000 + 5000LL * step, 20 + (i % 97) * 0.25,
+                         i % 7 == 6 ? std::nullopt : std::optional<std::int64_t>(step));
+        r.label = i % 11 == 0 ? "fire" : "normal";
+        if (i % 13 == 0)
+            r.score = 0.5;
+        if (i % 17 == 0)
+            r.anomaly = i % 34 == 0;
+        in.push_back(r);
+        if (i % 9001 == 0 && i > 0) {
+            in.push_back(in[in.size() - 50]); // re-delivered
+            Reading late = in[in.size() - 30];
+            late.ts -= 2; // late: before its series' newest
+            late.seq = late.seq ? std::optional<std::int64_t>(*late.seq + 100000) : std::nullopt;
+            in.push_back(late);
+        }
+    }
+    const auto store = [&](const std::string& name, std::size_t per_commit) {
+        Database db(dir.file(name.c_str()));
+        ReadingWriter w(db, {.batch_size = 1000000, .batch_ms = 1000000});
+        for (std::size_t i = 0; i < in.size(); ++i) {
+            (void)w.add(in[i], 0);
+            if ((i + 1) % per_commit == 0)
+                w.commit();
+        }
+        w.commit();
+        return dump(db, "readings", "series_id,ts,seq,value,score,anomaly,label,extra",
+                    "series_id, ts, seq") +
+               dump(db, "series", "id,count,anomalies,first_ts,last_ts,last_value", "id") +
+               dump(db, "rollup_minute", "series_id,bucket,count,min,max,sum,anomalies",
+                    "series_id, bucket") +
+               dump(db, "rollup_hour",
+                    "series_id,bucket,count,min,max,sum,sumsq,first,last,first_ms,last_ms,"
+                    "anomalies",
+                    "series_id, bucket") +
+               dump(db, "anomalies", "series_id,ts,value,score", "series_id, ts, value");
+    };
+    const std::string whole = store("whole.db", in.size());
+    const std::string small = store("small.db", 50);
+    BOOST_TEST(whole.size() > 70000U * 20);
+    BOOST_TEST(whole == small);
+}
+
 // Plain rows (no score, anomaly or extra) bind a label only where it differs from the one bound
 // at that row of the statement before: labels that stay, change, go missing or come back between
 // batches, and more distinct labels than are interned, are each stored as given.

@@ -145,7 +145,9 @@ void Server::Impl::readings(const Request& req, Response& res) {
         send_error(res, 404, "device '" + d + "' has no sensor '" + s + "'", "sensor");
         return;
     }
-    send_json(res, 200, series_json(*r));
+    res.status = 200; // send_json's, with the points written straight into the text
+    res.set_header("Cache-Control", "no-store");
+    set_body(res, series_text(*r), "application/json");
 }
 
 void Server::Impl::commands(const Request& req, Response& res) {

@@ -2,6 +2,10 @@
 
 #include "iotshield/core/time.hpp"
 
+#include <array>
+#include <charconv>
+#include <cmath>
+
 namespace iots::http {
 
 using nlohmann::json;
@@ -148,10 +152,9 @@ json summary_json(const store::Summary& s) {
                 {"counters", s.counters}};
 }
 
-json series_json(const store::SeriesRange& r) {
-    json points = json::array();
-    for (const auto& p : r.points)
-        points.push_back(json::array({p.ts, p.value}));
+namespace {
+// series_json without its points: an empty array in their place.
+json series_head(const store::SeriesRange& r) {
     json anomalies = json::array();
     for (const auto& a : r.anomalies)
         anomalies.push_back(json{{"ts_ms", a.ts},
@@ -168,8 +171,56 @@ json series_json(const store::SeriesRange& r) {
                 {"count", r.raw_count},
                 {"downsampled", r.downsampled},
                 {"tier", r.tier},
-                {"points", std::move(points)},
+                {"points", json::array()},
                 {"anomalies", std::move(anomalies)}};
+}
+
+// A number as nlohmann's serializer writes it: integers in full, a double by the same to_chars
+// (its shortest round-trip digits), not finite as null.
+void append_number(std::string& out, std::int64_t v) {
+    std::array<char, 24> buf{};
+    const auto r = std::to_chars(buf.data(), buf.data() + buf.size(), v);
+    out.append(buf.data(), static_cast<std::size_t>(r.ptr - buf.data()));
+}
+void append_number(std::string& out, double v) {
+    if (!std::isfinite(v)) {
+        out += "null";
+        return;
+    }
+    std::array<char, 64> buf{};
+    const char* end = nlohmann::detail::to_chars(buf.data(), buf.data() + buf.size(), v);
+    out.append(buf.data(), static_cast<std::size_t>(end - buf.data()));
+}
+} // namespace
+
+json series_json(const store::SeriesRange& r) {
+    json j = series_head(r);
+    json& points = j["points"];
+    for (const auto& p : r.points)
+        points.push_back(json::array({p.ts, p.value}));
+    return j;
+}
+
+std::string series_text(const store::SeriesRange& r) {
+    std::string head = to_text(series_head(r));
+    // Keys are written in order (a std::map) and the strings escaped, so the one unescaped
+    // "points":[] is the member itself.
+    static constexpr std::string_view kEmpty = "\"points\":[]";
+    const std::size_t at = head.find(kEmpty);
+    if (at == std::string::npos)
+        return to_text(series_json(r));
+    std::string out;
+    out.reserve(head.size() + r.points.size() * 24);
+    out.append(head, 0, at + kEmpty.size() - 1);
+    for (std::size_t i = 0; i < r.points.size(); ++i) {
+        out += i == 0 ? "[" : ",[";
+        append_number(out, std::int64_t{r.points[i].ts});
+        out += ',';
+        append_number(out, r.points[i].value);
+        out += ']';
+    }
+    out.append(head, at + kEmpty.size() - 1, std::string::npos);
+    return out;
 }
 
 std::string to_text(const json& j) {

@@ -15,6 +15,9 @@ namespace iots::http {
                                          std::int64_t active_window_ms);
 [[nodiscard]] nlohmann::json summary_json(const store::Summary& s);
 [[nodiscard]] nlohmann::json series_json(const store::SeriesRange& r);
+// to_text(series_json(r)), the same text, with the points (up to 5,000 pairs) written straight
+// into it instead of through a JSON value each (a year at 1000 points: a quarter of the request).
+[[nodiscard]] std::string series_text(const store::SeriesRange& r);
 
 // Compact text; invalid UTF-8 from a device or a model is replaced (U+FFFD), never thrown on.
 [[nodiscard]] std::string to_text(const nlohmann::json& j);

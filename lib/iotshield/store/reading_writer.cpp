@@ -141,6 +141,10 @@ void rollup_add(RollupAgg& a, core::Millis ts, double value, bool anomaly) {
 // Rows per multi-row INSERT at most; a shorter run is split into powers of two (64, 32, ... 1).
 constexpr std::size_t kMultiRowShift = 6;
 constexpr std::size_t kMultiRow = std::size_t{1} << kMultiRowShift;
+// Readings buffered at most before they are inserted (flush_buffered: sorted by key first); a
+// batch is inserted in parts of this many (1 MiB of Buffered; 65,536 gained little more CPU time
+// for 3.5 MB more memory).
+constexpr std::size_t kBufferedRows = std::size_t{1} << 14;
 constexpr int kColumns = 8;
 // A plain row (no score, anomaly or extra members, as the nodes send them) binds only series_id,
 // ts, value, seq and label: its statement has NULL in the other three places.
@@ -427,7 +431,16 @@ struct ReadingWriter::Impl {
     // Inserts the buffered readings, 2^k rows a statement. OR IGNORE only because a failing
     // multi-row INSERT would need a statement journal (several times slower): every row was proved
     // new under the write lock, so each statement must change as many rows as it has.
+    // In key order (series, ts, seq), so that consecutive rows go into the same leaf of readings
+    // instead of one leaf per series in turn: the same rows and SQLite instructions, but about
+    // half the CPU time of a bulk commit (the pages stay in the processor's caches). The keys are
+    // distinct (each is past its series' greatest), so the order is total.
     void flush_buffered() {
+        std::sort(buffered.begin(), buffered.end(), [](const Buffered& a, const Buffered& b) {
+            if (a.series_id != b.series_id)
+                return a.series_id < b.series_id;
+            return a.ts != b.ts ? a.ts < b.ts : a.seq < b.seq;
+        });
         std::size_t at = 0;
         while (at < buffered.size()) {
             std::size_t shift = kMultiRowShift;
@@ -506,7 +519,7 @@ struct ReadingWriter::Impl {
         b.extra_at = static_cast<std::uint32_t>(arena.size());
         b.extra_len = static_cast<std::uint32_t>(r.extra.size());
         arena += r.extra;
-        if (buffered.size() == kMultiRow)
+        if (buffered.size() == kBufferedRows)
             flush_buffered();
     }
 
