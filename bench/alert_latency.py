@@ -11,12 +11,13 @@ pipes and this script add.
 import argparse
 import json
 import os
-import socket
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+
+from benchlib import free_port, pct
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 FAKE = os.path.join(HERE, "..", "tests", "fake", "llm_server.py")
@@ -29,11 +30,6 @@ def line(i):
     return json.dumps({"ts": T0 + i * 10_000, "device": f"dev-{i % 100}", "sensor": "flame",
                        "value": 1, "location": "kitchen", "score": 0.99, "anomaly": True,
                        "reasons": ["threshold:flame"]}) + "\n"
-
-
-def pct(xs, p):
-    xs = sorted(xs)
-    return xs[min(len(xs) - 1, int(round(p / 100 * (len(xs) - 1))))]
 
 
 def latency(cmd, n, is_cat=False):
@@ -91,14 +87,6 @@ def throughput(cmd, n, expect=None):
     proc.terminate()
     proc.wait()
     return count, count / dt
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
 
 
 def main():

@@ -32,48 +32,16 @@ import re
 import shlex
 import shutil
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
 import tempfile
 import time
 
+from benchlib import cpu_seconds, free_port, port_open, wait_for
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 SRC = os.path.dirname(HERE)
-TICK = os.sysconf("SC_CLK_TCK")
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
-
-
-def wait_for(cond, limit, what):
-    end = time.time() + limit
-    while time.time() < end:
-        try:
-            if cond():
-                return
-        except (OSError, sqlite3.Error):
-            pass
-        time.sleep(0.05)
-    raise SystemExit(f"mqtt_drain: error: {what} (waited {limit} s)")
-
-
-def port_open(port):
-    socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-    return True
-
-
-def cpu_seconds(pid):
-    """utime + stime of PID and its reaped children, seconds, from /proc/PID/stat."""
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return sum(int(fields[i]) for i in (11, 12, 13, 14)) / TICK
 
 
 def tree_cpu(pid):
@@ -83,7 +51,7 @@ def tree_cpu(pid):
     while todo:
         p = todo.pop()
         try:
-            total += cpu_seconds(p)
+            total += cpu_seconds(p, children=True)
             with open(f"/proc/{p}/task/{p}/children") as f:
                 todo += [int(c) for c in f.read().split()]
         except OSError:
@@ -215,12 +183,12 @@ def one_round(a, tool, tmp, port, b, broker_pid, k):
         n = a.n
         sim += ["--interval", "1s", "--count", str(n)]
     expected = base + n
-    b0 = cpu_seconds(broker_pid)
+    b0 = cpu_seconds(broker_pid, children=True)
     if not a.live:
         t = time.time()
         subprocess.run(sim, check=True, stderr=subprocess.DEVNULL)
         print(f"round {k}: published {n} in {time.time() - t:.1f} s", file=sys.stderr)
-        b0 = cpu_seconds(broker_pid)
+        b0 = cpu_seconds(broker_pid, children=True)
     load0 = os.getloadavg()[0]
     tracer = None
     if a.strace_broker:  # the broker's syscalls while it sends the backlog
@@ -253,7 +221,7 @@ def one_round(a, tool, tmp, port, b, broker_pid, k):
             break
     t1 = time.time()
     cpu_ing = max(cpu_ing, tree_cpu(ing.pid))
-    b1 = cpu_seconds(broker_pid)
+    b1 = cpu_seconds(broker_pid, children=True)
     if tracer:
         tracer.send_signal(signal.SIGINT)
         tracer.wait()

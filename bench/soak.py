@@ -62,40 +62,11 @@ import time
 import urllib.error
 import urllib.request
 
+from benchlib import cpu_seconds, free_port, pct, port_open, wait_for
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 SRC = os.path.dirname(HERE)
-TICK = os.sysconf("SC_CLK_TCK")
 PAGE_KIB = os.sysconf("SC_PAGE_SIZE") // 1024
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
-
-
-def wait_for(cond, limit, what):
-    end = time.time() + limit
-    while time.time() < end:
-        try:
-            if cond():
-                return
-        except OSError:
-            pass
-        time.sleep(0.05)
-    raise SystemExit(f"soak: error: {what} (waited {limit} s)")
-
-
-def port_open(port):
-    socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-    return True
-
-
-def pct(xs, p):
-    xs = sorted(xs)
-    return xs[min(len(xs) - 1, int(round(p / 100 * (len(xs) - 1))))] if xs else float("nan")
 
 
 def proc_status(pid):
@@ -117,13 +88,6 @@ def proc_mem(pid):
             if k:
                 m[k] = int(line.split()[1])
     return m
-
-
-def cpu_seconds(pid):
-    """utime + stime of PID (all its threads), seconds, from /proc/PID/stat."""
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICK  # fields 14 and 15 of stat(5)
 
 
 class Streams:

@@ -33,12 +33,13 @@ input ends.
 import argparse
 import datetime
 import os
-import socket
 import statistics
 import subprocess
 import tempfile
 import time
 import urllib.request
+
+from benchlib import free_port
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SRC = os.path.dirname(HERE)
@@ -78,12 +79,6 @@ def ingest(args, sim_file, db, extra):
         subprocess.run([tool(args, "iots-ingest"), "--db", db, "--quiet", "--quiet-log"] + extra,
                        stdin=f, check=True)
     return time.monotonic() - t
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def query_times(args, db, spans, end_ms):
