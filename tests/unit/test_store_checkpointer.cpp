@@ -132,31 +132,3 @@ BOOST_AUTO_TEST_CASE(the_checkpointer_thread_runs_in_the_background) {
     checkpointer.wait_idle();
     BOOST_TEST(checkpointer.checkpoints() >= 1U);
 }
-
-// A reader in the middle of a transaction keeps the WAL from restarting, so it stays past the
-// threshold. Asking for a checkpoint at every commit from there on kept the thread checkpointing
-// back to back, two fsyncs and a sort of the whole WAL each time (iots-ingest from a broker
-// commits every few milliseconds, and the soak's iots-serve, iots-detect and iots-alert read all
-// along): now once every `pages` new pages.
-BOOST_AUTO_TEST_CASE(a_wal_held_by_a_reader_is_checkpointed_once_per_threshold_not_per_commit) {
-    TempFile f;
-    Database db(f.db());
-    Checkpointer checkpointer(db, 50);
-    write(db, 1);
-    Database reader(f.db());
-    reader.exec("BEGIN");
-    auto st = reader.prepare("SELECT count(*) FROM t");
-    BOOST_TEST_REQUIRE(st.step());
-    for (int i = 0; i < 500; ++i) {
-        write(db, 1);
-        checkpointer.wait_idle(); // each one asked for has run before the next commit
-    }
-    const std::uintmax_t pages = f.wal_pages();
-    BOOST_TEST(pages > 500U); // the reader kept it from restarting
-    // One per 50 pages (a commit writes about three); asked at every commit past the threshold,
-    // it was one a commit, 480 or so.
-    BOOST_TEST(checkpointer.checkpoints() >= pages / 50 - 2);
-    BOOST_TEST(checkpointer.checkpoints() <= pages / 50 + 2);
-    st = reader.prepare("SELECT 1");
-    reader.exec("COMMIT");
-}

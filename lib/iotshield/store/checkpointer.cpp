@@ -15,8 +15,7 @@ constexpr int kTruncateFactor = 16;
 constexpr int kTruncateWaitMs = 100;
 } // namespace
 
-Checkpointer::Checkpointer(Database& writer, int pages)
-    : m_writer(writer), m_pages(pages), m_next(pages) {
+Checkpointer::Checkpointer(Database& writer, int pages) : m_writer(writer), m_pages(pages) {
     if (writer.path().empty() || writer.path() == ":memory:")
         return;
     // With every signal blocked, so that SIGINT, SIGTERM and SIGUSR1 go to a thread whose read or
@@ -46,18 +45,11 @@ Checkpointer::~Checkpointer() {
     m_thread.join();
 }
 
-// On the writer's thread, after each commit: never blocks on the checkpoint. Once every `pages`
-// new WAL pages: a WAL that readers keep from restarting stays past the threshold, and asking at
-// every commit kept this thread checkpointing back to back (two fsyncs, and a sort of every frame
-// in the WAL, each time: about one per commit of iots-ingest from a broker).
+// On the writer's thread, after each commit: never blocks on the checkpoint.
 void Checkpointer::on_commit(void* self, int pages) {
     auto* c = static_cast<Checkpointer*>(self);
-    if (pages < c->m_last_pages) // the WAL restarted from its beginning
-        c->m_next = c->m_pages;
-    c->m_last_pages = pages;
-    if (pages < c->m_next)
+    if (pages < c->m_pages)
         return;
-    c->m_next = pages + c->m_pages;
     {
         std::lock_guard lock(c->m_mutex);
         c->m_due = true;

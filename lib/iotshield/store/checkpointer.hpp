@@ -36,10 +36,6 @@ private:
 
     Database& m_writer;
     int m_pages;
-    // The writer's thread (on_commit): the WAL size that asks for the next checkpoint, and the
-    // last one seen (smaller now: the WAL restarted).
-    int m_next = 0;
-    int m_last_pages = 0;
     mutable std::mutex m_mutex;
     std::condition_variable m_changed;
     bool m_due = false;
