@@ -46,6 +46,30 @@ History pir_history(int days) {
     }
     return h;
 }
+
+// Ten minutes of an intruder from `night` on (a trigger chance of 0.75 per reading): how many
+// activity onsets were flagged, the index of the first (-1: none), and how many readings had the
+// activity reason at all.
+struct Onsets {
+    int count = 0;
+    std::int64_t first = -1;
+    int with_reason = 0;
+};
+Onsets intruder(Detector& d, std::int64_t night) {
+    Onsets o;
+    for (std::int64_t i = 0; i < 120; ++i) {
+        const Verdict v =
+            d.score(night + i * kStep, "node", "motion",
+                    u01(5'000'000 + static_cast<std::uint64_t>(i)) < 0.75 ? 1.0 : 0.0);
+        o.with_reason += (v.reasons & kActivity) != 0 ? 1 : 0;
+        if (v.anomaly && (v.reasons & kActivity) != 0) {
+            ++o.count;
+            if (o.first < 0)
+                o.first = i;
+        }
+    }
+    return o;
+}
 } // namespace
 
 BOOST_AUTO_TEST_CASE(activity_count_decays_with_time_not_readings) {
@@ -85,8 +109,7 @@ BOOST_AUTO_TEST_CASE(activity_flags_the_onset_of_a_busy_night_once) {
     // Two normal days (another stretch of the same process): no activity flag. Then, at 03:00,
     // ten minutes of an intruder's 0.75 triggers per reading: one onset, within a minute.
     const std::int64_t from = kStart + 8 * 86'400'000LL;
-    int normal_flags = 0, onsets = 0;
-    std::int64_t first = -1;
+    int normal_flags = 0;
     const std::int64_t n = 2 * 86'400'000LL / kStep;
     for (std::int64_t i = 0; i < n; ++i) {
         const std::int64_t ts = from + i * kStep;
@@ -96,20 +119,10 @@ BOOST_AUTO_TEST_CASE(activity_flags_the_onset_of_a_busy_night_once) {
     }
     BOOST_TEST(normal_flags == 0);
     const std::int64_t night = from + 2 * 86'400'000LL + 3 * kHour;
-    for (std::int64_t i = 0; i < 120; ++i) {
-        const std::int64_t ts = night + i * kStep;
-        const Verdict v =
-            d.score(ts, "node", "motion",
-                    u01(5'000'000 + static_cast<std::uint64_t>(i)) < 0.75 ? 1.0 : 0.0);
-        if (v.anomaly && (v.reasons & kActivity) != 0) {
-            ++onsets;
-            if (first < 0)
-                first = i;
-        }
-    }
-    BOOST_TEST(onsets == 1);
-    BOOST_TEST(first >= 0);
-    BOOST_TEST(first < 12);
+    const Onsets got = intruder(d, night);
+    BOOST_TEST(got.count == 1);
+    BOOST_TEST(got.first >= 0);
+    BOOST_TEST(got.first < 12);
     std::vector<std::string> names;
     reason_names(kActivity | kKmeans | kZscore, names);
     BOOST_TEST((names == std::vector<std::string>{"zscore", "activity", "kmeans"}));
@@ -144,8 +157,7 @@ BOOST_AUTO_TEST_CASE(without_a_model_a_busy_night_is_flagged_once_after_three_da
     // evenings, stray triggers at night) raise no activity flag; then ten minutes of an
     // intruder's 0.75 triggers per reading at 03:00: one onset, within a minute.
     Detector d;
-    int normal_flags = 0, onsets = 0;
-    std::int64_t first = -1;
+    int normal_flags = 0;
     const std::int64_t n = 4 * 86'400'000LL / kStep;
     for (std::int64_t i = 0; i < n; ++i) {
         const std::int64_t ts = kStart + i * kStep;
@@ -154,30 +166,13 @@ BOOST_AUTO_TEST_CASE(without_a_model_a_busy_night_is_flagged_once_after_three_da
     }
     BOOST_TEST(normal_flags == 0);
     const std::int64_t night = kStart + 4 * 86'400'000LL + 3 * kHour;
-    for (std::int64_t i = 0; i < 120; ++i) {
-        const std::int64_t ts = night + i * kStep;
-        const Verdict v =
-            d.score(ts, "node", "motion",
-                    u01(5'000'000 + static_cast<std::uint64_t>(i)) < 0.75 ? 1.0 : 0.0);
-        if (v.anomaly && (v.reasons & kActivity) != 0) {
-            ++onsets;
-            if (first < 0)
-                first = i;
-        }
-    }
-    BOOST_TEST(onsets == 1);
-    BOOST_TEST(first >= 0);
-    BOOST_TEST(first < 12);
+    const Onsets got = intruder(d, night);
+    BOOST_TEST(got.count == 1);
+    BOOST_TEST(got.first >= 0);
+    BOOST_TEST(got.first < 12);
     // The same ten minutes in the first night, before three nights were learnt: not judged.
     Detector fresh;
-    int early = 0;
-    for (std::int64_t i = 0; i < 120; ++i) {
-        const Verdict v =
-            fresh.score(kStart + 3 * kHour + i * kStep, "node", "motion",
-                        u01(5'000'000 + static_cast<std::uint64_t>(i)) < 0.75 ? 1.0 : 0.0);
-        early += (v.reasons & kActivity) != 0 ? 1 : 0;
-    }
-    BOOST_TEST(early == 0);
+    BOOST_TEST(intruder(fresh, kStart + 3 * kHour).with_reason == 0);
 }
 
 BOOST_AUTO_TEST_CASE(per_series_state_stays_flat_and_small) {
