@@ -50,3 +50,12 @@ def cpu_seconds(pid, children=False):
     with open(f"/proc/{pid}/stat") as f:
         fields = f.read().rsplit(")", 1)[1].split()
     return sum(int(fields[i]) for i in ((11, 12, 13, 14) if children else (11, 12))) / TICK
+
+
+def stored_readings(db):
+    """Rows in the readings table of the database at db, read-only."""
+    con = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=10)
+    try:
+        return con.execute("SELECT count(*) FROM readings").fetchone()[0]
+    finally:
+        con.close()

@@ -32,13 +32,12 @@ import re
 import shlex
 import shutil
 import signal
-import sqlite3
 import subprocess
 import sys
 import tempfile
 import time
 
-from benchlib import cpu_seconds, free_port, port_open, wait_for
+from benchlib import cpu_seconds, free_port, port_open, stored_readings, wait_for
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SRC = os.path.dirname(HERE)
@@ -57,14 +56,6 @@ def tree_cpu(pid):
         except OSError:
             pass
     return total
-
-
-def rows(db):
-    con = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=10)
-    try:
-        return con.execute("SELECT count(*) FROM readings").fetchone()[0]
-    finally:
-        con.close()
 
 
 def start_broker(tmp, inflight):
@@ -168,11 +159,11 @@ def one_round(a, tool, tmp, port, b, broker_pid, k):
         subprocess.run(["mosquitto_pub", *b, "-q", "1", "-t",
                         "iotshield/sensors/drain-ready/temperature", "-m", ready], check=True)
         time.sleep(0.2)
-        return os.path.exists(db) and rows(db) >= 1
+        return os.path.exists(db) and stored_readings(db) >= 1
     wait_for(ready_stored, 30, "iots-ingest did not store the ready reading")
     first.send_signal(signal.SIGTERM)
     first.wait()
-    base = rows(db)
+    base = stored_readings(db)
 
     sim = [tool("iots-sim"), *b, "-q", "1", "--devices", str(a.devices), "--seed", str(k)]
     if a.live:
@@ -204,7 +195,7 @@ def one_round(a, tool, tmp, port, b, broker_pid, k):
     cpu_ing = 0.0
     while True:
         time.sleep(0.1)
-        got = rows(db)
+        got = stored_readings(db)
         cpu_ing = max(cpu_ing, tree_cpu(ing.pid))
         if pub is not None and t_pub_end is None and pub.poll() is not None:
             t_pub_end = time.time()
@@ -239,7 +230,7 @@ def one_round(a, tool, tmp, port, b, broker_pid, k):
             os.kill(int(c), signal.SIGKILL)
         except ProcessLookupError:
             pass
-    got = rows(db)
+    got = stored_readings(db)
     err = open(err_path).read()
     counters = re.findall(r"received (\d+), stored (\d+), rejected (\d+), duplicates (\d+)", err)
     commits = re.findall(r"(\d+) commits", err)

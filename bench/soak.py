@@ -352,15 +352,6 @@ def expected_per_device(tool, devices, interval_ms, duration):
     return per
 
 
-def stored_count(db):
-    """Readings in the database (the simulator's and the probes'), counted from the rows."""
-    con = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=10)
-    try:
-        return con.execute("SELECT count(*) FROM readings").fetchone()[0]
-    finally:
-        con.close()
-
-
 def stat(db, key):
     con = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=10)
     try:
